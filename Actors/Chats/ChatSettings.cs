@@ -1,0 +1,17 @@
+namespace Natter.Actors.Chats;
+
+/// <summary>Tuning of ChatActors, bound from configuration section Natter:Chat.</summary>
+public sealed record ChatSettings
+{
+    /// <summary>Save a snapshot after this many events; older snapshots are deleted, the journal never.</summary>
+    public int SnapshotEvery { get; init; } = 1000;
+
+    /// <summary>Newest messages kept in memory per chat; older ones are read from the journal.</summary>
+    public int RecentCapacity { get; init; } = 512;
+
+    /// <summary>clientMsgIds remembered per sending device for dedupe.</summary>
+    public int DedupeWindow { get; init; } = 1024;
+
+    /// <summary>The Akka.Persistence.Query plugin that reads a chat's older messages.</summary>
+    public string ReadJournalPluginId { get; init; } = "akka.persistence.query.journal.sql";
+}

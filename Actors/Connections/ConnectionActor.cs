@@ -1,0 +1,324 @@
+using Akka.Actor;
+using Akka.Event;
+using Natter.Actors.Presence;
+using Natter.Actors.Services;
+using Natter.Messages;
+using Natter.Messages.Chats;
+using Natter.Messages.Protocol;
+using Natter.Messages.Users;
+using static Natter.Actors.Connections.ConnectionMessages;
+using static Natter.Messages.Chats.ChatCommands;
+using static Natter.Messages.Chats.ChatQueries;
+using static Natter.Messages.Chats.ChatReplies;
+
+namespace Natter.Actors.Connections;
+
+/// <summary>
+/// One authenticated client socket on the edge. It turns client frames into commands to the shard
+/// regions, and chat notices into frames, keeping each chat's messages in order and gap-free on this
+/// connection (missing seqs are fetched from the chat before anything newer goes out). Output goes
+/// through a bounded queue: a client that cannot keep up is disconnected and resyncs from its cursors.
+/// </summary>
+public sealed class ConnectionActor : ReceiveActor
+{
+    private sealed record FetchResult(ChatId ChatId, object Reply);
+
+    private sealed record OpenChatResult(string? Rid, string Peer, GatewayResult<ChatId> Result);
+
+    private sealed record HistoryResult(string? Rid, ChatId ChatId, GatewayResult<MessagePage> Result);
+
+    private sealed class RefreshPresence
+    {
+        public static readonly RefreshPresence Instance = new();
+    }
+
+    private sealed class TokenExpired
+    {
+        public static readonly TokenExpired Instance = new();
+    }
+
+    private readonly UserId _user;
+    private readonly DeviceId _device;
+    private readonly string _connectionId;
+    private readonly IClientOutbound _outbound;
+    private readonly ChatGateway _gateway;
+    private readonly IActorRef _presence;
+    private readonly ConnectionSettings _settings;
+    private readonly DateTimeOffset _tokenExpiresAt;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<ChatId, ChatStream> _streams = new();
+    private readonly Dictionary<ChatId, long> _syncCursors = new();
+    private int _syncPendingChats;
+    private int _syncPushed;
+    private bool _syncRequested;
+    private bool _closing;
+    private ICancelable? _refresh;
+    private ICancelable? _expiry;
+
+    public ConnectionActor(UserId user, DeviceId device, string connectionId, DateTimeOffset tokenExpiresAt,
+        IClientOutbound outbound, ChatGateway gateway, IActorRef presence, ConnectionSettings settings)
+    {
+        _user = user;
+        _device = device;
+        _connectionId = connectionId;
+        _tokenExpiresAt = tokenExpiresAt;
+        _outbound = outbound;
+        _gateway = gateway;
+        _presence = presence;
+        _settings = settings;
+
+        Receive<Inbound>(i => OnFrame(i.Frame));
+        Receive<InboundInvalid>(i => Emit(i.Error));
+        Receive<SocketClosed>(_ => Context.Stop(Self));
+
+        Receive<ChatNotices.NewMessage>(n => OnLiveMessage(n.Message));
+        Receive<ChatNotices.ReceiptUpdated>(r => Emit(new ReceiptFrame(r.ChatId.Value, r.User.Value,
+            r.Kind == CursorKind.Delivered ? "delivered" : "read", r.Seq, r.At)));
+
+        Receive<MessageAccepted>(a => Emit(new AckFrame(a.ChatId.Value, a.ClientMsgId, a.Seq, a.At, a.Duplicate)));
+        Receive<CursorAccepted>(_ => { });
+        Receive<ChatRejected>(r => Emit(new ErrorFrame(r.Code, r.Reason, r.ClientMsgId ?? r.ChatId.Value)));
+        Receive<UserReplies.ChatList>(OnChatList);
+        Receive<FetchResult>(OnFetchResult);
+        Receive<OpenChatResult>(OnOpenChatResult);
+        Receive<HistoryResult>(OnHistoryResult);
+
+        Receive<PresenceCommands.SessionReplaced>(_ => Close(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"));
+        Receive<RefreshPresence>(_ => AnnounceOnline());
+        Receive<TokenExpired>(_ => Close(CloseCodes.TokenExpired, "access token expired"));
+        Receive<Status.Failure>(f => _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message));
+    }
+
+    public static Props PropsFor(UserId user, DeviceId device, string connectionId, DateTimeOffset tokenExpiresAt,
+        IClientOutbound outbound, ChatGateway gateway, IActorRef presence, ConnectionSettings settings) =>
+        Props.Create(() => new ConnectionActor(user, device, connectionId, tokenExpiresAt, outbound, gateway, presence, settings));
+
+    protected override void PreStart()
+    {
+        Emit(new WelcomeFrame(_user.Value, _device.Value, 1, _settings.HeartbeatSeconds, _settings.MaxFrameBytes, _settings.MaxBodyBytes));
+        AnnounceOnline();
+        var period = TimeSpan.FromSeconds(_settings.HeartbeatSeconds);
+        _refresh = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(period, period, Self, RefreshPresence.Instance, Self);
+        var untilExpiry = _tokenExpiresAt - DateTimeOffset.UtcNow;
+        _expiry = Context.System.Scheduler.ScheduleTellOnceCancelable(
+            untilExpiry > TimeSpan.Zero ? untilExpiry : TimeSpan.Zero, Self, TokenExpired.Instance, Self);
+    }
+
+    protected override void PostStop()
+    {
+        _refresh?.Cancel();
+        _expiry?.Cancel();
+        _presence.Tell(new PresenceCommands.DeviceOffline(_user, _device, _connectionId, DateTimeOffset.UtcNow));
+    }
+
+    private void AnnounceOnline() =>
+        _presence.Tell(new PresenceCommands.DeviceOnline(_user, _device, _connectionId, Self, DateTimeOffset.UtcNow));
+
+    private void OnFrame(ClientFrame frame)
+    {
+        switch (frame)
+        {
+            case SendFrame s: OnSend(s); break;
+            case DeliveredFrame d: AdvanceCursor(d.ChatId, CursorKind.Delivered, d.Seq); break;
+            case ReadFrame r: AdvanceCursor(r.ChatId, CursorKind.Read, r.Seq); break;
+            case SyncFrame s: OnSync(s); break;
+            case OpenChatFrame o: OnOpenChat(o); break;
+            case HistoryFrame h: OnHistory(h); break;
+            case PingFrame p:
+                Emit(new PongFrame(p.T));
+                break;
+        }
+    }
+
+    private void OnSend(SendFrame s)
+    {
+        if (s.Body.Length > _settings.MaxBodyBytes)
+        {
+            Emit(new ErrorFrame(ErrorCodes.BodyTooLarge, $"a body is at most {_settings.MaxBodyBytes} bytes", s.ClientMsgId));
+            return;
+        }
+        var chatId = new ChatId(s.ChatId);
+        if (!ChatIds.MayBeMember(chatId, _user, out var refusal))
+        {
+            Emit(new ErrorFrame(refusal.Code, refusal.Message, s.ClientMsgId));
+            return;
+        }
+        // Told, not asked: the ack comes back to this actor once the message is durable.
+        _gateway.Chats.Tell(new SendMessage(chatId, _user, _device, s.ClientMsgId, s.Body, DateTimeOffset.UtcNow));
+    }
+
+    private void AdvanceCursor(string chat, CursorKind kind, long seq)
+    {
+        var chatId = new ChatId(chat);
+        if (!ChatIds.MayBeMember(chatId, _user, out var refusal))
+        {
+            Emit(new ErrorFrame(refusal.Code, refusal.Message, chat));
+            return;
+        }
+        _gateway.Chats.Tell(new ChatCommands.AdvanceCursor(chatId, _user, _device, kind, seq, DateTimeOffset.UtcNow));
+    }
+
+    private void OnOpenChat(OpenChatFrame o)
+    {
+        if (UserId.FromPhoneNumber(o.Peer) is not { } peer)
+        {
+            Emit(new ErrorFrame(ErrorCodes.InvalidField, "'peer' is not a phone number", o.Rid));
+            return;
+        }
+        _gateway.OpenDirectChatAsync(_user, peer, DateTimeOffset.UtcNow)
+            .PipeTo(Self, success: r => new OpenChatResult(o.Rid, peer.Value, r));
+    }
+
+    private void OnOpenChatResult(OpenChatResult r) =>
+        Emit(r.Result.Ok
+            ? new ChatOpenedFrame(r.Rid, r.Result.Value.Value, r.Peer)
+            : new ErrorFrame(r.Result.ErrorCode!, r.Result.ErrorMessage!, r.Rid));
+
+    private void OnHistory(HistoryFrame h)
+    {
+        var chatId = new ChatId(h.ChatId);
+        _gateway.HistoryAsync(chatId, _user, h.Before, h.Limit ?? 50)
+            .PipeTo(Self, success: r => new HistoryResult(h.Rid, chatId, r));
+    }
+
+    private void OnHistoryResult(HistoryResult r) =>
+        Emit(r.Result.Ok
+            ? new HistoryPageFrame(r.Rid, r.ChatId.Value, r.Result.Value!.Messages.Select(ToFrame).ToList(), r.Result.Value.HasMore)
+            : new ErrorFrame(r.Result.ErrorCode!, r.Result.ErrorMessage!, r.Rid));
+
+    private void OnSync(SyncFrame s)
+    {
+        _syncRequested = true;
+        _syncCursors.Clear();
+        foreach (var (chat, seq) in s.Cursors ?? [])
+            _syncCursors[new ChatId(chat)] = Math.Max(0, seq);
+        _gateway.Users.Tell(new UserQueries.GetChatList(_user));
+    }
+
+    private void OnChatList(UserReplies.ChatList list)
+    {
+        if (!_syncRequested) return;
+        _syncRequested = false;
+        _syncPushed = 0;
+        _syncPendingChats = 0;
+        foreach (var chatId in list.Chats)
+        {
+            var stream = StreamOf(chatId);
+            // A chat the client names starts at its cursor; others at this device's stored delivered cursor.
+            if (_syncCursors.TryGetValue(chatId, out var cursor))
+            {
+                stream.Delivered = cursor;
+                stream.Known = true;
+            }
+            else
+            {
+                stream.Known = false;
+            }
+            stream.InSync = true;
+            _syncPendingChats++;
+            if (!stream.Fetching) Fetch(chatId, stream);
+        }
+        if (_syncPendingChats == 0) Emit(new SyncedFrame(0, 0));
+    }
+
+    private void OnLiveMessage(ChatMessage message)
+    {
+        var stream = StreamOf(message.ChatId);
+        if (!stream.Known && !stream.Fetching)
+        {
+            // No cursor for this chat on this connection yet: start the stream here.
+            stream.Known = true;
+            stream.Delivered = message.Seq - 1;
+        }
+        if (stream.Fetching)
+        {
+            stream.HighestSeen = Math.Max(stream.HighestSeen, message.Seq);
+            return;
+        }
+        if (message.Seq <= stream.Delivered) return;
+        if (message.Seq == stream.Delivered + 1)
+        {
+            Push(stream, message);
+            return;
+        }
+        // A gap (a message of this chat went another way or was dropped): fetch it before going on.
+        stream.HighestSeen = message.Seq;
+        Fetch(message.ChatId, stream);
+    }
+
+    private void Fetch(ChatId chatId, ChatStream stream)
+    {
+        stream.Fetching = true;
+        var after = stream.Known ? stream.Delivered : (long?)null;
+        _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, _settings.SyncPageSize), _settings.AskTimeout)
+            .PipeTo(Self, success: reply => new FetchResult(chatId, reply), failure: e => new FetchResult(chatId, new Status.Failure(e)));
+    }
+
+    private void OnFetchResult(FetchResult result)
+    {
+        var stream = StreamOf(result.ChatId);
+        stream.Fetching = false;
+        if (result.Reply is not MessagePage page)
+        {
+            var (code, reason) = result.Reply is ChatRejected r
+                ? (r.Code, r.Reason)
+                : (ErrorCodes.Unavailable, "the chat did not answer in time; sync again");
+            Emit(new ErrorFrame(code, reason, result.ChatId.Value));
+            FinishSyncOf(stream);
+            return;
+        }
+
+        if (!stream.Known)
+        {
+            stream.Known = true;
+            stream.Delivered = page.After;
+        }
+        foreach (var message in page.Messages)
+        {
+            if (message.Seq != stream.Delivered + 1) continue;
+            Push(stream, message);
+            if (stream.InSync) _syncPushed++;
+        }
+        if (_closing) return;
+        if (page.HasMore || stream.HighestSeen > stream.Delivered) Fetch(result.ChatId, stream);
+        else FinishSyncOf(stream);
+    }
+
+    private void FinishSyncOf(ChatStream stream)
+    {
+        if (!stream.InSync) return;
+        stream.InSync = false;
+        if (--_syncPendingChats == 0) Emit(new SyncedFrame(_streams.Count, _syncPushed));
+    }
+
+    private void Push(ChatStream stream, ChatMessage message)
+    {
+        stream.Delivered = message.Seq;
+        Emit(ToFrame(message));
+    }
+
+    private ChatStream StreamOf(ChatId chatId)
+    {
+        if (!_streams.TryGetValue(chatId, out var stream)) _streams[chatId] = stream = new ChatStream();
+        return stream;
+    }
+
+    private static MessageFrame ToFrame(ChatMessage m) =>
+        new(m.ChatId.Value, m.Seq, m.Sender.Value, m.SenderDevice.Value, m.ClientMsgId, m.Body, m.At);
+
+    private void Emit(ServerFrame frame)
+    {
+        if (_closing) return;
+        if (_outbound.TryEnqueue(frame)) return;
+        _log.Info("Connection {0} of {1}/{2} is not keeping up; disconnecting it", _connectionId, _user, _device);
+        Close(CloseCodes.SlowConsumer, "outbound queue full; reconnect and sync from your cursors");
+    }
+
+    private void Close(int code, string reason)
+    {
+        if (_closing) return;
+        _closing = true;
+        _outbound.Close(code, reason);
+        Context.Stop(Self);
+    }
+}

@@ -1,0 +1,22 @@
+namespace Natter.Actors.Connections;
+
+/// <summary>Per-connection limits, bound from configuration section Natter:Edge.</summary>
+public sealed record ConnectionSettings
+{
+    /// <summary>Largest client frame accepted; a bigger one closes the socket with 1009.</summary>
+    public int MaxFrameBytes { get; init; } = 128 * 1024;
+
+    /// <summary>Largest message body (decoded bytes) a send may carry.</summary>
+    public int MaxBodyBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Frames queued for a client before it counts as too slow and is disconnected (close 4008).</summary>
+    public int OutboundQueueFrames { get; init; } = 1024;
+
+    /// <summary>How often the client should ping; presence is refreshed at this period too.</summary>
+    public int HeartbeatSeconds { get; init; } = 30;
+
+    /// <summary>Messages fetched per page while catching a device up.</summary>
+    public int SyncPageSize { get; init; } = 200;
+
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,103 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using LinqToDB;
+using Natter.Actors.Chats;
+using Natter.Actors.Presence;
+using Natter.Actors.Serialization;
+using Natter.Actors.Users;
+using Natter.Messages;
+
+namespace Natter.Actors.Hosting;
+
+/// <summary>The Akka.Hosting steps that wire Natter; hosts call <see cref="WithNatter"/> and nothing else.</summary>
+public static class NatterAkkaExtensions
+{
+    public static AkkaConfigurationBuilder WithNatter(this AkkaConfigurationBuilder builder, NatterOptions options) =>
+        builder
+            .ConfigureLoggers(loggers =>
+            {
+                // Akka's log lines go through Microsoft.Extensions.Logging like the rest of the host.
+                loggers.LogLevel = Akka.Event.LogLevel.InfoLevel;
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithNatterHocon()
+            .WithNatterSerialization()
+            .WithNatterClustering(options)
+            .WithNatterPersistence(options.Persistence)
+            .WithPresenceSharding(options)
+            .WithUserSharding(options)
+            .WithChatSharding(options);
+
+    /// <summary>Tuning that the builder does not expose lives in HOCON/*.hocon, one concern per file.</summary>
+    public static AkkaConfigurationBuilder WithNatterHocon(this AkkaConfigurationBuilder builder)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "HOCON");
+        foreach (var file in Directory.EnumerateFiles(folder, "*.hocon").Order())
+            builder.AddHoconFile(file, HoconAddMode.Prepend);
+        return builder;
+    }
+
+    public static AkkaConfigurationBuilder WithNatterSerialization(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer("natter", [typeof(INatterMessage)], system => new NatterSerializer(system));
+
+    public static AkkaConfigurationBuilder WithNatterClustering(this AkkaConfigurationBuilder builder, NatterOptions options)
+    {
+        builder
+            .WithRemoting(options.Remoting.Host, options.Remoting.Port, options.Remoting.PublicHost)
+            .WithClustering(new ClusterOptions
+            {
+                Roles = options.EffectiveRoles,
+                SeedNodes = options.SeedNodes,
+                SplitBrainResolver = new KeepMajorityOption(),
+            });
+        if (options.SeedNodes.Length == 0)
+            builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
+        return builder;
+    }
+
+    public static AkkaConfigurationBuilder WithNatterPersistence(this AkkaConfigurationBuilder builder, PersistenceOptions options)
+    {
+        if (!options.IsPostgres) SqliteDatabase.Prepare(options);
+        return builder.WithSqlPersistence(
+            connectionString: options.EffectiveConnectionString,
+            providerName: options.IsPostgres ? ProviderName.PostgreSQL15 : ProviderName.SQLiteMS,
+            autoInitialize: true);
+    }
+
+    public static AkkaConfigurationBuilder WithPresenceSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
+        options.HostsEntities
+            ? builder.WithShardRegion<PresenceRegion>("presence", PresenceActor.PropsFor, new PresenceMessageExtractor(),
+                new ShardOptions { Role = NatterRoles.Node, RememberEntities = false, ShouldPassivateIdleEntities = false })
+            : builder.WithShardRegionProxy<PresenceRegion>("presence", NatterRoles.Node, new PresenceMessageExtractor());
+
+    public static AkkaConfigurationBuilder WithUserSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
+        options.HostsEntities
+            ? builder.WithShardRegion<UserRegion>("user", UserActor.PropsFor, new UserMessageExtractor(),
+                new ShardOptions
+                {
+                    Role = NatterRoles.Node,
+                    RememberEntities = false,
+                    PassivateIdleEntityAfter = TimeSpan.FromMinutes(2),
+                })
+            : builder.WithShardRegionProxy<UserRegion>("user", NatterRoles.Node, new UserMessageExtractor());
+
+    public static AkkaConfigurationBuilder WithChatSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
+        options.HostsEntities
+            ? builder.WithShardRegion<ChatRegion>("chat",
+                (_, registry) => chatId => ChatActor.PropsFor(chatId, registry.Get<PresenceRegion>(), options.Chat),
+                new ChatMessageExtractor(),
+                new ShardOptions
+                {
+                    Role = NatterRoles.Node,
+                    RememberEntities = false,
+                    PassivateIdleEntityAfter = TimeSpan.FromMinutes(2),
+                    HandOffStopMessage = ChatActor.Stop.Instance,
+                })
+            : builder.WithShardRegionProxy<ChatRegion>("chat", NatterRoles.Node, new ChatMessageExtractor());
+}

@@ -1,0 +1,62 @@
+using Natter.Actors.Chats;
+
+namespace Natter.Actors.Hosting;
+
+/// <summary>
+/// Everything an operator sets, bound from the "Natter" configuration section (appsettings.json or
+/// environment variables such as Natter__Persistence__Provider=postgres).
+/// </summary>
+public sealed class NatterOptions
+{
+    public const string Section = "Natter";
+
+    /// <summary>"edge", "node", or both; empty means both (the embedded default: one process serves everything).</summary>
+    public string[] Roles { get; set; } = [];
+
+    public string[] EffectiveRoles => Roles.Length == 0 ? [NatterRoles.Edge, NatterRoles.Node] : Roles;
+
+    public string ActorSystemName { get; set; } = "natter";
+
+    public RemotingOptions Remoting { get; set; } = new();
+
+    /// <summary>Akka addresses of seed nodes; empty means this process forms a cluster of its own.</summary>
+    public string[] SeedNodes { get; set; } = [];
+
+    public PersistenceOptions Persistence { get; set; } = new();
+
+    public ChatSettings Chat { get; set; } = new();
+
+    public bool HostsEntities => EffectiveRoles.Contains(NatterRoles.Node);
+}
+
+public static class NatterRoles
+{
+    public const string Edge = "edge";
+    public const string Node = "node";
+}
+
+public sealed class RemotingOptions
+{
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port (fine for a single process; multi-node clusters set a fixed one).</summary>
+    public int Port { get; set; }
+
+    public string? PublicHost { get; set; }
+}
+
+public sealed class PersistenceOptions
+{
+    /// <summary>"sqlite" (embedded default) or "postgres".</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>Defaults to a SQLite file under <see cref="DataDirectory"/>.</summary>
+    public string? ConnectionString { get; set; }
+
+    public string DataDirectory { get; set; } = "data";
+
+    public bool IsPostgres => Provider.Equals("postgres", StringComparison.OrdinalIgnoreCase);
+
+    public string EffectiveConnectionString =>
+        ConnectionString ?? $"Data Source={Path.Combine(DataDirectory, "natter.db")}";
+}

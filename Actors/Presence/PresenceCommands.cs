@@ -1,0 +1,32 @@
+using Akka.Actor;
+using Natter.Messages;
+using Natter.Messages.Chats;
+
+namespace Natter.Actors.Presence;
+
+/// <summary>
+/// Messages of the PresenceActor. They live here rather than in Messages because they carry the
+/// IActorRef of a device's connection, which is meaningful only inside the cluster.
+/// </summary>
+public static class PresenceCommands
+{
+    /// <summary>
+    /// A device's connection is open (sent on connect and again on every heartbeat, so a presence entity
+    /// that moved to another node during a rebalance relearns its devices).
+    /// </summary>
+    public sealed record DeviceOnline(UserId UserId, DeviceId Device, string ConnectionId, IActorRef Connection, DateTimeOffset At)
+        : IWithUserId;
+
+    public sealed record DeviceOffline(UserId UserId, DeviceId Device, string ConnectionId, DateTimeOffset At) : IWithUserId;
+
+    /// <summary>Push a chat notice to every online device of <see cref="UserId"/>.</summary>
+    public sealed record DeliverNotice(UserId UserId, ChatNotices.IChatNotice Notice) : IWithUserId;
+
+    public sealed record GetPresence(UserId UserId) : IWithUserId;
+
+    public sealed record PresenceStatus(UserId UserId, IReadOnlyList<DeviceId> OnlineDevices, DateTimeOffset? LastSeen)
+        : INatterMessage;
+
+    /// <summary>Told to a connection that another connection of the same device replaced it.</summary>
+    public sealed record SessionReplaced(UserId UserId, DeviceId Device, string ConnectionId) : INatterMessage;
+}

@@ -1,0 +1,76 @@
+using Natter.Actors.Chats;
+using Natter.Actors.Presence;
+using Natter.Messages.Chats;
+using Natter.Messages.Users;
+using static Natter.Messages.Chats.ChatCommands;
+using static Natter.Messages.Chats.ChatEvents;
+using static Natter.Messages.Chats.ChatNotices;
+using static Natter.Messages.Chats.ChatQueries;
+using static Natter.Messages.Chats.ChatReplies;
+using static Natter.Messages.Users.UserCommands;
+using static Natter.Messages.Users.UserEvents;
+using static Natter.Messages.Users.UserQueries;
+using static Natter.Messages.Users.UserReplies;
+
+namespace Natter.Actors.Serialization;
+
+/// <summary>
+/// The stable name of every stored or remoted type. A manifest is never reused for another shape;
+/// renaming a CLR type changes nothing here. Events carry ".v1" so a later shape can live beside it.
+/// </summary>
+public static class Manifests
+{
+    private static readonly (string Manifest, Type Type)[] All =
+    [
+        // Chat events (journal)
+        ("ce.created.v1", typeof(ChatCreated)),
+        ("ce.appended.v1", typeof(MessageAppended)),
+        ("ce.cursor.v1", typeof(CursorAdvanced)),
+        ("cs.snapshot.v1", typeof(ChatSnapshot)),
+        // Chat commands, queries, replies, notices (remote)
+        ("cc.create", typeof(CreateChat)),
+        ("cc.send", typeof(SendMessage)),
+        ("cc.cursor", typeof(AdvanceCursor)),
+        ("cq.after", typeof(GetMessagesAfter)),
+        ("cq.before", typeof(GetMessagesBefore)),
+        ("cq.summary", typeof(GetChatSummary)),
+        ("cr.ready", typeof(ChatReady)),
+        ("cr.accepted", typeof(MessageAccepted)),
+        ("cr.cursor", typeof(CursorAccepted)),
+        ("cr.rejected", typeof(ChatRejected)),
+        ("cr.page", typeof(MessagePage)),
+        ("cr.summary", typeof(ChatSummary)),
+        ("cn.message", typeof(NewMessage)),
+        ("cn.receipt", typeof(ReceiptUpdated)),
+        // User events (journal) and snapshot
+        ("ue.code.v1", typeof(VerificationCodeIssued)),
+        ("ue.attempt.v1", typeof(VerificationAttemptFailed)),
+        ("ue.created.v1", typeof(AccountCreated)),
+        ("ue.device.v1", typeof(DeviceRegistered)),
+        ("ue.chat.v1", typeof(ChatJoined)),
+        ("us.snapshot.v1", typeof(Users.UserState)),
+        // User commands, queries, replies (remote)
+        ("uc.code", typeof(IssueVerification)),
+        ("uc.verify", typeof(VerifyAndLinkDevice)),
+        ("uc.list-chat", typeof(ListChat)),
+        ("uq.account", typeof(GetAccount)),
+        ("uq.chats", typeof(GetChatList)),
+        ("ur.code", typeof(VerificationIssued)),
+        ("ur.linked", typeof(DeviceLinked)),
+        ("ur.rejected", typeof(UserRejected)),
+        ("ur.listed", typeof(ChatListed)),
+        ("ur.account", typeof(Account)),
+        ("ur.chats", typeof(ChatList)),
+        // Presence (remote)
+        ("pc.online", typeof(PresenceCommands.DeviceOnline)),
+        ("pc.offline", typeof(PresenceCommands.DeviceOffline)),
+        ("pc.deliver", typeof(PresenceCommands.DeliverNotice)),
+        ("pq.get", typeof(PresenceCommands.GetPresence)),
+        ("pr.status", typeof(PresenceCommands.PresenceStatus)),
+        ("pr.replaced", typeof(PresenceCommands.SessionReplaced)),
+    ];
+
+    public static readonly IReadOnlyDictionary<Type, string> ByType = All.ToDictionary(e => e.Type, e => e.Manifest);
+    public static readonly IReadOnlyDictionary<string, Type> ByName = All.ToDictionary(e => e.Manifest, e => e.Type);
+    public static IEnumerable<Type> Types => All.Select(e => e.Type);
+}

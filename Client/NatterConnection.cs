@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Natter.Messages.Protocol;
+
+namespace Natter.Client;
+
+/// <summary>
+/// One device's WebSocket to Natter (protocol v1). Requests that have an answer (send, open_chat, history,
+/// ping) return tasks; every server frame is also readable from <see cref="Frames"/>, and messages are
+/// collected, deduplicated, in <see cref="Received"/>.
+/// </summary>
+public sealed class NatterConnection : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<ServerFrame>> _pending = new();
+    private readonly Channel<ServerFrame> _frames = Channel.CreateUnbounded<ServerFrame>();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource<WelcomeFrame> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource<SyncedFrame> _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _readLoop;
+    private long _nextRid;
+
+    private NatterConnection(ClientWebSocket socket, ReceivedMessages received)
+    {
+        _socket = socket;
+        Received = received;
+        _readLoop = Task.Run(ReadLoopAsync);
+    }
+
+    public ChannelReader<ServerFrame> Frames => _frames.Reader;
+    public ReceivedMessages Received { get; }
+    public WelcomeFrame Welcome { get; private set; } = null!;
+    public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
+    public string? CloseDescription => _socket.CloseStatusDescription;
+    public Task Closed => _readLoop;
+
+    /// <summary>Opens /ws with the device's token; completes once the server's welcome frame arrived.</summary>
+    public static async Task<NatterConnection> ConnectAsync(Uri baseAddress, string accessToken,
+        ReceivedMessages? received = null, CancellationToken ct = default)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {accessToken}");
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        var ws = new UriBuilder(baseAddress) { Scheme = baseAddress.Scheme == "https" ? "wss" : "ws", Path = "/ws" }.Uri;
+        await socket.ConnectAsync(ws, ct);
+        var connection = new NatterConnection(socket, received ?? new ReceivedMessages());
+        connection.Welcome = await connection._welcome.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        return connection;
+    }
+
+    /// <summary>Sends a message and returns the server's ack, which means it is durable.</summary>
+    public async Task<AckFrame> SendAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
+        (AckFrame)await RequestAsync(clientMsgId, new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body }, ct);
+
+    /// <summary>Sends without waiting; the ack (or error) arrives on <see cref="Frames"/> and completes the returned task.</summary>
+    public Task<ServerFrame> SendPipelinedAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
+        RequestAsync(clientMsgId, new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body }, ct);
+
+    public async Task<string> OpenChatAsync(string peer, CancellationToken ct = default)
+    {
+        var rid = NextRid();
+        var opened = (ChatOpenedFrame)await RequestAsync(rid, new OpenChatFrame { Rid = rid, Peer = peer }, ct);
+        return opened.ChatId;
+    }
+
+    public async Task<HistoryPageFrame> HistoryAsync(string chatId, long? before = null, int? limit = null, CancellationToken ct = default)
+    {
+        var rid = NextRid();
+        return (HistoryPageFrame)await RequestAsync(rid, new HistoryFrame { Rid = rid, ChatId = chatId, Before = before, Limit = limit }, ct);
+    }
+
+    /// <summary>Asks for everything after the cursors (default: what <see cref="Received"/> holds); completes on "synced".</summary>
+    public async Task<SyncedFrame> SyncAsync(Dictionary<string, long>? cursors = null, CancellationToken ct = default)
+    {
+        _synced = new TaskCompletionSource<SyncedFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await WriteAsync(new SyncFrame { Cursors = cursors ?? Received.Cursors() }, ct);
+        return await _synced.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
+    }
+
+    public Task MarkDeliveredAsync(string chatId, long seq, CancellationToken ct = default) =>
+        WriteAsync(new DeliveredFrame { ChatId = chatId, Seq = seq }, ct);
+
+    public Task MarkReadAsync(string chatId, long seq, CancellationToken ct = default) =>
+        WriteAsync(new ReadFrame { ChatId = chatId, Seq = seq }, ct);
+
+    public Task PingAsync(long t, CancellationToken ct = default) => WriteAsync(new PingFrame { T = t }, ct);
+
+    /// <summary>Sends raw text, for tests of how the server answers bad input.</summary>
+    public async Task SendRawAsync(string text, CancellationToken ct = default) => await SendBytesAsync(Encoding.UTF8.GetBytes(text), ct);
+
+    public async Task SendBytesAsync(byte[] bytes, CancellationToken ct = default, WebSocketMessageType type = WebSocketMessageType.Text)
+    {
+        await _sendLock.WaitAsync(ct);
+        try { await _socket.SendAsync(bytes, type, true, ct); }
+        finally { _sendLock.Release(); }
+    }
+
+    /// <summary>The next frame of type <typeparamref name="T"/> matching <paramref name="match"/>, skipping others.</summary>
+    public async Task<T> NextAsync<T>(Func<T, bool>? match = null, TimeSpan? timeout = null) where T : ServerFrame
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var frame = await _frames.Reader.ReadAsync(cts.Token);
+            if (frame is T typed && (match is null || match(typed))) return typed;
+        }
+    }
+
+    private string NextRid() => $"r{Interlocked.Increment(ref _nextRid)}";
+
+    private async Task<ServerFrame> RequestAsync(string reference, ClientFrame frame, CancellationToken ct)
+    {
+        var answer = new TaskCompletionSource<ServerFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[reference] = answer;
+        await WriteAsync(frame, ct);
+        var reply = await answer.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        return reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message) : reply;
+    }
+
+    private Task WriteAsync(ClientFrame frame, CancellationToken ct) =>
+        SendBytesAsync(JsonSerializer.SerializeToUtf8Bytes(frame, ProtocolJson.Options), ct);
+
+    private async Task ReadLoopAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        var message = new MemoryStream();
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                message.SetLength(0);
+                WebSocketReceiveResult result;
+                do
+                {
+                    result = await _socket.ReceiveAsync(buffer, _stop.Token);
+                    if (result.MessageType == WebSocketMessageType.Close) return;
+                    message.Write(buffer, 0, result.Count);
+                } while (!result.EndOfMessage);
+
+                var frame = JsonSerializer.Deserialize<ServerFrame>(message.GetBuffer().AsSpan(0, (int)message.Length), ProtocolJson.Options)!;
+                Dispatch(frame);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+            // The socket is gone; Closed completes and pending requests fail below.
+        }
+        finally
+        {
+            _frames.Writer.TryComplete();
+            foreach (var pending in _pending.Values) pending.TrySetException(new WebSocketException("connection closed"));
+            _welcome.TrySetException(new WebSocketException("connection closed before welcome"));
+            _synced.TrySetException(new WebSocketException("connection closed before synced"));
+        }
+    }
+
+    private void Dispatch(ServerFrame frame)
+    {
+        switch (frame)
+        {
+            case WelcomeFrame w: _welcome.TrySetResult(w); break;
+            case MessageFrame m: Received.Add(m); break;
+            case AckFrame a: Complete(a.ClientMsgId, a); break;
+            case ChatOpenedFrame o when o.Rid is not null: Complete(o.Rid, o); break;
+            case HistoryPageFrame h when h.Rid is not null: Complete(h.Rid, h); break;
+            case ErrorFrame e when e.Ref is not null: Complete(e.Ref, e); break;
+        }
+        _frames.Writer.TryWrite(frame);
+    }
+
+    private void Complete(string reference, ServerFrame frame)
+    {
+        if (_pending.TryRemove(reference, out var answer)) answer.TrySetResult(frame);
+    }
+
+    public async Task CloseAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
+        }
+        await _stop.CancelAsync();
+        await _readLoop.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync();
+        _socket.Dispose();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Natter.Messages.Protocol;
+
+namespace Natter.Client;
+
+public sealed record RegistrationStarted(string UserId, DateTimeOffset ExpiresAt);
+
+public sealed record DeviceSession(string UserId, int DeviceId, string AccessToken, DateTimeOffset ExpiresAt, bool NewAccount);
+
+public sealed record ChatView(string ChatId, string Kind, IReadOnlyList<string> Members, long LastSeq,
+    DateTimeOffset? LastMessageAt, long ReadSeq, long Unread);
+
+public sealed record OpenedChat(string ChatId, string Peer);
+
+public sealed record MessagePageView(string ChatId, IReadOnlyList<MessageFrame> Messages, bool HasMore, long? NextBefore);
+
+/// <summary>Natter's REST API (/api), typed. Failures throw <see cref="NatterApiException"/> with the server's code.</summary>
+public sealed class NatterHttpClient(HttpClient http)
+{
+    public Uri BaseAddress => http.BaseAddress!;
+
+    public Task<RegistrationStarted> RegisterAsync(string phone, CancellationToken ct = default) =>
+        SendAsync<RegistrationStarted>(HttpMethod.Post, "api/accounts/register", null, new { phone }, ct);
+
+    public Task<DeviceSession> VerifyAsync(string phone, string code, string deviceName, CancellationToken ct = default) =>
+        SendAsync<DeviceSession>(HttpMethod.Post, "api/accounts/verify", null, new { phone, code, deviceName }, ct);
+
+    public Task<OpenedChat> OpenChatAsync(string token, string peer, CancellationToken ct = default) =>
+        SendAsync<OpenedChat>(HttpMethod.Post, "api/chats", token, new { peer }, ct);
+
+    public Task<List<ChatView>> GetChatsAsync(string token, CancellationToken ct = default) =>
+        SendAsync<List<ChatView>>(HttpMethod.Get, "api/chats", token, null, ct);
+
+    public Task<MessagePageView> GetMessagesAsync(string token, string chatId, long? before = null, int? limit = null, CancellationToken ct = default)
+    {
+        var query = $"api/messages?chatId={Uri.EscapeDataString(chatId)}"
+                    + (before is null ? "" : $"&before={before}") + (limit is null ? "" : $"&limit={limit}");
+        return SendAsync<MessagePageView>(HttpMethod.Get, query, token, null, ct);
+    }
+
+    public Task<AckFrame> PostMessageAsync(string token, string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
+        SendAsync<AckFrame>(HttpMethod.Post, "api/messages", token,
+            new { chatId, clientMsgId, body = Convert.ToBase64String(body) }, ct);
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, string? token, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null) request.Content = JsonContent.Create(body, options: ProtocolJson.Options);
+        using var response = await http.SendAsync(request, ct);
+        if (response.IsSuccessStatusCode)
+            return (await response.Content.ReadFromJsonAsync<T>(ProtocolJson.Options, ct))!;
+
+        var text = await response.Content.ReadAsStringAsync(ct);
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            var error = doc.RootElement.GetProperty("error");
+            throw new NatterApiException(error.GetProperty("code").GetString()!, error.GetProperty("message").GetString()!, (int)response.StatusCode);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new NatterApiException("http_" + (int)response.StatusCode, text, (int)response.StatusCode);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using Natter.Messages.Protocol;
+
+namespace Natter.Client;
+
+/// <summary>
+/// What a device has received, deduplicated by (chatId, seq) as the protocol asks of clients. It keeps
+/// the cursors to send on reconnect and counts duplicates and out-of-order arrivals for checks.
+/// </summary>
+public sealed class ReceivedMessages
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, SortedDictionary<long, MessageFrame>> _byChat = new();
+    private readonly Dictionary<string, long> _lastArrived = new();
+    private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _waiters = new();
+
+    public int Duplicates { get; private set; }
+    public int OutOfOrder { get; private set; }
+
+    /// <summary>Records a message; false if it was a duplicate.</summary>
+    public bool Add(MessageFrame message)
+    {
+        lock (_gate)
+        {
+            if (!_byChat.TryGetValue(message.ChatId, out var chat)) _byChat[message.ChatId] = chat = new();
+            if (_lastArrived.TryGetValue(message.ChatId, out var last) && message.Seq < last) OutOfOrder++;
+            _lastArrived[message.ChatId] = Math.Max(last, message.Seq);
+            if (!chat.TryAdd(message.Seq, message))
+            {
+                Duplicates++;
+                return false;
+            }
+            foreach (var waiter in _waiters.Where(w => w.Done()).ToList())
+            {
+                _waiters.Remove(waiter);
+                waiter.Signal.TrySetResult();
+            }
+            return true;
+        }
+    }
+
+    public IReadOnlyList<MessageFrame> Of(string chatId)
+    {
+        lock (_gate) return _byChat.TryGetValue(chatId, out var chat) ? chat.Values.ToList() : [];
+    }
+
+    /// <summary>Per chat, the highest seq below which nothing is missing: what to send in a sync.</summary>
+    public Dictionary<string, long> Cursors()
+    {
+        lock (_gate)
+        {
+            var cursors = new Dictionary<string, long>();
+            foreach (var (chatId, chat) in _byChat)
+            {
+                long contiguous = 0;
+                foreach (var seq in chat.Keys)
+                {
+                    if (seq != contiguous + 1) break;
+                    contiguous = seq;
+                }
+                cursors[chatId] = contiguous;
+            }
+            return cursors;
+        }
+    }
+
+    /// <summary>Completes when the chat holds at least <paramref name="count"/> distinct messages.</summary>
+    public Task WaitForCountAsync(string chatId, int count, TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            bool Done() => _byChat.TryGetValue(chatId, out var chat) && chat.Count >= count;
+            if (Done()) return Task.CompletedTask;
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((Done, signal));
+            return signal.Task.WaitAsync(timeout);
+        }
+    }
+}

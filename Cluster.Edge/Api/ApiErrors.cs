@@ -1,0 +1,34 @@
+using Natter.Messages.Protocol;
+
+namespace Natter.Cluster.Edge;
+
+/// <summary>REST errors: {"error":{"code","message"}} with the same stable codes as WebSocket error frames.</summary>
+public static class ApiErrors
+{
+    public sealed record ErrorBody(ErrorDetail Error);
+
+    public sealed record ErrorDetail(string Code, string Message);
+
+    public static IResult Result(string code, string message) =>
+        Results.Json(new ErrorBody(new ErrorDetail(code, message)), ProtocolJson.Options, statusCode: StatusFor(code));
+
+    public static Task Write(HttpContext context, int status, string code, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ErrorBody(new ErrorDetail(code, message)), ProtocolJson.Options);
+    }
+
+    public static int StatusFor(string code) => code switch
+    {
+        ErrorCodes.Unauthorized => StatusCodes.Status401Unauthorized,
+        ErrorCodes.NotMember => StatusCodes.Status403Forbidden,
+        ErrorCodes.ChatNotFound or ErrorCodes.UnknownUser => StatusCodes.Status404NotFound,
+        ErrorCodes.BodyTooLarge => StatusCodes.Status413PayloadTooLarge,
+        ErrorCodes.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        ErrorCodes.Internal => StatusCodes.Status500InternalServerError,
+        "wrong_code" or "code_expired" or "no_pending_code" => StatusCodes.Status401Unauthorized,
+        "too_many_attempts" => StatusCodes.Status429TooManyRequests,
+        "too_many_devices" => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status400BadRequest,
+    };
+}

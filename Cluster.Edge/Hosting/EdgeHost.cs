@@ -1,0 +1,54 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Options;
+using Natter.Actors.Connections;
+using Natter.Actors.Hosting;
+using Natter.Actors.Services;
+using Natter.Cluster.Edge.Auth;
+using Natter.Cluster.Edge.Sockets;
+
+namespace Natter.Cluster.Edge;
+
+/// <summary>
+/// Composes the edge: Kestrel with /ws and /api, the actor system (with the node role too in the
+/// embedded default), auth and health checks. Tests build the same application through <see cref="Build"/>.
+/// </summary>
+public static class EdgeHost
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+
+        var natter = builder.Configuration.GetSection(NatterOptions.Section).Get<NatterOptions>() ?? new NatterOptions();
+        builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection($"{NatterOptions.Section}:Auth"));
+        builder.Services.Configure<ConnectionSettings>(builder.Configuration.GetSection($"{NatterOptions.Section}:Edge"));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new AccessTokens(
+            SigningKey.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value, natter.Persistence.DataDirectory),
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IVerificationCodeSender, LoggingVerificationCodeSender>();
+        builder.Services.AddSingleton<AccountService>();
+        builder.Services.AddSingleton<ClientSocketHandler>();
+        builder.Services.AddSingleton(sp => new ChatGateway(
+            sp.GetRequiredService<IRequiredActor<ChatRegion>>().ActorRef,
+            sp.GetRequiredService<IRequiredActor<UserRegion>>().ActorRef,
+            sp.GetRequiredService<IOptions<ConnectionSettings>>().Value.AskTimeout));
+        builder.Services.AddAkka(natter.ActorSystemName, akka => akka.WithNatter(natter));
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.Map("/ws", (HttpContext context, ClientSocketHandler handler) => handler.HandleAsync(context));
+
+        var api = app.MapGroup("/api");
+        api.MapAccountEndpoints();
+        var authenticated = api.MapGroup("").RequireDevice();
+        authenticated.MapChatEndpoints();
+        authenticated.MapMessageEndpoints();
+
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        return app;
+    }
+}

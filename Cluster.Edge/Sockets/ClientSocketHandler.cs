@@ -1,0 +1,122 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Options;
+using Natter.Actors.Connections;
+using Natter.Actors.Hosting;
+using Natter.Actors.Services;
+using Natter.Cluster.Edge.Auth;
+using Natter.Messages.Protocol;
+using static Natter.Actors.Connections.ConnectionMessages;
+
+namespace Natter.Cluster.Edge.Sockets;
+
+/// <summary>
+/// Serves /ws: authenticates the upgrade, spawns the socket's ConnectionActor, then reads frames until the
+/// socket closes. Bad input is answered on this socket only; a frame over the limit closes it with 1009.
+/// </summary>
+public sealed class ClientSocketHandler(
+    ActorSystem system,
+    ChatGateway gateway,
+    IRequiredActor<PresenceRegion> presence,
+    AccessTokens tokens,
+    IOptions<ConnectionSettings> settings,
+    ILogger<ClientSocketHandler> logger)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await ApiErrors.Write(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, "expected a WebSocket upgrade");
+            return;
+        }
+        var (principal, refusal) = tokens.Validate(BearerToken.From(context));
+        if (principal is null)
+        {
+            logger.LogWarning("Refused WebSocket upgrade from {Remote}: {Reason}", context.Connection.RemoteIpAddress, refusal);
+            await ApiErrors.Write(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, refusal!);
+            return;
+        }
+
+        var limits = settings.Value;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var outbound = new SocketOutbound(socket, limits.OutboundQueueFrames, logger);
+        var connectionId = Guid.NewGuid().ToString("N");
+        var presenceRegion = await presence.GetAsync(context.RequestAborted);
+        var connection = system.ActorOf(
+            ConnectionActor.PropsFor(principal.User, principal.Device, connectionId, principal.ExpiresAt, outbound, gateway, presenceRegion, limits),
+            $"conn-{principal.User.Value}-{principal.Device.Value}-{connectionId}");
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var writer = outbound.RunAsync(stop.Token);
+        var reason = await ReadLoopAsync(socket, connection, limits.MaxFrameBytes, principal, stop.Token);
+        connection.Tell(new SocketClosed(reason));
+        outbound.Complete();
+        await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(5)));
+        await stop.CancelAsync();
+    }
+
+    private async Task<string> ReadLoopAsync(WebSocket socket, IActorRef connection, int maxFrameBytes, DevicePrincipal who, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxFrameBytes, 16 * 1024));
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    var capacity = Math.Min(buffer.Length, maxFrameBytes);
+                    if (length == capacity)
+                    {
+                        if (capacity == maxFrameBytes)
+                        {
+                            logger.LogWarning("Closing {User}/{Device}: frame over {Max} bytes", who.User, who.Device, maxFrameBytes);
+                            await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"frames are at most {maxFrameBytes} bytes", ct);
+                            return "frame too big";
+                        }
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxFrameBytes));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                        capacity = Math.Min(buffer.Length, maxFrameBytes);
+                    }
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length, capacity - length), ct);
+                    length += result.Count;
+                } while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+                switch (result.MessageType)
+                {
+                    case WebSocketMessageType.Close:
+                        if (socket.State == WebSocketState.CloseReceived)
+                            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", ct);
+                        return "client closed";
+                    case WebSocketMessageType.Binary:
+                        Refuse(connection, who, new ErrorFrame(ErrorCodes.MalformedJson, "frames are JSON text; binary frames are not accepted"));
+                        continue;
+                }
+
+                var read = ClientFrameReader.Read(buffer.AsSpan(0, length));
+                if (read.Frame is not null) connection.Tell(new Inbound(read.Frame));
+                else Refuse(connection, who, read.Error!);
+            }
+            return "socket no longer open";
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+            return e.Message;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Refuse(IActorRef connection, DevicePrincipal who, ErrorFrame error)
+    {
+        logger.LogWarning("Bad frame from {User}/{Device}: {Code} {Message}", who.User, who.Device, error.Code, error.Message);
+        connection.Tell(new InboundInvalid(error));
+    }
+}

@@ -1,0 +1,47 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using Natter.Actors.Connections;
+using Natter.Messages.Protocol;
+
+namespace Natter.Cluster.Edge.Sockets;
+
+/// <summary>
+/// The bounded outbound queue of one socket and the loop that drains it. Frames are serialized here,
+/// off the actor, and written one at a time (a WebSocket allows one send at a time).
+/// </summary>
+public sealed class SocketOutbound(WebSocket socket, int capacity, ILogger logger) : IClientOutbound
+{
+    private readonly Channel<ServerFrame> _queue = Channel.CreateBounded<ServerFrame>(
+        new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private (int Code, string Reason)? _close;
+
+    public bool TryEnqueue(ServerFrame frame) => _queue.Writer.TryWrite(frame);
+
+    public void Close(int closeCode, string reason)
+    {
+        _close = (closeCode, reason);
+        _queue.Writer.TryComplete();
+    }
+
+    /// <summary>Ends the loop without a close frame of ours (the socket is already closing).</summary>
+    public void Complete() => _queue.Writer.TryComplete();
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var frame in _queue.Reader.ReadAllAsync(cancellationToken))
+            {
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(frame, ProtocolJson.Options);
+                await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            }
+            if (_close is { } close && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                await socket.CloseAsync((WebSocketCloseStatus)close.Code, close.Reason, cancellationToken);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            logger.LogDebug("Socket writer stopped: {Reason}", e.Message);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace Natter.Messages.Chats;
+
+public enum ChatKind
+{
+    Direct = 1,
+    Group = 2,
+}
+
+public enum CursorKind
+{
+    Delivered = 1,
+    Read = 2,
+}
+
+/// <summary>One stored message. <see cref="Body"/> is opaque client bytes (ciphertext once E2EE lands).</summary>
+public sealed record ChatMessage(
+    ChatId ChatId,
+    long Seq,
+    UserId Sender,
+    DeviceId SenderDevice,
+    string ClientMsgId,
+    byte[] Body,
+    DateTimeOffset At);
+
+/// <summary>Stable reason codes for refusals; the client protocol uses the same strings.</summary>
+public static class ChatRejections
+{
+    public const string NotMember = "not_member";
+    public const string ChatNotFound = "chat_not_found";
+    public const string AlreadyExists = "chat_exists";
+    public const string InvalidCursor = "invalid_cursor";
+    public const string InvalidMembers = "invalid_members";
+}

@@ -1,0 +1,19 @@
+namespace Natter.Messages.Chats;
+
+public static class ChatQueries
+{
+    public interface IChatQuery : IWithChatId;
+
+    /// <summary>
+    /// Messages with seq greater than <see cref="After"/>, oldest first. A null <see cref="After"/> means
+    /// "after this device's stored delivered cursor". Replies <see cref="ChatReplies.MessagePage"/>.
+    /// </summary>
+    public sealed record GetMessagesAfter(ChatId ChatId, UserId Requester, DeviceId Device, long? After, int Limit)
+        : IChatQuery;
+
+    /// <summary>History page: messages with seq lower than <see cref="Before"/> (latest when null), newest first.</summary>
+    public sealed record GetMessagesBefore(ChatId ChatId, UserId Requester, long? Before, int Limit) : IChatQuery;
+
+    /// <summary>Last seq and the requester's unread count. Replies <see cref="ChatReplies.ChatSummary"/>.</summary>
+    public sealed record GetChatSummary(ChatId ChatId, UserId Requester) : IChatQuery;
+}

@@ -1,0 +1,33 @@
+namespace Natter.Messages.Chats;
+
+/// <summary>Replies from a ChatActor. None of them implements a command marker.</summary>
+public static class ChatReplies
+{
+    public sealed record ChatReady(ChatId ChatId, ChatKind Kind, IReadOnlyList<UserId> Members) : INatterMessage;
+
+    /// <summary>The message is durable under <see cref="Seq"/>. <see cref="Duplicate"/> when the clientMsgId was seen before.</summary>
+    public sealed record MessageAccepted(ChatId ChatId, string ClientMsgId, long Seq, DateTimeOffset At, bool Duplicate)
+        : INatterMessage;
+
+    public sealed record CursorAccepted(ChatId ChatId, CursorKind Kind, long Seq) : INatterMessage;
+
+    /// <summary>A command or query was refused; <see cref="Code"/> is one of <see cref="ChatRejections"/>.</summary>
+    public sealed record ChatRejected(ChatId ChatId, string Code, string Reason, string? ClientMsgId = null)
+        : INatterMessage;
+
+    /// <summary>
+    /// Messages in the order the query asked for, from seqs above <see cref="After"/> (the cursor actually used);
+    /// <see cref="HasMore"/> when the limit cut the page.
+    /// </summary>
+    public sealed record MessagePage(ChatId ChatId, long After, IReadOnlyList<ChatMessage> Messages, bool HasMore)
+        : INatterMessage;
+
+    public sealed record ChatSummary(
+        ChatId ChatId,
+        ChatKind Kind,
+        IReadOnlyList<UserId> Members,
+        long LastSeq,
+        DateTimeOffset? LastMessageAt,
+        long ReadSeq,
+        long Unread) : INatterMessage;
+}

@@ -1,0 +1,87 @@
+using System.Text.Json;
+
+namespace Natter.Messages.Protocol;
+
+/// <summary>The outcome of reading one client frame: the frame, or the error frame to answer with.</summary>
+public readonly record struct FrameReadResult(ClientFrame? Frame, ErrorFrame? Error);
+
+/// <summary>Parses client frames and turns every kind of bad input into a documented error code.</summary>
+public static class ClientFrameReader
+{
+    private static readonly HashSet<string> KnownTypes =
+        ["send", "open_chat", "sync", "delivered", "read", "history", "ping"];
+
+    public static FrameReadResult Read(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var frame = JsonSerializer.Deserialize<ClientFrame>(utf8, ProtocolJson.Options);
+            return frame is null
+                ? Fail(ErrorCodes.MalformedJson, "a frame must be a JSON object")
+                : Validate(frame);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or FormatException or InvalidOperationException)
+        {
+            return Diagnose(utf8, e);
+        }
+    }
+
+    // Only the failure path pays for a second parse, to say precisely what is wrong.
+    private static FrameReadResult Diagnose(ReadOnlySpan<byte> utf8, Exception error)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8.ToArray());
+        }
+        catch (JsonException)
+        {
+            return Fail(ErrorCodes.MalformedJson, "the frame is not valid JSON");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return Fail(ErrorCodes.MalformedJson, "a frame must be a JSON object");
+            var reference = ReferenceOf(root);
+            if (!root.TryGetProperty("type", out var type))
+                return Fail(ErrorCodes.MissingField, "the frame has no 'type'", reference);
+            if (type.ValueKind != JsonValueKind.String)
+                return Fail(ErrorCodes.InvalidField, "'type' must be a string", reference);
+            if (!KnownTypes.Contains(type.GetString()!))
+                return Fail(ErrorCodes.UnknownType, $"unknown frame type '{type.GetString()}'", reference);
+            if (error.Message.Contains("missing required properties", StringComparison.Ordinal))
+                return Fail(ErrorCodes.MissingField, FirstSentence(error.Message), reference);
+            return Fail(ErrorCodes.InvalidField, FirstSentence(error.Message), reference);
+        }
+    }
+
+    private static FrameReadResult Validate(ClientFrame frame) => frame switch
+    {
+        SendFrame f when string.IsNullOrWhiteSpace(f.ChatId) => Fail(ErrorCodes.InvalidField, "'chatId' is empty", f.ClientMsgId),
+        SendFrame f when string.IsNullOrWhiteSpace(f.ClientMsgId) || f.ClientMsgId.Length > 64 =>
+            Fail(ErrorCodes.InvalidField, "'clientMsgId' must be 1 to 64 characters", f.ClientMsgId),
+        SendFrame f when f.Body.Length == 0 => Fail(ErrorCodes.InvalidField, "'body' is empty", f.ClientMsgId),
+        DeliveredFrame { Seq: < 0 } or ReadFrame { Seq: < 0 } => Fail(ErrorCodes.InvalidField, "'seq' must be >= 0"),
+        HistoryFrame { Limit: < 1 or > 500 } h => Fail(ErrorCodes.InvalidField, "'limit' must be 1 to 500", h.Rid),
+        _ => new FrameReadResult(frame, null),
+    };
+
+    private static string? ReferenceOf(JsonElement root)
+    {
+        foreach (var name in new[] { "clientMsgId", "rid" })
+            if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
+                return value.GetString();
+        return null;
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(". Path", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    private static FrameReadResult Fail(string code, string message, string? reference = null) =>
+        new(null, new ErrorFrame(code, message, reference));
+}

@@ -1,0 +1,61 @@
+using System.Text.Json.Serialization;
+
+namespace Natter.Messages.Protocol;
+
+/// <summary>A frame a client sends over /ws (protocol v1). See docs/protocol.md.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(SendFrame), "send")]
+[JsonDerivedType(typeof(OpenChatFrame), "open_chat")]
+[JsonDerivedType(typeof(SyncFrame), "sync")]
+[JsonDerivedType(typeof(DeliveredFrame), "delivered")]
+[JsonDerivedType(typeof(ReadFrame), "read")]
+[JsonDerivedType(typeof(HistoryFrame), "history")]
+[JsonDerivedType(typeof(PingFrame), "ping")]
+public abstract record ClientFrame;
+
+/// <summary>Send a message. <see cref="Body"/> is base64 of opaque client bytes.</summary>
+public sealed record SendFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+    public required string ClientMsgId { get; init; }
+    public required byte[] Body { get; init; }
+}
+
+/// <summary>Get (creating if needed) the direct chat with <see cref="Peer"/>.</summary>
+public sealed record OpenChatFrame : ClientFrame
+{
+    public string? Rid { get; init; }
+    public required string Peer { get; init; }
+}
+
+/// <summary>Catch up: every chat of the user, after the given per-chat cursors (or the device's stored cursor).</summary>
+public sealed record SyncFrame : ClientFrame
+{
+    public Dictionary<string, long>? Cursors { get; init; }
+}
+
+public sealed record DeliveredFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+    public required long Seq { get; init; }
+}
+
+public sealed record ReadFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+    public required long Seq { get; init; }
+}
+
+/// <summary>A page of history, newest first, before <see cref="Before"/> (latest when absent).</summary>
+public sealed record HistoryFrame : ClientFrame
+{
+    public string? Rid { get; init; }
+    public required string ChatId { get; init; }
+    public long? Before { get; init; }
+    public int? Limit { get; init; }
+}
+
+public sealed record PingFrame : ClientFrame
+{
+    public long? T { get; init; }
+}

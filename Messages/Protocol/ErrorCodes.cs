@@ -1,0 +1,30 @@
+namespace Natter.Messages.Protocol;
+
+/// <summary>Stable error codes of protocol v1, shared by WebSocket error frames and REST error bodies.</summary>
+public static class ErrorCodes
+{
+    public const string MalformedJson = "malformed_json";
+    public const string UnknownType = "unknown_type";
+    public const string MissingField = "missing_field";
+    public const string InvalidField = "invalid_field";
+    public const string BodyTooLarge = "body_too_large";
+    public const string NotMember = "not_member";
+    public const string ChatNotFound = "chat_not_found";
+    public const string UnknownUser = "unknown_user";
+    public const string Unauthorized = "unauthorized";
+    public const string Unavailable = "unavailable";
+    public const string Internal = "internal";
+}
+
+/// <summary>WebSocket close codes Natter uses besides the standard ones (1009 = frame too big).</summary>
+public static class CloseCodes
+{
+    /// <summary>The outbound queue overflowed; reconnect and sync from your cursors.</summary>
+    public const int SlowConsumer = 4008;
+
+    /// <summary>The access token expired while connected; get a new one and reconnect.</summary>
+    public const int TokenExpired = 4001;
+
+    /// <summary>Another connection of the same device took over.</summary>
+    public const int SessionReplaced = 4009;
+}

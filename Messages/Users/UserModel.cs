@@ -1,0 +1,13 @@
+namespace Natter.Messages.Users;
+
+public sealed record DeviceInfo(DeviceId Id, string Name, DateTimeOffset LinkedAt);
+
+public static class UserRejections
+{
+    public const string NoPendingCode = "no_pending_code";
+    public const string CodeExpired = "code_expired";
+    public const string WrongCode = "wrong_code";
+    public const string TooManyAttempts = "too_many_attempts";
+    public const string UnknownUser = "unknown_user";
+    public const string TooManyDevices = "too_many_devices";
+}
