@@ -5,8 +5,10 @@ namespace Natter.Messages;
 
 /// <summary>A user's id: their phone number in E.164 digits, without the plus ("15551230001").</summary>
 [JsonConverter(typeof(UserIdJsonConverter))]
-public readonly record struct UserId(string Value)
+public readonly record struct UserId(string Value) : IComparable<UserId>
 {
+    public int CompareTo(UserId other) => string.CompareOrdinal(Value, other.Value);
+
     public override string ToString() => Value;
 
     /// <summary>Normalises "+1 555-123-0001" to "15551230001"; null when it is not a plausible E.164 number.</summary>
@@ -21,15 +23,19 @@ public readonly record struct UserId(string Value)
 
 /// <summary>A device of one user: 1 for the first device, then 2, 3, ... (never reused).</summary>
 [JsonConverter(typeof(DeviceIdJsonConverter))]
-public readonly record struct DeviceId(int Value)
+public readonly record struct DeviceId(int Value) : IComparable<DeviceId>
 {
+    public int CompareTo(DeviceId other) => Value.CompareTo(other.Value);
+
     public override string ToString() => Value.ToString();
 }
 
 /// <summary>A conversation. Direct chats have a deterministic id derived from both members.</summary>
 [JsonConverter(typeof(ChatIdJsonConverter))]
-public readonly record struct ChatId(string Value)
+public readonly record struct ChatId(string Value) : IComparable<ChatId>
 {
+    public int CompareTo(ChatId other) => string.CompareOrdinal(Value, other.Value);
+
     public const string DirectPrefix = "d.";
 
     public override string ToString() => Value;

@@ -19,7 +19,7 @@ namespace Natter.Actors.Chats;
 /// batch many chats' writes, but every reply and every push to devices happens in the persist callback:
 /// nothing is acknowledged or delivered before it is durable. Reads never see a message that is not durable.
 /// </summary>
-public sealed class ChatActor : ReceivePersistentActor, IWithStash
+public sealed class ChatActor : ReceivePersistentActor
 {
     /// <summary>Sharding's hand-off message: stop only once pending writes have completed.</summary>
     public sealed class Stop
@@ -67,8 +67,6 @@ public sealed class ChatActor : ReceivePersistentActor, IWithStash
     }
 
     public override string PersistenceId { get; }
-
-    public IStash Stash { get; set; } = null!;
 
     public static string PersistenceIdOf(ChatId chatId) => $"chat-{chatId.Value}";
 

@@ -1,0 +1,38 @@
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+using LinqToDB;
+
+namespace Natter.Actors.Tests;
+
+/// <summary>A real Akka.Persistence.Sql journal and snapshot store on a fresh SQLite file, with Natter's serializer.</summary>
+public static class SqliteJournalConfig
+{
+    public static Config For(string databaseFile)
+    {
+        var connection = $"Data Source={databaseFile}";
+        var provider = ProviderName.SQLiteMS;
+        return ConfigurationFactory.ParseString($$"""
+            akka.loglevel = INFO
+            akka.actor {
+              serializers.natter = "Natter.Actors.Serialization.NatterSerializer, Natter.Actors"
+              serialization-bindings { "Natter.Messages.INatterMessage, Natter.Messages" = natter }
+              serialization-identifiers { "Natter.Actors.Serialization.NatterSerializer, Natter.Actors" = 7210 }
+            }
+            akka.persistence {
+              journal {
+                plugin = "akka.persistence.journal.sql"
+                sql { connection-string = "{{connection}}", provider-name = "{{provider}}", auto-initialize = on }
+              }
+              snapshot-store {
+                plugin = "akka.persistence.snapshot-store.sql"
+                sql { connection-string = "{{connection}}", provider-name = "{{provider}}", auto-initialize = on }
+              }
+              query.journal.sql { connection-string = "{{connection}}", provider-name = "{{provider}}" }
+            }
+            """).WithFallback(SqlPersistence.DefaultConfiguration);
+    }
+
+    public static string NewDatabaseFile() =>
+        Path.Combine(Path.GetTempPath(), "natter-tests", $"{Guid.NewGuid():N}.db") is var path
+        && Directory.CreateDirectory(Path.GetDirectoryName(path)!) is not null ? path : path;
+}
