@@ -164,6 +164,7 @@ public sealed class NatterConnection : IAsyncDisposable
         {
             case WelcomeFrame w: _welcome.TrySetResult(w); break;
             case MessageFrame m: Received.Add(m); break;
+            case SyncedFrame s: _synced.TrySetResult(s); break;
             case AckFrame a: Complete(a.ClientMsgId, a); break;
             case ChatOpenedFrame o when o.Rid is not null: Complete(o.Rid, o); break;
             case HistoryPageFrame h when h.Rid is not null: Complete(h.Rid, h); break;

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Natter.Actors.Connections;
 using Natter.Actors.Hosting;
@@ -27,7 +28,8 @@ public static class EdgeHost
         builder.Services.AddSingleton(sp => new AccessTokens(
             SigningKey.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value, natter.Persistence.DataDirectory),
             sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<IVerificationCodeSender, LoggingVerificationCodeSender>();
+        // Pluggable: a host (or a test) that registered its own sender keeps it.
+        builder.Services.TryAddSingleton<IVerificationCodeSender, LoggingVerificationCodeSender>();
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton<ClientSocketHandler>();
         builder.Services.AddSingleton(sp => new ChatGateway(

@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Natter.Cluster.Edge;
+using IVerificationCodeSender = Natter.Cluster.Edge.Auth.IVerificationCodeSender;
+using Natter.Client;
+
+namespace Natter.Integration.Tests.Infrastructure;
+
+/// <summary>
+/// The production edge (both roles, real Kestrel on 127.0.0.1, a real journal) hosted in the test process.
+/// Only the verification-code sender is swapped, for one that lets tests read the code.
+/// </summary>
+public sealed class InProcessServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly HttpClient _http;
+
+    private InProcessServer(WebApplication app, RecordingCodeSender codes, string dataDirectory)
+    {
+        _app = app;
+        Codes = codes;
+        DataDirectory = dataDirectory;
+        BaseAddress = new Uri(app.Urls.First());
+        _http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        Api = new NatterHttpClient(_http);
+    }
+
+    public Uri BaseAddress { get; }
+    public NatterHttpClient Api { get; }
+    public RecordingCodeSender Codes { get; }
+    public string DataDirectory { get; }
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<InProcessServer> StartAsync(Journal journal, string? dataDirectory = null,
+        IDictionary<string, string?>? overrides = null)
+    {
+        dataDirectory ??= TempDirectory.Create("natter-server");
+        var codes = new RecordingCodeSender();
+        var settings = journal.Settings(dataDirectory);
+        settings["Urls"] = "http://127.0.0.1:0";
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
+
+        var app = EdgeHost.Build([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.ClearProviders();
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddProvider(new FileLoggerProvider(Path.Combine(dataDirectory, "server.log")));
+            builder.Services.AddSingleton<IVerificationCodeSender>(codes);
+        });
+        await app.StartAsync();
+        var server = new InProcessServer(app, codes, dataDirectory);
+        await server.WaitUntilReadyAsync();
+        return server;
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if ((await _http.GetAsync("health/ready")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("the server did not become ready in 60 s");
+    }
+
+    /// <summary>Registers a new account (or logs a new device into it) through the public API.</summary>
+    public async Task<DeviceSession> RegisterAsync(string? phone = null, string device = "phone")
+    {
+        phone ??= Phones.Next();
+        var started = await Api.RegisterAsync(phone);
+        return await Api.VerifyAsync(phone, Codes.CodeFor(started.UserId), device);
+    }
+
+    public Task<NatterConnection> ConnectAsync(DeviceSession session, ReceivedMessages? received = null) =>
+        NatterConnection.ConnectAsync(BaseAddress, session.AccessToken, received);
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await _app.StopAsync(timeout.Token);
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Natter.Client;
+
+namespace Natter.Integration.Tests.Infrastructure;
+
+/// <summary>
+/// The edge as its own OS process (the same binary `dotnet run --project Cluster.Edge` runs), so a test
+/// can kill it outright and start it again on the same data. Verification codes are read from its log,
+/// where the embedded default sender writes them.
+/// </summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentDictionary<string, string> _codes = new();
+    private readonly ConcurrentQueue<string> _log = new();
+    private readonly HttpClient _http;
+
+    private ServerProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+        _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        Api = new NatterHttpClient(_http);
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Uri BaseAddress { get; }
+    public NatterHttpClient Api { get; }
+    public IEnumerable<string> Log => _log;
+
+    public static async Task<ServerProcess> StartAsync(Journal journal, string dataDirectory, int? port = null)
+    {
+        port ??= FreePort();
+        var edge = Path.Combine(AppContext.BaseDirectory, "Natter.Cluster.Edge.dll");
+        var start = new ProcessStartInfo("dotnet", $"\"{edge}\"")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = dataDirectory,
+        };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in journal.Settings(dataDirectory))
+            start.Environment[key.Replace(":", "__")] = value;
+
+        var server = new ServerProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+        await server.WaitUntilReadyAsync();
+        return server;
+    }
+
+    /// <summary>Kills the process at once, as a crash would: no shutdown hooks, no flushing.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public async Task<DeviceSession> RegisterAsync(string? phone = null, string device = "phone")
+    {
+        phone ??= Phones.Next();
+        var started = await Api.RegisterAsync(phone);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!_codes.ContainsKey(started.UserId) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        return await Api.VerifyAsync(phone, _codes[started.UserId], device);
+    }
+
+    public Task<NatterConnection> ConnectAsync(DeviceSession session, ReceivedMessages? received = null) =>
+        NatterConnection.ConnectAsync(BaseAddress, session.AccessToken, received);
+
+    private void OnLine(string? line)
+    {
+        if (line is null) return;
+        _log.Enqueue(line);
+        if (CodeLine().Match(line) is { Success: true } match) _codes[match.Groups[1].Value] = match.Groups[2].Value;
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"server exited with {_process.ExitCode}:\n{string.Join('\n', _log)}");
+            try
+            {
+                if ((await _http.GetAsync("health/ready")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"the server did not become ready:\n{string.Join('\n', _log)}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex(@"Verification code for \+(\d+): (\d{6})")]
+    private static partial Regex CodeLine();
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await KillAsync();
+        _process.Dispose();
+    }
+}
