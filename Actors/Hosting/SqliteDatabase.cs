@@ -15,7 +15,7 @@ public static class SqliteDatabase
         using var connection = new SqliteConnection(builder.ToString());
         connection.Open();
         using var command = connection.CreateCommand();
-        // WAL persists in the file; synchronous=NORMAL in WAL still survives a process crash (not a power cut).
+        // WAL persists in the file. synchronous stays FULL (the default): a commit is on disk before the ack.
         command.CommandText = "PRAGMA journal_mode=WAL;";
         command.ExecuteNonQuery();
     }
