@@ -17,7 +17,8 @@ namespace Natter.Actors.Hosting;
 /// <summary>The Akka.Hosting steps that wire Natter; hosts call <see cref="WithNatter"/> and nothing else.</summary>
 public static class NatterAkkaExtensions
 {
-    public static AkkaConfigurationBuilder WithNatter(this AkkaConfigurationBuilder builder, NatterOptions options) =>
+    public static AkkaConfigurationBuilder WithNatter(this AkkaConfigurationBuilder builder, NatterOptions options)
+    {
         builder
             .ConfigureLoggers(loggers =>
             {
@@ -28,11 +29,14 @@ public static class NatterAkkaExtensions
             })
             .WithNatterHocon()
             .WithNatterSerialization()
-            .WithNatterClustering(options)
-            .WithNatterPersistence(options.Persistence)
+            .WithNatterClustering(options);
+        // Edge-only processes hold no entities, so they never touch the journal.
+        if (options.HostsEntities) builder.WithNatterPersistence(options.Persistence);
+        return builder
             .WithPresenceSharding(options)
             .WithUserSharding(options)
             .WithChatSharding(options);
+    }
 
     /// <summary>Tuning that the builder does not expose lives in HOCON/*.hocon, one concern per file.</summary>
     public static AkkaConfigurationBuilder WithNatterHocon(this AkkaConfigurationBuilder builder)

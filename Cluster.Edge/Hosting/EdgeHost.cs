@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Natter.Actors.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Natter.Actors.Connections;

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Natter.Cluster.Edge;
+namespace Natter.Actors.Hosting;
 
 /// <summary>Ready once this node is an Up member of the cluster (shard regions can then place entities).</summary>
 public sealed class ClusterHealthCheck(ActorSystem system) : IHealthCheck

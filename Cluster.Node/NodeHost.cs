@@ -1,0 +1,28 @@
+using Akka.Hosting;
+using Natter.Actors.Hosting;
+
+namespace Natter.Cluster.Node;
+
+/// <summary>
+/// Role "node" alone: hosts the sharded ChatActors, UserActors and PresenceActors that edges reach through
+/// their shard proxies. Over HTTP it serves only health probes. Configured by environment variables
+/// (Natter__SeedNodes__0, Natter__Remoting__Port, Natter__Persistence__..., see docs/operations.md).
+/// </summary>
+public static class NodeHost
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        var natter = builder.Configuration.GetSection(NatterOptions.Section).Get<NatterOptions>() ?? new NatterOptions();
+        if (natter.Roles.Length == 0) natter.Roles = [NatterRoles.Node];
+
+        builder.Services.AddAkka(natter.ActorSystemName, akka => akka.WithNatter(natter));
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+
+        var app = builder.Build();
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        return app;
+    }
+}

@@ -1,0 +1,3 @@
+using Natter.Cluster.Node;
+
+NodeHost.Build(args).Run();
