@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of Natter. Installs what the tests need when it is missing (Debian's PostgreSQL
+# server binaries, via apt as root); the test fixtures start and stop their own PostgreSQL server on
+# 127.0.0.1, so nothing is left running. Set NATTER_TEST_POSTGRES to a connection string to use an
+# existing server instead.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: please install: ${need_apt[*]} (sudo apt-get install -y ${need_apt[*]})" >&2
+    exit 1
+  fi
+  echo "test.sh: installing ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+dotnet build Akka.sln -c Release -nologo -clp:ErrorsOnly
+dotnet test Akka.sln -c Release --no-build -nologo --logger "console;verbosity=minimal"
