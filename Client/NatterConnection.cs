@@ -32,6 +32,12 @@ public sealed class NatterConnection : IAsyncDisposable
     }
 
     public ChannelReader<ServerFrame> Frames => _frames.Reader;
+
+    /// <summary>Called on the read loop for every frame, before it is queued on <see cref="Frames"/>.</summary>
+    public event Action<ServerFrame>? FrameReceived;
+
+    /// <summary>Queue frames on <see cref="Frames"/> (default). Load generators that never read them turn it off.</summary>
+    public bool KeepFrames { get; set; } = true;
     public ReceivedMessages Received { get; }
     public WelcomeFrame Welcome { get; private set; } = null!;
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
@@ -39,14 +45,16 @@ public sealed class NatterConnection : IAsyncDisposable
     public Task Closed => _readLoop;
 
     /// <summary>Opens /ws with the device's token; completes once the server's welcome frame arrived.</summary>
+    /// <param name="invoker">Optional HTTP stack for the upgrade, e.g. one that binds a chosen local address.</param>
     public static async Task<NatterConnection> ConnectAsync(Uri baseAddress, string accessToken,
-        ReceivedMessages? received = null, CancellationToken ct = default)
+        ReceivedMessages? received = null, CancellationToken ct = default, HttpMessageInvoker? invoker = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", $"Bearer {accessToken}");
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         var ws = new UriBuilder(baseAddress) { Scheme = baseAddress.Scheme == "https" ? "wss" : "ws", Path = "/ws" }.Uri;
-        await socket.ConnectAsync(ws, ct);
+        if (invoker is null) await socket.ConnectAsync(ws, ct);
+        else await socket.ConnectAsync(ws, invoker, ct);
         var connection = new NatterConnection(socket, received ?? new ReceivedMessages());
         connection.Welcome = await connection._welcome.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
         return connection;
@@ -126,7 +134,7 @@ public sealed class NatterConnection : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[16 * 1024];
         var message = new MemoryStream();
         try
         {
@@ -170,7 +178,8 @@ public sealed class NatterConnection : IAsyncDisposable
             case HistoryPageFrame h when h.Rid is not null: Complete(h.Rid, h); break;
             case ErrorFrame e when e.Ref is not null: Complete(e.Ref, e); break;
         }
-        _frames.Writer.TryWrite(frame);
+        FrameReceived?.Invoke(frame);
+        if (KeepFrames) _frames.Writer.TryWrite(frame);
     }
 
     private void Complete(string reference, ServerFrame frame)

@@ -68,6 +68,9 @@ public sealed class ChatActor : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
+    public override Recovery Recovery =>
+        _settings.RecoverFromSnapshots ? base.Recovery : new Recovery(SnapshotSelectionCriteria.None);
+
     public static string PersistenceIdOf(ChatId chatId) => $"chat-{chatId.Value}";
 
     public static Props PropsFor(string chatId, IActorRef presence, ChatSettings settings) =>

@@ -12,6 +12,12 @@ public sealed record ChatSettings
     /// <summary>clientMsgIds remembered per sending device for dedupe.</summary>
     public int DedupeWindow { get; init; } = 1024;
 
+    /// <summary>
+    /// Start recovery from the latest snapshot (true) or replay the whole journal (false; only for
+    /// measuring what snapshots save, see the recovery benchmark).
+    /// </summary>
+    public bool RecoverFromSnapshots { get; init; } = true;
+
     /// <summary>The Akka.Persistence.Query plugin that reads a chat's older messages.</summary>
     public string ReadJournalPluginId { get; init; } = "akka.persistence.query.journal.sql";
 }

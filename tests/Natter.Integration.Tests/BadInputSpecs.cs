@@ -1,3 +1,4 @@
+using Natter.Testing;
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;

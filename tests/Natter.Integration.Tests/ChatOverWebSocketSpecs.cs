@@ -1,3 +1,4 @@
+using Natter.Testing;
 using System.Text;
 using Natter.Client;
 using Natter.Integration.Tests.Infrastructure;
@@ -175,7 +176,7 @@ public sealed class SqliteChatOverWebSocketSpecs : ChatOverWebSocketSpecs
 }
 
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresChatOverWebSocketSpecs(PostgresServer postgres) : ChatOverWebSocketSpecs
+public sealed class PostgresChatOverWebSocketSpecs(PostgresFixture postgres) : ChatOverWebSocketSpecs
 {
     protected override async Task<Journal> JournalAsync() => Journal.Postgres(await postgres.CreateDatabaseAsync());
 }

@@ -1,3 +1,4 @@
+using Natter.Testing;
 using Natter.Client;
 using Natter.Integration.Tests.Infrastructure;
 using Xunit;
@@ -53,7 +54,7 @@ public sealed class SqliteOfflineDeliveryAcrossRestartSpecs : OfflineDeliveryAcr
 }
 
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresOfflineDeliveryAcrossRestartSpecs(PostgresServer postgres) : OfflineDeliveryAcrossRestartSpecs
+public sealed class PostgresOfflineDeliveryAcrossRestartSpecs(PostgresFixture postgres) : OfflineDeliveryAcrossRestartSpecs
 {
     protected override async Task<Journal> JournalAsync() => Journal.Postgres(await postgres.CreateDatabaseAsync());
 }

@@ -1,3 +1,4 @@
+using Natter.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Natter.Integration.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using Natter.Testing;
 using System.Collections.Concurrent;
 using Natter.Cluster.Edge.Auth;
 using Natter.Messages;

@@ -2,23 +2,22 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
-using Xunit;
 
-namespace Natter.Integration.Tests.Infrastructure;
+namespace Natter.Testing;
 
 /// <summary>
 /// A real PostgreSQL server on 127.0.0.1. The test command starts one and names it in NATTER_TEST_POSTGRES;
-/// without that, this fixture starts its own from the machine's PostgreSQL binaries (initdb + pg_ctl,
-/// as the postgres user when running as root) and stops it afterwards. Each test class gets its own database.
+/// without that, this starts its own from the machine's PostgreSQL binaries (initdb + pg_ctl,
+/// as the postgres user when running as root) and stops it when disposed. Each user gets its own database.
 /// </summary>
-public sealed class PostgresServer : IAsyncLifetime
+public sealed class PostgresServer : IAsyncDisposable
 {
     private string? _dataDirectory;
     private string? _pgCtl;
 
     public string AdminConnectionString { get; private set; } = "";
 
-    public async Task InitializeAsync()
+    public async Task StartAsync()
     {
         var external = Environment.GetEnvironmentVariable("NATTER_TEST_POSTGRES");
         if (!string.IsNullOrWhiteSpace(external))
@@ -52,7 +51,7 @@ public sealed class PostgresServer : IAsyncLifetime
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ToString();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_dataDirectory is null || _pgCtl is null) return;
         await RunAsPostgres(_pgCtl, $"-D {_dataDirectory} -m fast -w stop");
@@ -83,10 +82,4 @@ public sealed class PostgresServer : IAsyncLifetime
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{program} {arguments} failed ({process.ExitCode}): {await output} {await error}");
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
-{
-    public const string Name = "postgres";
 }

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Natter.Client;
 
-namespace Natter.Integration.Tests.Infrastructure;
+namespace Natter.Testing;
 
 /// <summary>
 /// The edge as its own OS process (the same binary `dotnet run --project Cluster.Edge` runs), so a test
@@ -35,7 +35,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public NatterHttpClient Api { get; }
     public IEnumerable<string> Log => _log;
 
-    public static async Task<ServerProcess> StartAsync(Journal journal, string dataDirectory, int? port = null)
+    public int ProcessId => _process.Id;
+
+    public static async Task<ServerProcess> StartAsync(Journal journal, string dataDirectory, int? port = null,
+        IDictionary<string, string?>? settings = null)
     {
         port ??= FreePort();
         var edge = Path.Combine(AppContext.BaseDirectory, "Natter.Cluster.Edge.dll");
@@ -47,7 +50,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in journal.Settings(dataDirectory))
+        foreach (var (key, value) in journal.Settings(dataDirectory).Concat(settings ?? new Dictionary<string, string?>()))
             start.Environment[key.Replace(":", "__")] = value;
 
         var server = new ServerProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
@@ -78,7 +81,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private void OnLine(string? line)
     {
         if (line is null) return;
-        _log.Enqueue(line);
+        if (_log.Count < 10_000) _log.Enqueue(line);
         if (CodeLine().Match(line) is { Success: true } match) _codes[match.Groups[1].Value] = match.Groups[2].Value;
     }
 

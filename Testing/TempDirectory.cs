@@ -1,4 +1,4 @@
-namespace Natter.Integration.Tests.Infrastructure;
+namespace Natter.Testing;
 
 public static class TempDirectory
 {

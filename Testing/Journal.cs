@@ -1,4 +1,4 @@
-namespace Natter.Integration.Tests.Infrastructure;
+namespace Natter.Testing;
 
 /// <summary>Which journal a server under test uses: the embedded SQLite default or PostgreSQL.</summary>
 public sealed record Journal(string Provider, string? ConnectionString)

@@ -1,4 +1,4 @@
-namespace Natter.Integration.Tests.Infrastructure;
+namespace Natter.Testing;
 
 /// <summary>Unique phone numbers per test, so tests sharing a server never share users.</summary>
 public static class Phones

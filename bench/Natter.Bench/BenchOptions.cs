@@ -1,0 +1,59 @@
+namespace Natter.Bench;
+
+/// <summary>Command line: a scenario name, then --name value options (see README in docs/benchmarks.md).</summary>
+public sealed record BenchOptions
+{
+    public required string Scenario { get; init; }
+    public int Clients { get; init; } = 200;
+    public int Messages { get; init; } = 50_000;
+    public int InFlight { get; init; } = 8;
+    public int LatencyInFlight { get; init; } = 100;
+    public int BodyBytes { get; init; } = 100;
+    public int Connections { get; init; } = 10_000;
+    public int Events { get; init; } = 100_000;
+    public int HoldSeconds { get; init; } = 20;
+    public string Journal { get; init; } = "sqlite";
+    public bool Quick { get; init; }
+    public string? Json { get; init; }
+    public int? Port { get; init; }
+
+    public static BenchOptions Parse(string[] args)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-'))
+            throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|connections|recovery> [--clients N] [--messages N] "
+                                        + "[--inflight N] [--body-bytes N] [--connections N] [--events N] [--hold-seconds N] "
+                                        + "[--journal sqlite|postgres] [--quick] [--json FILE]");
+        var options = new BenchOptions { Scenario = args[0] };
+        for (var i = 1; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--clients" => options with { Clients = int.Parse(Next()) },
+                "--messages" => options with { Messages = int.Parse(Next()) },
+                "--inflight" => options with { InFlight = int.Parse(Next()) },
+                "--latency-inflight" => options with { LatencyInFlight = int.Parse(Next()) },
+                "--body-bytes" => options with { BodyBytes = int.Parse(Next()) },
+                "--connections" => options with { Connections = int.Parse(Next()) },
+                "--events" => options with { Events = int.Parse(Next()) },
+                "--hold-seconds" => options with { HoldSeconds = int.Parse(Next()) },
+                "--journal" => options with { Journal = Next() },
+                "--json" => options with { Json = Next() },
+                "--port" => options with { Port = int.Parse(Next()) },
+                "--quick" => options with { Quick = true },
+                var other => throw new ArgumentException($"unknown option {other}"),
+            };
+        }
+        return options.Quick ? options.QuickVersion() : options;
+    }
+
+    /// <summary>A small run (well under a minute) for CI smoke tests: correctness figures only.</summary>
+    private BenchOptions QuickVersion() => this with
+    {
+        Clients = Math.Min(Clients, 20),
+        Messages = Math.Min(Messages, 2_000),
+        Connections = Math.Min(Connections, 500),
+        Events = Math.Min(Events, 3_000),
+        HoldSeconds = Math.Min(HoldSeconds, 3),
+    };
+}

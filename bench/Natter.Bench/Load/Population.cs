@@ -1,0 +1,51 @@
+using Natter.Client;
+using Natter.Testing;
+
+namespace Natter.Bench.Load;
+
+/// <summary>Accounts and chats for a run: registered through the public API like real clients.</summary>
+public static class Population
+{
+    public sealed record Pair(DeviceSession A, DeviceSession B, string ChatId);
+
+    public static async Task<List<Pair>> PairsAsync(ServerProcess server, int pairs)
+    {
+        var result = new Pair[pairs];
+        using var gate = new SemaphoreSlim(8);
+        await Task.WhenAll(Enumerable.Range(0, pairs).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var a = await server.RegisterAsync();
+                var b = await server.RegisterAsync();
+                var chat = await server.Api.OpenChatAsync(a.AccessToken, "+" + b.UserId);
+                result[i] = new Pair(a, b, chat.ChatId);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return result.ToList();
+    }
+
+    public static async Task<NatterConnection[]> ConnectAsync(ServerProcess server, IEnumerable<DeviceSession> sessions)
+    {
+        using var gate = new SemaphoreSlim(32);
+        return await Task.WhenAll(sessions.Select(async s =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var connection = await server.ConnectAsync(s);
+                connection.KeepFrames = false;
+                return connection;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    }
+}

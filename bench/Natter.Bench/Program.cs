@@ -1,0 +1,42 @@
+using Natter.Bench;
+using Natter.Bench.Report;
+using Natter.Bench.Scenarios;
+using Natter.Bench.Servers;
+
+// Natter's load harness: `dotnet run -c Release --project bench/Natter.Bench -- <scenario> [options] --json <file>`.
+if (args is ["serve-echo", "--port", var port])
+{
+    await EchoServer.RunAsync(int.Parse(port));
+    return 0;
+}
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+
+BenchResult result = options.Scenario switch
+{
+    "echo" => await EchoScenario.RunAsync(options),
+    "direct" => await DirectScenario.RunAsync(options),
+    "offline" => await OfflineScenario.RunAsync(options),
+    "connections" => await ConnectionsScenario.RunAsync(options),
+    "recovery" => await RecoveryScenario.RunAsync(options),
+    _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (echo, direct, offline, connections, recovery)"),
+};
+
+result.Print(Console.Out);
+if (options.Json is { } file)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+    await File.WriteAllTextAsync(file, result.ToJson());
+    Console.WriteLine($"wrote {file}");
+}
+// Correctness is never traded for speed: a run that lost, duplicated or reordered anything fails.
+return result.Natter.Lost + result.Natter.Duplicates + result.Natter.OutOfOrder == 0 ? 0 : 1;

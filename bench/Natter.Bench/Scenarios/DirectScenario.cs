@@ -1,0 +1,79 @@
+using Natter.Bench.Load;
+using Natter.Bench.Report;
+using Natter.Bench.Servers;
+
+namespace Natter.Bench.Scenarios;
+
+/// <summary>
+/// 1:1 messages between online devices: send, durable ack, delivery. Throughput at saturation (every
+/// sender keeps --inflight unacknowledged), then latency with --latency-inflight messages in flight in
+/// all. Baseline: raw Kestrel echo with the same clients, messages and windows.
+/// </summary>
+public static class DirectScenario
+{
+    public static async Task<BenchResult> RunAsync(BenchOptions options)
+    {
+        var pairs = Math.Max(1, options.Clients / 2);
+        var perSender = Math.Max(1, options.Messages / pairs);
+
+        NatterFigures natter;
+        LatencyMs natterLatency;
+        await using (var server = await NatterServer.StartAsync(options))
+        {
+            var population = await Population.PairsAsync(server.Process, pairs);
+            var connections = await Population.ConnectAsync(server.Process, population.SelectMany(p => new[] { p.A, p.B }));
+            foreach (var c in connections) await c.SyncAsync();
+            var lanes = population.Select((p, i) => new SenderLane(connections[2 * i], p.ChatId, connections[2 * i + 1])).ToList();
+
+            Console.Error.WriteLine($"natter: {pairs} senders x {perSender} messages, window {options.InFlight}");
+            await MessageLoad.RunAsync(lanes, Math.Max(1, perSender / 10), options.InFlight, options.BodyBytes); // warm-up
+            var saturation = await MessageLoad.RunAsync(lanes, perSender, options.InFlight, options.BodyBytes);
+            natterLatency = (await LatencyPhase(lanes, options)).Latency;
+            natter = new NatterFigures(Math.Round(saturation.Throughput), natterLatency, Math.Round(ProcessMemory.RssMb(server.Process.ProcessId), 1),
+                saturation.Errors, saturation.Lost, saturation.Duplicates, saturation.OutOfOrder);
+            foreach (var c in connections) await c.DisposeAsync();
+        }
+
+        var baseline = await EchoBaseline(options, options.Clients / 2 * 2, perSender);
+        return new BenchResult("direct", Params(options, pairs, perSender), natter, baseline, BenchResult.RatioOf(natter, baseline), MachineInfo.Current());
+    }
+
+    /// <summary>Latency at a fixed number of messages in flight across the whole system.</summary>
+    private static Task<LoadOutcome> LatencyPhase(List<SenderLane> lanes, BenchOptions options)
+    {
+        var senders = lanes.Take(Math.Min(lanes.Count, options.LatencyInFlight)).ToList();
+        var window = Math.Max(1, options.LatencyInFlight / senders.Count);
+        var perSender = Math.Max(window * 20, options.Messages / 4 / senders.Count);
+        Console.Error.WriteLine($"latency phase: {senders.Count} senders x window {window} = {senders.Count * window} in flight");
+        return MessageLoad.RunAsync(senders, perSender, window, options.BodyBytes);
+    }
+
+    public static async Task<BaselineFigures> EchoBaseline(BenchOptions options, int clients, int perClient)
+    {
+        await using var echo = await EchoProcess.StartAsync();
+        var sockets = await EchoLoad.ConnectAsync(echo.BaseAddress, clients, new LocalAddresses(4));
+        Console.Error.WriteLine($"kestrel-echo: {clients} clients x {perClient} frames, window {options.InFlight}");
+        // Half the clients send in the Natter run; here all of them do, so each sends half as many.
+        var perEcho = Math.Max(1, perClient / 2);
+        await EchoLoad.RunAsync(sockets, Math.Max(1, perEcho / 10), options.InFlight, options.BodyBytes);
+        var saturation = await EchoLoad.RunAsync(sockets, perEcho, options.InFlight, options.BodyBytes);
+        var latencySockets = sockets.Take(Math.Min(sockets.Length, options.LatencyInFlight)).ToList();
+        var window = Math.Max(1, options.LatencyInFlight / latencySockets.Count);
+        var latency = await EchoLoad.RunAsync(latencySockets, Math.Max(window * 20, options.Messages / 4 / latencySockets.Count), window, options.BodyBytes);
+        var rss = ProcessMemory.RssMb(echo.ProcessId);
+        foreach (var s in sockets) s.Dispose();
+        return new BaselineFigures("kestrel-echo", Math.Round(saturation.Throughput), latency.Latency, Math.Round(rss, 1));
+    }
+
+    private static Dictionary<string, object> Params(BenchOptions o, int pairs, int perSender) => new()
+    {
+        ["clients"] = pairs * 2,
+        ["senders"] = pairs,
+        ["messages"] = pairs * perSender,
+        ["inflight_per_sender"] = o.InFlight,
+        ["latency_inflight"] = o.LatencyInFlight,
+        ["body_bytes"] = o.BodyBytes,
+        ["journal"] = o.Journal,
+        ["quick"] = o.Quick,
+    };
+}

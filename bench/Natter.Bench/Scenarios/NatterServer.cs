@@ -1,0 +1,65 @@
+using Natter.Testing;
+
+namespace Natter.Bench.Scenarios;
+
+/// <summary>Starts the Natter edge (both roles) as a child process on the journal the run asks for.</summary>
+public sealed class NatterServer : IAsyncDisposable
+{
+    private readonly PostgresServer? _postgres;
+
+    private NatterServer(ServerProcess process, PostgresServer? postgres, string dataDirectory, Journal journal)
+    {
+        Process = process;
+        _postgres = postgres;
+        DataDirectory = dataDirectory;
+        Journal = journal;
+    }
+
+    public ServerProcess Process { get; private set; }
+    public string DataDirectory { get; }
+    public Journal Journal { get; }
+
+    public static async Task<NatterServer> StartAsync(BenchOptions options, IDictionary<string, string?>? settings = null)
+    {
+        PostgresServer? postgres = null;
+        Journal journal;
+        if (options.Journal == "postgres")
+        {
+            postgres = new PostgresServer();
+            await postgres.StartAsync();
+            journal = Journal.Postgres(await postgres.CreateDatabaseAsync());
+        }
+        else
+        {
+            journal = Journal.Sqlite();
+        }
+        var data = TempDirectory.Create("natter-bench");
+        Console.Error.WriteLine($"starting natter ({options.Journal}) in {data}");
+        var process = await ServerProcess.StartAsync(journal, data, options.Port, Defaults(settings));
+        return new NatterServer(process, postgres, data, journal);
+    }
+
+    /// <summary>Stops the server (killing it, as a crash would) and starts it again on the same data.</summary>
+    public async Task RestartAsync(IDictionary<string, string?>? settings = null)
+    {
+        await Process.DisposeAsync();
+        Process = await ServerProcess.StartAsync(Journal, DataDirectory, null, Defaults(settings));
+    }
+
+    private static Dictionary<string, string?> Defaults(IDictionary<string, string?>? settings)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            // A load generator is a fast client on loopback: give it room before it counts as slow.
+            ["Natter:Edge:OutboundQueueFrames"] = "8192",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
+        return all;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Process.DisposeAsync();
+        if (_postgres is not null) await _postgres.DisposeAsync();
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Natter.Bench.Servers;
+
+/// <summary>The raw Kestrel echo baseline as a child process of the harness.</summary>
+public sealed class EchoProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private EchoProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+    public int ProcessId => _process.Id;
+
+    public static async Task<EchoProcess> StartAsync()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var self = Path.Combine(AppContext.BaseDirectory, "Natter.Bench.dll");
+        var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{self}\" serve-echo --port {port}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var echo = new EchoProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        using var http = new HttpClient();
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync(new Uri(echo.BaseAddress, "health/ready"))).IsSuccessStatusCode) return echo;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("echo server did not start");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
