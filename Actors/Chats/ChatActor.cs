@@ -40,6 +40,8 @@ public sealed class ChatActor : ReceivePersistentActor
     private long _lastSnapshotSeqNr;
     private bool _snapshotDue;
     private bool _stopRequested;
+    // Acks of resends whose original is still being written: answered once it is durable.
+    private readonly List<(MessageAccepted Ack, IActorRef ReplyTo)> _duplicatesAwaitingDurability = new();
 
     public ChatActor(string chatId, IActorRef presence, ChatSettings settings)
     {
@@ -91,6 +93,9 @@ public sealed class ChatActor : ReceivePersistentActor
             case Decision.Reject r:
                 Sender.Tell(new ChatRejected(_state.Id, r.Code, r.Reason, (command as SendMessage)?.ClientMsgId));
                 break;
+            case Decision.AlreadyDone { Reply: MessageAccepted { Seq: var seq } ack } when seq > _durableSeq:
+                _duplicatesAwaitingDurability.Add((ack, Sender));
+                break;
             case Decision.AlreadyDone done:
                 Sender.Tell(done.Reply);
                 break;
@@ -129,6 +134,7 @@ public sealed class ChatActor : ReceivePersistentActor
             case MessageAppended m:
                 _durableSeq = m.Seq;
                 replyTo.Tell(new MessageAccepted(m.ChatId, m.ClientMsgId, m.Seq, m.At, Duplicate: false));
+                ReleaseDuplicateAcks();
                 var message = new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At);
                 PushToMembers(new ChatNotices.NewMessage(m.ChatId, message));
                 break;
@@ -137,6 +143,14 @@ public sealed class ChatActor : ReceivePersistentActor
                 if (receiptAdvances) PushToMembers(new ChatNotices.ReceiptUpdated(c.ChatId, c.User, c.Kind, c.Seq, c.At));
                 break;
         }
+    }
+
+    private void ReleaseDuplicateAcks()
+    {
+        if (_duplicatesAwaitingDurability.Count == 0) return;
+        foreach (var (ack, replyTo) in _duplicatesAwaitingDurability.Where(d => d.Ack.Seq <= _durableSeq))
+            replyTo.Tell(ack);
+        _duplicatesAwaitingDurability.RemoveAll(d => d.Ack.Seq <= _durableSeq);
     }
 
     private void PushToMembers(ChatNotices.IChatNotice notice)
@@ -227,10 +241,11 @@ public sealed class ChatActor : ReceivePersistentActor
 
         if (wanted == 0 || _state.Recent.CoversAfter(start))
         {
-            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore));
+            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, _durableSeq));
             return;
         }
 
+        var lastSeq = _durableSeq;
         var journal = PersistenceQuery.Get(Context.System)
             .ReadJournalFor<ICurrentEventsByPersistenceIdQuery>(_settings.ReadJournalPluginId);
         journal.CurrentEventsByPersistenceId(PersistenceId, _state.JournalSeqNrAtOrBefore(start + 1), long.MaxValue)
@@ -242,12 +257,12 @@ public sealed class ChatActor : ReceivePersistentActor
             .Select(m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At))
             .RunWith(Sink.Seq<ChatMessage>(), Context.Materializer())
             .PipeTo(replyTo,
-                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore),
+                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq),
                 failure: e => new ChatRejected(chatId, "unavailable", $"history read failed: {e.Message}"));
     }
 
     /// <summary>Caps a page at <see cref="MaxPageBytes"/> of bodies (at least one message) so it fits a remoting frame.</summary>
-    private static MessagePage Page(ChatId chatId, long after, List<ChatMessage> ascending, bool newestFirst, bool hasMore)
+    private static MessagePage Page(ChatId chatId, long after, List<ChatMessage> ascending, bool newestFirst, bool hasMore, long lastSeq)
     {
         var bytes = 0;
         var keep = 0;
@@ -256,6 +271,6 @@ public sealed class ChatActor : ReceivePersistentActor
         while (keep < ordered.Count && (keep == 0 || bytes + ordered[keep].Body.Length <= MaxPageBytes))
             bytes += ordered[keep++].Body.Length;
         var cut = keep < ordered.Count;
-        return new MessagePage(chatId, after, ordered.Take(keep).ToList(), hasMore || cut);
+        return new MessagePage(chatId, after, ordered.Take(keep).ToList(), hasMore || cut, lastSeq);
     }
 }

@@ -27,6 +27,8 @@ public sealed class ConnectionActor : ReceiveActor
 
     private sealed record HistoryResult(string? Rid, ChatId ChatId, GatewayResult<MessagePage> Result);
 
+    private sealed record ContinueFetch(ChatId ChatId);
+
     private sealed class RefreshPresence
     {
         public static readonly RefreshPresence Instance = new();
@@ -45,12 +47,15 @@ public sealed class ConnectionActor : ReceiveActor
     private readonly IActorRef _presence;
     private readonly ConnectionSettings _settings;
     private readonly DateTimeOffset _tokenExpiresAt;
+    private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ChatId, ChatStream> _streams = new();
     private readonly Dictionary<ChatId, long> _syncCursors = new();
     private int _syncPendingChats;
+    private int _syncChats;
     private int _syncPushed;
-    private bool _syncRequested;
+    private bool _syncInProgress;
+    private SyncFrame? _queuedSync;
     private bool _closing;
     private ICancelable? _refresh;
     private ICancelable? _expiry;
@@ -80,10 +85,11 @@ public sealed class ConnectionActor : ReceiveActor
         Receive<ChatRejected>(r => Emit(new ErrorFrame(r.Code, r.Reason, r.ClientMsgId ?? r.ChatId.Value)));
         Receive<UserReplies.ChatList>(OnChatList);
         Receive<FetchResult>(OnFetchResult);
+        Receive<ContinueFetch>(c => ContinueFetching(c.ChatId, StreamOf(c.ChatId)));
         Receive<OpenChatResult>(OnOpenChatResult);
         Receive<HistoryResult>(OnHistoryResult);
 
-        Receive<PresenceCommands.SessionReplaced>(_ => Close(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"));
+        Receive<PresenceCommands.SessionReplaced>(_ => CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"));
         Receive<RefreshPresence>(_ => AnnounceOnline());
         Receive<TokenExpired>(_ => Close(CloseCodes.TokenExpired, "access token expired"));
         Receive<Status.Failure>(f => _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message));
@@ -112,7 +118,7 @@ public sealed class ConnectionActor : ReceiveActor
     }
 
     private void AnnounceOnline() =>
-        _presence.Tell(new PresenceCommands.DeviceOnline(_user, _device, _connectionId, Self, DateTimeOffset.UtcNow));
+        _presence.Tell(new PresenceCommands.DeviceOnline(_user, _device, _connectionId, Self, _connectedAt, DateTimeOffset.UtcNow));
 
     private void OnFrame(ClientFrame frame)
     {
@@ -166,7 +172,8 @@ public sealed class ConnectionActor : ReceiveActor
             return;
         }
         _gateway.OpenDirectChatAsync(_user, peer, DateTimeOffset.UtcNow)
-            .PipeTo(Self, success: r => new OpenChatResult(o.Rid, peer.Value, r));
+            .PipeTo(Self, success: r => new OpenChatResult(o.Rid, peer.Value, r),
+                failure: e => new OpenChatResult(o.Rid, peer.Value, Unavailable<ChatId>(e)));
     }
 
     private void OnOpenChatResult(OpenChatResult r) =>
@@ -178,7 +185,8 @@ public sealed class ConnectionActor : ReceiveActor
     {
         var chatId = new ChatId(h.ChatId);
         _gateway.HistoryAsync(chatId, _user, h.Before, h.Limit ?? 50)
-            .PipeTo(Self, success: r => new HistoryResult(h.Rid, chatId, r));
+            .PipeTo(Self, success: r => new HistoryResult(h.Rid, chatId, r),
+                failure: e => new HistoryResult(h.Rid, chatId, Unavailable<MessagePage>(e)));
     }
 
     private void OnHistoryResult(HistoryResult r) =>
@@ -186,9 +194,21 @@ public sealed class ConnectionActor : ReceiveActor
             ? new HistoryPageFrame(r.Rid, r.ChatId.Value, r.Result.Value!.Messages.Select(ToFrame).ToList(), r.Result.Value.HasMore)
             : new ErrorFrame(r.Result.ErrorCode!, r.Result.ErrorMessage!, r.Rid));
 
+    private GatewayResult<T> Unavailable<T>(Exception e)
+    {
+        _log.Warning("Connection {0}: request failed: {1}", _connectionId, e.Message);
+        return GatewayResult<T>.Fail(ErrorCodes.Unavailable, "the cluster could not answer; retry");
+    }
+
     private void OnSync(SyncFrame s)
     {
-        _syncRequested = true;
+        // One sync at a time: a second one starts when the first has answered "synced".
+        if (_syncInProgress)
+        {
+            _queuedSync = s;
+            return;
+        }
+        _syncInProgress = true;
         _syncCursors.Clear();
         foreach (var (chat, seq) in s.Cursors ?? [])
             _syncCursors[new ChatId(chat)] = Math.Max(0, seq);
@@ -197,10 +217,10 @@ public sealed class ConnectionActor : ReceiveActor
 
     private void OnChatList(UserReplies.ChatList list)
     {
-        if (!_syncRequested) return;
-        _syncRequested = false;
+        if (!_syncInProgress) return;
         _syncPushed = 0;
         _syncPendingChats = 0;
+        _syncChats = list.Chats.Count;
         foreach (var chatId in list.Chats)
         {
             var stream = StreamOf(chatId);
@@ -218,7 +238,7 @@ public sealed class ConnectionActor : ReceiveActor
             _syncPendingChats++;
             if (!stream.Fetching) Fetch(chatId, stream);
         }
-        if (_syncPendingChats == 0) Emit(new SyncedFrame(0, 0));
+        if (_syncPendingChats == 0) CompleteSync();
     }
 
     private void OnLiveMessage(ChatMessage message)
@@ -250,7 +270,9 @@ public sealed class ConnectionActor : ReceiveActor
     {
         stream.Fetching = true;
         var after = stream.Known ? stream.Delivered : (long?)null;
-        _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, _settings.SyncPageSize), _settings.AskTimeout)
+        // A page never fills more than half the outbound queue, so catching up cannot itself overflow it.
+        var limit = Math.Min(_settings.SyncPageSize, Math.Max(1, _outbound.Capacity / 2));
+        _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, limit), _settings.AskTimeout)
             .PipeTo(Self, success: reply => new FetchResult(chatId, reply), failure: e => new FetchResult(chatId, new Status.Failure(e)));
     }
 
@@ -273,6 +295,8 @@ public sealed class ConnectionActor : ReceiveActor
             stream.Known = true;
             stream.Delivered = page.After;
         }
+        // A cursor beyond the end of the chat (a confused client) would hide the next messages.
+        if (stream.Delivered > page.LastSeq) stream.Delivered = page.LastSeq;
         foreach (var message in page.Messages)
         {
             if (message.Seq != stream.Delivered + 1) continue;
@@ -280,15 +304,39 @@ public sealed class ConnectionActor : ReceiveActor
             if (stream.InSync) _syncPushed++;
         }
         if (_closing) return;
-        if (page.HasMore || stream.HighestSeen > stream.Delivered) Fetch(result.ChatId, stream);
+        if (page.HasMore || stream.HighestSeen > stream.Delivered) ContinueFetching(result.ChatId, stream);
         else FinishSyncOf(stream);
+    }
+
+    /// <summary>Fetches the next page once the client has taken at least half of what is queued for it.</summary>
+    private void ContinueFetching(ChatId chatId, ChatStream stream)
+    {
+        if (_closing) return;
+        if (_outbound.Pending <= _outbound.Capacity / 2)
+        {
+            Fetch(chatId, stream);
+            return;
+        }
+        stream.Fetching = true; // live messages keep waiting for this catch-up
+        Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(10), Self, new ContinueFetch(chatId), Self);
     }
 
     private void FinishSyncOf(ChatStream stream)
     {
         if (!stream.InSync) return;
         stream.InSync = false;
-        if (--_syncPendingChats == 0) Emit(new SyncedFrame(_streams.Count, _syncPushed));
+        if (--_syncPendingChats == 0) CompleteSync();
+    }
+
+    private void CompleteSync()
+    {
+        Emit(new SyncedFrame(_syncChats, _syncPushed));
+        _syncInProgress = false;
+        if (_queuedSync is { } next)
+        {
+            _queuedSync = null;
+            OnSync(next);
+        }
     }
 
     private void Push(ChatStream stream, ChatMessage message)
@@ -310,8 +358,14 @@ public sealed class ConnectionActor : ReceiveActor
     {
         if (_closing) return;
         if (_outbound.TryEnqueue(frame)) return;
-        _log.Info("Connection {0} of {1}/{2} is not keeping up; disconnecting it", _connectionId, _user, _device);
+        _log.Warning("Connection {0} of {1}/{2} is not keeping up ({3} frames queued); disconnecting it", _connectionId, _user, _device, _outbound.Pending);
         Close(CloseCodes.SlowConsumer, "outbound queue full; reconnect and sync from your cursors");
+    }
+
+    private void CloseReplaced(int code, string reason)
+    {
+        _log.Warning("Connection {0} of {1}/{2} replaced by a newer one", _connectionId, _user, _device);
+        Close(code, reason);
     }
 
     private void Close(int code, string reason)

@@ -19,6 +19,7 @@ public static class NatterAkkaExtensions
 {
     public static AkkaConfigurationBuilder WithNatter(this AkkaConfigurationBuilder builder, NatterOptions options)
     {
+        options.Validate();
         builder
             .ConfigureLoggers(loggers =>
             {
@@ -58,7 +59,8 @@ public static class NatterAkkaExtensions
             {
                 Roles = options.EffectiveRoles,
                 SeedNodes = options.SeedNodes,
-                SplitBrainResolver = new KeepMajorityOption(),
+                // Only entity hosts count: edges scale with an HPA and must not decide which side survives.
+                SplitBrainResolver = new KeepMajorityOption { Role = NatterRoles.Node },
             });
         if (options.SeedNodes.Length == 0)
             builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
@@ -67,7 +69,12 @@ public static class NatterAkkaExtensions
 
     public static AkkaConfigurationBuilder WithNatterPersistence(this AkkaConfigurationBuilder builder, PersistenceOptions options)
     {
-        if (!options.IsPostgres) SqliteDatabase.Prepare(options);
+        if (!options.IsPostgres)
+        {
+            SqliteDatabase.Prepare(options);
+            // SQLite has one writer: concurrent write transactions only queue on its lock.
+            builder.AddHocon("akka.persistence.journal.sql.parallelism = 1", HoconAddMode.Prepend);
+        }
         return builder.WithSqlPersistence(
             connectionString: options.EffectiveConnectionString,
             providerName: options.IsPostgres ? ProviderName.PostgreSQL15 : ProviderName.SQLiteMS,

@@ -27,6 +27,18 @@ public sealed class NatterOptions
     public ChatSettings Chat { get; set; } = new();
 
     public bool HostsEntities => EffectiveRoles.Contains(NatterRoles.Node);
+
+    /// <summary>Refuses settings that would otherwise fall back silently to something else.</summary>
+    public void Validate()
+    {
+        foreach (var role in EffectiveRoles)
+            if (role is not (NatterRoles.Edge or NatterRoles.Node))
+                throw new InvalidOperationException($"Natter:Roles: unknown role '{role}' (use \"edge\" and/or \"node\")");
+        if (!Persistence.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase) && !Persistence.IsPostgres)
+            throw new InvalidOperationException($"Natter:Persistence:Provider: unknown provider '{Persistence.Provider}' (use \"sqlite\" or \"postgres\")");
+        if (Persistence.IsPostgres && string.IsNullOrWhiteSpace(Persistence.ConnectionString))
+            throw new InvalidOperationException("Natter:Persistence:ConnectionString is required with the postgres provider");
+    }
 }
 
 public static class NatterRoles

@@ -13,7 +13,7 @@ namespace Natter.Actors.Presence;
 /// </summary>
 public sealed class PresenceActor : ReceiveActor
 {
-    private sealed record Online(string ConnectionId, IActorRef Connection);
+    private sealed record Online(string ConnectionId, IActorRef Connection, DateTimeOffset ConnectedAt);
 
     private sealed class IdleCheck
     {
@@ -66,12 +66,18 @@ public sealed class PresenceActor : ReceiveActor
         if (_online.TryGetValue(d.Device, out var current))
         {
             if (current.ConnectionId == d.ConnectionId) return;
+            if (d.ConnectedAt < current.ConnectedAt)
+            {
+                // A late refresh from an older connection: it is the one to go, not the current one.
+                d.Connection.Tell(new SessionReplaced(_userId, d.Device, d.ConnectionId));
+                return;
+            }
             // A newer connection of the same device wins; the old one is told to close.
             Context.Unwatch(current.Connection);
             current.Connection.Tell(new SessionReplaced(_userId, d.Device, current.ConnectionId));
             _log.Info("Device {0}/{1} reconnected; closing its previous connection", _userId, d.Device);
         }
-        _online[d.Device] = new Online(d.ConnectionId, d.Connection);
+        _online[d.Device] = new Online(d.ConnectionId, d.Connection, d.ConnectedAt);
         Context.Watch(d.Connection);
     }
 

@@ -14,8 +14,9 @@ public static class PresenceCommands
     /// A device's connection is open (sent on connect and again on every heartbeat, so a presence entity
     /// that moved to another node during a rebalance relearns its devices).
     /// </summary>
-    public sealed record DeviceOnline(UserId UserId, DeviceId Device, string ConnectionId, IActorRef Connection, DateTimeOffset At)
-        : IWithUserId;
+    /// <param name="ConnectedAt">When the connection opened: of two connections of a device, the newer one stays.</param>
+    public sealed record DeviceOnline(UserId UserId, DeviceId Device, string ConnectionId, IActorRef Connection,
+        DateTimeOffset ConnectedAt, DateTimeOffset At) : IWithUserId;
 
     public sealed record DeviceOffline(UserId UserId, DeviceId Device, string ConnectionId, DateTimeOffset At) : IWithUserId;
 

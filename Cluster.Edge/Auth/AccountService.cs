@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
+using Natter.Actors.Connections;
 using Natter.Actors.Hosting;
 using Natter.Messages;
 using Natter.Messages.Protocol;
@@ -20,9 +21,10 @@ public sealed class AccountService(
     IVerificationCodeSender sender,
     AccessTokens tokens,
     IOptions<AuthOptions> options,
+    IOptions<ConnectionSettings> limits,
     TimeProvider clock)
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    private TimeSpan AskTimeout => limits.Value.AskTimeout;
 
     public async Task<(RegistrationStarted? Started, string? Code, string? Error)> RequestCodeAsync(string? phone, CancellationToken ct)
     {
@@ -31,7 +33,14 @@ public sealed class AccountService(
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var expiresAt = clock.GetUtcNow().Add(options.Value.CodeLifetime);
         var region = await users.GetAsync(ct);
-        await region.Ask<UserReplies.VerificationIssued>(new UserCommands.IssueVerification(user, Hash(user, code), expiresAt), AskTimeout, ct);
+        try
+        {
+            await region.Ask<UserReplies.VerificationIssued>(new UserCommands.IssueVerification(user, Hash(user, code), expiresAt), AskTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+            return (null, ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
+        }
         await sender.SendAsync(user, code, ct);
         return (new RegistrationStarted(user.Value, expiresAt), null, null);
     }
@@ -44,7 +53,15 @@ public sealed class AccountService(
         var name = string.IsNullOrWhiteSpace(deviceName) ? "device" : deviceName.Trim()[..Math.Min(deviceName.Trim().Length, 64)];
 
         var region = await users.GetAsync(ct);
-        var reply = await region.Ask<object>(new UserCommands.VerifyAndLinkDevice(user, Hash(user, code.Trim()), name, clock.GetUtcNow()), AskTimeout, ct);
+        object reply;
+        try
+        {
+            reply = await region.Ask<object>(new UserCommands.VerifyAndLinkDevice(user, Hash(user, code.Trim()), name, clock.GetUtcNow()), AskTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+            return (null, ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
+        }
         if (reply is UserReplies.UserRejected rejected) return (null, rejected.Code, rejected.Reason);
         var linked = (UserReplies.DeviceLinked)reply;
         var (token, expiresAt) = tokens.Issue(user, linked.DeviceId, options.Value.TokenLifetime);

@@ -4,7 +4,6 @@ using Natter.Actors.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Natter.Actors.Connections;
-using Natter.Actors.Hosting;
 using Natter.Actors.Services;
 using Natter.Cluster.Edge.Auth;
 using Natter.Cluster.Edge.Sockets;
@@ -27,7 +26,7 @@ public static class EdgeHost
         builder.Services.Configure<ConnectionSettings>(builder.Configuration.GetSection($"{NatterOptions.Section}:Edge"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new AccessTokens(
-            SigningKey.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value, natter.Persistence.DataDirectory),
+            SigningKey.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value, natter.Persistence.DataDirectory, natter.HostsEntities),
             sp.GetRequiredService<TimeProvider>()));
         // Pluggable: a host (or a test) that registered its own sender keeps it.
         builder.Services.TryAddSingleton<IVerificationCodeSender, LoggingVerificationCodeSender>();

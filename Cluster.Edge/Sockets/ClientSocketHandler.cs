@@ -108,6 +108,14 @@ public sealed class ClientSocketHandler(
         {
             return e.Message;
         }
+        catch (Exception e)
+        {
+            // A fault in reading one socket must end only that socket, and its actor with it.
+            logger.LogError(e, "Reading from {User}/{Device} failed; closing the socket", who.User, who.Device);
+            if (socket.State == WebSocketState.Open)
+                await socket.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "internal error", CancellationToken.None);
+            return "internal error";
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);

@@ -18,6 +18,10 @@ public sealed class SocketOutbound(WebSocket socket, int capacity, ILogger logge
 
     public bool TryEnqueue(ServerFrame frame) => _queue.Writer.TryWrite(frame);
 
+    public int Pending => _queue.Reader.Count;
+
+    public int Capacity => capacity;
+
     public void Close(int closeCode, string reason)
     {
         _close = (closeCode, reason);

@@ -17,9 +17,9 @@ public static class ChatReplies
 
     /// <summary>
     /// Messages in the order the query asked for, from seqs above <see cref="After"/> (the cursor actually used);
-    /// <see cref="HasMore"/> when the limit cut the page.
+    /// <see cref="HasMore"/> when the limit cut the page. <see cref="LastSeq"/> is the chat's last durable seq.
     /// </summary>
-    public sealed record MessagePage(ChatId ChatId, long After, IReadOnlyList<ChatMessage> Messages, bool HasMore)
+    public sealed record MessagePage(ChatId ChatId, long After, IReadOnlyList<ChatMessage> Messages, bool HasMore, long LastSeq)
         : INatterMessage;
 
     public sealed record ChatSummary(

@@ -57,8 +57,17 @@ public static class ClientFrameReader
         }
     }
 
+    // "required" rejects a missing property but not an explicit null, so nulls are refused here.
     private static FrameReadResult Validate(ClientFrame frame) => frame switch
     {
+        SendFrame { ChatId: null } f => Fail(ErrorCodes.MissingField, "'chatId' is null", f.ClientMsgId),
+        SendFrame { ClientMsgId: null } => Fail(ErrorCodes.MissingField, "'clientMsgId' is null"),
+        SendFrame { Body: null } f => Fail(ErrorCodes.MissingField, "'body' is null", f.ClientMsgId),
+        DeliveredFrame { ChatId: null } or ReadFrame { ChatId: null } => Fail(ErrorCodes.MissingField, "'chatId' is null"),
+        HistoryFrame { ChatId: null } h => Fail(ErrorCodes.MissingField, "'chatId' is null", h.Rid),
+        OpenChatFrame { Peer: null } o => Fail(ErrorCodes.MissingField, "'peer' is null", o.Rid),
+        SyncFrame { Cursors: { } cursors } when cursors.Keys.Any(string.IsNullOrEmpty) =>
+            Fail(ErrorCodes.InvalidField, "'cursors' has an empty chat id"),
         SendFrame f when string.IsNullOrWhiteSpace(f.ChatId) => Fail(ErrorCodes.InvalidField, "'chatId' is empty", f.ClientMsgId),
         SendFrame f when string.IsNullOrWhiteSpace(f.ClientMsgId) || f.ClientMsgId.Length > 64 =>
             Fail(ErrorCodes.InvalidField, "'clientMsgId' must be 1 to 64 characters", f.ClientMsgId),

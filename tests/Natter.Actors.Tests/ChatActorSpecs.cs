@@ -82,6 +82,22 @@ public sealed class ChatActorSpecs : TestKit
     }
 
     [Fact]
+    public void A_resend_arriving_while_the_original_is_being_written_is_acknowledged_only_after_it()
+    {
+        var chat = StartChat();
+        Create(chat);
+
+        chat.Tell(Send(Alice, "twice", 1));
+        chat.Tell(Send(Alice, "twice", 1));
+
+        var first = ExpectMsg<MessageAccepted>(TimeSpan.FromSeconds(10));
+        var second = ExpectMsg<MessageAccepted>(TimeSpan.FromSeconds(10));
+        Assert.False(first.Duplicate);
+        Assert.True(second.Duplicate);
+        Assert.Equal(first.Seq, second.Seq);
+    }
+
+    [Fact]
     public void A_non_member_can_neither_send_nor_read()
     {
         var chat = StartChat();

@@ -74,6 +74,10 @@ public sealed class BadInputSpecs : IAsyncLifetime
     [InlineData("{\"type\":\"send\",\"chatId\":\"d.1.2\",\"clientMsgId\":\"c1\",\"body\":\"***not base64***\"}", ErrorCodes.InvalidField)]
     [InlineData("{\"type\":\"delivered\",\"chatId\":\"d.1.2\",\"seq\":\"soon\"}", ErrorCodes.InvalidField)]
     [InlineData("{\"type\":\"history\",\"chatId\":\"d.1.2\",\"limit\":100000}", ErrorCodes.InvalidField)]
+    [InlineData("{\"type\":\"send\",\"chatId\":\"d.1.2\",\"clientMsgId\":\"c1\",\"body\":null}", ErrorCodes.MissingField)]
+    [InlineData("{\"type\":\"read\",\"chatId\":null,\"seq\":1}", ErrorCodes.MissingField)]
+    [InlineData("{\"type\":\"history\",\"chatId\":null}", ErrorCodes.MissingField)]
+    [InlineData("{\"type\":\"open_chat\",\"peer\":null}", ErrorCodes.MissingField)]
     public async Task A_bad_frame_gets_its_documented_error_and_the_connection_stays_usable(string raw, string code)
     {
         var error = await ErrorAfterRawAsync(raw);

@@ -155,6 +155,35 @@ public abstract class ChatOverWebSocketSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sync_cursor_beyond_the_end_of_a_chat_does_not_hide_later_messages()
+    {
+        var (alice, bob, chatId) = await TwoUsersWithAChatAsync();
+        await Server.Api.PostMessageAsync(alice.AccessToken, chatId, "one", [1]);
+        await using var bobSocket = await Server.ConnectAsync(bob);
+
+        await bobSocket.SyncAsync(new Dictionary<string, long> { [chatId] = 1000 });
+        await Server.Api.PostMessageAsync(alice.AccessToken, chatId, "two", [2]);
+
+        await bobSocket.NextAsync<MessageFrame>(m => m.Seq == 2);
+    }
+
+    [Fact]
+    public async Task Each_sync_is_answered_with_its_own_synced_frame()
+    {
+        var (alice, _, chatId) = await TwoUsersWithAChatAsync();
+        await Server.Api.PostMessageAsync(alice.AccessToken, chatId, "one", [1]);
+        await using var socket = await Server.ConnectAsync(alice);
+
+        await socket.SendRawAsync("{\"type\":\"sync\",\"cursors\":{}}");
+        await socket.SendRawAsync("{\"type\":\"sync\",\"cursors\":{}}");
+
+        var first = await socket.NextAsync<SyncedFrame>();
+        var second = await socket.NextAsync<SyncedFrame>();
+        Assert.Equal((1, 1), (first.Chats, first.Messages));
+        Assert.Equal(1, second.Chats);
+    }
+
+    [Fact]
     public async Task History_over_the_socket_pages_backwards()
     {
         var (alice, _, chatId) = await TwoUsersWithAChatAsync();

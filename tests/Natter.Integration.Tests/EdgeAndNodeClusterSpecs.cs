@@ -39,6 +39,7 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         _edge = await InProcessServer.StartAsync(Journal.Sqlite(), data, new Dictionary<string, string?>
         {
             ["Natter:Roles:0"] = "edge",
+            ["Natter:Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             ["Natter:SeedNodes:0"] = seed,
         });
     }
