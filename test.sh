@@ -20,3 +20,9 @@ fi
 
 dotnet build Akka.sln -c Release -nologo -clp:ErrorsOnly
 dotnet test Akka.sln -c Release --no-build -nologo --logger "console;verbosity=minimal"
+
+# Smoke runs of the load harness: correctness only (lost, duplicated, reordered must all be 0; the
+# harness exits non-zero otherwise). Their timings are not figures: see docs/benchmarks.md.
+bench=bench/Natter.Bench/bin/Release/net10.0/Natter.Bench.dll
+dotnet "$bench" direct --quick --json bench-results/direct-quick.json
+dotnet "$bench" connections --quick --json bench-results/connections-quick.json

@@ -18,6 +18,7 @@ public static class DirectScenario
 
         NatterFigures natter;
         LatencyMs natterLatency;
+        double serverCpuMsPerMessage;
         await using (var server = await NatterServer.StartAsync(options))
         {
             var population = await Population.PairsAsync(server.Process, pairs);
@@ -27,7 +28,9 @@ public static class DirectScenario
 
             Console.Error.WriteLine($"natter: {pairs} senders x {perSender} messages, window {options.InFlight}");
             await MessageLoad.RunAsync(lanes, Math.Max(1, perSender / 10), options.InFlight, options.BodyBytes); // warm-up
+            var cpuBefore = ProcessCpu.Seconds(server.Process.ProcessId);
             var saturation = await MessageLoad.RunAsync(lanes, perSender, options.InFlight, options.BodyBytes);
+            serverCpuMsPerMessage = Math.Round((ProcessCpu.Seconds(server.Process.ProcessId) - cpuBefore) * 1000 / Math.Max(1, saturation.Acked), 4);
             natterLatency = (await LatencyPhase(lanes, options)).Latency;
             natter = new NatterFigures(Math.Round(saturation.Throughput), natterLatency, Math.Round(ProcessMemory.RssMb(server.Process.ProcessId), 1),
                 saturation.Errors, saturation.Lost, saturation.Duplicates, saturation.OutOfOrder);
@@ -35,7 +38,8 @@ public static class DirectScenario
         }
 
         var baseline = await EchoBaseline(options, options.Clients / 2 * 2, perSender);
-        return new BenchResult("direct", Params(options, pairs, perSender), natter, baseline, BenchResult.RatioOf(natter, baseline), MachineInfo.Current());
+        return new BenchResult("direct", Params(options, pairs, perSender), natter, baseline, BenchResult.RatioOf(natter, baseline), MachineInfo.Current(),
+            new Dictionary<string, object> { ["server_cpu_ms_per_message"] = serverCpuMsPerMessage });
     }
 
     /// <summary>Latency at a fixed number of messages in flight across the whole system.</summary>

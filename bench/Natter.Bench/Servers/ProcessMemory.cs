@@ -11,3 +11,15 @@ public static class ProcessMemory
         return 0;
     }
 }
+
+/// <summary>CPU time (user + system) a process has used, from /proc (Linux; clock ticks of 1/100 s).</summary>
+public static class ProcessCpu
+{
+    public static double Seconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // Fields after the command name (which may contain spaces) start after the last ')'.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
+    }
+}
