@@ -29,14 +29,9 @@ public sealed class ConnectionActor : ReceiveActor
 
     private sealed record ContinueFetch(ChatId ChatId);
 
-    private sealed class RefreshPresence
+    private sealed class RefreshPresence : IDeadLetterSuppression
     {
         public static readonly RefreshPresence Instance = new();
-    }
-
-    private sealed class TokenExpired
-    {
-        public static readonly TokenExpired Instance = new();
     }
 
     private readonly UserId _user;
@@ -57,8 +52,6 @@ public sealed class ConnectionActor : ReceiveActor
     private bool _syncInProgress;
     private SyncFrame? _queuedSync;
     private bool _closing;
-    private ICancelable? _refresh;
-    private ICancelable? _expiry;
 
     public ConnectionActor(UserId user, DeviceId device, string connectionId, DateTimeOffset tokenExpiresAt,
         IClientOutbound outbound, ChatGateway gateway, IActorRef presence, ConnectionSettings settings)
@@ -90,8 +83,16 @@ public sealed class ConnectionActor : ReceiveActor
         Receive<HistoryResult>(OnHistoryResult);
 
         Receive<PresenceCommands.SessionReplaced>(_ => CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"));
-        Receive<RefreshPresence>(_ => AnnounceOnline());
-        Receive<TokenExpired>(_ => Close(CloseCodes.TokenExpired, "access token expired"));
+        Receive<RefreshPresence>(_ =>
+        {
+            if (DateTimeOffset.UtcNow >= _tokenExpiresAt)
+            {
+                Close(CloseCodes.TokenExpired, "access token expired");
+                return;
+            }
+            AnnounceOnline();
+            ScheduleRefresh();
+        });
         Receive<Status.Failure>(f => _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message));
     }
 
@@ -103,17 +104,22 @@ public sealed class ConnectionActor : ReceiveActor
     {
         Emit(new WelcomeFrame(_user.Value, _device.Value, 1, _settings.HeartbeatSeconds, _settings.MaxFrameBytes, _settings.MaxBodyBytes));
         AnnounceOnline();
-        var period = TimeSpan.FromSeconds(_settings.HeartbeatSeconds);
-        _refresh = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(period, period, Self, RefreshPresence.Instance, Self);
+        ScheduleRefresh();
+    }
+
+    // One timer per connection, a one-shot re-armed as it fires: no cancellation source to keep, and
+    // once the actor has stopped its single pending tick is dropped silently. The token's expiry is
+    // checked on the same tick, which fires early when the token expires before the next period ends.
+    private void ScheduleRefresh()
+    {
         var untilExpiry = _tokenExpiresAt - DateTimeOffset.UtcNow;
-        _expiry = Context.System.Scheduler.ScheduleTellOnceCancelable(
-            untilExpiry > TimeSpan.Zero ? untilExpiry : TimeSpan.Zero, Self, TokenExpired.Instance, Self);
+        var period = TimeSpan.FromSeconds(_settings.HeartbeatSeconds);
+        var delay = untilExpiry < period ? (untilExpiry < TimeSpan.Zero ? TimeSpan.Zero : untilExpiry) : period;
+        Context.System.Scheduler.ScheduleTellOnce(delay, Self, RefreshPresence.Instance, Self);
     }
 
     protected override void PostStop()
     {
-        _refresh?.Cancel();
-        _expiry?.Cancel();
         _presence.Tell(new PresenceCommands.DeviceOffline(_user, _device, _connectionId, DateTimeOffset.UtcNow));
     }
 

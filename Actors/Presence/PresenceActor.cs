@@ -9,13 +9,13 @@ namespace Natter.Actors.Presence;
 /// <summary>
 /// Which devices of one user are online and where their connections live. In memory: connections
 /// re-register on every heartbeat, and a device that is not online is served from the chat logs.
-/// It passivates itself once no device has been online for a while.
+/// It passivates itself once no device has been online, and no message has come, for two minutes.
 /// </summary>
 public sealed class PresenceActor : ReceiveActor
 {
     private sealed record Online(string ConnectionId, IActorRef Connection, DateTimeOffset ConnectedAt);
 
-    private sealed class IdleCheck
+    private sealed class IdleCheck : IDeadLetterSuppression
     {
         public static readonly IdleCheck Instance = new();
     }
@@ -26,11 +26,12 @@ public sealed class PresenceActor : ReceiveActor
     private readonly Dictionary<DeviceId, Online> _online = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private DateTimeOffset? _lastSeen;
+    private DateTimeOffset _lastActivity = DateTimeOffset.UtcNow;
 
     public PresenceActor(string userId)
     {
         _userId = new UserId(userId);
-        Context.SetReceiveTimeout(IdleAfter);
+        ScheduleIdleCheck();
 
         Receive<DeviceOnline>(OnDeviceOnline);
         Receive<DeviceOffline>(d =>
@@ -41,24 +42,39 @@ public sealed class PresenceActor : ReceiveActor
                 _online.Remove(d.Device);
             }
             _lastSeen = Max(_lastSeen, d.At);
+            if (_online.Count == 0) ScheduleIdleCheck();
         });
         Receive<Terminated>(t =>
         {
             foreach (var (device, online) in _online.Where(kv => kv.Value.Connection.Equals(t.ActorRef)).ToList())
                 _online.Remove(device);
+            if (_online.Count == 0) ScheduleIdleCheck();
         });
         Receive<DeliverNotice>(d =>
         {
             foreach (var online in _online.Values) online.Connection.Tell(d.Notice);
         });
         Receive<GetPresence>(_ => Sender.Tell(new PresenceStatus(_userId, _online.Keys.Order().ToList(), _lastSeen)));
-        Receive<ReceiveTimeout>(_ =>
+        Receive<IdleCheck>(_ =>
         {
-            if (_online.Count == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (_online.Count == 0 && DateTimeOffset.UtcNow - _lastActivity >= IdleAfter)
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            else if (_online.Count == 0)
+                ScheduleIdleCheck();
         });
     }
 
     public static Props PropsFor(string userId) => Props.Create(() => new PresenceActor(userId));
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is not IdleCheck) _lastActivity = DateTimeOffset.UtcNow;
+        return base.AroundReceive(receive, message);
+    }
+
+    // Only an entity with no device online needs a timer: it stops after IdleAfter without messages.
+    private void ScheduleIdleCheck() =>
+        Context.System.Scheduler.ScheduleTellOnce(IdleAfter, Self, IdleCheck.Instance, Self);
 
     private void OnDeviceOnline(DeviceOnline d)
     {

@@ -59,7 +59,9 @@ public sealed class ClientSocketHandler(
 
     private async Task<string> ReadLoopAsync(WebSocket socket, IActorRef connection, int maxFrameBytes, DevicePrincipal who, CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxFrameBytes, 16 * 1024));
+        // Held for the whole life of an idle connection, so it starts small (most frames are well under
+        // 1 KiB) and grows, up to the limit, only for a frame that needs it.
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxFrameBytes, 1024));
         try
         {
             while (socket.State == WebSocketState.Open)

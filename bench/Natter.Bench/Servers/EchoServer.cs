@@ -20,7 +20,8 @@ public static class EchoServer
         {
             if (!context.WebSockets.IsWebSocketRequest) { context.Response.StatusCode = 400; return; }
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            var buffer = new byte[16 * 1024];
+            // The same 1 KiB first read buffer the Natter edge uses, so per-connection memory compares fairly.
+            var buffer = new byte[1024];
             try
             {
                 while (socket.State == WebSocketState.Open)
@@ -29,9 +30,10 @@ public static class EchoServer
                     ValueWebSocketReceiveResult result;
                     do
                     {
+                        if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
                         result = await socket.ReceiveAsync(buffer.AsMemory(length), context.RequestAborted);
                         length += result.Count;
-                    } while (!result.EndOfMessage && length < buffer.Length);
+                    } while (!result.EndOfMessage);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", default);
