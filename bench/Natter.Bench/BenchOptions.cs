@@ -17,12 +17,15 @@ public sealed record BenchOptions
     public string? Json { get; init; }
     public int? Port { get; init; }
 
+    /// <summary>"ejabberd" adds Debian's ejabberd, in both configurations, to the `direct` scenario.</summary>
+    public string? Peer { get; init; }
+
     public static BenchOptions Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
             throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|connections|recovery> [--clients N] [--messages N] "
                                         + "[--inflight N] [--body-bytes N] [--connections N] [--events N] [--hold-seconds N] "
-                                        + "[--journal sqlite|postgres] [--quick] [--json FILE]");
+                                        + "[--journal sqlite|postgres] [--peer ejabberd] [--quick] [--json FILE]");
         var options = new BenchOptions { Scenario = args[0] };
         for (var i = 1; i < args.Length; i++)
         {
@@ -40,6 +43,7 @@ public sealed record BenchOptions
                 "--journal" => options with { Journal = Next() },
                 "--json" => options with { Json = Next() },
                 "--port" => options with { Port = int.Parse(Next()) },
+                "--peer" => options with { Peer = Next() },
                 "--quick" => options with { Quick = true },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };

@@ -58,6 +58,16 @@ public sealed record BenchResult(
             output.WriteLine($"{b.Name,-14}{b.ThroughputPerS,14:F0}{b.LatencyMs?.P50,10:F2}{b.LatencyMs?.P99,10:F2}{b.LatencyMs?.P999,10:F2}{b.RssMb,10:F1}");
         if (Ratio is { } r) output.WriteLine($"ratio natter/baseline: throughput {r.Throughput:F3}, p99 {r.P99?.ToString("F3") ?? "-"}");
         output.WriteLine($"errors {Natter.Errors}, lost {Natter.Lost}, duplicates {Natter.Duplicates}, out of order {Natter.OutOfOrder}");
-        foreach (var (key, value) in Extra ?? []) output.WriteLine($"{key}: {value}");
+        foreach (var (key, value) in Extra ?? [])
+        {
+            if (value is List<object> peers)
+                foreach (var peer in peers.OfType<Dictionary<string, object>>())
+                {
+                    var l = (LatencyMs)peer["latency_ms"];
+                    var peerRatio = (Ratio)peer["ratio"];
+                    output.WriteLine($"{peer["name"],-22}{peer["throughput_per_s"],10:F0}/s  p50 {l.P50:F2} p99 {l.P99:F2} ms  rss {peer["rss_mb"]} MB  natter/peer throughput {peerRatio.Throughput:F3}, p99 {peerRatio.P99:F3}");
+                }
+            else output.WriteLine($"{key}: {value}");
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Natter.Bench.Load;
+using Natter.Bench.Peers;
 using Natter.Bench.Report;
 using Natter.Bench.Servers;
 
@@ -38,8 +39,26 @@ public static class DirectScenario
         }
 
         var baseline = await EchoBaseline(options, options.Clients / 2 * 2, perSender);
-        return new BenchResult("direct", Params(options, pairs, perSender), natter, baseline, BenchResult.RatioOf(natter, baseline), MachineInfo.Current(),
-            new Dictionary<string, object> { ["server_cpu_ms_per_message"] = serverCpuMsPerMessage });
+        var extra = new Dictionary<string, object> { ["server_cpu_ms_per_message"] = serverCpuMsPerMessage };
+        if (options.Peer == "ejabberd")
+        {
+            var peers = new List<object>();
+            foreach (var archive in new[] { false, true })
+            {
+                var peer = await EjabberdRunAsync(options, pairs, perSender, archive);
+                peers.Add(new Dictionary<string, object>
+                {
+                    ["name"] = peer.Name,
+                    ["throughput_per_s"] = peer.ThroughputPerS,
+                    ["latency_ms"] = peer.LatencyMs!,
+                    ["rss_mb"] = peer.RssMb,
+                    ["ratio"] = BenchResult.RatioOf(natter, peer),
+                });
+            }
+            extra["peers"] = peers;
+        }
+        return new BenchResult("direct", Params(options, pairs, perSender), natter, baseline, BenchResult.RatioOf(natter, baseline),
+            MachineInfo.Current(), extra);
     }
 
     /// <summary>Latency at a fixed number of messages in flight across the whole system.</summary>
@@ -50,6 +69,27 @@ public static class DirectScenario
         var perSender = Math.Max(window * 20, options.Messages / 4 / senders.Count);
         Console.Error.WriteLine($"latency phase: {senders.Count} senders x window {window} = {senders.Count * window} in flight");
         return MessageLoad.RunAsync(senders, perSender, window, options.BodyBytes);
+    }
+
+    /// <summary>The same pairs, messages and windows against ejabberd over XMPP on WebSocket.</summary>
+    private static async Task<BaselineFigures> EjabberdRunAsync(BenchOptions options, int pairs, int perSender, bool archive)
+    {
+        await using var server = await EjabberdServer.StartAsync(archive);
+        Console.Error.WriteLine($"{server.Name}: {pairs} senders x {perSender} messages, window {options.InFlight}");
+        var clients = await XmppLoad.ConnectPairsAsync(server, pairs, new LocalAddresses(4));
+        await XmppLoad.RunAsync(clients, Math.Max(1, perSender / 10), options.InFlight); // warm-up
+        var saturation = await XmppLoad.RunAsync(clients, perSender, options.InFlight);
+        var senders = clients.Take(Math.Min(clients.Count, options.LatencyInFlight)).ToList();
+        var window = Math.Max(1, options.LatencyInFlight / senders.Count);
+        var latency = await XmppLoad.RunAsync(senders, Math.Max(window * 20, options.Messages / 4 / senders.Count), window);
+        var rss = server.RssMb();
+        foreach (var pair in clients)
+        {
+            await pair.Sender.DisposeAsync();
+            await pair.Recipient.DisposeAsync();
+        }
+        if (saturation.Lost > 0) Console.Error.WriteLine($"{server.Name}: {saturation.Lost} messages not delivered");
+        return new BaselineFigures(server.Name, Math.Round(saturation.Throughput), latency.Latency, Math.Round(rss, 1));
     }
 
     public static async Task<BaselineFigures> EchoBaseline(BenchOptions options, int clients, int perClient)
@@ -78,6 +118,7 @@ public static class DirectScenario
         ["latency_inflight"] = o.LatencyInFlight,
         ["body_bytes"] = o.BodyBytes,
         ["journal"] = o.Journal,
+        ["peer"] = o.Peer ?? "none",
         ["quick"] = o.Quick,
     };
 }

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Data.Sqlite;
+
+namespace Natter.Bench.Peers;
+
+/// <summary>
+/// Debian's ejabberd on 127.0.0.1 with a config the harness writes (docs/benchmarks.md shows it), run in
+/// the foreground as the ejabberd user and killed by PID afterwards, with the epmd it started.
+/// Two configurations: its default durability (offline store only) and every message archived
+/// (mod_mam on SQLite), Natter's durability class.
+/// </summary>
+public sealed class EjabberdServer : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _directory;
+
+    private EjabberdServer(Process process, string directory, int port, bool archive)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+        Archive = archive;
+    }
+
+    public int Port { get; }
+    public bool Archive { get; }
+    public Uri WebSocketUri => new($"ws://127.0.0.1:{Port}/ws");
+    public string Name => Archive ? "ejabberd-mam-sqlite" : "ejabberd-default";
+
+    public static async Task<EjabberdServer> StartAsync(bool archive)
+    {
+        if (!File.Exists("/usr/sbin/ejabberdctl"))
+            throw new InvalidOperationException("ejabberd is not installed: apt-get install -y ejabberd erlang-p1-sqlite3");
+        var directory = Path.Combine(Path.GetTempPath(), "natter-bench-ejabberd", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(directory, "spool"));
+        Directory.CreateDirectory(Path.Combine(directory, "logs"));
+        var port = FreePort();
+        var database = Path.Combine(directory, "ejabberd.db");
+        await File.WriteAllTextAsync(Path.Combine(directory, "ejabberd.yml"), Config(port, archive ? database : null));
+        // Our own ctl config: Debian's sets EJABBERD_CONFIG_PATH itself, overriding --config.
+        await File.WriteAllTextAsync(Path.Combine(directory, "ejabberdctl.cfg"),
+            "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\nINET_DIST_INTERFACE=127.0.0.1\nERL_EPMD_ADDRESS=127.0.0.1\n");
+        if (archive) CreateSchema(database);
+        await Run("chown", $"-R ejabberd:ejabberd {directory}");
+
+        var start = new ProcessStartInfo("/usr/sbin/ejabberdctl",
+            $"--config {directory}/ejabberd.yml --ctl-config {directory}/ejabberdctl.cfg --spool {directory}/spool --logs {directory}/logs foreground-quiet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = directory,
+        };
+        start.Environment["ERL_EPMD_ADDRESS"] = "127.0.0.1";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new EjabberdServer(process, directory, port, archive);
+        await server.WaitUntilListeningAsync();
+        return server;
+    }
+
+    /// <summary>The config of docs/benchmarks.md: warning-level logs, no shaper, open in-band registration on loopback.</summary>
+    public static string Config(int port, string? archiveDatabase) => $$"""
+        loglevel: warning
+        hosts:
+          - localhost
+        auth_password_format: plain
+        registration_timeout: infinity
+        listen:
+          -
+            port: {{port}}
+            ip: "127.0.0.1"
+            module: ejabberd_http
+            request_handlers:
+              /ws: ejabberd_http_ws
+        acl:
+          local:
+            user_regexp: ""
+          loopback:
+            ip:
+              - 127.0.0.0/8
+        access_rules:
+          local:
+            allow: local
+          c2s:
+            allow: all
+          register:
+            allow: all
+          trusted_network:
+            allow: loopback
+        shaper_rules:
+          max_user_sessions: 10
+        {{(archiveDatabase is null ? "" : $"""
+        sql_type: sqlite
+        sql_database: "{archiveDatabase}"
+        new_sql_schema: true
+        """)}}
+        modules:
+          mod_register:
+            ip_access: trusted_network
+            access: register
+          mod_offline:
+            access_max_user_messages: 1000000
+          mod_stream_mgmt: {}
+          mod_disco: {}
+        {{(archiveDatabase is null ? "" : """
+          mod_mam:
+            db_type: sql
+            default: always
+            assume_mam_usage: true
+        """)}}
+        """;
+
+    private static void CreateSchema(string database)
+    {
+        using var connection = new SqliteConnection($"Data Source={database}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = File.ReadAllText("/usr/share/ejabberd/sql/lite.new.sql");
+        command.ExecuteNonQuery();
+    }
+
+    private async Task WaitUntilListeningAsync()
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"ejabberd exited with {_process.ExitCode}; see {_directory}/logs");
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new TimeoutException($"ejabberd did not listen on {Port}; see {_directory}/logs");
+    }
+
+    /// <summary>RSS of the Erlang VM (beam.smp) serving this instance.</summary>
+    public double RssMb()
+    {
+        foreach (var pid in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsDigit)))
+        {
+            try
+            {
+                var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+                if (cmdline.Contains("beam") && cmdline.Contains(_directory)) return Servers.ProcessMemory.RssMb(int.Parse(pid!));
+            }
+            catch (IOException) { }
+        }
+        return 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Kill the VM we started (found by its config path), then the epmd it started.
+        foreach (var pid in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsDigit)))
+        {
+            try
+            {
+                var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+                if (cmdline.Contains(_directory) || (cmdline.StartsWith("/usr/lib/erlang/erts") && cmdline.Contains("epmd")))
+                    Process.GetProcessById(int.Parse(pid!)).Kill(entireProcessTree: true);
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
+        }
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task Run(string program, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true })!;
+        await process.WaitForExitAsync();
+    }
+}
