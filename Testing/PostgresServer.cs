@@ -32,7 +32,7 @@ public sealed class PostgresServer : IAsyncDisposable
         _pgCtl = Path.Combine(bin, "pg_ctl");
         _dataDirectory = TempDirectory.Create("pg");
         var socketDirectory = TempDirectory.Create("pgsock");
-        var port = FreePort();
+        var port = FreePorts.Next();
         if (Environment.UserName == "root")
             await Run("chown", $"-R postgres:postgres {_dataDirectory} {socketDirectory}");
         await RunAsPostgres(Path.Combine(bin, "initdb"), $"-D {_dataDirectory} -U postgres --auth=trust -E UTF8");
@@ -58,12 +58,6 @@ public sealed class PostgresServer : IAsyncDisposable
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static Task RunAsPostgres(string program, string arguments) =>
         Environment.UserName == "root" ? Run("runuser", $"-u postgres -- {program} {arguments}") : Run(program, arguments);

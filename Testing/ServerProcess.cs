@@ -40,7 +40,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartAsync(Journal journal, string dataDirectory, int? port = null,
         IDictionary<string, string?>? settings = null)
     {
-        port ??= FreePort();
+        port ??= FreePorts.Next();
         var edge = Path.Combine(AppContext.BaseDirectory, "Natter.Cluster.Edge.dll");
         var start = new ProcessStartInfo("dotnet", $"\"{edge}\"")
         {
@@ -102,12 +102,6 @@ public sealed partial class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"the server did not become ready:\n{string.Join('\n', _log)}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [GeneratedRegex(@"Verification code for \+(\d+): (\d{6})")]
     private static partial Regex CodeLine();

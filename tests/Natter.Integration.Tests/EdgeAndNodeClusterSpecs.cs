@@ -22,7 +22,7 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var data = TempDirectory.Create("natter-node");
-        var remotingPort = FreePort();
+        var remotingPort = FreePorts.Next();
         var seed = $"akka.tcp://natter@127.0.0.1:{remotingPort}";
         _node = NodeHost.Build([], builder =>
         {
@@ -71,10 +71,4 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         Assert.Equal(20, (await _edge.Api.GetMessagesAsync(bob.AccessToken, chatId, limit: 100)).Messages.Count);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,3 +1,4 @@
+using Natter.Testing;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -36,7 +37,7 @@ public sealed class EjabberdServer : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "natter-bench-ejabberd", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path.Combine(directory, "spool"));
         Directory.CreateDirectory(Path.Combine(directory, "logs"));
-        var port = FreePort();
+        var port = FreePorts.Next();
         var database = Path.Combine(directory, "ejabberd.db");
         await File.WriteAllTextAsync(Path.Combine(directory, "ejabberd.yml"), Config(port, archive ? database : null));
         // Our own ctl config: Debian's sets EJABBERD_CONFIG_PATH itself, overriding --config.
@@ -176,12 +177,6 @@ public sealed class EjabberdServer : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task Run(string program, string arguments)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Natter.Testing;
 using System.Net;
 using System.Net.Sockets;
 
@@ -20,10 +21,7 @@ public sealed class EchoProcess : IAsyncDisposable
 
     public static async Task<EchoProcess> StartAsync()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = FreePorts.Next();
 
         var self = Path.Combine(AppContext.BaseDirectory, "Natter.Bench.dll");
         var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{self}\" serve-echo --port {port}")
