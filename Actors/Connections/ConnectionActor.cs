@@ -276,8 +276,10 @@ public sealed class ConnectionActor : ReceiveActor
     {
         stream.Fetching = true;
         var after = stream.Known ? stream.Delivered : (long?)null;
-        // A page never fills more than half the outbound queue, so catching up cannot itself overflow it.
-        var limit = Math.Min(_settings.SyncPageSize, Math.Max(1, _outbound.Capacity / 2));
+        // A page is at most a quarter of the outbound queue and is fetched only when the queue is at most
+        // half full, so catch-up alone never fills more than three quarters: the rest stays free for
+        // acks, receipts, live messages and the "synced" frame.
+        var limit = Math.Min(_settings.SyncPageSize, Math.Max(1, _outbound.Capacity / 4));
         _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, limit), _settings.AskTimeout)
             .PipeTo(Self, success: reply => new FetchResult(chatId, reply), failure: e => new FetchResult(chatId, new Status.Failure(e)));
     }
