@@ -9,8 +9,10 @@ public sealed record RegistrationStarted(string UserId, DateTimeOffset ExpiresAt
 
 public sealed record DeviceSession(string UserId, int DeviceId, string AccessToken, DateTimeOffset ExpiresAt, bool NewAccount);
 
+public sealed record ReceiptsView(string UserId, long DeliveredSeq, long ReadSeq);
+
 public sealed record ChatView(string ChatId, string Kind, IReadOnlyList<string> Members, long LastSeq,
-    DateTimeOffset? LastMessageAt, long ReadSeq, long Unread);
+    DateTimeOffset? LastMessageAt, long ReadSeq, long Unread, IReadOnlyList<ReceiptsView> Receipts);
 
 public sealed record OpenedChat(string ChatId, string Peer);
 

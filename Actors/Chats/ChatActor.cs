@@ -213,24 +213,24 @@ public sealed class ChatActor : ReceivePersistentActor
         {
             case GetMessagesAfter a:
                 var after = a.After ?? _state.DeliveredOf(a.Requester, a.Device);
-                SendPage(after, _durableSeq, Math.Clamp(a.Limit, 1, 1000), newestFirst: false);
+                SendPage(after, _durableSeq, Math.Clamp(a.Limit, 1, 1000), newestFirst: false, _state.ReceiptsUpTo(_durableSeq));
                 break;
             case GetMessagesBefore b:
                 var before = Math.Min(b.Before ?? long.MaxValue, _durableSeq + 1);
                 var limit = Math.Clamp(b.Limit, 1, 1000);
                 var from = Math.Max(0, before - 1 - limit);
-                SendPage(from, before - 1, limit, newestFirst: true);
+                SendPage(from, before - 1, limit, newestFirst: true, receipts: null);
                 break;
             case GetChatSummary s:
                 var read = Math.Min(_state.UserRead(s.Requester), _durableSeq);
                 Sender.Tell(new ChatSummary(_state.Id, _state.Kind, _state.Members, _durableSeq,
-                    _durableSeq > 0 ? _state.LastMessageAt : null, read, _durableSeq - read));
+                    _durableSeq > 0 ? _state.LastMessageAt : null, read, _durableSeq - read, _state.ReceiptsUpTo(_durableSeq)));
                 break;
         }
     }
 
     /// <summary>Messages with after &lt; seq &lt;= upTo: from memory when the window covers them, else from the journal.</summary>
-    private void SendPage(long after, long upTo, int limit, bool newestFirst)
+    private void SendPage(long after, long upTo, int limit, bool newestFirst, IReadOnlyList<MemberReceipts>? receipts)
     {
         var replyTo = Sender;
         var chatId = _state.Id;
@@ -241,7 +241,7 @@ public sealed class ChatActor : ReceivePersistentActor
 
         if (wanted == 0 || _state.Recent.CoversAfter(start))
         {
-            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, _durableSeq));
+            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, _durableSeq) with { Receipts = receipts });
             return;
         }
 
@@ -257,7 +257,7 @@ public sealed class ChatActor : ReceivePersistentActor
             .Select(m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At))
             .RunWith(Sink.Seq<ChatMessage>(), Context.Materializer())
             .PipeTo(replyTo,
-                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq),
+                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq) with { Receipts = receipts },
                 failure: e => new ChatRejected(chatId, "unavailable", $"history read failed: {e.Message}"));
     }
 

@@ -50,6 +50,12 @@ public sealed class ChatState
     public long UserDelivered(UserId user) => _userDelivered.GetValueOrDefault(user);
     public long UserRead(UserId user) => _userRead.GetValueOrDefault(user);
 
+    /// <summary>Every member's receipts, capped at <paramref name="upToSeq"/> (what is durable); read implies delivered.</summary>
+    public IReadOnlyList<MemberReceipts> ReceiptsUpTo(long upToSeq) => Members
+        .Select(m => (Member: m, Read: Math.Min(UserRead(m), upToSeq)))
+        .Select(r => new MemberReceipts(r.Member, Math.Max(Math.Min(UserDelivered(r.Member), upToSeq), r.Read), r.Read))
+        .ToList();
+
     /// <summary>
     /// Where to start reading the journal to find messages from <paramref name="chatSeq"/> on: a journal
     /// sequence number at or before that message (every <see cref="IndexStride"/>th message is indexed).

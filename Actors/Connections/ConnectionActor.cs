@@ -312,8 +312,24 @@ public sealed class ConnectionActor : ReceiveActor
             if (stream.InSync) _syncPushed++;
         }
         if (_closing) return;
-        if (page.HasMore || stream.HighestSeen > stream.Delivered) ContinueFetching(result.ChatId, stream);
-        else FinishSyncOf(stream);
+        if (page.HasMore || stream.HighestSeen > stream.Delivered)
+        {
+            ContinueFetching(result.ChatId, stream);
+            return;
+        }
+        if (stream.InSync) ReplayReceipts(result.ChatId, page.Receipts);
+        FinishSyncOf(stream);
+    }
+
+    /// <summary>At the end of a chat's catch-up: where the other members stand, for ticks that moved while away.</summary>
+    private void ReplayReceipts(ChatId chatId, IReadOnlyList<MemberReceipts>? receipts)
+    {
+        foreach (var member in receipts ?? [])
+        {
+            if (member.User == _user) continue;
+            if (member.DeliveredSeq > 0) Emit(new ReceiptFrame(chatId.Value, member.User.Value, "delivered", member.DeliveredSeq, null));
+            if (member.ReadSeq > 0) Emit(new ReceiptFrame(chatId.Value, member.User.Value, "read", member.ReadSeq, null));
+        }
     }
 
     /// <summary>Fetches the next page once the client has taken at least half of what is queued for it.</summary>

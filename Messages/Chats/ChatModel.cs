@@ -22,6 +22,9 @@ public sealed record ChatMessage(
     byte[] Body,
     DateTimeOffset At);
 
+/// <summary>How far one member has received and read a chat (the highest over that member's devices).</summary>
+public sealed record MemberReceipts(UserId User, long DeliveredSeq, long ReadSeq);
+
 /// <summary>Stable reason codes for refusals; the client protocol uses the same strings.</summary>
 public static class ChatRejections
 {

@@ -18,9 +18,11 @@ public static class ChatReplies
     /// <summary>
     /// Messages in the order the query asked for, from seqs above <see cref="After"/> (the cursor actually used);
     /// <see cref="HasMore"/> when the limit cut the page. <see cref="LastSeq"/> is the chat's last durable seq.
+    /// Catch-up pages (<see cref="ChatQueries.GetMessagesAfter"/>) also carry every member's receipts, so a
+    /// device that was away learns what was delivered and read meanwhile.
     /// </summary>
-    public sealed record MessagePage(ChatId ChatId, long After, IReadOnlyList<ChatMessage> Messages, bool HasMore, long LastSeq)
-        : INatterMessage;
+    public sealed record MessagePage(ChatId ChatId, long After, IReadOnlyList<ChatMessage> Messages, bool HasMore, long LastSeq,
+        IReadOnlyList<MemberReceipts>? Receipts = null) : INatterMessage;
 
     public sealed record ChatSummary(
         ChatId ChatId,
@@ -29,5 +31,6 @@ public static class ChatReplies
         long LastSeq,
         DateTimeOffset? LastMessageAt,
         long ReadSeq,
-        long Unread) : INatterMessage;
+        long Unread,
+        IReadOnlyList<MemberReceipts> Receipts) : INatterMessage;
 }

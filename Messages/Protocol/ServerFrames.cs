@@ -37,8 +37,11 @@ public sealed record MessageFrame(
     byte[] Body,
     DateTimeOffset Ts) : ServerFrame;
 
-/// <summary>A member has received (kind "delivered") or read (kind "read") everything up to <see cref="Seq"/>.</summary>
-public sealed record ReceiptFrame(string ChatId, string UserId, string Kind, long Seq, DateTimeOffset Ts) : ServerFrame;
+/// <summary>
+/// A member has received (kind "delivered") or read (kind "read") everything up to <see cref="Seq"/>.
+/// <see cref="Ts"/> is absent on the receipts a sync replays (the time of a cursor is not kept).
+/// </summary>
+public sealed record ReceiptFrame(string ChatId, string UserId, string Kind, long Seq, DateTimeOffset? Ts) : ServerFrame;
 
 public sealed record ChatOpenedFrame(string? Rid, string ChatId, string Peer) : ServerFrame;
 

@@ -132,6 +132,28 @@ public abstract class ChatOverWebSocketSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sender_who_was_offline_learns_on_sync_that_the_recipient_read_the_messages()
+    {
+        var (alice, bob, chatId) = await TwoUsersWithAChatAsync();
+        await Server.Api.PostMessageAsync(alice.AccessToken, chatId, "r1", [1]);
+        await Server.Api.PostMessageAsync(alice.AccessToken, chatId, "r2", [2]);
+        await using (var bobSocket = await Server.ConnectAsync(bob))
+        {
+            await bobSocket.SyncAsync();
+            await bobSocket.MarkReadAsync(chatId, 2);
+            await bobSocket.NextAsync<ReceiptFrame>(r => r.Kind == "read"); // durable once it is pushed
+        }
+
+        await using var aliceSocket = await Server.ConnectAsync(alice);
+        await aliceSocket.SyncAsync();
+
+        var read = await aliceSocket.NextAsync<ReceiptFrame>(r => r.Kind == "read" && r.UserId == bob.UserId);
+        Assert.Equal((chatId, 2L), (read.ChatId, read.Seq));
+        var receipts = Assert.Single(await Server.Api.GetChatsAsync(alice.AccessToken)).Receipts;
+        Assert.Contains(new ReceiptsView(bob.UserId, 2, 2), receipts);
+    }
+
+    [Fact]
     public async Task A_reconnecting_device_gets_what_it_missed_in_order_then_live_messages()
     {
         var (alice, bob, chatId) = await TwoUsersWithAChatAsync();
