@@ -140,14 +140,7 @@ public sealed class NatterConnection : IAsyncDisposable
         {
             while (_socket.State == WebSocketState.Open)
             {
-                message.SetLength(0);
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(buffer, _stop.Token);
-                    if (result.MessageType == WebSocketMessageType.Close) return;
-                    message.Write(buffer, 0, result.Count);
-                } while (!result.EndOfMessage);
+                if (!await WebSocketMessages.ReadAsync(_socket, buffer, message, _stop.Token)) return;
 
                 var frame = JsonSerializer.Deserialize<ServerFrame>(message.GetBuffer().AsSpan(0, (int)message.Length), ProtocolJson.Options)!;
                 Dispatch(frame);

@@ -96,7 +96,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             {
                 if ((await _http.GetAsync("health/ready")).IsSuccessStatusCode) return;
             }
-            catch (HttpRequestException) { }
+            catch (HttpRequestException) { /* not listening yet: poll again */ }
             await Task.Delay(100);
         }
         throw new TimeoutException($"the server did not become ready:\n{string.Join('\n', _log)}");

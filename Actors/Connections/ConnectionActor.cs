@@ -23,9 +23,9 @@ public sealed class ConnectionActor : ReceiveActor
 {
     private sealed record FetchResult(ChatId ChatId, object Reply);
 
-    private sealed record OpenChatResult(string? Rid, string Peer, GatewayResult<ChatId> Result);
+    private sealed record OpenChatResult(string? Rid, string Peer, GatewayResult<ChatId> Outcome);
 
-    private sealed record HistoryResult(string? Rid, ChatId ChatId, GatewayResult<MessagePage> Result);
+    private sealed record HistoryResult(string? Rid, ChatId ChatId, GatewayResult<MessagePage> Outcome);
 
     private sealed record ContinueFetch(ChatId ChatId);
 
@@ -183,9 +183,9 @@ public sealed class ConnectionActor : ReceiveActor
     }
 
     private void OnOpenChatResult(OpenChatResult r) =>
-        Emit(r.Result.Ok
-            ? new ChatOpenedFrame(r.Rid, r.Result.Value.Value, r.Peer)
-            : new ErrorFrame(r.Result.ErrorCode!, r.Result.ErrorMessage!, r.Rid));
+        Emit(r.Outcome.Ok
+            ? new ChatOpenedFrame(r.Rid, r.Outcome.Value.Value, r.Peer)
+            : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid));
 
     private void OnHistory(HistoryFrame h)
     {
@@ -196,9 +196,9 @@ public sealed class ConnectionActor : ReceiveActor
     }
 
     private void OnHistoryResult(HistoryResult r) =>
-        Emit(r.Result.Ok
-            ? new HistoryPageFrame(r.Rid, r.ChatId.Value, r.Result.Value!.Messages.Select(ToFrame).ToList(), r.Result.Value.HasMore)
-            : new ErrorFrame(r.Result.ErrorCode!, r.Result.ErrorMessage!, r.Rid));
+        Emit(r.Outcome.Ok
+            ? new HistoryPageFrame(r.Rid, r.ChatId.Value, r.Outcome.Value!.Messages.Select(ToFrame).ToList(), r.Outcome.Value.HasMore)
+            : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid));
 
     private GatewayResult<T> Unavailable<T>(Exception e)
     {

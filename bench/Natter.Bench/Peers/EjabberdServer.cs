@@ -154,7 +154,7 @@ public sealed class EjabberdServer : IAsyncDisposable
                 var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
                 if (cmdline.Contains("beam") && cmdline.Contains(_directory)) return Servers.ProcessMemory.RssMb(int.Parse(pid!));
             }
-            catch (IOException) { }
+            catch (IOException) { /* the process ended while we looked */ }
         }
         return 0;
     }

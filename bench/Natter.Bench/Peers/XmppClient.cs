@@ -89,14 +89,7 @@ public sealed class XmppClient : IAsyncDisposable
         {
             while (_socket.State == WebSocketState.Open)
             {
-                message.SetLength(0);
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
-                    if (result.MessageType == WebSocketMessageType.Close) return;
-                    message.Write(buffer, 0, result.Count);
-                } while (!result.EndOfMessage);
+                if (!await Natter.Client.WebSocketMessages.ReadAsync(_socket, buffer, message, CancellationToken.None)) return;
 
                 var text = Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length);
                 if (_online && text.StartsWith("<message", StringComparison.Ordinal))

@@ -37,7 +37,7 @@ public sealed class EchoProcess : IAsyncDisposable
             {
                 if ((await http.GetAsync(new Uri(echo.BaseAddress, "health/ready"))).IsSuccessStatusCode) return echo;
             }
-            catch (HttpRequestException) { }
+            catch (HttpRequestException) { /* not listening yet: poll again */ }
             await Task.Delay(100);
         }
         throw new TimeoutException("echo server did not start");

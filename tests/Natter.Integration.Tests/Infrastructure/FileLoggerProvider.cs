@@ -21,7 +21,7 @@ public sealed class FileLoggerProvider(string path) : ILoggerProvider
         lock (_gate)
         {
             try { _writer.WriteLine(line); }
-            catch (ObjectDisposedException) { }
+            catch (ObjectDisposedException) { /* a log line after the server stopped */ }
         }
     }
 

@@ -66,7 +66,7 @@ public sealed class InProcessServer : IAsyncDisposable
             {
                 if ((await _http.GetAsync("health/ready")).IsSuccessStatusCode) return;
             }
-            catch (HttpRequestException) { }
+            catch (HttpRequestException) { /* not listening yet: poll again */ }
             await Task.Delay(100);
         }
         throw new TimeoutException("the server did not become ready in 60 s");
