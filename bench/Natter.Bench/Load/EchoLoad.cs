@@ -66,6 +66,9 @@ public static class EchoLoad
             }
             await receiver;
         }));
-        return new LoadOutcome(echoed, 0, sockets.Count * (long)perClient - echoed, 0, 0, started.Elapsed, latency.Percentiles());
+        return new LoadOutcome(echoed, 0, sockets.Count * (long)perClient - echoed, 0, 0, started.Elapsed, latency.Percentiles())
+        {
+            Recorder = latency,
+        };
     }
 }

@@ -12,6 +12,9 @@ public sealed record SenderLane(NatterConnection Sender, string ChatId, NatterCo
 
 public sealed record LoadOutcome(long Acked, long Errors, long Lost, long Duplicates, long OutOfOrder, TimeSpan Elapsed, LatencyMs Latency)
 {
+    /// <summary>The phase's latencies and arrival times, for plots.</summary>
+    public LatencyRecorder? Recorder { get; init; }
+
     public double Throughput => Acked / Math.Max(Elapsed.TotalSeconds, 1e-9);
 }
 
@@ -64,7 +67,10 @@ public static class MessageLoad
 
         var recipients = lanes.Select(l => l.Recipient).Distinct().ToList();
         return new LoadOutcome(acked.Values.Sum(), errors, last,
-            recipients.Sum(r => (long)r.Received.Duplicates), recipients.Sum(r => (long)r.Received.OutOfOrder), elapsed, latency.Percentiles());
+            recipients.Sum(r => (long)r.Received.Duplicates), recipients.Sum(r => (long)r.Received.OutOfOrder), elapsed, latency.Percentiles())
+        {
+            Recorder = latency,
+        };
     }
 
     private static async Task SendLaneAsync(SenderLane lane, string prefix, int count, int window, int bodyBytes,

@@ -68,6 +68,9 @@ public static class XmppLoad
         var elapsed = started.Elapsed;
         foreach (var pair in pairs) pair.Recipient.OnMessage = null;
         var sent = pairs.Count * (long)perSender;
-        return new LoadOutcome(delivered, 0, Math.Max(0, sent - delivered), 0, 0, elapsed, latency.Percentiles());
+        return new LoadOutcome(delivered, 0, Math.Max(0, sent - delivered), 0, 0, elapsed, latency.Percentiles())
+        {
+            Recorder = latency,
+        };
     }
 }

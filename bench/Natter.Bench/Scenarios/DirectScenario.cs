@@ -20,6 +20,7 @@ public static class DirectScenario
         NatterFigures natter;
         LatencyMs natterLatency;
         double serverCpuMsPerMessage;
+        var plotted = new List<Plots.Series>();
         await using (var server = await NatterServer.StartAsync(options))
         {
             var population = await Population.PairsAsync(server.Process, pairs);
@@ -32,20 +33,26 @@ public static class DirectScenario
             var cpuBefore = ProcessCpu.Seconds(server.Process.ProcessId);
             var saturation = await MessageLoad.RunAsync(lanes, perSender, options.InFlight, options.BodyBytes);
             serverCpuMsPerMessage = Math.Round((ProcessCpu.Seconds(server.Process.ProcessId) - cpuBefore) * 1000 / Math.Max(1, saturation.Acked), 4);
-            natterLatency = (await LatencyPhase(lanes, options)).Latency;
+            var latencyPhase = await LatencyPhase(lanes, options);
+            natterLatency = latencyPhase.Latency;
+            plotted.Add(new Plots.Series($"natter ({options.Journal})", saturation, latencyPhase));
             natter = new NatterFigures(Math.Round(saturation.Throughput), natterLatency, Math.Round(ProcessMemory.RssMb(server.Process.ProcessId), 1),
                 saturation.Errors, saturation.Lost, saturation.Duplicates, saturation.OutOfOrder);
             foreach (var c in connections) await c.DisposeAsync();
         }
 
-        var baseline = await EchoBaseline(options, options.Clients / 2 * 2, perSender);
+        var echo = await EchoRunAsync(options, options.Clients / 2 * 2, perSender);
+        var baseline = echo.Figures;
+        plotted.Add(new Plots.Series("kestrel-echo", echo.Saturation, echo.Latency));
         var extra = new Dictionary<string, object> { ["server_cpu_ms_per_message"] = serverCpuMsPerMessage };
         if (options.Peer == "ejabberd")
         {
             var peers = new List<object>();
             foreach (var archive in new[] { false, true })
             {
-                var peer = await EjabberdRunAsync(options, pairs, perSender, archive);
+                var run = await EjabberdRunAsync(options, pairs, perSender, archive);
+                var peer = run.Figures;
+                plotted.Add(new Plots.Series(peer.Name, run.Saturation, run.Latency));
                 peers.Add(new Dictionary<string, object>
                 {
                     ["name"] = peer.Name,
@@ -57,6 +64,7 @@ public static class DirectScenario
             }
             extra["peers"] = peers;
         }
+        if (options.Json is { } json) extra["plots"] = string.Join(", ", Plots.Save(json, "direct", plotted).Select(Path.GetFileName));
         return new BenchResult("direct", Params(options, pairs, perSender), natter, baseline, BenchResult.RatioOf(natter, baseline),
             MachineInfo.Current(), extra);
     }
@@ -72,7 +80,9 @@ public static class DirectScenario
     }
 
     /// <summary>The same pairs, messages and windows against ejabberd over XMPP on WebSocket.</summary>
-    private static async Task<BaselineFigures> EjabberdRunAsync(BenchOptions options, int pairs, int perSender, bool archive)
+    public sealed record Run(BaselineFigures Figures, LoadOutcome Saturation, LoadOutcome Latency);
+
+    private static async Task<Run> EjabberdRunAsync(BenchOptions options, int pairs, int perSender, bool archive)
     {
         await using var server = await EjabberdServer.StartAsync(archive);
         Console.Error.WriteLine($"{server.Name}: {pairs} senders x {perSender} messages, window {options.InFlight}");
@@ -89,10 +99,13 @@ public static class DirectScenario
             await pair.Recipient.DisposeAsync();
         }
         if (saturation.Lost > 0) Console.Error.WriteLine($"{server.Name}: {saturation.Lost} messages not delivered");
-        return new BaselineFigures(server.Name, Math.Round(saturation.Throughput), latency.Latency, Math.Round(rss, 1));
+        return new Run(new BaselineFigures(server.Name, Math.Round(saturation.Throughput), latency.Latency, Math.Round(rss, 1)), saturation, latency);
     }
 
-    public static async Task<BaselineFigures> EchoBaseline(BenchOptions options, int clients, int perClient)
+    public static async Task<BaselineFigures> EchoBaseline(BenchOptions options, int clients, int perClient) =>
+        (await EchoRunAsync(options, clients, perClient)).Figures;
+
+    public static async Task<Run> EchoRunAsync(BenchOptions options, int clients, int perClient)
     {
         await using var echo = await EchoProcess.StartAsync();
         var sockets = await EchoLoad.ConnectAsync(echo.BaseAddress, clients, new LocalAddresses(4));
@@ -106,7 +119,7 @@ public static class DirectScenario
         var latency = await EchoLoad.RunAsync(latencySockets, Math.Max(window * 20, options.Messages / 4 / latencySockets.Count), window, options.BodyBytes);
         var rss = ProcessMemory.RssMb(echo.ProcessId);
         foreach (var s in sockets) s.Dispose();
-        return new BaselineFigures("kestrel-echo", Math.Round(saturation.Throughput), latency.Latency, Math.Round(rss, 1));
+        return new Run(new BaselineFigures("kestrel-echo", Math.Round(saturation.Throughput), latency.Latency, Math.Round(rss, 1)), saturation, latency);
     }
 
     private static Dictionary<string, object> Params(BenchOptions o, int pairs, int perSender) => new()
