@@ -34,6 +34,8 @@ public sealed class NatterOptions
         foreach (var role in EffectiveRoles)
             if (role is not (NatterRoles.Edge or NatterRoles.Node))
                 throw new InvalidOperationException($"Natter:Roles: unknown role '{role}' (use \"edge\" and/or \"node\")");
+        // Edge-only processes hold no entities and never open the journal.
+        if (!HostsEntities) return;
         if (!Persistence.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase) && !Persistence.IsPostgres)
             throw new InvalidOperationException($"Natter:Persistence:Provider: unknown provider '{Persistence.Provider}' (use \"sqlite\" or \"postgres\")");
         if (Persistence.IsPostgres && string.IsNullOrWhiteSpace(Persistence.ConnectionString))

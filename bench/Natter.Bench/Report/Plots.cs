@@ -21,14 +21,14 @@ public static class Plots
         foreach (var s in series.Where(s => s.Saturation.Recorder is not null))
         {
             var ys = s.Saturation.Recorder!.ThroughputTimeline();
-            var line = throughput.Add.Scatter(ys.Select((_, i) => i / 4.0).ToArray(), ys);
+            var line = throughput.Add.Scatter(ys.Select((_, i) => i / 4.0).ToArray(), ys.Select(Log).ToArray());
             line.LegendText = s.Name;
             line.MarkerSize = 0;
         }
         throughput.Title($"{scenario}: delivered messages per second (saturation phase)");
         throughput.XLabel("seconds");
-        throughput.YLabel("messages / s");
-        throughput.Axes.SetLimitsY(0, double.NaN);
+        throughput.YLabel("messages / s (log scale)");
+        LogScale(throughput);
         throughput.ShowLegend();
         throughput.SavePng(throughputPng, 900, 450);
 
@@ -36,14 +36,26 @@ public static class Plots
         var xs = Enumerable.Range(0, Percentiles.Length).Select(i => (double)i).ToArray();
         foreach (var s in series.Where(s => s.Latency.Recorder is not null))
         {
-            var line = latency.Add.Scatter(xs, s.Latency.Recorder!.At(Percentiles));
+            var line = latency.Add.Scatter(xs, s.Latency.Recorder!.At(Percentiles).Select(Log).ToArray());
             line.LegendText = s.Name;
         }
         latency.Axes.Bottom.SetTicks(xs, Percentiles.Select(p => $"p{p}").ToArray());
         latency.Title($"{scenario}: latency by percentile (latency phase)");
-        latency.YLabel("ms");
+        latency.YLabel("ms (log scale)");
+        LogScale(latency);
         latency.ShowLegend();
         latency.SavePng(latencyPng, 900, 450);
         return [throughputPng, latencyPng];
     }
+
+    // The servers compared differ by orders of magnitude, so values are plotted as log10 with labels in units.
+    private static double Log(double value) => Math.Log10(Math.Max(value, 0.01));
+
+    private static void LogScale(ScottPlot.Plot plot) =>
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = y => Math.Pow(10, y).ToString("N2").TrimEnd('0').TrimEnd('.'),
+        };
 }

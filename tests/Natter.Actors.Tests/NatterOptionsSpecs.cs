@@ -1,0 +1,49 @@
+using Natter.Actors.Hosting;
+using Xunit;
+
+namespace Natter.Actors.Tests;
+
+/// <summary>Settings that would silently fall back to something else are refused at start-up.</summary>
+public sealed class NatterOptionsSpecs
+{
+    [Fact]
+    public void The_embedded_default_is_both_roles_on_sqlite_and_valid()
+    {
+        var options = new NatterOptions();
+        options.Validate();
+        Assert.Equal([NatterRoles.Edge, NatterRoles.Node], options.EffectiveRoles);
+        Assert.False(options.Persistence.IsPostgres);
+        Assert.Equal($"Data Source={Path.Combine("data", "natter.db")}", options.Persistence.EffectiveConnectionString);
+    }
+
+    [Theory]
+    [InlineData("postgresql")]
+    [InlineData("mysql")]
+    public void An_unknown_journal_provider_is_refused(string provider)
+    {
+        var options = new NatterOptions { Persistence = new PersistenceOptions { Provider = provider } };
+        Assert.Contains("unknown provider", Assert.Throws<InvalidOperationException>(options.Validate).Message);
+    }
+
+    [Fact]
+    public void Postgres_without_a_connection_string_is_refused_where_entities_live()
+    {
+        var options = new NatterOptions { Persistence = new PersistenceOptions { Provider = "postgres" } };
+        Assert.Contains("ConnectionString", Assert.Throws<InvalidOperationException>(options.Validate).Message);
+    }
+
+    [Fact]
+    public void An_edge_only_process_needs_no_journal_settings()
+    {
+        var options = new NatterOptions { Roles = [NatterRoles.Edge], Persistence = new PersistenceOptions { Provider = "postgres" } };
+        options.Validate();
+        Assert.False(options.HostsEntities);
+    }
+
+    [Fact]
+    public void An_unknown_role_is_refused()
+    {
+        var options = new NatterOptions { Roles = ["frontend"] };
+        Assert.Contains("unknown role", Assert.Throws<InvalidOperationException>(options.Validate).Message);
+    }
+}
