@@ -161,7 +161,14 @@ public sealed class ChatActor : ReceivePersistentActor
 
     private void AfterWrite()
     {
-        if (_pendingWrites > 0) return;
+        if (_pendingWrites > 0)
+        {
+            // A snapshot must be exactly the journal up to its sequence number, so once one is due new
+            // commands wait (stashed) until the writes in flight are durable. Under steady load there
+            // would otherwise never be a moment with nothing pending, and never a snapshot.
+            if (LastSequenceNr - _lastSnapshotSeqNr >= _settings.SnapshotEvery) _snapshotDue = true;
+            return;
+        }
         if (LastSequenceNr - _lastSnapshotSeqNr >= _settings.SnapshotEvery)
         {
             // No write is pending, so the state is exactly the journal up to LastSequenceNr.

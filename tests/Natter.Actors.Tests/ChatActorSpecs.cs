@@ -23,11 +23,13 @@ public sealed class ChatActorSpecs : TestKit
     private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
 
     private readonly TestProbe _presence;
+    private readonly string _database;
 
     public ChatActorSpecs() : this(SqliteJournalConfig.NewDatabaseFile()) { }
 
     private ChatActorSpecs(string db) : base(SqliteJournalConfig.For(db), "chat-specs")
     {
+        _database = db;
         _presence = CreateTestProbe("presence");
     }
 
@@ -160,6 +162,30 @@ public sealed class ChatActorSpecs : TestKit
         Assert.Equal(31, summary.LastSeq);
         Assert.Equal(25, summary.ReadSeq);
         Assert.Equal(6, summary.Unread);
+    }
+
+    [Fact]
+    public void Pipelined_sends_stay_acknowledged_in_order_while_snapshots_wait_for_writes_in_flight()
+    {
+        var chat = StartChat(new ChatSettings { SnapshotEvery = 10 });
+        Create(chat);
+
+        // All sent at once: with PersistAsync there is almost never a moment with no write in flight.
+        for (var i = 1; i <= 60; i++) chat.Tell(Send(Alice, $"m{i}", i));
+        var acks = ReceiveN(60, TimeSpan.FromSeconds(20)).Cast<MessageAccepted>().ToList();
+        Assert.Equal(Enumerable.Range(1, 60).Select(i => (long)i), acks.Select(a => a.Seq));
+
+        AwaitAssert(() => Assert.True(LatestSnapshotSequenceNr() >= 50), TimeSpan.FromSeconds(10));
+    }
+
+    private long LatestSnapshotSequenceNr()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_database}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(sequence_number), 0) FROM snapshot WHERE persistence_id = $id";
+        command.Parameters.AddWithValue("$id", ChatActor.PersistenceIdOf(Chat));
+        return (long)command.ExecuteScalar()!;
     }
 
     [Fact]
