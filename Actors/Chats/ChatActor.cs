@@ -40,6 +40,7 @@ public sealed class ChatActor : ReceivePersistentActor
     private long _lastSnapshotSeqNr;
     private bool _snapshotDue;
     private bool _stopRequested;
+    private IMaterializer? _materializer; // one per chat, made on its first journal read
     // Acks of resends whose original is still being written: answered once it is durable.
     private readonly List<(MessageAccepted Ack, IActorRef ReplyTo)> _duplicatesAwaitingDurability = new();
 
@@ -59,7 +60,8 @@ public sealed class ChatActor : ReceivePersistentActor
         Recover<IChatEvent>(e => _state.Apply(e, LastSequenceNr));
         Recover<RecoveryCompleted>(_ => _durableSeq = _state.LastSeq);
 
-        Command<Stop>(_ => StopWhenIdle());
+        // Stop waits behind any stashed commands, so none is dropped by the stop.
+        Command<Stop>(_ => WhenNoSnapshotDue(StopWhenIdle));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {0} failed; recovery replays more events", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -253,6 +255,7 @@ public sealed class ChatActor : ReceivePersistentActor
         }
 
         var lastSeq = _durableSeq;
+        _materializer ??= Context.Materializer();
         var journal = PersistenceQuery.Get(Context.System)
             .ReadJournalFor<ICurrentEventsByPersistenceIdQuery>(_settings.ReadJournalPluginId);
         journal.CurrentEventsByPersistenceId(PersistenceId, _state.JournalSeqNrAtOrBefore(start + 1), long.MaxValue)
@@ -262,7 +265,7 @@ public sealed class ChatActor : ReceivePersistentActor
             .TakeWhile(m => m.Seq <= upTo)
             .Take(wanted)
             .Select(m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At))
-            .RunWith(Sink.Seq<ChatMessage>(), Context.Materializer())
+            .RunWith(Sink.Seq<ChatMessage>(), _materializer)
             .PipeTo(replyTo,
                 success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq) with { Receipts = receipts },
                 failure: e => new ChatRejected(chatId, "unavailable", $"history read failed: {e.Message}"));

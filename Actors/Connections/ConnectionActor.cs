@@ -29,6 +29,8 @@ public sealed class ConnectionActor : ReceiveActor
 
     private sealed record ContinueFetch(ChatId ChatId);
 
+    private sealed record ChatListFailed(string Reason);
+
     private sealed class RefreshPresence : IDeadLetterSuppression
     {
         public static readonly RefreshPresence Instance = new();
@@ -50,7 +52,7 @@ public sealed class ConnectionActor : ReceiveActor
     private int _syncChats;
     private int _syncPushed;
     private bool _syncInProgress;
-    private SyncFrame? _queuedSync;
+    private readonly Queue<SyncFrame> _queuedSyncs = new();
     private bool _closing;
 
     public ConnectionActor(UserId user, DeviceId device, string connectionId, DateTimeOffset tokenExpiresAt,
@@ -77,6 +79,7 @@ public sealed class ConnectionActor : ReceiveActor
         Receive<CursorAccepted>(_ => { });
         Receive<ChatRejected>(r => Emit(new ErrorFrame(r.Code, r.Reason, r.ClientMsgId ?? r.ChatId.Value)));
         Receive<UserReplies.ChatList>(OnChatList);
+        Receive<ChatListFailed>(OnChatListFailed);
         Receive<FetchResult>(OnFetchResult);
         Receive<ContinueFetch>(c => ContinueFetching(c.ChatId, StreamOf(c.ChatId)));
         Receive<OpenChatResult>(OnOpenChatResult);
@@ -211,14 +214,25 @@ public sealed class ConnectionActor : ReceiveActor
         // One sync at a time: a second one starts when the first has answered "synced".
         if (_syncInProgress)
         {
-            _queuedSync = s;
+            _queuedSyncs.Enqueue(s);
             return;
         }
         _syncInProgress = true;
         _syncCursors.Clear();
         foreach (var (chat, seq) in s.Cursors ?? [])
             _syncCursors[new ChatId(chat)] = Math.Max(0, seq);
-        _gateway.Users.Tell(new UserQueries.GetChatList(_user));
+        _gateway.Users.Ask<UserReplies.ChatList>(new UserQueries.GetChatList(_user), _settings.AskTimeout)
+            .PipeTo(Self, failure: e => new ChatListFailed(e.Message));
+    }
+
+    private void OnChatListFailed(ChatListFailed failed)
+    {
+        if (!_syncInProgress) return;
+        _log.Warning("Connection {0}: chat list unavailable for sync: {1}", _connectionId, failed.Reason);
+        Emit(new ErrorFrame(ErrorCodes.Unavailable, "the chat list could not be read; sync again"));
+        _syncChats = 0;
+        _syncPushed = 0;
+        CompleteSync();
     }
 
     private void OnChatList(UserReplies.ChatList list)
@@ -294,6 +308,12 @@ public sealed class ConnectionActor : ReceiveActor
                 ? (r.Code, r.Reason)
                 : (ErrorCodes.Unavailable, "the chat did not answer in time; sync again");
             Emit(new ErrorFrame(code, reason, result.ChatId.Value));
+            // Live messages held back during the failed fetch must not wait for the chat's next message.
+            if (stream.HighestSeen > stream.Delivered && result.Reply is not ChatRejected)
+            {
+                stream.Fetching = true;
+                Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), Self, new ContinueFetch(result.ChatId), Self);
+            }
             FinishSyncOf(stream);
             return;
         }
@@ -356,11 +376,7 @@ public sealed class ConnectionActor : ReceiveActor
     {
         Emit(new SyncedFrame(_syncChats, _syncPushed));
         _syncInProgress = false;
-        if (_queuedSync is { } next)
-        {
-            _queuedSync = null;
-            OnSync(next);
-        }
+        if (_queuedSyncs.TryDequeue(out var next)) OnSync(next);
     }
 
     private void Push(ChatStream stream, ChatMessage message)

@@ -27,6 +27,7 @@ public sealed class PresenceActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private DateTimeOffset? _lastSeen;
     private DateTimeOffset _lastActivity = DateTimeOffset.UtcNow;
+    private bool _idleCheckScheduled;
 
     public PresenceActor(string userId)
     {
@@ -57,6 +58,7 @@ public sealed class PresenceActor : ReceiveActor
         Receive<GetPresence>(_ => Sender.Tell(new PresenceStatus(_userId, _online.Keys.Order().ToList(), _lastSeen)));
         Receive<IdleCheck>(_ =>
         {
+            _idleCheckScheduled = false;
             if (_online.Count == 0 && DateTimeOffset.UtcNow - _lastActivity >= IdleAfter)
                 Context.Parent.Tell(new Passivate(PoisonPill.Instance));
             else if (_online.Count == 0)
@@ -73,8 +75,12 @@ public sealed class PresenceActor : ReceiveActor
     }
 
     // Only an entity with no device online needs a timer: it stops after IdleAfter without messages.
-    private void ScheduleIdleCheck() =>
+    private void ScheduleIdleCheck()
+    {
+        if (_idleCheckScheduled) return;
+        _idleCheckScheduled = true;
         Context.System.Scheduler.ScheduleTellOnce(IdleAfter, Self, IdleCheck.Instance, Self);
+    }
 
     private void OnDeviceOnline(DeviceOnline d)
     {

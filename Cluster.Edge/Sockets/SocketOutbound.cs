@@ -15,6 +15,9 @@ public sealed class SocketOutbound(WebSocket socket, int capacity, ILogger logge
     private readonly Channel<ServerFrame> _queue = Channel.CreateBounded<ServerFrame>(
         new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private (int Code, string Reason)? _close;
+    // A client that stopped reading could hold a close open forever: give the flush a deadline.
+    private readonly CancellationTokenSource _closeDeadline = new();
+    private static readonly TimeSpan FlushOnCloseLimit = TimeSpan.FromSeconds(10);
 
     public bool TryEnqueue(ServerFrame frame) => _queue.Writer.TryWrite(frame);
 
@@ -26,13 +29,16 @@ public sealed class SocketOutbound(WebSocket socket, int capacity, ILogger logge
     {
         _close = (closeCode, reason);
         _queue.Writer.TryComplete();
+        _closeDeadline.CancelAfter(FlushOnCloseLimit);
     }
 
     /// <summary>Ends the loop without a close frame of ours (the socket is already closing).</summary>
     public void Complete() => _queue.Writer.TryComplete();
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public async Task RunAsync(CancellationToken stop)
     {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, _closeDeadline.Token);
+        var cancellationToken = linked.Token;
         try
         {
             await foreach (var frame in _queue.Reader.ReadAllAsync(cancellationToken))
@@ -46,6 +52,12 @@ public sealed class SocketOutbound(WebSocket socket, int capacity, ILogger logge
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             logger.LogDebug("Socket writer stopped: {Reason}", e.Message);
+            if (_closeDeadline.IsCancellationRequested) socket.Abort(); // ends the read loop too
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Socket writer failed; aborting the socket");
+            socket.Abort();
         }
     }
 }

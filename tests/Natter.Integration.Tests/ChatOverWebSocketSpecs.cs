@@ -196,13 +196,13 @@ public abstract class ChatOverWebSocketSpecs : IAsyncLifetime
         await Server.Api.PostMessageAsync(alice.AccessToken, chatId, "one", [1]);
         await using var socket = await Server.ConnectAsync(alice);
 
-        await socket.SendRawAsync("{\"type\":\"sync\",\"cursors\":{}}");
-        await socket.SendRawAsync("{\"type\":\"sync\",\"cursors\":{}}");
+        for (var i = 0; i < 3; i++) await socket.SendRawAsync("{\"type\":\"sync\",\"cursors\":{}}");
 
         var first = await socket.NextAsync<SyncedFrame>();
         var second = await socket.NextAsync<SyncedFrame>();
+        var third = await socket.NextAsync<SyncedFrame>();
         Assert.Equal((1, 1), (first.Chats, first.Messages));
-        Assert.Equal(1, second.Chats);
+        Assert.Equal((1, 1), (second.Chats, third.Chats));
     }
 
     [Fact]
