@@ -54,7 +54,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__")] = value;
 
         var server = new ServerProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
-        await server.WaitUntilReadyAsync();
+        try
+        {
+            await Readiness.WaitAsync(server._http, server.BaseAddress, TimeSpan.FromSeconds(90),
+                () => server._process.HasExited ? $"server exited with {server._process.ExitCode}" : null);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"{e.Message}:\n{string.Join('\n', server._log)}", e);
+        }
         return server;
     }
 
@@ -83,23 +91,6 @@ public sealed partial class ServerProcess : IAsyncDisposable
         if (line is null) return;
         if (_log.Count < 10_000) _log.Enqueue(line);
         if (CodeLine().Match(line) is { Success: true } match) _codes[match.Groups[1].Value] = match.Groups[2].Value;
-    }
-
-    private async Task WaitUntilReadyAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited)
-                throw new InvalidOperationException($"server exited with {_process.ExitCode}:\n{string.Join('\n', _log)}");
-            try
-            {
-                if ((await _http.GetAsync("health/ready")).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { /* not listening yet: poll again */ }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"the server did not become ready:\n{string.Join('\n', _log)}");
     }
 
 

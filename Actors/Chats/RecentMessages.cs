@@ -12,8 +12,6 @@ public sealed class RecentMessages(int capacity)
     private int _count;
     private int _head; // index of the oldest
 
-    public int Capacity => _ring.Length;
-    public int Count => _count;
     public long OldestSeq => _count == 0 ? 0 : _ring[_head].Seq;
 
     public void Add(ChatMessage message)

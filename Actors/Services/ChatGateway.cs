@@ -49,20 +49,8 @@ public sealed class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeo
     {
         if (!ChatIds.MayBeMember(send.ChatId, send.Sender, out var refusal))
             return GatewayResult<MessageAccepted>.Fail(refusal.Code, refusal.Message);
-        try
-        {
-            return await chats.Ask<object>(send, timeout) switch
-            {
-                MessageAccepted accepted => GatewayResult<MessageAccepted>.Success(accepted),
-                ChatRejected r => GatewayResult<MessageAccepted>.Fail(r.Code, r.Reason),
-                var other => GatewayResult<MessageAccepted>.Fail(ErrorCodes.Internal, $"unexpected reply {other.GetType().Name}"),
-            };
-        }
-        catch (AskTimeoutException)
-        {
-            return GatewayResult<MessageAccepted>.Fail(ErrorCodes.Unavailable,
-                "no acknowledgement in time; resend with the same clientMsgId (it is deduplicated)");
-        }
+        return await AskChatAsync<MessageAccepted>(send,
+            "no acknowledgement in time; resend with the same clientMsgId (it is deduplicated)");
     }
 
     /// <summary>The user's chats with their last seq and unread count, most recent first.</summary>
@@ -87,18 +75,25 @@ public sealed class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeo
     {
         if (!ChatIds.MayBeMember(chatId, user, out var refusal))
             return GatewayResult<MessagePage>.Fail(refusal.Code, refusal.Message);
+        return await AskChatAsync<MessagePage>(new GetMessagesBefore(chatId, user, before, limit),
+            "the cluster did not answer in time; retry");
+    }
+
+    /// <summary>Asks a chat; its reply is the value, a <see cref="ChatRejected"/> the refusal, a timeout "unavailable".</summary>
+    private async Task<GatewayResult<T>> AskChatAsync<T>(IWithChatId request, string onTimeout) where T : class
+    {
         try
         {
-            return await chats.Ask<object>(new GetMessagesBefore(chatId, user, before, limit), timeout) switch
+            return await chats.Ask<object>(request, timeout) switch
             {
-                MessagePage page => GatewayResult<MessagePage>.Success(page),
-                ChatRejected r => GatewayResult<MessagePage>.Fail(r.Code, r.Reason),
-                var other => GatewayResult<MessagePage>.Fail(ErrorCodes.Internal, $"unexpected reply {other.GetType().Name}"),
+                T reply => GatewayResult<T>.Success(reply),
+                ChatRejected r => GatewayResult<T>.Fail(r.Code, r.Reason),
+                var other => GatewayResult<T>.Fail(ErrorCodes.Internal, $"unexpected reply {other.GetType().Name}"),
             };
         }
         catch (AskTimeoutException)
         {
-            return GatewayResult<MessagePage>.Fail(ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
+            return GatewayResult<T>.Fail(ErrorCodes.Unavailable, onTimeout);
         }
     }
 }

@@ -12,8 +12,6 @@ public sealed class LatencyRecorder
     private readonly long _created = Stopwatch.GetTimestamp();
     private readonly List<int> _perQuarterSecond = new();
 
-    public static long Now() => Stopwatch.GetTimestamp();
-
     public void RecordSince(long startTimestamp)
     {
         var micros = Math.Max(1, (long)Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds);

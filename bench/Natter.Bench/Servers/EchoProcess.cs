@@ -31,16 +31,8 @@ public sealed class EchoProcess : IAsyncDisposable
         })!;
         var echo = new EchoProcess(process, new Uri($"http://127.0.0.1:{port}"));
         using var http = new HttpClient();
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync(new Uri(echo.BaseAddress, "health/ready"))).IsSuccessStatusCode) return echo;
-            }
-            catch (HttpRequestException) { /* not listening yet: poll again */ }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("echo server did not start");
+        await Readiness.WaitAsync(http, echo.BaseAddress, TimeSpan.FromSeconds(30));
+        return echo;
     }
 
     public async ValueTask DisposeAsync()

@@ -53,23 +53,8 @@ public sealed class InProcessServer : IAsyncDisposable
         });
         await app.StartAsync();
         var server = new InProcessServer(app, codes, dataDirectory);
-        await server.WaitUntilReadyAsync();
+        await Readiness.WaitAsync(server._http, server.BaseAddress, TimeSpan.FromSeconds(60));
         return server;
-    }
-
-    private async Task WaitUntilReadyAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if ((await _http.GetAsync("health/ready")).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { /* not listening yet: poll again */ }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("the server did not become ready in 60 s");
     }
 
     /// <summary>Registers a new account (or logs a new device into it) through the public API.</summary>
