@@ -30,13 +30,27 @@ public readonly record struct DeviceId(int Value) : IComparable<DeviceId>
     public override string ToString() => Value.ToString();
 }
 
-/// <summary>A conversation. Direct chats have a deterministic id derived from both members.</summary>
+/// <summary>
+/// A conversation. Direct chats have a deterministic id derived from both members ("d.{low}.{high}");
+/// groups a random one ("g." and 20 lowercase hex digits).
+/// </summary>
 [JsonConverter(typeof(ChatIdJsonConverter))]
 public readonly record struct ChatId(string Value) : IComparable<ChatId>
 {
     public int CompareTo(ChatId other) => string.CompareOrdinal(Value, other.Value);
 
     public const string DirectPrefix = "d.";
+    public const string GroupPrefix = "g.";
+    private const int GroupSuffixLength = 20;
+
+    /// <summary>A new, unguessable group id.</summary>
+    public static ChatId NewGroup() =>
+        new($"{GroupPrefix}{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(GroupSuffixLength / 2))}");
+
+    /// <summary>True for a well-formed group id.</summary>
+    public bool IsGroup =>
+        Value is { Length: 2 + GroupSuffixLength } && Value.StartsWith(GroupPrefix, StringComparison.Ordinal)
+        && Value.AsSpan(GroupPrefix.Length).IndexOfAnyExcept("0123456789abcdef") < 0;
 
     public override string ToString() => Value;
 

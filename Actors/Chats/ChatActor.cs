@@ -18,6 +18,8 @@ namespace Natter.Actors.Chats;
 /// One conversation: its ordered log, membership and receipts. Writes use PersistAsync so the journal can
 /// batch many chats' writes, but every reply and every push to devices happens in the persist callback:
 /// nothing is acknowledged or delivered before it is durable. Reads never see a message that is not durable.
+/// Direct chats push through each member's PresenceActor; groups push once per subscribed edge process
+/// (<see cref="ChatWatch"/>). Receipts that arrive while one is being written are written together next.
 /// </summary>
 public sealed class ChatActor : ReceivePersistentActor
 {
@@ -43,6 +45,12 @@ public sealed class ChatActor : ReceivePersistentActor
     private IMaterializer? _materializer; // one per chat, made on its first journal read
     // Acks of resends whose original is still being written: answered once it is durable.
     private readonly List<(MessageAccepted Ack, IActorRef ReplyTo)> _duplicatesAwaitingDurability = new();
+    // Cursor moves that arrived while a cursor write was in flight: written as one event when it completes.
+    private readonly List<(CursorAdvanced Move, IActorRef ReplyTo, bool ReceiptAdvances)> _bufferedCursors = new();
+    private bool _cursorWriteInFlight;
+    // Edge fanouts subscribed to this group's live entries, with the users each serves.
+    private readonly Dictionary<IActorRef, HashSet<UserId>> _watchers = new();
+    private GroupReceipts? _lastGroupReceipts;
 
     public ChatActor(string chatId, IActorRef presence, ChatSettings settings)
     {
@@ -54,11 +62,15 @@ public sealed class ChatActor : ReceivePersistentActor
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is not ChatSnapshot snapshot) return;
-            _state = ChatState.FromSnapshot(snapshot, _settings.RecentCapacity, _settings.DedupeWindow);
+            _state = ChatState.FromSnapshot(snapshot, _settings.RecentCapacity, _settings.DedupeWindow, _settings.MaxGroupMembers);
             _lastSnapshotSeqNr = offer.Metadata.SequenceNr;
         });
         Recover<IChatEvent>(e => _state.Apply(e, LastSequenceNr));
-        Recover<RecoveryCompleted>(_ => _durableSeq = _state.LastSeq);
+        Recover<RecoveryCompleted>(_ =>
+        {
+            _durableSeq = _state.LastSeq;
+            if (_state.Kind == ChatKind.Group) _lastGroupReceipts = _state.GroupReceiptsUpTo(_durableSeq);
+        });
 
         // Stop waits behind any stashed commands, so none is dropped by the stop.
         Command<Stop>(_ => WhenNoSnapshotDue(StopWhenIdle));
@@ -66,6 +78,9 @@ public sealed class ChatActor : ReceivePersistentActor
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {0} failed; recovery replays more events", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Deleting old snapshots of {0} failed", PersistenceId));
+        Command<ChatWatch.WatchChat>(w => WhenNoSnapshotDue(() => AddWatcher(w)));
+        Command<ChatWatch.UnwatchChat>(RemoveWatcher);
+        Command<Terminated>(t => _watchers.Remove(t.ActorRef));
         Command<IChatCommand>(c => WhenNoSnapshotDue(() => Handle(c)));
         Command<IChatQuery>(q => WhenNoSnapshotDue(() => Answer(q)));
     }
@@ -80,7 +95,7 @@ public sealed class ChatActor : ReceivePersistentActor
     public static Props PropsFor(string chatId, IActorRef presence, ChatSettings settings) =>
         Props.Create(() => new ChatActor(chatId, presence, settings));
 
-    private ChatState NewState(ChatId id) => new(id, _settings.RecentCapacity, _settings.DedupeWindow);
+    private ChatState NewState(ChatId id) => new(id, _settings.RecentCapacity, _settings.DedupeWindow, _settings.MaxGroupMembers);
 
     private void WhenNoSnapshotDue(Action handle)
     {
@@ -101,21 +116,23 @@ public sealed class ChatActor : ReceivePersistentActor
             case Decision.AlreadyDone done:
                 Sender.Tell(done.Reply);
                 break;
+            case Decision.Persist { Events: [CursorAdvanced move] }:
+                PersistCursor(move, Sender);
+                break;
             case Decision.Persist p:
-                PersistThenReply(p.Event, Sender);
+                for (var i = 0; i < p.Events.Count; i++)
+                    PersistThenReply(p.Events[i], i == p.Events.Count - 1 ? Sender : ActorRefs.Nobody, (command as ChangeGroup)?.Action);
                 break;
         }
     }
 
-    private void PersistThenReply(IChatEvent @event, IActorRef replyTo)
+    private void PersistThenReply(IChatEvent @event, IActorRef replyTo, GroupAction? action)
     {
-        // Receipts are pushed only when the member's own (all-device) cursor moves.
-        var receiptAdvances = @event is CursorAdvanced c && c.Seq > UserCursor(c.User, c.Kind);
         _pendingWrites++;
         PersistAsync(@event, persisted =>
         {
             _pendingWrites--;
-            OnDurable(persisted, replyTo, receiptAdvances);
+            OnDurable(persisted, replyTo, action);
             AfterWrite();
         });
         // State moves now so the next command sees the next seq; a failed write stops the actor and
@@ -123,10 +140,7 @@ public sealed class ChatActor : ReceivePersistentActor
         _state.Apply(@event, LastSequenceNr);
     }
 
-    private long UserCursor(UserId user, CursorKind kind) =>
-        kind == CursorKind.Delivered ? _state.UserDelivered(user) : _state.UserRead(user);
-
-    private void OnDurable(IChatEvent @event, IActorRef replyTo, bool receiptAdvances)
+    private void OnDurable(IChatEvent @event, IActorRef replyTo, GroupAction? action)
     {
         switch (@event)
         {
@@ -138,14 +152,60 @@ public sealed class ChatActor : ReceivePersistentActor
                 replyTo.Tell(new MessageAccepted(m.ChatId, m.ClientMsgId, m.Seq, m.At, Duplicate: false));
                 ReleaseDuplicateAcks();
                 var message = new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At);
-                PushToMembers(new ChatNotices.NewMessage(m.ChatId, message));
+                Push(new ChatNotices.NewMessage(m.ChatId, message));
                 break;
-            case CursorAdvanced c:
-                replyTo.Tell(new CursorAccepted(c.ChatId, c.Kind, c.Seq));
-                if (receiptAdvances) PushToMembers(new ChatNotices.ReceiptUpdated(c.ChatId, c.User, c.Kind, c.Seq, c.At));
+            case GroupChanged g:
+                _durableSeq = g.Seq;
+                replyTo.Tell(new GroupUpdated(g.ChatId, action ?? GroupAction.Create, g.Seq));
+                PushGroupChange(g);
+                PushGroupReceiptsIfMoved();
+                break;
+            case InviteCodeSet i:
+                replyTo.Tell(new GroupUpdated(i.ChatId, GroupAction.ResetInvite, 0));
                 break;
         }
     }
+
+    /// <summary>
+    /// Writes a cursor move now if no cursor write is in flight, else buffers it for the next write: a group's
+    /// members acknowledge every message, and one event per acknowledgement would swamp the journal.
+    /// </summary>
+    private void PersistCursor(CursorAdvanced move, IActorRef replyTo)
+    {
+        // Receipts are pushed only when the member's own (all-device) cursor moves.
+        var receiptAdvances = move.Seq > UserCursor(move.User, move.Kind);
+        _state.Apply(move, LastSequenceNr);
+        _bufferedCursors.Add((move, replyTo, receiptAdvances));
+        if (!_cursorWriteInFlight) WriteBufferedCursors();
+    }
+
+    private void WriteBufferedCursors()
+    {
+        var batch = _bufferedCursors.ToList();
+        _bufferedCursors.Clear();
+        _cursorWriteInFlight = true;
+        _pendingWrites++;
+        IChatEvent @event = batch is [var one]
+            ? one.Move
+            : new CursorsAdvanced(_state.Id, batch.Select(b => new CursorMove(b.Move.User, b.Move.Device, b.Move.Kind, b.Move.Seq, b.Move.At)).ToList());
+        PersistAsync(@event, _ =>
+        {
+            _pendingWrites--;
+            _cursorWriteInFlight = false;
+            foreach (var (move, replyTo, receiptAdvances) in batch)
+            {
+                replyTo.Tell(new CursorAccepted(move.ChatId, move.Kind, move.Seq));
+                if (receiptAdvances && _state.Kind == ChatKind.Direct)
+                    Push(new ChatNotices.ReceiptUpdated(move.ChatId, move.User, move.Kind, move.Seq, move.At));
+            }
+            PushGroupReceiptsIfMoved();
+            if (_bufferedCursors.Count > 0) WriteBufferedCursors();
+            AfterWrite();
+        });
+    }
+
+    private long UserCursor(UserId user, CursorKind kind) =>
+        kind == CursorKind.Delivered ? _state.UserDelivered(user) : _state.UserRead(user);
 
     private void ReleaseDuplicateAcks()
     {
@@ -155,10 +215,73 @@ public sealed class ChatActor : ReceivePersistentActor
         _duplicatesAwaitingDurability.RemoveAll(d => d.Ack.Seq <= _durableSeq);
     }
 
-    private void PushToMembers(ChatNotices.IChatNotice notice)
+    /// <summary>Direct chats: through each member's PresenceActor. Groups: once per subscribed edge fanout.</summary>
+    private void Push(ChatNotices.IChatNotice notice)
     {
+        if (_state.Kind == ChatKind.Group)
+        {
+            foreach (var fanout in _watchers.Keys) fanout.Tell(notice);
+            return;
+        }
         foreach (var member in _state.Members)
             _presence.Tell(new PresenceCommands.DeliverNotice(member, notice));
+    }
+
+    /// <summary>
+    /// A membership change goes to the subscribed fanouts like any entry, and also to the users it names through
+    /// their PresenceActor: someone just added has no subscription yet, someone removed must see their removal.
+    /// </summary>
+    private void PushGroupChange(GroupChanged g)
+    {
+        var entry = new ChatNotices.NewMessage(g.ChatId, g.ToEntry());
+        Push(entry);
+        if (g.Change.Kind is GroupChangeKind.Promoted or GroupChangeKind.Demoted or GroupChangeKind.Renamed) return;
+        foreach (var user in g.Change.Users)
+            _presence.Tell(new PresenceCommands.DeliverNotice(user, entry));
+        if (g.Change.Kind is not (GroupChangeKind.Removed or GroupChangeKind.Left)) return;
+        foreach (var (fanout, users) in _watchers.ToList())
+        {
+            users.ExceptWith(g.Change.Users);
+            if (users.Count == 0) Unwatch(fanout);
+        }
+    }
+
+    /// <summary>"Delivered to all" / "read by all" pushed only when one of them moves; O(members), once per write.</summary>
+    private void PushGroupReceiptsIfMoved()
+    {
+        if (_state.Kind != ChatKind.Group) return;
+        var receipts = _state.GroupReceiptsUpTo(_durableSeq);
+        if (receipts == _lastGroupReceipts) return;
+        _lastGroupReceipts = receipts;
+        Push(new ChatNotices.GroupReceiptsUpdated(_state.Id, receipts));
+    }
+
+    private void AddWatcher(ChatWatch.WatchChat w)
+    {
+        var accepted = _state.Kind == ChatKind.Group && _state.IsMember(w.User);
+        if (accepted)
+        {
+            if (!_watchers.TryGetValue(w.Fanout, out var users))
+            {
+                _watchers[w.Fanout] = users = new HashSet<UserId>();
+                Context.Watch(w.Fanout);
+            }
+            users.Add(w.User);
+        }
+        Sender.Tell(new ChatWatch.ChatWatched(_state.Id, w.User, accepted, _durableSeq));
+    }
+
+    private void RemoveWatcher(ChatWatch.UnwatchChat u)
+    {
+        if (!_watchers.TryGetValue(u.Fanout, out var users)) return;
+        users.Remove(u.User);
+        if (users.Count == 0) Unwatch(u.Fanout);
+    }
+
+    private void Unwatch(IActorRef fanout)
+    {
+        _watchers.Remove(fanout);
+        Context.Unwatch(fanout);
     }
 
     private void AfterWrite()
@@ -210,64 +333,100 @@ public sealed class ChatActor : ReceivePersistentActor
             GetMessagesAfter a => a.Requester,
             GetMessagesBefore b => b.Requester,
             GetChatSummary s => s.Requester,
+            GetMessageReceipts r => r.Requester,
             _ => default,
         };
-        if (!_state.IsMember(requester))
+        // Former group members still read the part of the log they were in; nobody else reads anything.
+        if (!_state.CanRead(requester))
         {
             Sender.Tell(new ChatRejected(_state.Id, ChatRejections.NotMember, "you are not a member of this chat"));
             return;
         }
+        var (visibleAfter, visibleUpTo) = _state.VisibleRange(requester);
+        var lastVisible = Math.Min(_durableSeq, visibleUpTo);
+        var isGroup = _state.Kind == ChatKind.Group;
 
         switch (query)
         {
             case GetMessagesAfter a:
-                var after = a.After ?? _state.DeliveredOf(a.Requester, a.Device);
-                SendPage(after, _durableSeq, Math.Clamp(a.Limit, 1, 1000), newestFirst: false, _state.ReceiptsUpTo(_durableSeq));
+                var after = Math.Max(a.After ?? _state.DeliveredOf(a.Requester, a.Device), visibleAfter);
+                var current = _state.IsMember(a.Requester);
+                SendPage(after, lastVisible, Math.Clamp(a.Limit, 1, 1000), newestFirst: false, floor: visibleAfter,
+                    receipts: isGroup ? null : _state.ReceiptsUpTo(_durableSeq),
+                    groupReceipts: isGroup && current ? _state.GroupReceiptsUpTo(_durableSeq) : null);
                 break;
             case GetMessagesBefore b:
-                var before = Math.Min(b.Before ?? long.MaxValue, _durableSeq + 1);
+                var before = Math.Min(b.Before ?? long.MaxValue, lastVisible + 1);
                 var limit = Math.Clamp(b.Limit, 1, 1000);
-                var from = Math.Max(0, before - 1 - limit);
-                SendPage(from, before - 1, limit, newestFirst: true, receipts: null);
+                var from = Math.Max(visibleAfter, before - 1 - limit);
+                SendPage(from, before - 1, limit, newestFirst: true, floor: visibleAfter, receipts: null, groupReceipts: null);
                 break;
             case GetChatSummary s:
-                var read = Math.Min(_state.UserRead(s.Requester), _durableSeq);
-                Sender.Tell(new ChatSummary(_state.Id, _state.Kind, _state.Members, _durableSeq,
-                    _durableSeq > 0 ? _state.LastMessageAt : null, read, _durableSeq - read, _state.ReceiptsUpTo(_durableSeq)));
+                Sender.Tell(Summary(s.Requester, visibleAfter, lastVisible));
+                break;
+            case GetMessageReceipts r when r.Seq <= visibleAfter || r.Seq > lastVisible:
+                Sender.Tell(new ChatRejected(_state.Id, ChatRejections.InvalidCursor, $"no message {r.Seq} you can see"));
+                break;
+            case GetMessageReceipts r:
+                Sender.Tell(_state.MessageReceiptsAt(r.Seq));
                 break;
         }
     }
 
+    private ChatSummary Summary(UserId requester, long visibleAfter, long lastVisible)
+    {
+        var read = Math.Clamp(_state.UserRead(requester), visibleAfter, lastVisible);
+        var lastAt = lastVisible == 0 ? null
+            : lastVisible == _durableSeq ? _state.LastMessageAt
+            : _state.Recent.CoversAfter(lastVisible - 1) ? _state.Recent.After(lastVisible - 1, lastVisible, 1)[0].At
+            : null;
+        if (_state.Kind != ChatKind.Group)
+            return new ChatSummary(_state.Id, _state.Kind, _state.Members, lastVisible, lastAt, read, lastVisible - read,
+                _state.ReceiptsUpTo(_durableSeq));
+        var member = _state.IsMember(requester);
+        var group = new GroupSummary(_state.Name ?? "", _state.Admins.Order().ToList(), member,
+            member ? _state.GroupReceiptsUpTo(_durableSeq) : new GroupReceipts(0, 0));
+        // A group's per-member receipts are asked for per message (GetMessageReceipts), not listed here.
+        return new ChatSummary(_state.Id, _state.Kind, member ? _state.Members : [], lastVisible, lastAt, read,
+            lastVisible - read, [], group);
+    }
+
     /// <summary>Messages with after &lt; seq &lt;= upTo: from memory when the window covers them, else from the journal.</summary>
-    private void SendPage(long after, long upTo, int limit, bool newestFirst, IReadOnlyList<MemberReceipts>? receipts)
+    private void SendPage(long after, long upTo, int limit, bool newestFirst, long floor,
+        IReadOnlyList<MemberReceipts>? receipts, GroupReceipts? groupReceipts)
     {
         var replyTo = Sender;
         var chatId = _state.Id;
         var wanted = (int)Math.Min(limit, Math.Max(0, upTo - after));
         // Pages newest-first start from the top of the range, so take the last 'wanted' of it.
         var start = newestFirst ? Math.Max(after, upTo - wanted) : after;
-        var hasMore = newestFirst ? start > 0 : upTo - after > wanted;
+        var hasMore = newestFirst ? start > floor : upTo - after > wanted;
+        var lastSeq = newestFirst ? _durableSeq : upTo;
 
         if (wanted == 0 || _state.Recent.CoversAfter(start))
         {
-            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, _durableSeq) with { Receipts = receipts });
+            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, lastSeq)
+                with { Receipts = receipts, GroupReceipts = groupReceipts });
             return;
         }
 
-        var lastSeq = _durableSeq;
         _materializer ??= Context.Materializer();
         var journal = PersistenceQuery.Get(Context.System)
             .ReadJournalFor<ICurrentEventsByPersistenceIdQuery>(_settings.ReadJournalPluginId);
         journal.CurrentEventsByPersistenceId(PersistenceId, _state.JournalSeqNrAtOrBefore(start + 1), long.MaxValue)
-            .Where(envelope => envelope.Event is MessageAppended)
-            .Select(envelope => (MessageAppended)envelope.Event)
+            .Where(envelope => envelope.Event is MessageAppended or GroupChanged)
+            .Select(envelope => envelope.Event switch
+            {
+                MessageAppended m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At),
+                var g => ((GroupChanged)g).ToEntry(),
+            })
             .SkipWhile(m => m.Seq <= start)
             .TakeWhile(m => m.Seq <= upTo)
             .Take(wanted)
-            .Select(m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At))
             .RunWith(Sink.Seq<ChatMessage>(), _materializer)
             .PipeTo(replyTo,
-                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq) with { Receipts = receipts },
+                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq)
+                    with { Receipts = receipts, GroupReceipts = groupReceipts },
                 failure: e => new ChatRejected(chatId, "unavailable", $"history read failed: {e.Message}"));
     }
 

@@ -9,6 +9,9 @@ public sealed record ChatSettings
     /// <summary>Newest messages kept in memory per chat; older ones are read from the journal.</summary>
     public int RecentCapacity { get; init; } = 512;
 
+    /// <summary>Most members a group may have (WhatsApp's limit is 1,024).</summary>
+    public int MaxGroupMembers { get; init; } = 1024;
+
     /// <summary>clientMsgIds remembered per sending device for dedupe.</summary>
     public int DedupeWindow { get; init; } = 1024;
 

@@ -3,7 +3,10 @@ using Natter.Messages.Chats;
 
 namespace Natter.Actors.Chats;
 
-/// <summary>A chat's state at one journal sequence number, stored every N events so recovery stays fast.</summary>
+/// <summary>
+/// A chat's state at one journal sequence number, stored every N events so recovery stays fast.
+/// Fields after <see cref="Index"/> came with groups; older snapshots lack them.
+/// </summary>
 public sealed record ChatSnapshot(
     ChatId ChatId,
     bool Exists,
@@ -16,7 +19,12 @@ public sealed record ChatSnapshot(
     IReadOnlyList<DeviceCursor> DeviceDelivered,
     IReadOnlyList<UserCursor> UserDelivered,
     IReadOnlyList<UserCursor> UserRead,
-    IReadOnlyList<IndexEntry> Index) : INatterMessage;
+    IReadOnlyList<IndexEntry> Index,
+    string? Name = null,
+    IReadOnlyList<UserId>? Admins = null,
+    IReadOnlyList<UserCursor>? VisibleFrom = null,
+    IReadOnlyList<UserCursor>? VisibleTo = null,
+    string? InviteCodeHash = null) : INatterMessage;
 
 public sealed record DeviceDedupe(UserId User, DeviceId Device, IReadOnlyList<string> ClientMsgIds, IReadOnlyList<long> Seqs);
 

@@ -8,7 +8,12 @@ namespace Natter.Actors.Chats;
 /// <summary>The outcome of deciding on a command: events to persist, or a rejection, or an answer needing no event.</summary>
 public abstract record Decision
 {
-    public sealed record Persist(IChatEvent Event) : Decision;
+    /// <summary>Events to persist in order (a last admin leaving is two: the leave and a promotion).</summary>
+    public sealed record Persist(IReadOnlyList<IChatEvent> Events) : Decision
+    {
+        public Persist(IChatEvent single) : this([single]) { }
+    }
+
     public sealed record Reject(string Code, string Reason) : Decision;
     public sealed record AlreadyDone(object Reply) : Decision;
 }
@@ -18,7 +23,7 @@ public abstract record Decision
 /// does I/O or draws randomness, so replaying the journal rebuilds exactly this state. It mutates in
 /// place (rather than returning a new record) because it is rebuilt per message on the hot path.
 /// </summary>
-public sealed class ChatState
+public sealed partial class ChatState
 {
     public const int IndexStride = 128;
 
@@ -27,31 +32,51 @@ public sealed class ChatState
     private readonly Dictionary<UserId, long> _userDelivered = new();
     private readonly Dictionary<UserId, long> _userRead = new();
     private readonly List<(long ChatSeq, long JournalSeqNr)> _index = new();
+    private readonly List<UserId> _members = new();
+    private readonly HashSet<UserId> _memberSet = new();
     private readonly int _dedupeWindow;
 
-    public ChatState(ChatId id, int recentCapacity = 512, int dedupeWindow = 1024)
+    public ChatState(ChatId id, int recentCapacity = 512, int dedupeWindow = 1024, int maxGroupMembers = 1024)
     {
         Id = id;
         Recent = new RecentMessages(recentCapacity);
         _dedupeWindow = dedupeWindow;
+        MaxGroupMembers = maxGroupMembers;
     }
 
     public ChatId Id { get; }
     public bool Exists { get; private set; }
     public ChatKind Kind { get; private set; }
-    public IReadOnlyList<UserId> Members { get; private set; } = [];
+    public IReadOnlyList<UserId> Members => _members;
     public long LastSeq { get; private set; }
     public DateTimeOffset? LastMessageAt { get; private set; }
     public RecentMessages Recent { get; }
 
-    public bool IsMember(UserId user) => Members.Contains(user);
+    public bool IsMember(UserId user) => _memberSet.Contains(user);
+
+    private void SetMembers(IEnumerable<UserId> members)
+    {
+        _members.Clear();
+        _memberSet.Clear();
+        foreach (var m in members) AddMember(m);
+    }
+
+    private void AddMember(UserId user)
+    {
+        if (_memberSet.Add(user)) _members.Add(user);
+    }
+
+    private void RemoveMember(UserId user)
+    {
+        if (_memberSet.Remove(user)) _members.Remove(user);
+    }
 
     public long DeliveredOf(UserId user, DeviceId device) => _deviceDelivered.GetValueOrDefault((user, device));
     public long UserDelivered(UserId user) => _userDelivered.GetValueOrDefault(user);
     public long UserRead(UserId user) => _userRead.GetValueOrDefault(user);
 
     /// <summary>Every member's receipts, capped at <paramref name="upToSeq"/> (what is durable); read implies delivered.</summary>
-    public IReadOnlyList<MemberReceipts> ReceiptsUpTo(long upToSeq) => Members
+    public IReadOnlyList<MemberReceipts> ReceiptsUpTo(long upToSeq) => _members
         .Select(m => (Member: m, Read: Math.Min(UserRead(m), upToSeq)))
         .Select(r => new MemberReceipts(r.Member, Math.Max(Math.Min(UserDelivered(r.Member), upToSeq), r.Read), r.Read))
         .ToList();
@@ -76,6 +101,7 @@ public sealed class ChatState
         CreateChat c => DecideCreate(c),
         SendMessage s => DecideSend(s),
         AdvanceCursor a => DecideCursor(a),
+        ChangeGroup g => DecideGroup(g),
         _ => new Decision.Reject("unknown_command", command.GetType().Name),
     };
 
@@ -86,7 +112,9 @@ public sealed class ChatState
             return members.Order().SequenceEqual(Members.Order()) && c.Kind == Kind
                 ? new Decision.AlreadyDone(new ChatReplies.ChatReady(Id, Kind, Members))
                 : new Decision.Reject(ChatRejections.AlreadyExists, "the chat exists with other members");
-        if (c.Kind == ChatKind.Direct && (members.Count != 2 || Id.DirectMembers() is not { } pair
+        if (c.Kind != ChatKind.Direct)
+            return new Decision.Reject(ChatRejections.InvalidMembers, "groups are created with a group 'create' action");
+        if ((members.Count != 2 || Id.DirectMembers() is not { } pair
                                           || !members.Order().SequenceEqual(new[] { pair.Item1, pair.Item2 }.Order())))
             return new Decision.Reject(ChatRejections.InvalidMembers, "a direct chat has exactly the two users its id names");
         return new Decision.Persist(new ChatCreated(Id, c.Kind, members, c.CreatedBy, c.At));
@@ -123,27 +151,50 @@ public sealed class ChatState
             case ChatCreated c:
                 Exists = true;
                 Kind = c.Kind;
-                Members = c.Members;
+                SetMembers(c.Members);
+                foreach (var m in c.Members) _visibleFrom[m] = 1;
+                break;
+            case GroupChanged g:
+                ApplyGroupChange(g, journalSeqNr);
+                break;
+            case InviteCodeSet i:
+                InviteCodeHash = i.CodeHash;
                 break;
             case MessageAppended m:
-                LastSeq = m.Seq;
-                LastMessageAt = m.At;
-                Recent.Add(new ChatMessage(Id, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At));
+                AppendEntry(new ChatMessage(Id, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At), journalSeqNr);
                 DedupeOf(m.Sender, m.SenderDevice).Remember(m.ClientMsgId, m.Seq);
-                // Sending in a chat means having read it (WhatsApp's rule); unread counts rely on it.
-                _userRead[m.Sender] = Math.Max(UserRead(m.Sender), m.Seq);
-                if (m.Seq % IndexStride == 1) _index.Add((m.Seq, journalSeqNr));
                 break;
-            case CursorAdvanced { Kind: CursorKind.Delivered } d:
-                _deviceDelivered[(d.User, d.Device)] = Math.Max(DeliveredOf(d.User, d.Device), d.Seq);
-                _userDelivered[d.User] = Math.Max(UserDelivered(d.User), d.Seq);
+            case CursorAdvanced c:
+                ApplyCursor(c.User, c.Device, c.Kind, c.Seq);
                 break;
-            case CursorAdvanced { Kind: CursorKind.Read } r:
-                _userRead[r.User] = Math.Max(UserRead(r.User), r.Seq);
-                // Read implies delivered.
-                _userDelivered[r.User] = Math.Max(UserDelivered(r.User), r.Seq);
+            case CursorsAdvanced many:
+                foreach (var c in many.Moves) ApplyCursor(c.User, c.Device, c.Kind, c.Seq);
                 break;
         }
+    }
+
+    private void ApplyCursor(UserId user, DeviceId device, CursorKind kind, long seq)
+    {
+        if (kind == CursorKind.Delivered)
+        {
+            _deviceDelivered[(user, device)] = Math.Max(DeliveredOf(user, device), seq);
+            _userDelivered[user] = Math.Max(UserDelivered(user), seq);
+            return;
+        }
+        _userRead[user] = Math.Max(UserRead(user), seq);
+        // Read implies delivered.
+        _userDelivered[user] = Math.Max(UserDelivered(user), seq);
+    }
+
+    /// <summary>Adds an entry to the in-memory window and the sparse journal index.</summary>
+    private void AppendEntry(ChatMessage entry, long journalSeqNr)
+    {
+        LastSeq = entry.Seq;
+        LastMessageAt = entry.At;
+        Recent.Add(entry);
+        // Sending in a chat means having read it (WhatsApp's rule); unread counts rely on it.
+        _userRead[entry.Sender] = Math.Max(UserRead(entry.Sender), entry.Seq);
+        if (entry.Seq % IndexStride == 1) _index.Add((entry.Seq, journalSeqNr));
     }
 
     private DedupeWindow DedupeOf(UserId user, DeviceId device)
@@ -161,18 +212,30 @@ public sealed class ChatState
         _deviceDelivered.Select(kv => new DeviceCursor(kv.Key.Item1, kv.Key.Item2, kv.Value)).ToList(),
         _userDelivered.Select(kv => new UserCursor(kv.Key, kv.Value)).ToList(),
         _userRead.Select(kv => new UserCursor(kv.Key, kv.Value)).ToList(),
-        _index.Select(i => new IndexEntry(i.ChatSeq, i.JournalSeqNr)).ToList());
+        _index.Select(i => new IndexEntry(i.ChatSeq, i.JournalSeqNr)).ToList(),
+        Name,
+        _admins.ToList(),
+        _visibleFrom.Select(kv => new UserCursor(kv.Key, kv.Value)).ToList(),
+        _visibleTo.Select(kv => new UserCursor(kv.Key, kv.Value)).ToList(),
+        InviteCodeHash);
 
-    public static ChatState FromSnapshot(ChatSnapshot s, int recentCapacity = 512, int dedupeWindow = 1024)
+    public static ChatState FromSnapshot(ChatSnapshot s, int recentCapacity = 512, int dedupeWindow = 1024, int maxGroupMembers = 1024)
     {
-        var state = new ChatState(s.ChatId, recentCapacity, dedupeWindow)
+        var state = new ChatState(s.ChatId, recentCapacity, dedupeWindow, maxGroupMembers)
         {
             Exists = s.Exists,
             Kind = s.Kind,
-            Members = s.Members,
             LastSeq = s.LastSeq,
             LastMessageAt = s.LastMessageAt,
+            Name = s.Name,
+            InviteCodeHash = s.InviteCodeHash,
         };
+        state.SetMembers(s.Members);
+        foreach (var a in s.Admins ?? []) state._admins.Add(a);
+        // Snapshots from before groups existed name no join points: direct members see everything.
+        foreach (var m in s.Members) state._visibleFrom[m] = 1;
+        foreach (var v in s.VisibleFrom ?? []) state._visibleFrom[v.User] = v.Seq;
+        foreach (var v in s.VisibleTo ?? []) state._visibleTo[v.User] = v.Seq;
         foreach (var m in s.Recent) state.Recent.Add(m);
         foreach (var d in s.Dedupe)
             for (var i = 0; i < d.ClientMsgIds.Count; i++)

@@ -27,6 +27,10 @@ public sealed class ConnectionActor : ReceiveActor
 
     private sealed record HistoryResult(string? Rid, ChatId ChatId, GatewayResult<MessagePage> Outcome);
 
+    private sealed record GroupResult(string? Rid, GatewayResult<GroupOutcome> Outcome);
+
+    private sealed record MessageInfoResult(string? Rid, GatewayResult<MessageReceipts> Outcome);
+
     private sealed record ContinueFetch(ChatId ChatId);
 
     private sealed record ChatListFailed(string Reason);
@@ -42,12 +46,14 @@ public sealed class ConnectionActor : ReceiveActor
     private readonly IClientOutbound _outbound;
     private readonly ChatGateway _gateway;
     private readonly IActorRef _presence;
+    private readonly IActorRef _fanout;
     private readonly ConnectionSettings _settings;
     private readonly DateTimeOffset _tokenExpiresAt;
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ChatId, ChatStream> _streams = new();
     private readonly Dictionary<ChatId, long> _syncCursors = new();
+    private readonly HashSet<ChatId> _subscribedGroups = new();
     private int _syncPendingChats;
     private int _syncChats;
     private int _syncPushed;
@@ -56,7 +62,7 @@ public sealed class ConnectionActor : ReceiveActor
     private bool _closing;
 
     public ConnectionActor(UserId user, DeviceId device, string connectionId, DateTimeOffset tokenExpiresAt,
-        IClientOutbound outbound, ChatGateway gateway, IActorRef presence, ConnectionSettings settings)
+        IClientOutbound outbound, ChatGateway gateway, IActorRef presence, IActorRef fanout, ConnectionSettings settings)
     {
         _user = user;
         _device = device;
@@ -65,6 +71,7 @@ public sealed class ConnectionActor : ReceiveActor
         _outbound = outbound;
         _gateway = gateway;
         _presence = presence;
+        _fanout = fanout;
         _settings = settings;
 
         Receive<Inbound>(i => OnFrame(i.Frame));
@@ -74,6 +81,8 @@ public sealed class ConnectionActor : ReceiveActor
         Receive<ChatNotices.NewMessage>(n => OnLiveMessage(n.Message));
         Receive<ChatNotices.ReceiptUpdated>(r => Emit(new ReceiptFrame(r.ChatId.Value, r.User.Value,
             r.Kind == CursorKind.Delivered ? "delivered" : "read", r.Seq, r.At)));
+        Receive<ChatNotices.GroupReceiptsUpdated>(r => Emit(new GroupReceiptsFrame(r.ChatId.Value, r.Receipts.DeliveredToAll, r.Receipts.ReadByAll)));
+        Receive<ChatFanout.ChatHead>(OnChatHead);
 
         Receive<MessageAccepted>(a => Emit(new AckFrame(a.ChatId.Value, a.ClientMsgId, a.Seq, a.At, a.Duplicate)));
         Receive<CursorAccepted>(_ => { });
@@ -84,6 +93,12 @@ public sealed class ConnectionActor : ReceiveActor
         Receive<ContinueFetch>(c => ContinueFetching(c.ChatId, StreamOf(c.ChatId)));
         Receive<OpenChatResult>(OnOpenChatResult);
         Receive<HistoryResult>(OnHistoryResult);
+        Receive<GroupResult>(r => Emit(r.Outcome is { Ok: true, Value: var o }
+            ? new GroupResultFrame(r.Rid, GroupActions.NameOf(o!.Action), o.GroupId.Value, o.Seq, o.InviteCode)
+            : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid)));
+        Receive<MessageInfoResult>(r => Emit(r.Outcome.Ok
+            ? MessageFrames.Of(r.Rid, r.Outcome.Value!)
+            : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid)));
 
         Receive<PresenceCommands.SessionReplaced>(_ => CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"));
         Receive<RefreshPresence>(_ =>
@@ -100,8 +115,8 @@ public sealed class ConnectionActor : ReceiveActor
     }
 
     public static Props PropsFor(UserId user, DeviceId device, string connectionId, DateTimeOffset tokenExpiresAt,
-        IClientOutbound outbound, ChatGateway gateway, IActorRef presence, ConnectionSettings settings) =>
-        Props.Create(() => new ConnectionActor(user, device, connectionId, tokenExpiresAt, outbound, gateway, presence, settings));
+        IClientOutbound outbound, ChatGateway gateway, IActorRef presence, IActorRef fanout, ConnectionSettings settings) =>
+        Props.Create(() => new ConnectionActor(user, device, connectionId, tokenExpiresAt, outbound, gateway, presence, fanout, settings));
 
     protected override void PreStart()
     {
@@ -139,10 +154,40 @@ public sealed class ConnectionActor : ReceiveActor
             case SyncFrame s: OnSync(s); break;
             case OpenChatFrame o: OnOpenChat(o); break;
             case HistoryFrame h: OnHistory(h); break;
+            case GroupFrame g: OnGroup(g); break;
+            case MessageInfoRequestFrame m: OnMessageInfo(m); break;
             case PingFrame p:
                 Emit(new PongFrame(p.T));
                 break;
         }
+    }
+
+    private void OnGroup(GroupFrame g) =>
+        _gateway.ChangeGroupAsync(_user, _device, new GroupRequest(g.Action, g.GroupId, g.UserIds, g.Name, g.InviteCode), DateTimeOffset.UtcNow)
+            .PipeTo(Self, success: r => new GroupResult(g.Rid, r), failure: e => new GroupResult(g.Rid, Unavailable<GroupOutcome>(e)));
+
+    private void OnMessageInfo(MessageInfoRequestFrame m) =>
+        _gateway.MessageInfoAsync(new ChatId(m.ChatId), _user, m.Seq)
+            .PipeTo(Self, success: r => new MessageInfoResult(m.Rid, r), failure: e => new MessageInfoResult(m.Rid, Unavailable<MessageReceipts>(e)));
+
+    /// <summary>Groups' live entries come through this process's fanout, once it has checked membership with the chat.</summary>
+    private void SubscribeToGroup(ChatId chatId)
+    {
+        if (chatId.IsGroup && _subscribedGroups.Add(chatId)) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
+    }
+
+    private void UnsubscribeFromGroup(ChatId chatId)
+    {
+        if (_subscribedGroups.Remove(chatId)) _fanout.Tell(new ChatFanout.Unsubscribe(chatId, Self));
+    }
+
+    /// <summary>The fanout's subscription took effect at <c>LastSeq</c>: fetch anything up to it this stream lacks.</summary>
+    private void OnChatHead(ChatFanout.ChatHead head)
+    {
+        var stream = StreamOf(head.ChatId);
+        if (!stream.Known) return; // a sync or the next live entry starts the stream
+        stream.HighestSeen = Math.Max(stream.HighestSeen, head.LastSeq);
+        if (!stream.Fetching && head.LastSeq > stream.Delivered) Fetch(head.ChatId, stream);
     }
 
     private void OnSend(SendFrame s)
@@ -200,7 +245,7 @@ public sealed class ConnectionActor : ReceiveActor
 
     private void OnHistoryResult(HistoryResult r) =>
         Emit(r.Outcome.Ok
-            ? new HistoryPageFrame(r.Rid, r.ChatId.Value, r.Outcome.Value!.Messages.Select(ToFrame).ToList(), r.Outcome.Value.HasMore)
+            ? new HistoryPageFrame(r.Rid, r.ChatId.Value, r.Outcome.Value!.Messages.Select(MessageFrames.Of).ToList(), r.Outcome.Value.HasMore)
             : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid));
 
     private GatewayResult<T> Unavailable<T>(Exception e)
@@ -243,6 +288,7 @@ public sealed class ConnectionActor : ReceiveActor
         _syncChats = list.Chats.Count;
         foreach (var chatId in list.Chats)
         {
+            SubscribeToGroup(chatId);
             var stream = StreamOf(chatId);
             // A chat the client names starts at its cursor; others at this device's stored delivered cursor.
             if (_syncCursors.TryGetValue(chatId, out var cursor))
@@ -263,6 +309,8 @@ public sealed class ConnectionActor : ReceiveActor
 
     private void OnLiveMessage(ChatMessage message)
     {
+        // A group entry that came through presence (this user was just added) starts the subscription.
+        if (message.Change is null || !message.Change.Ends(_user)) SubscribeToGroup(message.ChatId);
         var stream = StreamOf(message.ChatId);
         if (!stream.Known && !stream.Fetching)
         {
@@ -318,7 +366,8 @@ public sealed class ConnectionActor : ReceiveActor
             return;
         }
 
-        if (!stream.Known)
+        // The chat starts the page where this user's view of it starts (a group member sees it from joining).
+        if (!stream.Known || page.After > stream.Delivered)
         {
             stream.Known = true;
             stream.Delivered = page.After;
@@ -337,13 +386,14 @@ public sealed class ConnectionActor : ReceiveActor
             ContinueFetching(result.ChatId, stream);
             return;
         }
-        if (stream.InSync) ReplayReceipts(result.ChatId, page.Receipts);
+        if (stream.InSync) ReplayReceipts(result.ChatId, page.Receipts, page.GroupReceipts);
         FinishSyncOf(stream);
     }
 
     /// <summary>At the end of a chat's catch-up: where the other members stand, for ticks that moved while away.</summary>
-    private void ReplayReceipts(ChatId chatId, IReadOnlyList<MemberReceipts>? receipts)
+    private void ReplayReceipts(ChatId chatId, IReadOnlyList<MemberReceipts>? receipts, GroupReceipts? groupReceipts)
     {
+        if (groupReceipts is not null) Emit(new GroupReceiptsFrame(chatId.Value, groupReceipts.DeliveredToAll, groupReceipts.ReadByAll));
         foreach (var member in receipts ?? [])
         {
             if (member.User == _user) continue;
@@ -382,7 +432,10 @@ public sealed class ConnectionActor : ReceiveActor
     private void Push(ChatStream stream, ChatMessage message)
     {
         stream.Delivered = message.Seq;
-        Emit(ToFrame(message));
+        Emit(MessageFrames.Of(message));
+        // Membership is followed in log order: a removal is the last entry a removed member gets live.
+        if (message.Change is { } change && change.Ends(_user)) UnsubscribeFromGroup(message.ChatId);
+        else if (message.Change is { } started && started.Starts(_user)) SubscribeToGroup(message.ChatId);
     }
 
     private ChatStream StreamOf(ChatId chatId)
@@ -390,9 +443,6 @@ public sealed class ConnectionActor : ReceiveActor
         if (!_streams.TryGetValue(chatId, out var stream)) _streams[chatId] = stream = new ChatStream();
         return stream;
     }
-
-    private static MessageFrame ToFrame(ChatMessage m) =>
-        new(m.ChatId.Value, m.Seq, m.Sender.Value, m.SenderDevice.Value, m.ClientMsgId, m.Body, m.At);
 
     private void Emit(ServerFrame frame)
     {

@@ -29,9 +29,14 @@ public sealed class PresenceMessageExtractor() : HashCodeMessageExtractor(ShardC
     public override string? EntityId(object message) => (message as IWithUserId)?.UserId.Value;
 }
 
-/// <summary>ActorRegistry keys of the three shard regions (or their proxies on edge-only nodes).</summary>
+/// <summary>
+/// ActorRegistry keys of the three shard regions (or their proxies on edge-only nodes), and of the edge's
+/// <see cref="Connections.ChatFanout"/>.
+/// </summary>
 public sealed class ChatRegion;
 
 public sealed class UserRegion;
 
 public sealed class PresenceRegion;
+
+public sealed class ChatFanoutActor;

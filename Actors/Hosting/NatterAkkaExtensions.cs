@@ -7,6 +7,7 @@ using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using LinqToDB;
 using Natter.Actors.Chats;
+using Natter.Actors.Connections;
 using Natter.Actors.Presence;
 using Natter.Actors.Serialization;
 using Natter.Actors.Users;
@@ -36,8 +37,16 @@ public static class NatterAkkaExtensions
         return builder
             .WithPresenceSharding(options)
             .WithUserSharding(options)
-            .WithChatSharding(options);
+            .WithChatSharding(options)
+            .WithChatFanout(options);
     }
+
+    /// <summary>Processes that hold client connections get one fanout for groups' live entries.</summary>
+    public static AkkaConfigurationBuilder WithChatFanout(this AkkaConfigurationBuilder builder, NatterOptions options) =>
+        options.EffectiveRoles.Contains(NatterRoles.Edge)
+            ? builder.WithActors((system, registry) => registry.Register<ChatFanoutActor>(
+                system.ActorOf(ChatFanout.PropsFor(registry.Get<ChatRegion>(), TimeSpan.FromMilliseconds(500)), "chat-fanout")))
+            : builder;
 
     /// <summary>Tuning that the builder does not expose lives in HOCON/*.hocon, one concern per file.</summary>
     public static AkkaConfigurationBuilder WithNatterHocon(this AkkaConfigurationBuilder builder)

@@ -53,13 +53,14 @@ public sealed class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeo
             "no acknowledgement in time; resend with the same clientMsgId (it is deduplicated)");
     }
 
-    /// <summary>The user's chats with their last seq and unread count, most recent first.</summary>
-    public async Task<GatewayResult<IReadOnlyList<ChatSummary>>> ListChatsAsync(UserId user)
+    /// <summary>The user's chats (or only groups) with their last seq and unread count, most recent first.</summary>
+    public async Task<GatewayResult<IReadOnlyList<ChatSummary>>> ListChatsAsync(UserId user, bool groupsOnly = false)
     {
         try
         {
             var list = await users.Ask<UserReplies.ChatList>(new UserQueries.GetChatList(user), timeout);
-            var replies = await Task.WhenAll(list.Chats.Select(c => chats.Ask<object>(new GetChatSummary(c, user), timeout)));
+            var wanted = list.Chats.Where(c => !groupsOnly || c.IsGroup);
+            var replies = await Task.WhenAll(wanted.Select(c => chats.Ask<object>(new GetChatSummary(c, user), timeout)));
             IReadOnlyList<ChatSummary> summaries = replies.OfType<ChatSummary>()
                 .OrderByDescending(s => s.LastMessageAt ?? DateTimeOffset.MinValue).ToList();
             return GatewayResult<IReadOnlyList<ChatSummary>>.Success(summaries);
@@ -78,6 +79,79 @@ public sealed class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeo
         return await AskChatAsync<MessagePage>(new GetMessagesBefore(chatId, user, before, limit),
             "the cluster did not answer in time; retry");
     }
+
+    /// <summary>
+    /// Creates or changes a group. The case study's "join/leave with a userId" maps onto admin actions: joining
+    /// or leaving on behalf of someone else is an admin adding or removing them. New members get the group in
+    /// their chat list once the change is durable.
+    /// </summary>
+    public async Task<GatewayResult<GroupOutcome>> ChangeGroupAsync(UserId me, DeviceId device, GroupRequest request, DateTimeOffset now)
+    {
+        if (GroupActions.Parse(request.Action) is not { } action)
+            return GroupFail(ErrorCodes.InvalidField, $"'action' must be one of {string.Join(", ", GroupActions.Names)}");
+        var targets = new List<UserId>();
+        foreach (var phone in request.UserIds ?? [])
+        {
+            if (UserId.FromPhoneNumber(phone) is not { } user) return GroupFail(ErrorCodes.InvalidField, $"'{phone}' is not a phone number");
+            targets.Add(user);
+        }
+        var someoneElse = targets.Count > 0 && targets.Any(t => t != me);
+        if (action == GroupAction.Join && someoneElse) action = GroupAction.Add;
+        if (action == GroupAction.Leave && someoneElse) action = GroupAction.Remove;
+        if (action is GroupAction.Add or GroupAction.Remove or GroupAction.Promote or GroupAction.Demote && targets.Count == 0)
+            return GroupFail(ErrorCodes.MissingField, "'userIds' names nobody");
+        if (action == GroupAction.Join && string.IsNullOrEmpty(request.InviteCode))
+            return GroupFail(ErrorCodes.MissingField, "joining needs an 'inviteCode' (or an admin adds you)");
+
+        ChatId groupId;
+        if (action == GroupAction.Create) groupId = ChatId.NewGroup();
+        else if (string.IsNullOrEmpty(request.GroupId)) return GroupFail(ErrorCodes.MissingField, "'groupId' is required");
+        else if (!(groupId = new ChatId(request.GroupId)).IsGroup) return GroupFail(ErrorCodes.ChatNotFound, $"no group '{request.GroupId}'");
+
+        try
+        {
+            if (action is GroupAction.Create or GroupAction.Add && await UnknownUsersAsync(targets) is { Count: > 0 } unknown)
+                return GroupFail(ErrorCodes.UnknownUser, $"no user {string.Join(", ", unknown)}");
+            var inviteCode = action == GroupAction.ResetInvite ? NewInviteCode() : null;
+            var codeHash = (inviteCode ?? request.InviteCode) is { } code ? Natter.Actors.Chats.ChatState.HashInviteCode(code) : null;
+            var change = new ChangeGroup(groupId, me, device, action, targets, request.Name, codeHash, now);
+            var reply = await AskChatAsync<GroupUpdated>(change, "the cluster did not answer in time; retry (group actions are idempotent)");
+            if (!reply.Ok) return GroupFail(reply.ErrorCode!, reply.ErrorMessage!);
+
+            IEnumerable<UserId> joined = action switch
+            {
+                GroupAction.Create => targets.Append(me),
+                GroupAction.Add => targets,
+                GroupAction.Join => [me],
+                _ => [],
+            };
+            await Task.WhenAll(joined.Distinct().Select(u => users.Ask<UserReplies.ChatListed>(new UserCommands.ListChat(u, groupId), timeout)));
+            return GatewayResult<GroupOutcome>.Success(new GroupOutcome(groupId, action, reply.Value!.Seq, inviteCode));
+        }
+        catch (AskTimeoutException)
+        {
+            return GroupFail(ErrorCodes.Unavailable, "the cluster did not answer in time; retry (group actions are idempotent)");
+        }
+    }
+
+    /// <summary>Who of the chat's members has received and read one message.</summary>
+    public async Task<GatewayResult<MessageReceipts>> MessageInfoAsync(ChatId chatId, UserId user, long seq)
+    {
+        if (!ChatIds.MayBeMember(chatId, user, out var refusal))
+            return GatewayResult<MessageReceipts>.Fail(refusal.Code, refusal.Message);
+        return await AskChatAsync<MessageReceipts>(new GetMessageReceipts(chatId, user, seq), "the cluster did not answer in time; retry");
+    }
+
+    private async Task<List<UserId>> UnknownUsersAsync(IEnumerable<UserId> candidates)
+    {
+        var accounts = await Task.WhenAll(candidates.Distinct().Select(u => users.Ask<UserReplies.Account>(new UserQueries.GetAccount(u), timeout)));
+        return accounts.Where(a => !a.Exists).Select(a => a.UserId).ToList();
+    }
+
+    private static string NewInviteCode() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static GatewayResult<GroupOutcome> GroupFail(string code, string message) => GatewayResult<GroupOutcome>.Fail(code, message);
 
     /// <summary>Asks a chat; its reply is the value, a <see cref="ChatRejected"/> the refusal, a timeout "unavailable".</summary>
     private async Task<GatewayResult<T>> AskChatAsync<T>(IWithChatId request, string onTimeout) where T : class

@@ -11,6 +11,12 @@ public static class ChatIds
 {
     public static bool MayBeMember(ChatId chatId, UserId user, out (string Code, string Message) refusal)
     {
+        // A group's members are known only to its ChatActor; a well-formed id is all that can be checked here.
+        if (chatId.IsGroup)
+        {
+            refusal = default;
+            return true;
+        }
         if (chatId.DirectMembers() is not var (a, b))
         {
             refusal = (ErrorCodes.ChatNotFound, $"no chat '{chatId}'");

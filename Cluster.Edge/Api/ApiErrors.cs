@@ -21,7 +21,8 @@ public static class ApiErrors
     public static int StatusFor(string code) => code switch
     {
         ErrorCodes.Unauthorized => StatusCodes.Status401Unauthorized,
-        ErrorCodes.NotMember => StatusCodes.Status403Forbidden,
+        ErrorCodes.NotMember or ErrorCodes.NotAdmin or ErrorCodes.InvalidInvite => StatusCodes.Status403Forbidden,
+        ErrorCodes.GroupFull or "chat_exists" => StatusCodes.Status409Conflict,
         ErrorCodes.ChatNotFound or ErrorCodes.UnknownUser => StatusCodes.Status404NotFound,
         ErrorCodes.BodyTooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorCodes.Unavailable => StatusCodes.Status503ServiceUnavailable,

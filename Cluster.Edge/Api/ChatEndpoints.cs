@@ -12,7 +12,7 @@ public static class ChatEndpoints
     public sealed record ReceiptsView(string UserId, long DeliveredSeq, long ReadSeq);
 
     public sealed record ChatView(string ChatId, string Kind, IReadOnlyList<string> Members, long LastSeq,
-        DateTimeOffset? LastMessageAt, long ReadSeq, long Unread, IReadOnlyList<ReceiptsView> Receipts);
+        DateTimeOffset? LastMessageAt, long ReadSeq, long Unread, IReadOnlyList<ReceiptsView> Receipts, string? Name);
 
     public static void MapChatEndpoints(this RouteGroupBuilder api)
     {
@@ -22,7 +22,7 @@ public static class ChatEndpoints
             return result.Ok
                 ? Results.Json(result.Value!.Select(s => new ChatView(s.ChatId.Value, s.Kind.ToString().ToLowerInvariant(),
                     s.Members.Select(m => m.Value).ToList(), s.LastSeq, s.LastMessageAt, s.ReadSeq, s.Unread,
-                    s.Receipts.Select(r => new ReceiptsView(r.User.Value, r.DeliveredSeq, r.ReadSeq)).ToList())), ProtocolJson.Options)
+                    s.Receipts.Select(r => new ReceiptsView(r.User.Value, r.DeliveredSeq, r.ReadSeq)).ToList(), s.Group?.Name)), ProtocolJson.Options)
                 : ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
         });
         api.MapPost("/chats", async (OpenChatRequest request, HttpContext http, ChatGateway gateway) =>

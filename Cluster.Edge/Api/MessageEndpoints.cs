@@ -7,32 +7,48 @@ using Natter.Messages.Protocol;
 
 namespace Natter.Cluster.Edge;
 
-/// <summary>GET /api/messages (a page of history) and POST /api/messages (send, same rules as the socket).</summary>
+/// <summary>
+/// GET /api/messages (a page of history), POST /api/messages (send, same rules as the socket) and
+/// GET /api/messages/info (who has received and read one message). A group is named by groupId, a direct
+/// chat by chatId (either name is accepted for either kind).
+/// </summary>
 public static class MessageEndpoints
 {
-    public sealed record SendRequest(string? ChatId, string? ClientMsgId, string? Body);
+    public sealed record SendRequest(string? ChatId, string? GroupId, string? ClientMsgId, string? Body);
 
     public sealed record MessagePageView(string ChatId, IReadOnlyList<MessageFrame> Messages, bool HasMore, long? NextBefore);
 
     public static void MapMessageEndpoints(this RouteGroupBuilder api)
     {
-        api.MapGet("/messages", async (string? chatId, long? before, int? limit, HttpContext http, ChatGateway gateway) =>
+        api.MapGet("/messages", async (string? chatId, string? groupId, long? before, int? limit, HttpContext http, ChatGateway gateway) =>
         {
-            if (string.IsNullOrWhiteSpace(chatId)) return ApiErrors.Result(ErrorCodes.MissingField, "'chatId' is required");
+            chatId ??= groupId;
+            if (string.IsNullOrWhiteSpace(chatId)) return ApiErrors.Result(ErrorCodes.MissingField, "'chatId' or 'groupId' is required");
             if (limit is < 1 or > 500) return ApiErrors.Result(ErrorCodes.InvalidField, "'limit' must be 1 to 500");
             if (before is < 1) return ApiErrors.Result(ErrorCodes.InvalidField, "'before' must be a seq >= 1");
             var result = await gateway.HistoryAsync(new ChatId(chatId), http.Principal().User, before, limit ?? 50);
             if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
             var page = result.Value!;
-            var frames = page.Messages.Select(m => new MessageFrame(m.ChatId.Value, m.Seq, m.Sender.Value,
-                m.SenderDevice.Value, m.ClientMsgId, m.Body, m.At)).ToList();
+            var frames = page.Messages.Select(MessageFrames.Of).ToList();
             return Results.Json(new MessagePageView(chatId, frames, page.HasMore,
                 page.HasMore && frames.Count > 0 ? frames[^1].Seq : null), ProtocolJson.Options);
         });
 
+        api.MapGet("/messages/info", async (string? chatId, string? groupId, long? seq, HttpContext http, ChatGateway gateway) =>
+        {
+            chatId ??= groupId;
+            if (string.IsNullOrWhiteSpace(chatId)) return ApiErrors.Result(ErrorCodes.MissingField, "'chatId' or 'groupId' is required");
+            if (seq is not >= 1) return ApiErrors.Result(ErrorCodes.InvalidField, "'seq' must be a seq >= 1");
+            var result = await gateway.MessageInfoAsync(new ChatId(chatId), http.Principal().User, seq.Value);
+            return result.Ok
+                ? Results.Json(MessageFrames.Of(null, result.Value!), ProtocolJson.Options)
+                : ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
+        });
+
         api.MapPost("/messages", async (SendRequest request, HttpContext http, ChatGateway gateway, IOptions<ConnectionSettings> limits) =>
         {
-            if (string.IsNullOrWhiteSpace(request.ChatId)) return ApiErrors.Result(ErrorCodes.MissingField, "'chatId' is required");
+            var chatId = request.ChatId ?? request.GroupId;
+            if (string.IsNullOrWhiteSpace(chatId)) return ApiErrors.Result(ErrorCodes.MissingField, "'chatId' or 'groupId' is required");
             if (string.IsNullOrWhiteSpace(request.ClientMsgId) || request.ClientMsgId.Length > 64)
                 return ApiErrors.Result(ErrorCodes.InvalidField, "'clientMsgId' must be 1 to 64 characters");
             if (string.IsNullOrEmpty(request.Body)) return ApiErrors.Result(ErrorCodes.MissingField, "'body' is required");
@@ -43,7 +59,7 @@ public static class MessageEndpoints
                 return ApiErrors.Result(ErrorCodes.BodyTooLarge, $"a body is at most {limits.Value.MaxBodyBytes} bytes");
 
             var principal = http.Principal();
-            var result = await gateway.SendAsync(new ChatCommands.SendMessage(new ChatId(request.ChatId), principal.User,
+            var result = await gateway.SendAsync(new ChatCommands.SendMessage(new ChatId(chatId), principal.User,
                 principal.Device, request.ClientMsgId, body, DateTimeOffset.UtcNow));
             if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
             var ack = result.Value!;

@@ -48,6 +48,7 @@ public static class EdgeHost
         var authenticated = api.MapGroup("").RequireDevice();
         authenticated.MapChatEndpoints();
         authenticated.MapMessageEndpoints();
+        authenticated.MapGroupEndpoints();
 
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

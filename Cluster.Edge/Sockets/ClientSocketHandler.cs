@@ -20,6 +20,7 @@ public sealed class ClientSocketHandler(
     ActorSystem system,
     ChatGateway gateway,
     IRequiredActor<PresenceRegion> presence,
+    IRequiredActor<ChatFanoutActor> fanout,
     AccessTokens tokens,
     IOptions<ConnectionSettings> settings,
     ILogger<ClientSocketHandler> logger)
@@ -44,8 +45,10 @@ public sealed class ClientSocketHandler(
         var outbound = new SocketOutbound(socket, limits.OutboundQueueFrames, logger);
         var connectionId = Guid.NewGuid().ToString("N");
         var presenceRegion = await presence.GetAsync(context.RequestAborted);
+        var chatFanout = await fanout.GetAsync(context.RequestAborted);
         var connection = system.ActorOf(
-            ConnectionActor.PropsFor(principal.User, principal.Device, connectionId, principal.ExpiresAt, outbound, gateway, presenceRegion, limits),
+            ConnectionActor.PropsFor(principal.User, principal.Device, connectionId, principal.ExpiresAt, outbound, gateway,
+                presenceRegion, chatFanout, limits),
             $"conn-{principal.User.Value}-{principal.Device.Value}-{connectionId}");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);

@@ -30,4 +30,20 @@ public static class ChatCommands
         CursorKind Kind,
         long Seq,
         DateTimeOffset At) : IChatCommand;
+
+    /// <summary>
+    /// Changes a group (or creates it, <see cref="GroupAction.Create"/>). <see cref="Users"/> are the members to
+    /// add, remove, promote or demote (the initial members on create); <see cref="InviteCodeHash"/> is the SHA-256
+    /// of the invite code to join with, or to set on <see cref="GroupAction.ResetInvite"/>. Replies
+    /// <see cref="ChatReplies.GroupUpdated"/> once durable.
+    /// </summary>
+    public sealed record ChangeGroup(
+        ChatId ChatId,
+        UserId By,
+        DeviceId ByDevice,
+        GroupAction Action,
+        IReadOnlyList<UserId> Users,
+        string? Name,
+        string? InviteCodeHash,
+        DateTimeOffset At) : IChatCommand;
 }

@@ -28,4 +28,21 @@ public static class ChatEvents
         CursorKind Kind,
         long Seq,
         DateTimeOffset At) : IChatEvent;
+
+    /// <summary>A group was created or changed; it takes the next seq of the chat's log, like a message.</summary>
+    public sealed record GroupChanged(
+        ChatId ChatId,
+        long Seq,
+        UserId By,
+        DeviceId ByDevice,
+        GroupChange Change,
+        DateTimeOffset At) : IChatEvent;
+
+    /// <summary>An admin set a new invite code (only its SHA-256 is kept); the old one stops working.</summary>
+    public sealed record InviteCodeSet(ChatId ChatId, UserId By, string CodeHash, DateTimeOffset At) : IChatEvent;
+
+    /// <summary>Several cursors moved; written as one event when receipts arrive faster than one write at a time.</summary>
+    public sealed record CursorsAdvanced(ChatId ChatId, IReadOnlyList<CursorMove> Moves) : IChatEvent;
 }
+
+public sealed record CursorMove(UserId User, DeviceId Device, CursorKind Kind, long Seq, DateTimeOffset At);

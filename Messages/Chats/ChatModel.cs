@@ -12,7 +12,11 @@ public enum CursorKind
     Read = 2,
 }
 
-/// <summary>One stored message. <see cref="Body"/> is opaque client bytes (ciphertext once E2EE lands).</summary>
+/// <summary>
+/// One entry of a chat's log. <see cref="Body"/> is opaque client bytes (ciphertext once E2EE lands).
+/// A group's membership changes are entries too (<see cref="Change"/> set, empty body), so every member
+/// sees them in the same order as the messages around them.
+/// </summary>
 public sealed record ChatMessage(
     ChatId ChatId,
     long Seq,
@@ -20,7 +24,8 @@ public sealed record ChatMessage(
     DeviceId SenderDevice,
     string ClientMsgId,
     byte[] Body,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    GroupChange? Change = null);
 
 /// <summary>How far one member has received and read a chat (the highest over that member's devices).</summary>
 public sealed record MemberReceipts(UserId User, long DeliveredSeq, long ReadSeq);
@@ -33,4 +38,10 @@ public static class ChatRejections
     public const string AlreadyExists = "chat_exists";
     public const string InvalidCursor = "invalid_cursor";
     public const string InvalidMembers = "invalid_members";
+    public const string NotAGroup = "not_a_group";
+    public const string NotAdmin = "not_admin";
+    public const string GroupFull = "group_full";
+    public const string InvalidInvite = "invalid_invite";
+    public const string UnknownUser = "unknown_user";
+    public const string InvalidField = "invalid_field";
 }

@@ -8,6 +8,7 @@ public static class ChatNotices
     [JsonPolymorphic(TypeDiscriminatorPropertyName = "$notice")]
     [JsonDerivedType(typeof(NewMessage), "message")]
     [JsonDerivedType(typeof(ReceiptUpdated), "receipt")]
+    [JsonDerivedType(typeof(GroupReceiptsUpdated), "group_receipts")]
     public interface IChatNotice : IWithChatId;
 
     public sealed record NewMessage(ChatId ChatId, ChatMessage Message) : IChatNotice;
@@ -15,4 +16,7 @@ public static class ChatNotices
     /// <summary>A member's delivered/read cursor advanced (the highest over that member's devices).</summary>
     public sealed record ReceiptUpdated(ChatId ChatId, UserId User, CursorKind Kind, long Seq, DateTimeOffset At)
         : IChatNotice;
+
+    /// <summary>A group's "delivered to all" or "read by all" moved (per-member receipts are asked for, not pushed).</summary>
+    public sealed record GroupReceiptsUpdated(ChatId ChatId, GroupReceipts Receipts) : IChatNotice;
 }

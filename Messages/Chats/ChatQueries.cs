@@ -16,4 +16,7 @@ public static class ChatQueries
 
     /// <summary>Last seq and the requester's unread count. Replies <see cref="ChatReplies.ChatSummary"/>.</summary>
     public sealed record GetChatSummary(ChatId ChatId, UserId Requester) : IChatQuery;
+
+    /// <summary>Per-member receipts of one message. Replies <see cref="ChatReplies.MessageReceipts"/>.</summary>
+    public sealed record GetMessageReceipts(ChatId ChatId, UserId Requester, long Seq) : IChatQuery;
 }

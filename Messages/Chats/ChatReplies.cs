@@ -18,11 +18,12 @@ public static class ChatReplies
     /// <summary>
     /// Messages in the order the query asked for, from seqs above <see cref="After"/> (the cursor actually used);
     /// <see cref="HasMore"/> when the limit cut the page. <see cref="LastSeq"/> is the chat's last durable seq.
-    /// Catch-up pages (<see cref="ChatQueries.GetMessagesAfter"/>) also carry every member's receipts, so a
-    /// device that was away learns what was delivered and read meanwhile.
+    /// Catch-up pages (<see cref="ChatQueries.GetMessagesAfter"/>) also carry where the other members stand, so a
+    /// device that was away learns what was delivered and read meanwhile: every member's receipts in a direct
+    /// chat, the "delivered to all / read by all" pair in a group (<see cref="GroupReceipts"/>).
     /// </summary>
     public sealed record MessagePage(ChatId ChatId, long After, IReadOnlyList<ChatMessage> Messages, bool HasMore, long LastSeq,
-        IReadOnlyList<MemberReceipts>? Receipts = null) : INatterMessage;
+        IReadOnlyList<MemberReceipts>? Receipts = null, GroupReceipts? GroupReceipts = null) : INatterMessage;
 
     public sealed record ChatSummary(
         ChatId ChatId,
@@ -32,5 +33,19 @@ public static class ChatReplies
         DateTimeOffset? LastMessageAt,
         long ReadSeq,
         long Unread,
-        IReadOnlyList<MemberReceipts> Receipts) : INatterMessage;
+        IReadOnlyList<MemberReceipts> Receipts,
+        GroupSummary? Group = null) : INatterMessage;
+
+    /// <summary>
+    /// A group's name, admins and receipts as its requester may see them. <see cref="IsMember"/> is false for a
+    /// former member, who still sees the chat (up to their removal) but no longer its members' receipts.
+    /// </summary>
+    public sealed record GroupSummary(string Name, IReadOnlyList<UserId> Admins, bool IsMember, GroupReceipts Receipts);
+
+    /// <summary>The group changed as asked (<see cref="Seq"/> of the change in the log, 0 when no entry was needed).</summary>
+    public sealed record GroupUpdated(ChatId ChatId, GroupAction Action, long Seq) : INatterMessage;
+
+    /// <summary>Who, of the members at <see cref="Seq"/>, has received and read that message, and who not yet.</summary>
+    public sealed record MessageReceipts(ChatId ChatId, long Seq, IReadOnlyList<UserId> ReadBy,
+        IReadOnlyList<UserId> DeliveredTo, IReadOnlyList<UserId> Pending) : INatterMessage;
 }

@@ -9,7 +9,7 @@ public readonly record struct FrameReadResult(ClientFrame? Frame, ErrorFrame? Er
 public static class ClientFrameReader
 {
     private static readonly HashSet<string> KnownTypes =
-        ["send", "open_chat", "sync", "delivered", "read", "history", "ping"];
+        ["send", "open_chat", "sync", "delivered", "read", "history", "ping", "group", "message_info"];
 
     public static FrameReadResult Read(ReadOnlySpan<byte> utf8)
     {
@@ -66,6 +66,10 @@ public static class ClientFrameReader
         DeliveredFrame { ChatId: null } or ReadFrame { ChatId: null } => Fail(ErrorCodes.MissingField, "'chatId' is null"),
         HistoryFrame { ChatId: null } h => Fail(ErrorCodes.MissingField, "'chatId' is null", h.Rid),
         OpenChatFrame { Peer: null } o => Fail(ErrorCodes.MissingField, "'peer' is null", o.Rid),
+        GroupFrame { Action: null } g => Fail(ErrorCodes.MissingField, "'action' is null", g.Rid),
+        GroupFrame { UserIds: { } ids } g when ids.Any(string.IsNullOrEmpty) => Fail(ErrorCodes.InvalidField, "'userIds' has an empty entry", g.Rid),
+        MessageInfoRequestFrame { ChatId: null } m => Fail(ErrorCodes.MissingField, "'chatId' is null", m.Rid),
+        MessageInfoRequestFrame { Seq: < 1 } m => Fail(ErrorCodes.InvalidField, "'seq' must be >= 1", m.Rid),
         SyncFrame { Cursors: { } cursors } when cursors.Keys.Any(string.IsNullOrEmpty) =>
             Fail(ErrorCodes.InvalidField, "'cursors' has an empty chat id"),
         SendFrame f when string.IsNullOrWhiteSpace(f.ChatId) => Fail(ErrorCodes.InvalidField, "'chatId' is empty", f.ClientMsgId),

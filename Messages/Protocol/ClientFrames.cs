@@ -11,6 +11,8 @@ namespace Natter.Messages.Protocol;
 [JsonDerivedType(typeof(ReadFrame), "read")]
 [JsonDerivedType(typeof(HistoryFrame), "history")]
 [JsonDerivedType(typeof(PingFrame), "ping")]
+[JsonDerivedType(typeof(GroupFrame), "group")]
+[JsonDerivedType(typeof(MessageInfoRequestFrame), "message_info")]
 public abstract record ClientFrame;
 
 /// <summary>Send a message. <see cref="Body"/> is base64 of opaque client bytes.</summary>
@@ -58,4 +60,26 @@ public sealed record HistoryFrame : ClientFrame
 public sealed record PingFrame : ClientFrame
 {
     public long? T { get; init; }
+}
+
+/// <summary>
+/// Create or change a group. <see cref="Action"/> is one of create, add, remove, leave, join, promote, demote,
+/// rename, reset_invite; <see cref="UserIds"/> are phone numbers (the initial members on create).
+/// </summary>
+public sealed record GroupFrame : ClientFrame
+{
+    public string? Rid { get; init; }
+    public required string Action { get; init; }
+    public string? GroupId { get; init; }
+    public IReadOnlyList<string>? UserIds { get; init; }
+    public string? Name { get; init; }
+    public string? InviteCode { get; init; }
+}
+
+/// <summary>Who of the chat's members has received and read message <see cref="Seq"/> (WhatsApp's "message info").</summary>
+public sealed record MessageInfoRequestFrame : ClientFrame
+{
+    public string? Rid { get; init; }
+    public required string ChatId { get; init; }
+    public required long Seq { get; init; }
 }

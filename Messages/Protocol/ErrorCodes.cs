@@ -11,6 +11,12 @@ public static class ErrorCodes
     public const string NotMember = "not_member";
     public const string ChatNotFound = "chat_not_found";
     public const string UnknownUser = "unknown_user";
+    public const string NotAGroup = "not_a_group";
+    public const string NotAdmin = "not_admin";
+    public const string GroupFull = "group_full";
+    public const string InvalidInvite = "invalid_invite";
+    public const string InvalidMembers = "invalid_members";
+    public const string InvalidCursor = "invalid_cursor";
     public const string Unauthorized = "unauthorized";
     public const string Unavailable = "unavailable";
     public const string Internal = "internal";

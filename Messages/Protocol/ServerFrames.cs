@@ -13,6 +13,9 @@ namespace Natter.Messages.Protocol;
 [JsonDerivedType(typeof(HistoryPageFrame), "history")]
 [JsonDerivedType(typeof(PongFrame), "pong")]
 [JsonDerivedType(typeof(ErrorFrame), "error")]
+[JsonDerivedType(typeof(GroupResultFrame), "group_result")]
+[JsonDerivedType(typeof(GroupReceiptsFrame), "group_receipts")]
+[JsonDerivedType(typeof(MessageInfoFrame), "message_info")]
 public abstract record ServerFrame;
 
 public sealed record WelcomeFrame(
@@ -27,7 +30,10 @@ public sealed record WelcomeFrame(
 public sealed record AckFrame(string ChatId, string ClientMsgId, long Seq, DateTimeOffset Ts, bool Duplicate)
     : ServerFrame;
 
-/// <summary>One message of a chat. Clients dedupe by (chatId, seq).</summary>
+/// <summary>
+/// One entry of a chat. Clients dedupe by (chatId, seq). A group's membership changes are entries too: they
+/// carry <see cref="Change"/>, an empty body and clientMsgId, and the admin (or leaver) as sender.
+/// </summary>
 public sealed record MessageFrame(
     string ChatId,
     long Seq,
@@ -35,7 +41,14 @@ public sealed record MessageFrame(
     int SenderDevice,
     string ClientMsgId,
     byte[] Body,
-    DateTimeOffset Ts) : ServerFrame;
+    DateTimeOffset Ts,
+    GroupChangeFrame? Change = null) : ServerFrame;
+
+/// <summary>
+/// <see cref="Kind"/>: created, added, removed, left, joined, promoted, demoted or renamed; <see cref="Users"/>
+/// whom it concerns; <see cref="Name"/> the group's name on created and renamed.
+/// </summary>
+public sealed record GroupChangeFrame(string Kind, IReadOnlyList<string> Users, string? Name);
 
 /// <summary>
 /// A member has received (kind "delivered") or read (kind "read") everything up to <see cref="Seq"/>.
@@ -55,3 +68,17 @@ public sealed record PongFrame(long? T) : ServerFrame;
 
 /// <summary>A refusal. <see cref="Code"/> is one of <see cref="ErrorCodes"/>; <see cref="Ref"/> names the clientMsgId or rid it answers.</summary>
 public sealed record ErrorFrame(string Code, string Message, string? Ref = null) : ServerFrame;
+
+/// <summary>
+/// A group action succeeded. <see cref="Seq"/> is its entry in the group's log (0 when nothing needed to
+/// change); <see cref="InviteCode"/> is set on reset_invite, shown only to the admin who asked.
+/// </summary>
+public sealed record GroupResultFrame(string? Rid, string Action, string GroupId, long Seq, string? InviteCode = null)
+    : ServerFrame;
+
+/// <summary>Everything up to <see cref="DeliveredToAll"/> reached every member; up to <see cref="ReadByAll"/> was read by all.</summary>
+public sealed record GroupReceiptsFrame(string ChatId, long DeliveredToAll, long ReadByAll) : ServerFrame;
+
+/// <summary>Of the members at the time of message <see cref="Seq"/>: who has read it, who has only received it, who neither.</summary>
+public sealed record MessageInfoFrame(string? Rid, string ChatId, long Seq, IReadOnlyList<string> ReadBy,
+    IReadOnlyList<string> DeliveredTo, IReadOnlyList<string> Pending) : ServerFrame;

@@ -1,0 +1,169 @@
+using Akka.Actor;
+using Natter.Actors.Chats;
+using Natter.Messages;
+using Natter.Messages.Chats;
+
+namespace Natter.Actors.Connections;
+
+/// <summary>
+/// One per edge process: hands a group's live entries to the local connections of its members. The ChatActor
+/// tells this actor each entry once, whatever the number of members connected here, so a group's fan-out costs
+/// one remote message per edge process and one local message per connected device.
+/// A (group, user) is served only once the ChatActor has accepted it as a member; a membership that ends in
+/// the log ends here when that entry passes. If the ChatActor stops (passivation, rebalance, node loss) the
+/// subscriptions are asked again after a short pause, and connections fetch whatever they missed meanwhile.
+/// </summary>
+public sealed class ChatFanout : ReceiveActor
+{
+    /// <summary>A connection of <paramref name="User"/> wants <paramref name="ChatId"/>'s live entries.</summary>
+    public sealed record Subscribe(ChatId ChatId, UserId User, IActorRef Connection) : INoSerializationVerificationNeeded;
+
+    public sealed record Unsubscribe(ChatId ChatId, IActorRef Connection) : INoSerializationVerificationNeeded;
+
+    /// <summary>Told to a connection: every entry up to <paramref name="LastSeq"/> is durable; fetch what you lack.</summary>
+    public sealed record ChatHead(ChatId ChatId, long LastSeq) : INoSerializationVerificationNeeded;
+
+    private sealed record Rewatch(ChatId ChatId);
+
+    private sealed class Subscription
+    {
+        public readonly Dictionary<UserId, HashSet<IActorRef>> Connections = new();
+        public readonly HashSet<UserId> Accepted = new();
+        public readonly HashSet<UserId> Requested = new();
+        public IActorRef? Chat;
+        public long Head;
+    }
+
+    private readonly IActorRef _chats;
+    private readonly TimeSpan _rewatchDelay;
+    private readonly Dictionary<ChatId, Subscription> _subscriptions = new();
+    private readonly Dictionary<IActorRef, HashSet<ChatId>> _chatsOfConnection = new();
+    private readonly Dictionary<IActorRef, ChatId> _chatOfActor = new();
+
+    public ChatFanout(IActorRef chats, TimeSpan rewatchDelay)
+    {
+        _chats = chats;
+        _rewatchDelay = rewatchDelay;
+        Receive<Subscribe>(OnSubscribe);
+        Receive<Unsubscribe>(u => Remove(u.Connection, u.ChatId));
+        Receive<ChatWatch.ChatWatched>(OnWatched);
+        Receive<ChatNotices.IChatNotice>(OnNotice);
+        Receive<Terminated>(OnTerminated);
+        Receive<Rewatch>(OnRewatch);
+    }
+
+    public static Props PropsFor(IActorRef chats, TimeSpan rewatchDelay) =>
+        Props.Create(() => new ChatFanout(chats, rewatchDelay));
+
+    private void OnSubscribe(Subscribe s)
+    {
+        if (!_subscriptions.TryGetValue(s.ChatId, out var sub)) _subscriptions[s.ChatId] = sub = new Subscription();
+        if (!sub.Connections.TryGetValue(s.User, out var connections)) sub.Connections[s.User] = connections = new HashSet<IActorRef>();
+        connections.Add(s.Connection);
+        if (!_chatsOfConnection.TryGetValue(s.Connection, out var chats))
+        {
+            _chatsOfConnection[s.Connection] = chats = new HashSet<ChatId>();
+            Context.Watch(s.Connection);
+        }
+        chats.Add(s.ChatId);
+
+        if (sub.Accepted.Contains(s.User))
+            s.Connection.Tell(new ChatHead(s.ChatId, sub.Head));
+        else if (sub.Requested.Add(s.User))
+            _chats.Tell(new ChatWatch.WatchChat(s.ChatId, s.User, Self));
+    }
+
+    private void OnWatched(ChatWatch.ChatWatched w)
+    {
+        if (!_subscriptions.TryGetValue(w.ChatId, out var sub)) return;
+        sub.Requested.Remove(w.User);
+        if (!w.Accepted) return;
+        if (!sub.Connections.TryGetValue(w.User, out var connections))
+        {
+            // Every connection of the user left while the request was in flight.
+            _chats.Tell(new ChatWatch.UnwatchChat(w.ChatId, w.User, Self));
+            return;
+        }
+        if (!Equals(sub.Chat, Sender))
+        {
+            if (sub.Chat is not null)
+            {
+                // A new incarnation of the chat answered before the old one's Terminated arrived: it knows
+                // only this user, so the others ask again.
+                _chatOfActor.Remove(sub.Chat);
+                foreach (var other in sub.Accepted.Where(u => sub.Requested.Add(u)))
+                    _chats.Tell(new ChatWatch.WatchChat(w.ChatId, other, Self));
+                sub.Accepted.Clear();
+            }
+            sub.Chat = Sender;
+            _chatOfActor[Sender] = w.ChatId;
+            Context.Watch(Sender);
+        }
+        sub.Accepted.Add(w.User);
+        sub.Head = Math.Max(sub.Head, w.LastSeq);
+        foreach (var connection in connections) connection.Tell(new ChatHead(w.ChatId, w.LastSeq));
+    }
+
+    private void OnNotice(ChatNotices.IChatNotice notice)
+    {
+        if (!_subscriptions.TryGetValue(notice.ChatId, out var sub)) return;
+        foreach (var user in sub.Accepted)
+            foreach (var connection in sub.Connections[user])
+                connection.Tell(notice);
+        if (notice is not ChatNotices.NewMessage { Message: var entry }) return;
+        sub.Head = Math.Max(sub.Head, entry.Seq);
+        // The removal itself was delivered above; nothing after it is.
+        if (entry.Change is { Kind: GroupChangeKind.Removed or GroupChangeKind.Left } change)
+            sub.Accepted.ExceptWith(change.Users);
+    }
+
+    private void OnTerminated(Terminated t)
+    {
+        if (_chatOfActor.Remove(t.ActorRef, out var chatId))
+        {
+            if (!_subscriptions.TryGetValue(chatId, out var sub)) return;
+            sub.Chat = null;
+            sub.Accepted.Clear();
+            sub.Requested.Clear();
+            // Spread re-subscriptions so a restarting node is not asked by every edge at once.
+            var delay = _rewatchDelay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)_rewatchDelay.TotalMilliseconds + 1));
+            Context.System.Scheduler.ScheduleTellOnce(delay, Self, new Rewatch(chatId), Self);
+            return;
+        }
+        if (!_chatsOfConnection.TryGetValue(t.ActorRef, out var chats)) return;
+        foreach (var chat in chats.ToList()) Remove(t.ActorRef, chat);
+    }
+
+    private void OnRewatch(Rewatch r)
+    {
+        if (!_subscriptions.TryGetValue(r.ChatId, out var sub) || sub.Chat is not null) return;
+        foreach (var user in sub.Connections.Keys.Where(u => sub.Requested.Add(u)))
+            _chats.Tell(new ChatWatch.WatchChat(r.ChatId, user, Self));
+    }
+
+    private void Remove(IActorRef connection, ChatId chatId)
+    {
+        if (_chatsOfConnection.TryGetValue(connection, out var chats))
+        {
+            chats.Remove(chatId);
+            if (chats.Count == 0)
+            {
+                _chatsOfConnection.Remove(connection);
+                Context.Unwatch(connection);
+            }
+        }
+        if (!_subscriptions.TryGetValue(chatId, out var sub)) return;
+        foreach (var (user, connections) in sub.Connections.ToList())
+        {
+            if (!connections.Remove(connection) || connections.Count > 0) continue;
+            sub.Connections.Remove(user);
+            if (sub.Accepted.Remove(user) || sub.Requested.Remove(user))
+                _chats.Tell(new ChatWatch.UnwatchChat(chatId, user, Self));
+        }
+        if (sub.Connections.Count > 0) return;
+        _subscriptions.Remove(chatId);
+        if (sub.Chat is null) return;
+        _chatOfActor.Remove(sub.Chat);
+        Context.Unwatch(sub.Chat);
+    }
+}

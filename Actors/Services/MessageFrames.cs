@@ -1,0 +1,16 @@
+using Natter.Messages.Chats;
+using Natter.Messages.Protocol;
+
+namespace Natter.Actors.Services;
+
+/// <summary>How stored entries and receipts look on the wire, shared by the socket and REST.</summary>
+public static class MessageFrames
+{
+    public static MessageFrame Of(ChatMessage m) =>
+        new(m.ChatId.Value, m.Seq, m.Sender.Value, m.SenderDevice.Value, m.ClientMsgId, m.Body, m.At,
+            m.Change is { } c ? new GroupChangeFrame(c.Kind.ToString().ToLowerInvariant(), c.Users.Select(u => u.Value).ToList(), c.Name) : null);
+
+    public static MessageInfoFrame Of(string? rid, ChatReplies.MessageReceipts r) =>
+        new(rid, r.ChatId.Value, r.Seq, r.ReadBy.Select(u => u.Value).ToList(),
+            r.DeliveredTo.Select(u => u.Value).ToList(), r.Pending.Select(u => u.Value).ToList());
+}
