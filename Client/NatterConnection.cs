@@ -89,6 +89,24 @@ public sealed class NatterConnection : IAsyncDisposable
         return await _synced.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
     }
 
+    /// <summary>Creates or changes a group (actions as in docs/protocol.md); throws <see cref="NatterApiException"/> on refusal.</summary>
+    public async Task<GroupResultFrame> GroupAsync(string action, string? groupId = null, IReadOnlyList<string>? userIds = null,
+        string? name = null, string? inviteCode = null, CancellationToken ct = default)
+    {
+        var rid = NextRid();
+        return (GroupResultFrame)await RequestAsync(rid, new GroupFrame
+        {
+            Rid = rid, Action = action, GroupId = groupId, UserIds = userIds, Name = name, InviteCode = inviteCode,
+        }, ct);
+    }
+
+    /// <summary>Who of the chat's members has received and read message <paramref name="seq"/>.</summary>
+    public async Task<MessageInfoFrame> MessageInfoAsync(string chatId, long seq, CancellationToken ct = default)
+    {
+        var rid = NextRid();
+        return (MessageInfoFrame)await RequestAsync(rid, new MessageInfoRequestFrame { Rid = rid, ChatId = chatId, Seq = seq }, ct);
+    }
+
     public Task MarkDeliveredAsync(string chatId, long seq, CancellationToken ct = default) =>
         WriteAsync(new DeliveredFrame { ChatId = chatId, Seq = seq }, ct);
 
@@ -169,6 +187,8 @@ public sealed class NatterConnection : IAsyncDisposable
             case AckFrame a: Complete(a.ClientMsgId, a); break;
             case ChatOpenedFrame o when o.Rid is not null: Complete(o.Rid, o); break;
             case HistoryPageFrame h when h.Rid is not null: Complete(h.Rid, h); break;
+            case GroupResultFrame g when g.Rid is not null: Complete(g.Rid, g); break;
+            case MessageInfoFrame i when i.Rid is not null: Complete(i.Rid, i); break;
             case ErrorFrame e when e.Ref is not null: Complete(e.Ref, e); break;
         }
         FrameReceived?.Invoke(frame);

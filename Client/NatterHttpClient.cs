@@ -12,7 +12,13 @@ public sealed record DeviceSession(string UserId, int DeviceId, string AccessTok
 public sealed record ReceiptsView(string UserId, long DeliveredSeq, long ReadSeq);
 
 public sealed record ChatView(string ChatId, string Kind, IReadOnlyList<string> Members, long LastSeq,
-    DateTimeOffset? LastMessageAt, long ReadSeq, long Unread, IReadOnlyList<ReceiptsView> Receipts);
+    DateTimeOffset? LastMessageAt, long ReadSeq, long Unread, IReadOnlyList<ReceiptsView> Receipts, string? Name = null);
+
+public sealed record GroupView(string GroupId, string Name, IReadOnlyList<string> Members, IReadOnlyList<string> Admins,
+    bool IsMember, long LastSeq, DateTimeOffset? LastMessageAt, long ReadSeq, long Unread, long DeliveredToAll, long ReadByAll);
+
+/// <summary>The answer of POST /api/groups: <see cref="Ok"/> is the case study's boolean.</summary>
+public sealed record GroupActionResult(bool Ok, string Action, string GroupId, long Seq, string? InviteCode);
 
 public sealed record OpenedChat(string ChatId, string Peer);
 
@@ -41,6 +47,28 @@ public sealed class NatterHttpClient(HttpClient http)
                     + (before is null ? "" : $"&before={before}") + (limit is null ? "" : $"&limit={limit}");
         return SendAsync<MessagePageView>(HttpMethod.Get, query, token, null, ct);
     }
+
+    public Task<List<GroupView>> GetGroupsAsync(string token, CancellationToken ct = default) =>
+        SendAsync<List<GroupView>>(HttpMethod.Get, "api/groups", token, null, ct);
+
+    /// <summary>POST /api/groups: create, join, leave, add, remove, promote, demote, rename, reset_invite.</summary>
+    public Task<GroupActionResult> GroupAsync(string token, string action, string? groupId = null, string? userId = null,
+        IReadOnlyList<string>? userIds = null, string? name = null, string? inviteCode = null, CancellationToken ct = default) =>
+        SendAsync<GroupActionResult>(HttpMethod.Post, "api/groups", token, new { action, groupId, userId, userIds, name, inviteCode }, ct);
+
+    public Task<MessagePageView> GetGroupMessagesAsync(string token, string groupId, long? before = null, int? limit = null, CancellationToken ct = default)
+    {
+        var query = $"api/messages?groupId={Uri.EscapeDataString(groupId)}"
+                    + (before is null ? "" : $"&before={before}") + (limit is null ? "" : $"&limit={limit}");
+        return SendAsync<MessagePageView>(HttpMethod.Get, query, token, null, ct);
+    }
+
+    public Task<MessageInfoFrame> GetMessageInfoAsync(string token, string chatId, long seq, CancellationToken ct = default) =>
+        SendAsync<MessageInfoFrame>(HttpMethod.Get, $"api/messages/info?chatId={Uri.EscapeDataString(chatId)}&seq={seq}", token, null, ct);
+
+    public Task<AckFrame> PostGroupMessageAsync(string token, string groupId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
+        SendAsync<AckFrame>(HttpMethod.Post, "api/messages", token,
+            new { groupId, clientMsgId, body = Convert.ToBase64String(body) }, ct);
 
     public Task<AckFrame> PostMessageAsync(string token, string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
         SendAsync<AckFrame>(HttpMethod.Post, "api/messages", token,
