@@ -12,6 +12,12 @@ public sealed record BenchOptions
     public int Connections { get; init; } = 10_000;
     public int Events { get; init; } = 100_000;
     public int HoldSeconds { get; init; } = 20;
+
+    /// <summary>Members of the group in the `group` scenario (WhatsApp's limit by default).</summary>
+    public int Members { get; init; } = 1024;
+
+    /// <summary>Messages sent to the group (and rounds of 1:1 sends in its baseline).</summary>
+    public int Rounds { get; init; } = 100;
     public string Journal { get; init; } = "sqlite";
     public bool Quick { get; init; }
     public string? Json { get; init; }
@@ -23,8 +29,8 @@ public sealed record BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
-            throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|connections|recovery> [--clients N] [--messages N] "
-                                        + "[--inflight N] [--body-bytes N] [--connections N] [--events N] [--hold-seconds N] "
+            throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|group|connections|recovery> [--clients N] [--messages N] "
+                                        + "[--inflight N] [--body-bytes N] [--members N] [--rounds N] [--connections N] [--events N] [--hold-seconds N] "
                                         + "[--journal sqlite|postgres] [--peer ejabberd] [--quick] [--json FILE]");
         var options = new BenchOptions { Scenario = args[0] };
         for (var i = 1; i < args.Length; i++)
@@ -40,6 +46,8 @@ public sealed record BenchOptions
                 "--connections" => options with { Connections = int.Parse(Next()) },
                 "--events" => options with { Events = int.Parse(Next()) },
                 "--hold-seconds" => options with { HoldSeconds = int.Parse(Next()) },
+                "--members" => options with { Members = int.Parse(Next()) },
+                "--rounds" => options with { Rounds = int.Parse(Next()) },
                 "--journal" => options with { Journal = Next() },
                 "--json" => options with { Json = Next() },
                 "--port" => options with { Port = int.Parse(Next()) },
@@ -59,5 +67,7 @@ public sealed record BenchOptions
         Connections = Math.Min(Connections, 500),
         Events = Math.Min(Events, 3_000),
         HoldSeconds = Math.Min(HoldSeconds, 3),
+        Members = Math.Min(Members, 64),
+        Rounds = Math.Min(Rounds, 10),
     };
 }

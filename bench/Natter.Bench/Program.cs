@@ -26,9 +26,10 @@ BenchResult result = options.Scenario switch
     "echo" => await EchoScenario.RunAsync(options),
     "direct" => await DirectScenario.RunAsync(options),
     "offline" => await OfflineScenario.RunAsync(options),
+    "group" => await GroupScenario.RunAsync(options),
     "connections" => await ConnectionsScenario.RunAsync(options),
     "recovery" => await RecoveryScenario.RunAsync(options),
-    _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (echo, direct, offline, connections, recovery)"),
+    _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (echo, direct, offline, group, connections, recovery)"),
 };
 
 result.Print(Console.Out);

@@ -30,6 +30,30 @@ public static class Population
         return result.ToList();
     }
 
+    /// <summary>New accounts, each with one device.</summary>
+    public static async Task<List<DeviceSession>> RegisterAsync(ServerProcess server, int count)
+    {
+        using var gate = new SemaphoreSlim(8);
+        return (await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
+        {
+            await gate.WaitAsync();
+            try { return await server.RegisterAsync(); }
+            finally { gate.Release(); }
+        }))).ToList();
+    }
+
+    /// <summary>The direct chat of <paramref name="owner"/> with each peer, in the peers' order.</summary>
+    public static async Task<List<string>> OpenChatsAsync(ServerProcess server, DeviceSession owner, IEnumerable<DeviceSession> peers)
+    {
+        using var gate = new SemaphoreSlim(8);
+        return (await Task.WhenAll(peers.Select(async peer =>
+        {
+            await gate.WaitAsync();
+            try { return (await server.Api.OpenChatAsync(owner.AccessToken, "+" + peer.UserId)).ChatId; }
+            finally { gate.Release(); }
+        }))).ToList();
+    }
+
     public static async Task<NatterConnection[]> ConnectAsync(ServerProcess server, IEnumerable<DeviceSession> sessions)
     {
         using var gate = new SemaphoreSlim(32);

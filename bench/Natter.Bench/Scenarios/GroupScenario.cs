@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Natter.Bench.Load;
+using Natter.Bench.Report;
+using Natter.Bench.Servers;
+using Natter.Client;
+
+namespace Natter.Bench.Scenarios;
+
+/// <summary>
+/// Fan-out to a group with every member online: one member sends, and a round ends when the last of the
+/// other members has the message. Baseline in the same run, on the same server and connections: the same
+/// sender delivers the same bytes to the same recipients as separate 1:1 messages, one per recipient.
+/// </summary>
+public static class GroupScenario
+{
+    private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(60);
+
+    public static async Task<BenchResult> RunAsync(BenchOptions options)
+    {
+        var members = options.Members;
+        var rounds = options.Rounds;
+        await using var server = await NatterServer.StartAsync(options);
+        Console.Error.WriteLine($"registering {members} members");
+        var sessions = await Population.RegisterAsync(server.Process, members);
+        var sender = sessions[0];
+        var recipients = sessions.Skip(1).ToList();
+        var group = await server.Process.Api.GroupAsync(sender.AccessToken, "create", name: "bench",
+            userIds: recipients.Select(r => "+" + r.UserId).ToList());
+        Console.Error.WriteLine($"opening {recipients.Count} direct chats for the baseline");
+        var directChats = await Population.OpenChatsAsync(server.Process, sender, recipients);
+
+        var connections = await Population.ConnectAsync(server.Process, sessions);
+        await Task.WhenAll(connections.Select(c => c.SyncAsync()));
+        var senderSocket = connections[0];
+        var body = new byte[Math.Max(8, options.BodyBytes)];
+
+        // Warm-up: a few rounds of each, not recorded.
+        var warmGroup = new FanOutRounds();
+        var warmDirect = new FanOutRounds();
+        foreach (var c in connections.Skip(1)) { warmGroup.Watch(c); warmDirect.Watch(c); }
+        for (var i = 0; i < 3; i++)
+        {
+            await GroupRoundAsync(warmGroup, senderSocket, group.GroupId, $"w{i}", recipients.Count, body);
+            await DirectRoundAsync(warmDirect, senderSocket, directChats, $"w{i}", body);
+        }
+
+        var fanOut = new FanOutRounds();
+        var direct = new FanOutRounds();
+        foreach (var c in connections.Skip(1)) { fanOut.Watch(c); direct.Watch(c); }
+        var cpuBefore = ProcessCpu.Seconds(server.Process.ProcessId);
+        Console.Error.WriteLine($"group: {rounds} messages to {recipients.Count} online members");
+        var (groupMissing, groupTime) = await RunRoundsAsync(rounds, i => GroupRoundAsync(fanOut, senderSocket, group.GroupId, $"g{i}", recipients.Count, body));
+        var groupCpuMs = (ProcessCpu.Seconds(server.Process.ProcessId) - cpuBefore) * 1000;
+        cpuBefore = ProcessCpu.Seconds(server.Process.ProcessId);
+        Console.Error.WriteLine($"baseline: {rounds} rounds of {recipients.Count} 1:1 messages");
+        var (directMissing, directTime) = await RunRoundsAsync(rounds, i => DirectRoundAsync(direct, senderSocket, directChats, $"d{i}", body));
+        var directCpuMs = (ProcessCpu.Seconds(server.Process.ProcessId) - cpuBefore) * 1000;
+        var rss = ProcessMemory.RssMb(server.Process.ProcessId);
+        foreach (var c in connections) await c.DisposeAsync();
+
+        var natter = new NatterFigures(Math.Round(fanOut.Deliveries.Count / groupTime.TotalSeconds), fanOut.LastOfAll.Percentiles(),
+            Math.Round(rss, 1), 0, groupMissing, fanOut.Duplicates, fanOut.OutOfOrder);
+        var baseline = new BaselineFigures("1:1 sends of the same bytes", Math.Round(direct.Deliveries.Count / directTime.TotalSeconds),
+            direct.LastOfAll.Percentiles(), Math.Round(rss, 1));
+        var extra = new Dictionary<string, object>
+        {
+            ["what_latency_means"] = "per message: from send to its arrival at the last of the recipients",
+            ["rounds_per_s"] = Math.Round(rounds / groupTime.TotalSeconds, 2),
+            ["baseline_rounds_per_s"] = Math.Round(rounds / directTime.TotalSeconds, 2),
+            ["server_cpu_ms_per_round"] = Math.Round(groupCpuMs / rounds, 3),
+            ["baseline_server_cpu_ms_per_round"] = Math.Round(directCpuMs / rounds, 3),
+            ["baseline_missing"] = directMissing,
+            ["per_delivery_latency_ms"] = fanOut.Deliveries.Percentiles(),
+        };
+        if (options.Json is { } json)
+            extra["plots"] = string.Join(", ", Plots.Save(json, "group", [
+                new Plots.Series($"group of {members} ({options.Journal})", Outcome(fanOut.Deliveries, groupTime), Outcome(fanOut.LastOfAll, groupTime)),
+                new Plots.Series("1:1 sends", Outcome(direct.Deliveries, directTime), Outcome(direct.LastOfAll, directTime)),
+            ]).Select(Path.GetFileName));
+        return new BenchResult("group", new Dictionary<string, object>
+            {
+                ["members"] = members, ["rounds"] = rounds, ["body_bytes"] = body.Length, ["journal"] = options.Journal, ["quick"] = options.Quick,
+            },
+            natter, baseline, BenchResult.RatioOf(natter, baseline), MachineInfo.Current(), extra);
+    }
+
+    private static LoadOutcome Outcome(LatencyRecorder recorder, TimeSpan elapsed) =>
+        new(recorder.Count, 0, 0, 0, 0, elapsed, recorder.Percentiles()) { Recorder = recorder };
+
+    private static async Task<(long Missing, TimeSpan Elapsed)> RunRoundsAsync(int rounds, Func<int, Task<int>> round)
+    {
+        var watch = Stopwatch.StartNew();
+        long missing = 0;
+        for (var i = 0; i < rounds; i++)
+        {
+            missing += await round(i);
+            if ((i + 1) % Math.Max(1, rounds / 10) == 0) Console.Error.WriteLine($"  {i + 1}/{rounds} rounds, {watch.Elapsed.TotalSeconds:F1} s");
+        }
+        return (missing, watch.Elapsed);
+    }
+
+    /// <summary>One group message; every other member must receive it.</summary>
+    private static Task<int> GroupRoundAsync(FanOutRounds rounds, NatterConnection sender, string groupId, string id, int recipients, byte[] body) =>
+        rounds.RunAsync([id], recipients, () => sender.SendPipelinedAsync(groupId, id, body), RoundTimeout);
+
+    /// <summary>The same bytes as one 1:1 message per recipient, all sent at once.</summary>
+    private static Task<int> DirectRoundAsync(FanOutRounds rounds, NatterConnection sender, IReadOnlyList<string> chats, string id, byte[] body)
+    {
+        var ids = chats.Select((_, r) => $"{id}-{r}").ToList();
+        return rounds.RunAsync(ids, chats.Count,
+            () => Task.WhenAll(chats.Select((chat, r) => sender.SendPipelinedAsync(chat, ids[r], body))), RoundTimeout);
+    }
+}
