@@ -71,4 +71,38 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         Assert.Equal(20, (await _edge.Api.GetMessagesAsync(bob.AccessToken, chatId, limit: 100)).Messages.Count);
     }
 
+    [Fact]
+    public async Task A_group_on_the_node_fans_out_to_the_edges_connections_and_stops_at_a_removal()
+    {
+        var alice = await _edge.RegisterAsync();
+        var bob = await _edge.RegisterAsync();
+        var carol = await _edge.RegisterAsync();
+        await using var aliceSocket = await _edge.ConnectAsync(alice);
+        await using var bobSocket = await _edge.ConnectAsync(bob);
+        await using var carolSocket = await _edge.ConnectAsync(carol);
+        await Task.WhenAll(aliceSocket.SyncAsync(), bobSocket.SyncAsync(), carolSocket.SyncAsync());
+
+        // The edge's fanout subscribes with the ChatActor on the node, across remoting.
+        var groupId = (await aliceSocket.GroupAsync("create", name: "Remote", userIds: ["+" + bob.UserId, "+" + carol.UserId])).GroupId;
+        for (var i = 1; i <= 10; i++) await aliceSocket.SendAsync(groupId, $"g{i}", [(byte)i]);
+        await bobSocket.Received.WaitForCountAsync(groupId, 11, TimeSpan.FromSeconds(30));
+        await carolSocket.Received.WaitForCountAsync(groupId, 11, TimeSpan.FromSeconds(30));
+
+        var removed = await aliceSocket.GroupAsync("remove", groupId, ["+" + carol.UserId]);
+        var last = await aliceSocket.SendAsync(groupId, "after", [0]);
+        await bobSocket.Received.WaitForCountAsync(groupId, (int)last.Seq, TimeSpan.FromSeconds(30));
+        await bobSocket.MarkDeliveredAsync(groupId, last.Seq);
+        await carolSocket.Received.WaitForCountAsync(groupId, (int)removed.Seq, TimeSpan.FromSeconds(30));
+        await Task.Delay(300);
+
+        Assert.Equal(Enumerable.Range(1, (int)last.Seq).Select(i => (long)i), bobSocket.Received.Of(groupId).Select(m => m.Seq));
+        Assert.Equal(removed.Seq, carolSocket.Received.Of(groupId)[^1].Seq);
+        // Bob's receipt travels on his connection, this question on Alice's: ask until it has landed.
+        var info = await aliceSocket.MessageInfoAsync(groupId, last.Seq);
+        for (var i = 0; i < 50 && info.DeliveredTo.Count == 0; i++, await Task.Delay(100))
+            info = await aliceSocket.MessageInfoAsync(groupId, last.Seq);
+        Assert.Equal([alice.UserId], info.ReadBy);
+        Assert.Equal([bob.UserId], info.DeliveredTo);
+    }
+
 }
