@@ -46,8 +46,9 @@ public sealed class NatterConnection : IAsyncDisposable
 
     /// <summary>Opens /ws with the device's token; completes once the server's welcome frame arrived.</summary>
     /// <param name="invoker">Optional HTTP stack for the upgrade, e.g. one that binds a chosen local address.</param>
+    /// <param name="heartbeat">Ping every heartbeat period (default). Off only to test how the server treats silent clients.</param>
     public static async Task<NatterConnection> ConnectAsync(Uri baseAddress, string accessToken,
-        ReceivedMessages? received = null, CancellationToken ct = default, HttpMessageInvoker? invoker = null)
+        ReceivedMessages? received = null, CancellationToken ct = default, HttpMessageInvoker? invoker = null, bool heartbeat = true)
     {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", $"Bearer {accessToken}");
@@ -57,7 +58,25 @@ public sealed class NatterConnection : IAsyncDisposable
         else await socket.ConnectAsync(ws, invoker, ct);
         var connection = new NatterConnection(socket, received ?? new ReceivedMessages());
         connection.Welcome = await connection._welcome.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        if (heartbeat) _ = connection.HeartbeatAsync(TimeSpan.FromSeconds(connection.Welcome.HeartbeatSeconds));
         return connection;
+    }
+
+    /// <summary>Pings every heartbeat period, as the server asks: a connection that sends nothing is closed (4002).</summary>
+    private async Task HeartbeatAsync(TimeSpan period)
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested && _socket.State == WebSocketState.Open)
+            {
+                await Task.Delay(period, _stop.Token);
+                await PingAsync(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _stop.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            // The connection is closing.
+        }
     }
 
     /// <summary>Sends a message and returns the server's ack, which means it is durable.</summary>
@@ -105,6 +124,17 @@ public sealed class NatterConnection : IAsyncDisposable
     {
         var rid = NextRid();
         return (MessageInfoFrame)await RequestAsync(rid, new MessageInfoRequestFrame { Rid = rid, ChatId = chatId, Seq = seq }, ct);
+    }
+
+    /// <summary>Tells the chat's other members this user is typing (or stopped). Never stored; rate limited by the server.</summary>
+    public Task TypingAsync(string chatId, bool typing = true, CancellationToken ct = default) =>
+        WriteAsync(new TypingFrame { ChatId = chatId, State = typing ? "typing" : "paused" }, ct);
+
+    /// <summary>Another user's presence, as their privacy setting lets this user see it.</summary>
+    public async Task<PresenceFrame> PresenceAsync(string userId, CancellationToken ct = default)
+    {
+        var rid = NextRid();
+        return (PresenceFrame)await RequestAsync(rid, new PresenceRequestFrame { Rid = rid, UserId = userId }, ct);
     }
 
     public Task MarkDeliveredAsync(string chatId, long seq, CancellationToken ct = default) =>
@@ -189,6 +219,7 @@ public sealed class NatterConnection : IAsyncDisposable
             case HistoryPageFrame h when h.Rid is not null: Complete(h.Rid, h); break;
             case GroupResultFrame g when g.Rid is not null: Complete(g.Rid, g); break;
             case MessageInfoFrame i when i.Rid is not null: Complete(i.Rid, i); break;
+            case PresenceFrame p when p.Rid is not null: Complete(p.Rid, p); break;
             case ErrorFrame e when e.Ref is not null: Complete(e.Ref, e); break;
         }
         FrameReceived?.Invoke(frame);

@@ -24,6 +24,13 @@ public sealed record OpenedChat(string ChatId, string Peer);
 
 public sealed record MessagePageView(string ChatId, IReadOnlyList<MessageFrame> Messages, bool HasMore, long? NextBefore);
 
+public sealed record PresenceView(string UserId, bool Visible, bool Online, DateTimeOffset? LastSeen);
+
+public sealed record MutedView(string ChatId, DateTimeOffset? Until);
+
+public sealed record SettingsView(string Theme, string LastSeen, bool Notifications, bool NotificationPreview,
+    IReadOnlyList<MutedView> Muted, IReadOnlyList<string> PushPlatforms);
+
 /// <summary>Natter's REST API (/api), typed. Failures throw <see cref="NatterApiException"/> with the server's code.</summary>
 public sealed class NatterHttpClient(HttpClient http)
 {
@@ -69,6 +76,24 @@ public sealed class NatterHttpClient(HttpClient http)
     public Task<AckFrame> PostGroupMessageAsync(string token, string groupId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
         SendAsync<AckFrame>(HttpMethod.Post, "api/messages", token,
             new { groupId, clientMsgId, body = Convert.ToBase64String(body) }, ct);
+
+    public Task<PresenceView> GetPresenceAsync(string token, string phone, CancellationToken ct = default) =>
+        SendAsync<PresenceView>(HttpMethod.Get, $"api/users/{Uri.EscapeDataString(phone)}/presence", token, null, ct);
+
+    public Task<SettingsView> GetSettingsAsync(string token, CancellationToken ct = default) =>
+        SendAsync<SettingsView>(HttpMethod.Get, "api/settings", token, null, ct);
+
+    /// <summary>Changes only the settings given (null leaves one as it is). <paramref name="lastSeen"/>: everyone, contacts, nobody.</summary>
+    public Task<SettingsView> PutSettingsAsync(string token, string? theme = null, string? lastSeen = null, bool? notifications = null,
+        bool? notificationPreview = null, CancellationToken ct = default) =>
+        SendAsync<SettingsView>(HttpMethod.Put, "api/settings", token, new { theme, lastSeen, notifications, notificationPreview }, ct);
+
+    public Task<SettingsView> MuteChatAsync(string token, string chatId, bool muted = true, DateTimeOffset? until = null, CancellationToken ct = default) =>
+        SendAsync<SettingsView>(HttpMethod.Put, $"api/chats/{Uri.EscapeDataString(chatId)}/mute", token, new { muted, until }, ct);
+
+    /// <summary>Where this device (the token's) gets push notifications: fcm, apns, webpush or email, and its token/address.</summary>
+    public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default) =>
+        SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken }, ct);
 
     public Task<AckFrame> PostMessageAsync(string token, string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
         SendAsync<AckFrame>(HttpMethod.Post, "api/messages", token,

@@ -82,6 +82,11 @@ public sealed class ChatActor : ReceivePersistentActor
         Command<ChatWatch.UnwatchChat>(RemoveWatcher);
         Command<Terminated>(t => _watchers.Remove(t.ActorRef));
         Command<IChatCommand>(c => WhenNoSnapshotDue(() => Handle(c)));
+        // Ephemeral: changes no state, so it need not wait for a snapshot.
+        Command<SignalTyping>(t =>
+        {
+            if (_state.IsMember(t.User)) Push(new ChatNotices.Typing(_state.Id, t.User, t.Typing));
+        });
         Command<IChatQuery>(q => WhenNoSnapshotDue(() => Answer(q)));
     }
 

@@ -31,6 +31,8 @@ public sealed class ConnectionActor : ReceiveActor
 
     private sealed record MessageInfoResult(string? Rid, GatewayResult<MessageReceipts> Outcome);
 
+    private sealed record PresenceResult(string? Rid, string UserId, PresenceCommands.PresenceView? View);
+
     private sealed record ContinueFetch(ChatId ChatId);
 
     private sealed record ChatListFailed(string Reason);
@@ -50,6 +52,8 @@ public sealed class ConnectionActor : ReceiveActor
     private readonly ConnectionSettings _settings;
     private readonly DateTimeOffset _tokenExpiresAt;
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
+    private DateTimeOffset _lastInbound = DateTimeOffset.UtcNow;
+    private readonly TokenBucket _typing;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ChatId, ChatStream> _streams = new();
     private readonly Dictionary<ChatId, long> _syncCursors = new();
@@ -73,9 +77,18 @@ public sealed class ConnectionActor : ReceiveActor
         _presence = presence;
         _fanout = fanout;
         _settings = settings;
+        _typing = new TokenBucket(settings.TypingBurst, 1);
 
-        Receive<Inbound>(i => OnFrame(i.Frame));
-        Receive<InboundInvalid>(i => Emit(i.Error));
+        Receive<Inbound>(i =>
+        {
+            _lastInbound = DateTimeOffset.UtcNow;
+            OnFrame(i.Frame);
+        });
+        Receive<InboundInvalid>(i =>
+        {
+            _lastInbound = DateTimeOffset.UtcNow;
+            Emit(i.Error);
+        });
         Receive<SocketClosed>(_ => Context.Stop(Self));
 
         Receive<ChatNotices.NewMessage>(n => OnLiveMessage(n.Message));
@@ -83,6 +96,14 @@ public sealed class ConnectionActor : ReceiveActor
             r.Kind == CursorKind.Delivered ? "delivered" : "read", r.Seq, r.At)));
         Receive<ChatNotices.GroupReceiptsUpdated>(r => Emit(new GroupReceiptsFrame(r.ChatId.Value, r.Receipts.DeliveredToAll, r.Receipts.ReadByAll)));
         Receive<ChatFanout.ChatHead>(OnChatHead);
+        Receive<ChatNotices.Typing>(t =>
+        {
+            if (t.User != _user) Emit(new TypingNoticeFrame(t.ChatId.Value, t.User.Value, t.IsTyping ? "typing" : "paused"));
+        });
+        Receive<PresenceCommands.PresenceChanged>(p => Emit(new PresenceFrame(null, p.User.Value, true, p.Online, p.LastSeen)));
+        Receive<PresenceResult>(r => Emit(r.View is { } v
+            ? new PresenceFrame(r.Rid, v.UserId.Value, v.Visible, v.Online, v.LastSeen)
+            : new ErrorFrame(ErrorCodes.Unavailable, "presence could not be read; retry", r.Rid)));
 
         Receive<MessageAccepted>(a => Emit(new AckFrame(a.ChatId.Value, a.ClientMsgId, a.Seq, a.At, a.Duplicate)));
         Receive<CursorAccepted>(_ => { });
@@ -106,6 +127,12 @@ public sealed class ConnectionActor : ReceiveActor
             if (DateTimeOffset.UtcNow >= _tokenExpiresAt)
             {
                 Close(CloseCodes.TokenExpired, "access token expired");
+                return;
+            }
+            if (DateTimeOffset.UtcNow - _lastInbound > TimeSpan.FromSeconds(_settings.IdleTimeoutSeconds))
+            {
+                _log.Info("Connection {0} of {1}/{2} sent nothing for {3} s; closing it", _connectionId, _user, _device, _settings.IdleTimeoutSeconds);
+                Close(CloseCodes.HeartbeatMissed, $"no frame for {_settings.IdleTimeoutSeconds} s; ping every heartbeatSeconds");
                 return;
             }
             AnnounceOnline();
@@ -156,6 +183,8 @@ public sealed class ConnectionActor : ReceiveActor
             case HistoryFrame h: OnHistory(h); break;
             case GroupFrame g: OnGroup(g); break;
             case MessageInfoRequestFrame m: OnMessageInfo(m); break;
+            case TypingFrame t: OnTyping(t); break;
+            case PresenceRequestFrame p: OnPresence(p); break;
             case PingFrame p:
                 Emit(new PongFrame(p.T));
                 break;
@@ -169,6 +198,34 @@ public sealed class ConnectionActor : ReceiveActor
     private void OnMessageInfo(MessageInfoRequestFrame m) =>
         _gateway.MessageInfoAsync(new ChatId(m.ChatId), _user, m.Seq)
             .PipeTo(Self, success: r => new MessageInfoResult(m.Rid, r), failure: e => new MessageInfoResult(m.Rid, Unavailable<MessageReceipts>(e)));
+
+    private void OnTyping(TypingFrame t)
+    {
+        var chatId = new ChatId(t.ChatId);
+        if (!ChatIds.MayBeMember(chatId, _user, out var refusal))
+        {
+            Emit(new ErrorFrame(refusal.Code, refusal.Message, t.ChatId));
+            return;
+        }
+        if (!_typing.TryTake(DateTimeOffset.UtcNow))
+        {
+            Emit(new ErrorFrame(ErrorCodes.RateLimited, $"at most {_settings.TypingBurst} typing frames at once, then one a second", t.ChatId));
+            return;
+        }
+        // Not a member: the chat drops it. Typing is best effort and never stored.
+        _gateway.Chats.Tell(new SignalTyping(chatId, _user, _device, t.State == "typing"));
+    }
+
+    private void OnPresence(PresenceRequestFrame p)
+    {
+        if (UserId.FromPhoneNumber(p.UserId) is not { } target)
+        {
+            Emit(new ErrorFrame(ErrorCodes.InvalidField, "'userId' is not a phone number", p.Rid));
+            return;
+        }
+        _presence.Ask<PresenceCommands.PresenceView>(new PresenceCommands.ViewPresence(target, _user), _settings.AskTimeout)
+            .PipeTo(Self, success: v => new PresenceResult(p.Rid, target.Value, v), failure: _ => new PresenceResult(p.Rid, target.Value, null));
+    }
 
     /// <summary>Groups' live entries come through this process's fanout, once it has checked membership with the chat.</summary>
     private void SubscribeToGroup(ChatId chatId)

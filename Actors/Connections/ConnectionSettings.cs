@@ -15,6 +15,15 @@ public sealed record ConnectionSettings
     /// <summary>How often the client should ping; presence is refreshed at this period too.</summary>
     public int HeartbeatSeconds { get; init; } = 30;
 
+    /// <summary>
+    /// A connection that sends no frame for this long is closed (4002) and its device counts as offline.
+    /// Checked once per heartbeat period, so the close comes up to one period later.
+    /// </summary>
+    public int IdleTimeoutSeconds { get; init; } = 75;
+
+    /// <summary>Typing frames a connection may send in a burst; the bucket refills one per second.</summary>
+    public int TypingBurst { get; init; } = 5;
+
     /// <summary>Messages fetched per page while catching a device up.</summary>
     public int SyncPageSize { get; init; } = 200;
 

@@ -92,7 +92,9 @@ public static class NatterAkkaExtensions
 
     public static AkkaConfigurationBuilder WithPresenceSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
         options.HostsEntities
-            ? builder.WithShardRegion<PresenceRegion>("presence", PresenceActor.PropsFor, new PresenceMessageExtractor(),
+            ? builder.WithShardRegion<PresenceRegion>("presence",
+                (_, registry) => userId => PresenceActor.PropsFor(userId, registry.Get<UserRegion>(), registry.Get<PresenceRegion>()),
+                new PresenceMessageExtractor(),
                 new ShardOptions { Role = NatterRoles.Node, RememberEntities = false, ShouldPassivateIdleEntities = false })
             : builder.WithShardRegionProxy<PresenceRegion>("presence", NatterRoles.Node, new PresenceMessageExtractor());
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Natter.Messages;
+using Natter.Messages.Users;
 using static Natter.Actors.Presence.PresenceCommands;
 
 namespace Natter.Actors.Presence;
@@ -9,11 +10,17 @@ namespace Natter.Actors.Presence;
 /// <summary>
 /// Which devices of one user are online and where their connections live. In memory: connections
 /// re-register on every heartbeat, and a device that is not online is served from the chat logs.
+/// When the user comes online or their last device goes, the time is recorded in their UserActor (so last
+/// seen survives restarts) and the change is pushed to their contacts, as their privacy setting allows.
 /// It passivates itself once no device has been online, and no message has come, for two minutes.
 /// </summary>
 public sealed class PresenceActor : ReceiveActor
 {
     private sealed record Online(string ConnectionId, IActorRef Connection, DateTimeOffset ConnectedAt);
+
+    private sealed record AnnounceWith(UserReplies.Profile Profile);
+
+    private sealed record ViewWith(UserReplies.Profile Profile, UserId Viewer, IActorRef ReplyTo);
 
     private sealed class IdleCheck : IDeadLetterSuppression
     {
@@ -21,17 +28,22 @@ public sealed class PresenceActor : ReceiveActor
     }
 
     private static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
     private readonly UserId _userId;
+    private readonly IActorRef _users;
+    private readonly IActorRef _presence;
     private readonly Dictionary<DeviceId, Online> _online = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private DateTimeOffset? _lastSeen;
     private DateTimeOffset _lastActivity = DateTimeOffset.UtcNow;
     private bool _idleCheckScheduled;
 
-    public PresenceActor(string userId)
+    public PresenceActor(string userId, IActorRef users, IActorRef presence)
     {
         _userId = new UserId(userId);
+        _users = users;
+        _presence = presence;
         ScheduleIdleCheck();
 
         Receive<DeviceOnline>(OnDeviceOnline);
@@ -43,19 +55,38 @@ public sealed class PresenceActor : ReceiveActor
                 _online.Remove(d.Device);
             }
             _lastSeen = Max(_lastSeen, d.At);
-            if (_online.Count == 0) ScheduleIdleCheck();
+            if (_online.Count == 0) WentOffline();
         });
         Receive<Terminated>(t =>
         {
+            var before = _online.Count;
             foreach (var (device, online) in _online.Where(kv => kv.Value.Connection.Equals(t.ActorRef)).ToList())
                 _online.Remove(device);
-            if (_online.Count == 0) ScheduleIdleCheck();
+            if (before > 0 && _online.Count == 0)
+            {
+                _lastSeen = Max(_lastSeen, DateTimeOffset.UtcNow);
+                WentOffline();
+            }
         });
         Receive<DeliverNotice>(d =>
         {
             foreach (var online in _online.Values) online.Connection.Tell(d.Notice);
         });
+        Receive<DeliverPresence>(d =>
+        {
+            foreach (var online in _online.Values) online.Connection.Tell(d.Change);
+        });
         Receive<GetPresence>(_ => Sender.Tell(new PresenceStatus(_userId, _online.Keys.Order().ToList(), _lastSeen)));
+        Receive<ViewPresence>(v =>
+        {
+            var replyTo = Sender;
+            _users.Ask<UserReplies.Profile>(new UserQueries.GetProfile(_userId), AskTimeout)
+                .PipeTo(Self, success: p => new ViewWith(p, v.Viewer, replyTo),
+                    failure: _ => new ViewWith(HiddenProfile(), v.Viewer, replyTo));
+        });
+        Receive<ViewWith>(v => v.ReplyTo.Tell(ViewFor(v.Profile, v.Viewer)));
+        Receive<AnnounceWith>(a => Announce(a.Profile));
+        Receive<Status.Failure>(f => _log.Warning("Presence of {0}: profile unavailable: {1}", _userId, f.Cause.Message));
         Receive<IdleCheck>(_ =>
         {
             _idleCheckScheduled = false;
@@ -66,7 +97,8 @@ public sealed class PresenceActor : ReceiveActor
         });
     }
 
-    public static Props PropsFor(string userId) => Props.Create(() => new PresenceActor(userId));
+    public static Props PropsFor(string userId, IActorRef users, IActorRef presence) =>
+        Props.Create(() => new PresenceActor(userId, users, presence));
 
     protected override bool AroundReceive(Receive receive, object message)
     {
@@ -84,6 +116,7 @@ public sealed class PresenceActor : ReceiveActor
 
     private void OnDeviceOnline(DeviceOnline d)
     {
+        var wasOffline = _online.Count == 0;
         _lastSeen = Max(_lastSeen, d.At);
         if (_online.TryGetValue(d.Device, out var current))
         {
@@ -101,7 +134,47 @@ public sealed class PresenceActor : ReceiveActor
         }
         _online[d.Device] = new Online(d.ConnectionId, d.Connection, d.ConnectedAt);
         Context.Watch(d.Connection);
+        if (wasOffline) Changed(d.At);
     }
+
+    private void WentOffline()
+    {
+        ScheduleIdleCheck();
+        Changed(_lastSeen ?? DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>Records the time (last seen survives restarts) and tells the contacts, with the profile in hand.</summary>
+    private void Changed(DateTimeOffset at)
+    {
+        _users.Tell(new UserCommands.RecordLastSeen(_userId, at));
+        _users.Ask<UserReplies.Profile>(new UserQueries.GetProfile(_userId), AskTimeout)
+            .PipeTo(Self, success: p => new AnnounceWith(p));
+    }
+
+    /// <summary>Pushes the current state (not the one that triggered the ask), so a quick on/off ends right.</summary>
+    private void Announce(UserReplies.Profile profile)
+    {
+        if (profile.Settings.LastSeen == Visibility.Nobody) return;
+        var change = new PresenceChanged(_userId, _online.Count > 0, _online.Count > 0 ? null : _lastSeen);
+        foreach (var contact in profile.Contacts) _presence.Tell(new DeliverPresence(contact, change));
+    }
+
+    private PresenceView ViewFor(UserReplies.Profile profile, UserId viewer)
+    {
+        var visible = viewer == _userId || profile.Settings.LastSeen switch
+        {
+            Visibility.Everyone => true,
+            Visibility.Contacts => profile.Contacts.Contains(viewer),
+            _ => false,
+        };
+        if (!visible || !profile.Exists) return new PresenceView(_userId, false, false, null);
+        var online = _online.Count > 0;
+        var lastSeen = profile.LastSeen is { } stored ? Max(_lastSeen, stored) : _lastSeen;
+        return new PresenceView(_userId, true, online, online ? null : lastSeen);
+    }
+
+    private UserReplies.Profile HiddenProfile() =>
+        new(_userId, false, new UserSettings(LastSeen: Visibility.Nobody), [], [], null, []);
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset b) => a is null || b > a ? b : a;
 }

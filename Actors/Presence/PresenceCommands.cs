@@ -30,4 +30,18 @@ public static class PresenceCommands
 
     /// <summary>Told to a connection that another connection of the same device replaced it.</summary>
     public sealed record SessionReplaced(UserId UserId, DeviceId Device, string ConnectionId) : INatterMessage;
+
+    /// <summary>Ask what <paramref name="Viewer"/> may see of <see cref="UserId"/>'s presence. Replies <see cref="PresenceView"/>.</summary>
+    public sealed record ViewPresence(UserId UserId, UserId Viewer) : IWithUserId;
+
+    /// <summary>
+    /// <see cref="Visible"/> false: the user's privacy setting hides their presence from the viewer, and
+    /// <see cref="Online"/>/<see cref="LastSeen"/> say nothing.
+    /// </summary>
+    public sealed record PresenceView(UserId UserId, bool Visible, bool Online, DateTimeOffset? LastSeen) : INatterMessage;
+
+    /// <summary>A contact came online or went offline; pushed to the online devices of <see cref="UserId"/>.</summary>
+    public sealed record DeliverPresence(UserId UserId, PresenceChanged Change) : IWithUserId;
+
+    public sealed record PresenceChanged(UserId User, bool Online, DateTimeOffset? LastSeen) : INatterMessage;
 }

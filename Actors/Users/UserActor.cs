@@ -29,6 +29,7 @@ public sealed class UserActor : ReceivePersistentActor
         Command<IUserCommand>(Handle);
         Command<GetAccount>(_ => Sender.Tell(new Account(_state.Id, _state.Exists, _state.Devices)));
         Command<GetChatList>(_ => Sender.Tell(new ChatList(_state.Id, _state.Chats)));
+        Command<GetProfile>(_ => Sender.Tell(_state.ToProfile()));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(_ => { /* recovery replays more events; nothing is lost */ });
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -66,6 +67,7 @@ public sealed class UserActor : ReceivePersistentActor
         VerifyAndLinkDevice => new DeviceLinked(_state.Id, events.OfType<DeviceRegistered>().Single().DeviceId,
             NewAccount: events.OfType<AccountCreated>().Any()),
         ListChat l => new ChatListed(_state.Id, l.ChatId),
+        ChangeSettings or MuteChat or RegisterPush or RecordLastSeen => _state.ToProfile(),
         _ => new UserRejected(_state.Id, "unknown_command", command.GetType().Name),
     };
 }

@@ -6,8 +6,9 @@ using static Natter.Messages.Users.UserEvents;
 namespace Natter.Actors.Users;
 
 /// <summary>
-/// An account: its devices, its chat list and a pending verification code (only its hash).
-/// Pure: decisions read the clock from the command, never from the machine.
+/// An account: its devices, its chat list, a pending verification code (only its hash), its settings,
+/// muted chats, push registrations and last seen. Pure: decisions read the clock from the command,
+/// never from the machine. Fields after <see cref="FailedAttempts"/> came later; older snapshots lack them.
 /// </summary>
 public sealed record UserState(
     UserId Id,
@@ -17,8 +18,27 @@ public sealed record UserState(
     IReadOnlyList<ChatId> Chats,
     string? PendingCodeHash,
     DateTimeOffset? PendingCodeExpiresAt,
-    int FailedAttempts) : INatterMessage
+    int FailedAttempts,
+    UserSettings? Settings = null,
+    IReadOnlyList<MutedChat>? Muted = null,
+    IReadOnlyList<PushRegistration>? Push = null,
+    DateTimeOffset? LastSeen = null) : INatterMessage
 {
+    public static readonly IReadOnlyList<string> PushPlatforms = ["fcm", "apns", "webpush", "email"];
+    public const int MaxPushTokenLength = 4096;
+
+    public UserSettings EffectiveSettings => Settings ?? new UserSettings();
+
+    /// <summary>Users this one shares a direct chat with.</summary>
+    public IReadOnlyList<UserId> Contacts() => Chats
+        .Select(c => c.DirectMembers())
+        .Where(pair => pair is not null)
+        .Select(pair => pair!.Value.Item1 == Id ? pair.Value.Item2 : pair.Value.Item1)
+        .ToList();
+
+    public UserReplies.Profile ToProfile() =>
+        new(Id, Exists, EffectiveSettings, Muted ?? [], Push ?? [], LastSeen, Contacts());
+
     public const int MaxDevices = 5;
     public const int MaxAttempts = 5;
 
@@ -31,6 +51,21 @@ public sealed record UserState(
         VerifyAndLinkDevice v => DecideVerify(v),
         ListChat l when Chats.Contains(l.ChatId) => ([], null),
         ListChat l => ([new ChatJoined(Id, l.ChatId)], null),
+        _ when !Exists => ([], (UserRejections.UnknownUser, "no such account")),
+        ChangeSettings c when !UserSettings.Themes.Contains(c.Settings.Theme) =>
+            ([], (UserRejections.InvalidField, $"'theme' must be one of {string.Join(", ", UserSettings.Themes)}")),
+        ChangeSettings c when !Enum.IsDefined(c.Settings.LastSeen) => ([], (UserRejections.InvalidField, "unknown 'lastSeen' visibility")),
+        ChangeSettings c => ([new SettingsChanged(Id, c.Settings, c.At)], null),
+        MuteChat m when !Chats.Contains(m.ChatId) => ([], (UserRejections.ChatNotFound, $"'{m.ChatId}' is not one of your chats")),
+        MuteChat m => ([new ChatMuteChanged(Id, m.ChatId, m.Muted, m.Muted ? m.Until : null)], null),
+        RegisterPush r when Devices.All(d => d.Id != r.Device) => ([], (UserRejections.UnknownDevice, $"no device {r.Device}")),
+        RegisterPush r when !PushPlatforms.Contains(r.Platform) =>
+            ([], (UserRejections.InvalidField, $"'platform' must be one of {string.Join(", ", PushPlatforms)}")),
+        RegisterPush r when string.IsNullOrWhiteSpace(r.Token) || r.Token.Length > MaxPushTokenLength =>
+            ([], (UserRejections.InvalidField, $"'token' must be 1 to {MaxPushTokenLength} characters")),
+        RegisterPush r => ([new PushRegistered(Id, new PushRegistration(r.Device, r.Platform, r.Token))], null),
+        RecordLastSeen l when LastSeen >= l.At => ([], null),
+        RecordLastSeen l => ([new LastSeenRecorded(Id, l.At)], null),
         _ => ([], ("unknown_command", command.GetType().Name)),
     };
 
@@ -61,6 +96,13 @@ public sealed record UserState(
             FailedAttempts = 0,
         },
         ChatJoined j => this with { Chats = [.. Chats, j.ChatId] },
+        SettingsChanged c => this with { Settings = c.Settings },
+        ChatMuteChanged m => this with
+        {
+            Muted = [.. (Muted ?? []).Where(x => x.ChatId != m.ChatId), .. m.Muted ? [new MutedChat(m.ChatId, m.Until)] : Array.Empty<MutedChat>()],
+        },
+        PushRegistered p => this with { Push = [.. (Push ?? []).Where(x => x.Device != p.Registration.Device), p.Registration] },
+        LastSeenRecorded l => this with { LastSeen = l.At },
         _ => this,
     };
 

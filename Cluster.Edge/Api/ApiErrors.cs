@@ -23,6 +23,8 @@ public static class ApiErrors
         ErrorCodes.Unauthorized => StatusCodes.Status401Unauthorized,
         ErrorCodes.NotMember or ErrorCodes.NotAdmin or ErrorCodes.InvalidInvite => StatusCodes.Status403Forbidden,
         ErrorCodes.GroupFull or "chat_exists" => StatusCodes.Status409Conflict,
+        ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
+        ErrorCodes.UnknownDevice => StatusCodes.Status404NotFound,
         ErrorCodes.ChatNotFound or ErrorCodes.UnknownUser => StatusCodes.Status404NotFound,
         ErrorCodes.BodyTooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorCodes.Unavailable => StatusCodes.Status503ServiceUnavailable,

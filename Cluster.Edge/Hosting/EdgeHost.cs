@@ -36,6 +36,10 @@ public static class EdgeHost
             sp.GetRequiredService<IRequiredActor<ChatRegion>>().ActorRef,
             sp.GetRequiredService<IRequiredActor<UserRegion>>().ActorRef,
             sp.GetRequiredService<IOptions<ConnectionSettings>>().Value.AskTimeout));
+        builder.Services.AddSingleton(sp => new UserGateway(
+            sp.GetRequiredService<IRequiredActor<UserRegion>>().ActorRef,
+            sp.GetRequiredService<IRequiredActor<PresenceRegion>>().ActorRef,
+            sp.GetRequiredService<IOptions<ConnectionSettings>>().Value.AskTimeout));
         builder.Services.AddAkka(natter.ActorSystemName, akka => akka.WithNatter(natter));
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 
@@ -49,6 +53,7 @@ public static class EdgeHost
         authenticated.MapChatEndpoints();
         authenticated.MapMessageEndpoints();
         authenticated.MapGroupEndpoints();
+        authenticated.MapUserEndpoints();
 
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

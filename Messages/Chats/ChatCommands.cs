@@ -46,4 +46,7 @@ public static class ChatCommands
         string? Name,
         string? InviteCodeHash,
         DateTimeOffset At) : IChatCommand;
+
+    /// <summary>Ephemeral, never stored: a member started or stopped typing. Pushed to the members' online devices.</summary>
+    public sealed record SignalTyping(ChatId ChatId, UserId User, DeviceId Device, bool Typing) : IWithChatId;
 }

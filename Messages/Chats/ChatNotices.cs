@@ -9,6 +9,7 @@ public static class ChatNotices
     [JsonDerivedType(typeof(NewMessage), "message")]
     [JsonDerivedType(typeof(ReceiptUpdated), "receipt")]
     [JsonDerivedType(typeof(GroupReceiptsUpdated), "group_receipts")]
+    [JsonDerivedType(typeof(Typing), "typing")]
     public interface IChatNotice : IWithChatId;
 
     public sealed record NewMessage(ChatId ChatId, ChatMessage Message) : IChatNotice;
@@ -19,4 +20,7 @@ public static class ChatNotices
 
     /// <summary>A group's "delivered to all" or "read by all" moved (per-member receipts are asked for, not pushed).</summary>
     public sealed record GroupReceiptsUpdated(ChatId ChatId, GroupReceipts Receipts) : IChatNotice;
+
+    /// <summary>A member started (or stopped) typing. Never stored.</summary>
+    public sealed record Typing(ChatId ChatId, UserId User, bool IsTyping) : IChatNotice;
 }

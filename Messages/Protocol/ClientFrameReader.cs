@@ -9,7 +9,7 @@ public readonly record struct FrameReadResult(ClientFrame? Frame, ErrorFrame? Er
 public static class ClientFrameReader
 {
     private static readonly HashSet<string> KnownTypes =
-        ["send", "open_chat", "sync", "delivered", "read", "history", "ping", "group", "message_info"];
+        ["send", "open_chat", "sync", "delivered", "read", "history", "ping", "group", "message_info", "typing", "presence"];
 
     public static FrameReadResult Read(ReadOnlySpan<byte> utf8)
     {
@@ -68,6 +68,9 @@ public static class ClientFrameReader
         OpenChatFrame { Peer: null } o => Fail(ErrorCodes.MissingField, "'peer' is null", o.Rid),
         GroupFrame { Action: null } g => Fail(ErrorCodes.MissingField, "'action' is null", g.Rid),
         GroupFrame { UserIds: { } ids } g when ids.Any(string.IsNullOrEmpty) => Fail(ErrorCodes.InvalidField, "'userIds' has an empty entry", g.Rid),
+        TypingFrame { ChatId: null } => Fail(ErrorCodes.MissingField, "'chatId' is null"),
+        TypingFrame { State: not ("typing" or "paused") } => Fail(ErrorCodes.InvalidField, "'state' must be \"typing\" or \"paused\""),
+        PresenceRequestFrame { UserId: null } p => Fail(ErrorCodes.MissingField, "'userId' is null", p.Rid),
         MessageInfoRequestFrame { ChatId: null } m => Fail(ErrorCodes.MissingField, "'chatId' is null", m.Rid),
         MessageInfoRequestFrame { Seq: < 1 } m => Fail(ErrorCodes.InvalidField, "'seq' must be >= 1", m.Rid),
         SyncFrame { Cursors: { } cursors } when cursors.Keys.Any(string.IsNullOrEmpty) =>

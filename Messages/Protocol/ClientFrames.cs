@@ -13,6 +13,8 @@ namespace Natter.Messages.Protocol;
 [JsonDerivedType(typeof(PingFrame), "ping")]
 [JsonDerivedType(typeof(GroupFrame), "group")]
 [JsonDerivedType(typeof(MessageInfoRequestFrame), "message_info")]
+[JsonDerivedType(typeof(TypingFrame), "typing")]
+[JsonDerivedType(typeof(PresenceRequestFrame), "presence")]
 public abstract record ClientFrame;
 
 /// <summary>Send a message. <see cref="Body"/> is base64 of opaque client bytes.</summary>
@@ -82,4 +84,18 @@ public sealed record MessageInfoRequestFrame : ClientFrame
     public string? Rid { get; init; }
     public required string ChatId { get; init; }
     public required long Seq { get; init; }
+}
+
+/// <summary>Ephemeral: this user is typing in a chat (<see cref="State"/> "typing") or stopped ("paused").</summary>
+public sealed record TypingFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+    public required string State { get; init; }
+}
+
+/// <summary>Is <see cref="UserId"/> online, and when were they last seen (as their privacy setting allows)?</summary>
+public sealed record PresenceRequestFrame : ClientFrame
+{
+    public string? Rid { get; init; }
+    public required string UserId { get; init; }
 }

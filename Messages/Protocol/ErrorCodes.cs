@@ -17,6 +17,8 @@ public static class ErrorCodes
     public const string InvalidInvite = "invalid_invite";
     public const string InvalidMembers = "invalid_members";
     public const string InvalidCursor = "invalid_cursor";
+    public const string RateLimited = "rate_limited";
+    public const string UnknownDevice = "unknown_device";
     public const string Unauthorized = "unauthorized";
     public const string Unavailable = "unavailable";
     public const string Internal = "internal";
@@ -30,6 +32,9 @@ public static class CloseCodes
 
     /// <summary>The access token expired while connected; get a new one and reconnect.</summary>
     public const int TokenExpired = 4001;
+
+    /// <summary>No frame (a ping or anything else) arrived within the idle timeout: the device counts as offline.</summary>
+    public const int HeartbeatMissed = 4002;
 
     /// <summary>Another connection of the same device took over.</summary>
     public const int SessionReplaced = 4009;

@@ -16,6 +16,8 @@ namespace Natter.Messages.Protocol;
 [JsonDerivedType(typeof(GroupResultFrame), "group_result")]
 [JsonDerivedType(typeof(GroupReceiptsFrame), "group_receipts")]
 [JsonDerivedType(typeof(MessageInfoFrame), "message_info")]
+[JsonDerivedType(typeof(TypingNoticeFrame), "typing")]
+[JsonDerivedType(typeof(PresenceFrame), "presence")]
 public abstract record ServerFrame;
 
 public sealed record WelcomeFrame(
@@ -82,3 +84,12 @@ public sealed record GroupReceiptsFrame(string ChatId, long DeliveredToAll, long
 /// <summary>Of the members at the time of message <see cref="Seq"/>: who has read it, who has only received it, who neither.</summary>
 public sealed record MessageInfoFrame(string? Rid, string ChatId, long Seq, IReadOnlyList<string> ReadBy,
     IReadOnlyList<string> DeliveredTo, IReadOnlyList<string> Pending) : ServerFrame;
+
+/// <summary>A member of <see cref="ChatId"/> is typing (<see cref="State"/> "typing") or stopped ("paused").</summary>
+public sealed record TypingNoticeFrame(string ChatId, string UserId, string State) : ServerFrame;
+
+/// <summary>
+/// A user's presence: pushed (no <see cref="Rid"/>) when a contact comes online or goes offline, or the answer
+/// to a <c>presence</c> request. <see cref="Visible"/> false means their privacy setting hides it from you.
+/// </summary>
+public sealed record PresenceFrame(string? Rid, string UserId, bool Visible, bool Online, DateTimeOffset? LastSeen) : ServerFrame;

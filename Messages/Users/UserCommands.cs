@@ -13,6 +13,18 @@ public static class UserCommands
 
     /// <summary>Adds a chat to the user's chat list; idempotent. Replies <see cref="UserReplies.ChatListed"/>.</summary>
     public sealed record ListChat(UserId UserId, ChatId ChatId) : IUserCommand;
+
+    /// <summary>Replaces the user's settings. Replies <see cref="UserReplies.Profile"/>.</summary>
+    public sealed record ChangeSettings(UserId UserId, UserSettings Settings, DateTimeOffset At) : IUserCommand;
+
+    /// <summary>Mutes (until a time, or indefinitely) or unmutes one chat's notifications. Replies <see cref="UserReplies.Profile"/>.</summary>
+    public sealed record MuteChat(UserId UserId, ChatId ChatId, bool Muted, DateTimeOffset? Until) : IUserCommand;
+
+    /// <summary>Where one device gets push notifications. Replies <see cref="UserReplies.Profile"/>.</summary>
+    public sealed record RegisterPush(UserId UserId, DeviceId Device, string Platform, string Token) : IUserCommand;
+
+    /// <summary>From the user's PresenceActor; keeps the latest. Replies <see cref="UserReplies.Profile"/>.</summary>
+    public sealed record RecordLastSeen(UserId UserId, DateTimeOffset At) : IUserCommand;
 }
 
 public static class UserQueries
@@ -20,6 +32,9 @@ public static class UserQueries
     public sealed record GetAccount(UserId UserId) : IWithUserId;
 
     public sealed record GetChatList(UserId UserId) : IWithUserId;
+
+    /// <summary>Settings, mutes, push registrations, last seen and contacts. Replies <see cref="UserReplies.Profile"/>.</summary>
+    public sealed record GetProfile(UserId UserId) : IWithUserId;
 }
 
 public static class UserReplies
@@ -35,4 +50,17 @@ public static class UserReplies
     public sealed record Account(UserId UserId, bool Exists, IReadOnlyList<DeviceInfo> Devices) : INatterMessage;
 
     public sealed record ChatList(UserId UserId, IReadOnlyList<ChatId> Chats) : INatterMessage;
+
+    /// <summary>
+    /// What presence and notifications need of a user. <see cref="Contacts"/> are the users they share a
+    /// direct chat with: they may see "contacts-only" presence and are told when it changes.
+    /// </summary>
+    public sealed record Profile(
+        UserId UserId,
+        bool Exists,
+        UserSettings Settings,
+        IReadOnlyList<MutedChat> Muted,
+        IReadOnlyList<PushRegistration> Push,
+        DateTimeOffset? LastSeen,
+        IReadOnlyList<UserId> Contacts) : INatterMessage;
 }

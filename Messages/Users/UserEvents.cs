@@ -14,4 +14,14 @@ public static class UserEvents
     public sealed record DeviceRegistered(UserId UserId, DeviceId DeviceId, string Name, DateTimeOffset At) : IUserEvent;
 
     public sealed record ChatJoined(UserId UserId, ChatId ChatId) : IUserEvent;
+
+    public sealed record SettingsChanged(UserId UserId, UserSettings Settings, DateTimeOffset At) : IUserEvent;
+
+    /// <summary>Muted until <see cref="Until"/>; unmuted when <see cref="Muted"/> is false.</summary>
+    public sealed record ChatMuteChanged(UserId UserId, ChatId ChatId, bool Muted, DateTimeOffset? Until) : IUserEvent;
+
+    public sealed record PushRegistered(UserId UserId, PushRegistration Registration) : IUserEvent;
+
+    /// <summary>When the user was last online (written as they come online and as their last device goes).</summary>
+    public sealed record LastSeenRecorded(UserId UserId, DateTimeOffset At) : IUserEvent;
 }

@@ -10,4 +10,7 @@ public static class UserRejections
     public const string TooManyAttempts = "too_many_attempts";
     public const string UnknownUser = "unknown_user";
     public const string TooManyDevices = "too_many_devices";
+    public const string UnknownDevice = "unknown_device";
+    public const string ChatNotFound = "chat_not_found";
+    public const string InvalidField = "invalid_field";
 }

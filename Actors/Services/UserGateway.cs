@@ -1,0 +1,44 @@
+using Akka.Actor;
+using Natter.Actors.Presence;
+using Natter.Messages;
+using Natter.Messages.Protocol;
+using Natter.Messages.Users;
+using static Natter.Messages.Users.UserCommands;
+
+namespace Natter.Actors.Services;
+
+/// <summary>Request/response operations on a user: presence as others see it, settings, mutes, push registration.</summary>
+public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan timeout)
+{
+    public async Task<GatewayResult<PresenceCommands.PresenceView>> PresenceAsync(UserId viewer, UserId target) =>
+        await AskAsync<PresenceCommands.PresenceView>(presence, new PresenceCommands.ViewPresence(target, viewer));
+
+    public Task<GatewayResult<UserReplies.Profile>> ProfileAsync(UserId user) =>
+        AskAsync<UserReplies.Profile>(users, new UserQueries.GetProfile(user));
+
+    public Task<GatewayResult<UserReplies.Profile>> ChangeSettingsAsync(UserId user, UserSettings settings, DateTimeOffset now) =>
+        AskAsync<UserReplies.Profile>(users, new ChangeSettings(user, settings, now));
+
+    public Task<GatewayResult<UserReplies.Profile>> MuteAsync(UserId user, ChatId chatId, bool muted, DateTimeOffset? until) =>
+        AskAsync<UserReplies.Profile>(users, new MuteChat(user, chatId, muted, until));
+
+    public Task<GatewayResult<UserReplies.Profile>> RegisterPushAsync(UserId user, DeviceId device, string platform, string token) =>
+        AskAsync<UserReplies.Profile>(users, new RegisterPush(user, device, platform, token));
+
+    private async Task<GatewayResult<T>> AskAsync<T>(IActorRef target, object request) where T : class
+    {
+        try
+        {
+            return await target.Ask<object>(request, timeout) switch
+            {
+                T reply => GatewayResult<T>.Success(reply),
+                UserReplies.UserRejected r => GatewayResult<T>.Fail(r.Code, r.Reason),
+                var other => GatewayResult<T>.Fail(ErrorCodes.Internal, $"unexpected reply {other.GetType().Name}"),
+            };
+        }
+        catch (AskTimeoutException)
+        {
+            return GatewayResult<T>.Fail(ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Natter.Actors.Services;
+using Natter.Messages;
+using Natter.Messages.Protocol;
+using Natter.Messages.Users;
+
+namespace Natter.Cluster.Edge;
+
+/// <summary>
+/// Presence of another user (GET /api/users/{phone}/presence), the caller's settings (GET/PUT /api/settings),
+/// muting a chat (PUT /api/chats/{chatId}/mute) and this device's push registration (PUT /api/devices/push).
+/// </summary>
+public static class UserEndpoints
+{
+    public sealed record PresenceView(string UserId, bool Visible, bool Online, DateTimeOffset? LastSeen);
+
+    public sealed record MutedView(string ChatId, DateTimeOffset? Until);
+
+    public sealed record SettingsView(string Theme, string LastSeen, bool Notifications, bool NotificationPreview,
+        IReadOnlyList<MutedView> Muted, IReadOnlyList<string> PushPlatforms);
+
+    public sealed record SettingsRequest(string? Theme, string? LastSeen, bool? Notifications, bool? NotificationPreview);
+
+    public sealed record MuteRequest(bool? Muted, DateTimeOffset? Until);
+
+    public sealed record PushRequest(string? Platform, string? Token);
+
+    public static void MapUserEndpoints(this RouteGroupBuilder api)
+    {
+        api.MapGet("/users/{phone}/presence", async (string phone, HttpContext http, UserGateway users) =>
+        {
+            if (UserId.FromPhoneNumber(phone) is not { } target) return ApiErrors.Result(ErrorCodes.InvalidField, "not a phone number");
+            var result = await users.PresenceAsync(http.Principal().User, target);
+            return result.Ok
+                ? Results.Json(new PresenceView(target.Value, result.Value!.Visible, result.Value.Online, result.Value.LastSeen), ProtocolJson.Options)
+                : ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
+        });
+
+        api.MapGet("/settings", async (HttpContext http, UserGateway users) => ViewOf(await users.ProfileAsync(http.Principal().User)));
+
+        api.MapPut("/settings", async (SettingsRequest request, HttpContext http, UserGateway users) =>
+        {
+            var user = http.Principal().User;
+            var current = await users.ProfileAsync(user);
+            if (!current.Ok) return ApiErrors.Result(current.ErrorCode!, current.ErrorMessage!);
+            var settings = current.Value!.Settings;
+            if (request.LastSeen is { } lastSeen)
+            {
+                if (!Enum.TryParse<Visibility>(lastSeen, ignoreCase: true, out var visibility) || !Enum.IsDefined(visibility) || int.TryParse(lastSeen, out _))
+                    return ApiErrors.Result(ErrorCodes.InvalidField, "'lastSeen' must be everyone, contacts or nobody");
+                settings = settings with { LastSeen = visibility };
+            }
+            settings = settings with
+            {
+                Theme = request.Theme ?? settings.Theme,
+                Notifications = request.Notifications ?? settings.Notifications,
+                NotificationPreview = request.NotificationPreview ?? settings.NotificationPreview,
+            };
+            return ViewOf(await users.ChangeSettingsAsync(user, settings, DateTimeOffset.UtcNow));
+        });
+
+        api.MapPut("/chats/{chatId}/mute", async (string chatId, MuteRequest request, HttpContext http, UserGateway users) =>
+            ViewOf(await users.MuteAsync(http.Principal().User, new ChatId(chatId), request.Muted ?? true, request.Until)));
+
+        api.MapPut("/devices/push", async (PushRequest request, HttpContext http, UserGateway users) =>
+        {
+            if (string.IsNullOrEmpty(request.Platform) || string.IsNullOrEmpty(request.Token))
+                return ApiErrors.Result(ErrorCodes.MissingField, "'platform' and 'token' are required");
+            var principal = http.Principal();
+            return ViewOf(await users.RegisterPushAsync(principal.User, principal.Device, request.Platform, request.Token));
+        });
+    }
+
+    private static IResult ViewOf(GatewayResult<UserReplies.Profile> result)
+    {
+        if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
+        var p = result.Value!;
+        return Results.Json(new SettingsView(p.Settings.Theme, p.Settings.LastSeen.ToString().ToLowerInvariant(), p.Settings.Notifications,
+            p.Settings.NotificationPreview, p.Muted.Select(m => new MutedView(m.ChatId.Value, m.Until)).ToList(),
+            p.Push.Select(r => r.Platform).Distinct().ToList()), ProtocolJson.Options);
+    }
+}

@@ -1,0 +1,26 @@
+namespace Natter.Messages.Users;
+
+/// <summary>Who may see a user's online status and last seen (WhatsApp's privacy choices).</summary>
+public enum Visibility
+{
+    Everyone = 1,
+    /// <summary>Users who share a direct chat with them.</summary>
+    Contacts = 2,
+    Nobody = 3,
+}
+
+/// <summary>A user's preferences, the same on every device. Only ever extended, with defaults.</summary>
+public sealed record UserSettings(
+    string Theme = "system",
+    Visibility LastSeen = Visibility.Everyone,
+    bool Notifications = true,
+    bool NotificationPreview = true)
+{
+    public static readonly IReadOnlyList<string> Themes = ["system", "light", "dark"];
+}
+
+/// <summary>Where a device receives push notifications: <see cref="Platform"/> is fcm, apns, webpush or email.</summary>
+public sealed record PushRegistration(DeviceId Device, string Platform, string Token);
+
+/// <summary>A muted chat: no notifications until <see cref="Until"/> (null: until unmuted).</summary>
+public sealed record MutedChat(ChatId ChatId, DateTimeOffset? Until);
