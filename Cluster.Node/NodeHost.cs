@@ -1,5 +1,6 @@
 using Akka.Hosting;
 using Natter.Actors.Hosting;
+using Natter.Actors.Notifications;
 
 namespace Natter.Cluster.Node;
 
@@ -17,6 +18,7 @@ public static class NodeHost
         var natter = builder.Configuration.GetSection(NatterOptions.Section).Get<NatterOptions>() ?? new NatterOptions();
         if (natter.Roles.Length == 0) natter.Roles = [NatterRoles.Node];
 
+        builder.Services.AddNatterNotifications(natter.Notifications, natter.HostsEntities);
         builder.Services.AddAkka(natter.ActorSystemName, akka => akka.WithNatter(natter));
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 

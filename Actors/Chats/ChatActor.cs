@@ -46,7 +46,8 @@ public sealed class ChatActor : ReceivePersistentActor
     // Acks of resends whose original is still being written: answered once it is durable.
     private readonly List<(MessageAccepted Ack, IActorRef ReplyTo)> _duplicatesAwaitingDurability = new();
     // Cursor moves that arrived while a cursor write was in flight: written as one event when it completes.
-    private readonly List<(CursorAdvanced Move, IActorRef ReplyTo, bool ReceiptAdvances)> _bufferedCursors = new();
+    // One entry per (user, device, kind): a later move supersedes an earlier one, so the buffer stays bounded.
+    private readonly Dictionary<(UserId, DeviceId, CursorKind), BufferedCursor> _bufferedCursors = new();
     private bool _cursorWriteInFlight;
     // Edge fanouts subscribed to this group's live entries, with the users each serves.
     private readonly Dictionary<IActorRef, HashSet<UserId>> _watchers = new();
@@ -88,6 +89,7 @@ public sealed class ChatActor : ReceivePersistentActor
             if (_state.IsMember(t.User)) Push(new ChatNotices.Typing(_state.Id, t.User, t.Typing));
         });
         Command<IChatQuery>(q => WhenNoSnapshotDue(() => Answer(q)));
+        Command<GetMembersAt>(q => Sender.Tell(new MembersAt(_state.Id, q.Seq, _state.MembersAt(q.Seq))));
     }
 
     public override string PersistenceId { get; }
@@ -180,13 +182,24 @@ public sealed class ChatActor : ReceivePersistentActor
         // Receipts are pushed only when the member's own (all-device) cursor moves.
         var receiptAdvances = move.Seq > UserCursor(move.User, move.Kind);
         _state.Apply(move, LastSequenceNr);
-        _bufferedCursors.Add((move, replyTo, receiptAdvances));
+        var key = (move.User, move.Device, move.Kind);
+        if (_bufferedCursors.TryGetValue(key, out var earlier))
+        {
+            earlier.ReplyTo.Add(replyTo);
+            _bufferedCursors[key] = earlier with { Move = move, ReceiptAdvances = earlier.ReceiptAdvances || receiptAdvances };
+        }
+        else
+        {
+            _bufferedCursors[key] = new BufferedCursor(move, [replyTo], receiptAdvances);
+        }
         if (!_cursorWriteInFlight) WriteBufferedCursors();
     }
 
+    private sealed record BufferedCursor(CursorAdvanced Move, List<IActorRef> ReplyTo, bool ReceiptAdvances);
+
     private void WriteBufferedCursors()
     {
-        var batch = _bufferedCursors.ToList();
+        var batch = _bufferedCursors.Values.ToList();
         _bufferedCursors.Clear();
         _cursorWriteInFlight = true;
         _pendingWrites++;
@@ -197,9 +210,9 @@ public sealed class ChatActor : ReceivePersistentActor
         {
             _pendingWrites--;
             _cursorWriteInFlight = false;
-            foreach (var (move, replyTo, receiptAdvances) in batch)
+            foreach (var (move, replyTos, receiptAdvances) in batch)
             {
-                replyTo.Tell(new CursorAccepted(move.ChatId, move.Kind, move.Seq));
+                foreach (var replyTo in replyTos) replyTo.Tell(new CursorAccepted(move.ChatId, move.Kind, move.Seq));
                 if (receiptAdvances && _state.Kind == ChatKind.Direct)
                     Push(new ChatNotices.ReceiptUpdated(move.ChatId, move.User, move.Kind, move.Seq, move.At));
             }
@@ -319,6 +332,17 @@ public sealed class ChatActor : ReceivePersistentActor
         else _stopRequested = true;
     }
 
+    /// <summary>
+    /// A crash becomes a stop, never an in-place restart: a restarted instance keeps its reference, so the edge
+    /// fanouts watching it would never learn that their subscriptions were lost. Sharding starts it afresh
+    /// on its next message, and the fanouts subscribe again when they see it terminate.
+    /// </summary>
+    protected override void PostRestart(Exception reason)
+    {
+        _log.Error(reason, "{0} failed; stopping it so that it starts afresh", PersistenceId);
+        Context.Stop(Self);
+    }
+
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
         // State was applied ahead of the write: restart from the journal rather than continue from it.
@@ -364,10 +388,15 @@ public sealed class ChatActor : ReceivePersistentActor
                 var before = Math.Min(b.Before ?? long.MaxValue, lastVisible + 1);
                 var limit = Math.Clamp(b.Limit, 1, 1000);
                 var from = Math.Max(visibleAfter, before - 1 - limit);
-                SendPage(from, before - 1, limit, newestFirst: true, floor: visibleAfter, receipts: null, groupReceipts: null);
+                SendPage(from, before - 1, limit, newestFirst: true, floor: visibleAfter, receipts: null, groupReceipts: null,
+                    lastSeq: lastVisible);
                 break;
             case GetChatSummary s:
                 Sender.Tell(Summary(s.Requester, visibleAfter, lastVisible));
+                break;
+            case GetMessageReceipts when !_state.IsMember(requester):
+                // Who else has read what is for current members only.
+                Sender.Tell(new ChatRejected(_state.Id, ChatRejections.NotMember, "you are no longer a member of this chat"));
                 break;
             case GetMessageReceipts r when r.Seq <= visibleAfter || r.Seq > lastVisible:
                 Sender.Tell(new ChatRejected(_state.Id, ChatRejections.InvalidCursor, $"no message {r.Seq} you can see"));
@@ -380,6 +409,8 @@ public sealed class ChatActor : ReceivePersistentActor
 
     private ChatSummary Summary(UserId requester, long visibleAfter, long lastVisible)
     {
+        // A member re-added by an entry still being written can see nothing durable yet: an empty range.
+        lastVisible = Math.Max(lastVisible, visibleAfter);
         var read = Math.Clamp(_state.UserRead(requester), visibleAfter, lastVisible);
         var lastAt = lastVisible == 0 ? null
             : lastVisible == _durableSeq ? _state.LastMessageAt
@@ -398,7 +429,7 @@ public sealed class ChatActor : ReceivePersistentActor
 
     /// <summary>Messages with after &lt; seq &lt;= upTo: from memory when the window covers them, else from the journal.</summary>
     private void SendPage(long after, long upTo, int limit, bool newestFirst, long floor,
-        IReadOnlyList<MemberReceipts>? receipts, GroupReceipts? groupReceipts)
+        IReadOnlyList<MemberReceipts>? receipts, GroupReceipts? groupReceipts, long? lastSeq = null)
     {
         var replyTo = Sender;
         var chatId = _state.Id;
@@ -406,11 +437,11 @@ public sealed class ChatActor : ReceivePersistentActor
         // Pages newest-first start from the top of the range, so take the last 'wanted' of it.
         var start = newestFirst ? Math.Max(after, upTo - wanted) : after;
         var hasMore = newestFirst ? start > floor : upTo - after > wanted;
-        var lastSeq = newestFirst ? _durableSeq : upTo;
+        lastSeq ??= upTo;
 
         if (wanted == 0 || _state.Recent.CoversAfter(start))
         {
-            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, lastSeq)
+            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, lastSeq.Value)
                 with { Receipts = receipts, GroupReceipts = groupReceipts });
             return;
         }
@@ -430,7 +461,7 @@ public sealed class ChatActor : ReceivePersistentActor
             .Take(wanted)
             .RunWith(Sink.Seq<ChatMessage>(), _materializer)
             .PipeTo(replyTo,
-                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq)
+                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq.Value)
                     with { Receipts = receipts, GroupReceipts = groupReceipts },
                 failure: e => new ChatRejected(chatId, "unavailable", $"history read failed: {e.Message}"));
     }

@@ -64,6 +64,9 @@ public sealed partial class ChatState
         return new ChatReplies.MessageReceipts(Id, seq, readBy, deliveredTo, pending);
     }
 
+    /// <summary>Current members who were already members at <paramref name="seq"/>.</summary>
+    public IReadOnlyList<UserId> MembersAt(long seq) => _members.Where(m => _visibleFrom.GetValueOrDefault(m, 1) <= seq).ToList();
+
     public static string HashInviteCode(string code) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(code)));
 

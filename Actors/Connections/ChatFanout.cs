@@ -23,6 +23,12 @@ public sealed class ChatFanout : ReceiveActor
     /// <summary>Told to a connection: every entry up to <paramref name="LastSeq"/> is durable; fetch what you lack.</summary>
     public sealed record ChatHead(ChatId ChatId, long LastSeq) : INoSerializationVerificationNeeded;
 
+    /// <summary>Told to every connection when this actor restarts and loses its subscriptions: subscribe again.</summary>
+    public sealed record SubscribeAgain : INoSerializationVerificationNeeded
+    {
+        public static readonly SubscribeAgain Instance = new();
+    }
+
     private sealed record Rewatch(ChatId ChatId);
 
     private sealed class Subscription
@@ -86,18 +92,14 @@ public sealed class ChatFanout : ReceiveActor
         }
         if (!Equals(sub.Chat, Sender))
         {
-            if (sub.Chat is not null)
-            {
-                // A new incarnation of the chat answered before the old one's Terminated arrived: it knows
-                // only this user, so the others ask again.
-                _chatOfActor.Remove(sub.Chat);
-                foreach (var other in sub.Accepted.Where(u => sub.Requested.Add(u)))
-                    _chats.Tell(new ChatWatch.WatchChat(w.ChatId, other, Self));
-                sub.Accepted.Clear();
-            }
+            // A new incarnation of the chat (or the first answer after the old one stopped) knows only this
+            // user: everyone else on this edge asks again.
+            if (sub.Chat is not null) _chatOfActor.Remove(sub.Chat);
+            sub.Accepted.Clear();
             sub.Chat = Sender;
             _chatOfActor[Sender] = w.ChatId;
             Context.Watch(Sender);
+            RequestMissing(w.ChatId, sub, except: w.User);
         }
         sub.Accepted.Add(w.User);
         sub.Head = Math.Max(sub.Head, w.LastSeq);
@@ -136,9 +138,21 @@ public sealed class ChatFanout : ReceiveActor
 
     private void OnRewatch(Rewatch r)
     {
-        if (!_subscriptions.TryGetValue(r.ChatId, out var sub) || sub.Chat is not null) return;
-        foreach (var user in sub.Connections.Keys.Where(u => sub.Requested.Add(u)))
-            _chats.Tell(new ChatWatch.WatchChat(r.ChatId, user, Self));
+        if (_subscriptions.TryGetValue(r.ChatId, out var sub)) RequestMissing(r.ChatId, sub);
+    }
+
+    /// <summary>Asks the chat for every user here who is neither accepted nor already asked for.</summary>
+    private void RequestMissing(ChatId chatId, Subscription sub, UserId? except = null)
+    {
+        foreach (var user in sub.Connections.Keys.Where(u => u != except && !sub.Accepted.Contains(u) && sub.Requested.Add(u)))
+            _chats.Tell(new ChatWatch.WatchChat(chatId, user, Self));
+    }
+
+    protected override void PreRestart(Exception reason, object message)
+    {
+        // The subscriptions are lost with this instance; connections re-subscribe to the new one.
+        foreach (var connection in _chatsOfConnection.Keys) connection.Tell(SubscribeAgain.Instance);
+        base.PreRestart(reason, message);
     }
 
     private void Remove(IActorRef connection, ChatId chatId)

@@ -96,6 +96,10 @@ public sealed class ConnectionActor : ReceiveActor
             r.Kind == CursorKind.Delivered ? "delivered" : "read", r.Seq, r.At)));
         Receive<ChatNotices.GroupReceiptsUpdated>(r => Emit(new GroupReceiptsFrame(r.ChatId.Value, r.Receipts.DeliveredToAll, r.Receipts.ReadByAll)));
         Receive<ChatFanout.ChatHead>(OnChatHead);
+        Receive<ChatFanout.SubscribeAgain>(_ =>
+        {
+            foreach (var chatId in _subscribedGroups) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
+        });
         Receive<ChatNotices.Typing>(t =>
         {
             if (t.User != _user) Emit(new TypingNoticeFrame(t.ChatId.Value, t.User.Value, t.IsTyping ? "typing" : "paused"));
@@ -228,9 +232,10 @@ public sealed class ConnectionActor : ReceiveActor
     }
 
     /// <summary>Groups' live entries come through this process's fanout, once it has checked membership with the chat.</summary>
-    private void SubscribeToGroup(ChatId chatId)
+    /// <param name="again">Ask even if already subscribed: the fanout may hold an earlier refusal (a former member rejoining).</param>
+    private void SubscribeToGroup(ChatId chatId, bool again = false)
     {
-        if (chatId.IsGroup && _subscribedGroups.Add(chatId)) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
+        if (chatId.IsGroup && (_subscribedGroups.Add(chatId) || again)) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
     }
 
     private void UnsubscribeFromGroup(ChatId chatId)
@@ -242,8 +247,9 @@ public sealed class ConnectionActor : ReceiveActor
     private void OnChatHead(ChatFanout.ChatHead head)
     {
         var stream = StreamOf(head.ChatId);
-        if (!stream.Known) return; // a sync or the next live entry starts the stream
+        // Raised even before the stream is known: a sync page in flight then fetches on to the head.
         stream.HighestSeen = Math.Max(stream.HighestSeen, head.LastSeq);
+        if (!stream.Known) return;
         if (!stream.Fetching && head.LastSeq > stream.Delivered) Fetch(head.ChatId, stream);
     }
 
@@ -492,7 +498,7 @@ public sealed class ConnectionActor : ReceiveActor
         Emit(MessageFrames.Of(message));
         // Membership is followed in log order: a removal is the last entry a removed member gets live.
         if (message.Change is { } change && change.Ends(_user)) UnsubscribeFromGroup(message.ChatId);
-        else if (message.Change is { } started && started.Starts(_user)) SubscribeToGroup(message.ChatId);
+        else if (message.Change is { } started && started.Starts(_user)) SubscribeToGroup(message.ChatId, again: true);
     }
 
     private ChatStream StreamOf(ChatId chatId)

@@ -8,6 +8,9 @@ using Akka.Remote.Hosting;
 using LinqToDB;
 using Natter.Actors.Chats;
 using Natter.Actors.Connections;
+using Natter.Actors.Notifications;
+using Akka.Cluster.Tools.Singleton;
+using Natter.Messages.Chats;
 using Natter.Actors.Presence;
 using Natter.Actors.Serialization;
 using Natter.Actors.Users;
@@ -38,8 +41,23 @@ public static class NatterAkkaExtensions
             .WithPresenceSharding(options)
             .WithUserSharding(options)
             .WithChatSharding(options)
-            .WithChatFanout(options);
+            .WithChatFanout(options)
+            .WithNotifications(options);
     }
+
+    /// <summary>
+    /// Entity hosts run the notification projection as a cluster singleton (one reader of the journal's tagged
+    /// messages in the whole cluster); the sink comes from DI (AddNatterNotifications).
+    /// </summary>
+    public static AkkaConfigurationBuilder WithNotifications(this AkkaConfigurationBuilder builder, NatterOptions options) =>
+        options.HostsEntities
+            ? builder.WithActors((system, registry, resolver) => system.ActorOf(ClusterSingletonManager.Props(
+                    NotificationProjection.PropsFor(registry.Get<ChatRegion>(), registry.Get<PresenceRegion>(),
+                        resolver.GetService<INotificationSink>(), options.Notifications),
+                    PoisonPill.Instance,
+                    ClusterSingletonManagerSettings.Create(system).WithRole(NatterRoles.Node)),
+                "notification-projection"))
+            : builder;
 
     /// <summary>Processes that hold client connections get one fanout for groups' live entries.</summary>
     public static AkkaConfigurationBuilder WithChatFanout(this AkkaConfigurationBuilder builder, NatterOptions options) =>
@@ -87,7 +105,8 @@ public static class NatterAkkaExtensions
         return builder.WithSqlPersistence(
             connectionString: options.EffectiveConnectionString,
             providerName: options.IsPostgres ? ProviderName.PostgreSQL15 : ProviderName.SQLiteMS,
-            autoInitialize: true);
+            autoInitialize: true,
+            journalBuilder: journal => journal.AddWriteEventAdapter<NotificationTagger>("notify-tagger", [typeof(ChatEvents.MessageAppended)]));
     }
 
     public static AkkaConfigurationBuilder WithPresenceSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>

@@ -1,4 +1,5 @@
 using Natter.Actors.Chats;
+using Natter.Actors.Notifications;
 
 namespace Natter.Actors.Hosting;
 
@@ -25,6 +26,8 @@ public sealed class NatterOptions
     public PersistenceOptions Persistence { get; set; } = new();
 
     public ChatSettings Chat { get; set; } = new();
+
+    public NotificationOptions Notifications { get; set; } = new();
 
     public bool HostsEntities => EffectiveRoles.Contains(NatterRoles.Node);
 

@@ -87,6 +87,7 @@ public sealed class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeo
     /// </summary>
     public async Task<GatewayResult<GroupOutcome>> ChangeGroupAsync(UserId me, DeviceId device, GroupRequest request, DateTimeOffset now)
     {
+        if (string.IsNullOrEmpty(request.Action)) return GroupFail(ErrorCodes.MissingField, "'action' is required");
         if (GroupActions.Parse(request.Action) is not { } action)
             return GroupFail(ErrorCodes.InvalidField, $"'action' must be one of {string.Join(", ", GroupActions.Names)}");
         var targets = new List<UserId>();
@@ -106,7 +107,10 @@ public sealed class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeo
         ChatId groupId;
         if (action == GroupAction.Create) groupId = ChatId.NewGroup();
         else if (string.IsNullOrEmpty(request.GroupId)) return GroupFail(ErrorCodes.MissingField, "'groupId' is required");
-        else if (!(groupId = new ChatId(request.GroupId)).IsGroup) return GroupFail(ErrorCodes.ChatNotFound, $"no group '{request.GroupId}'");
+        else if (!(groupId = new ChatId(request.GroupId)).IsGroup)
+            return groupId.DirectMembers() is null
+                ? GroupFail(ErrorCodes.ChatNotFound, $"no group '{request.GroupId}'")
+                : GroupFail(ErrorCodes.NotAGroup, "a direct chat is not a group");
 
         try
         {

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Natter.Actors.Hosting;
+using Natter.Actors.Notifications;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Natter.Actors.Connections;
@@ -40,6 +41,7 @@ public static class EdgeHost
             sp.GetRequiredService<IRequiredActor<UserRegion>>().ActorRef,
             sp.GetRequiredService<IRequiredActor<PresenceRegion>>().ActorRef,
             sp.GetRequiredService<IOptions<ConnectionSettings>>().Value.AskTimeout));
+        builder.Services.AddNatterNotifications(natter.Notifications, natter.HostsEntities);
         builder.Services.AddAkka(natter.ActorSystemName, akka => akka.WithNatter(natter));
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 

@@ -19,4 +19,9 @@ public static class ChatQueries
 
     /// <summary>Per-member receipts of one message. Replies <see cref="ChatReplies.MessageReceipts"/>.</summary>
     public sealed record GetMessageReceipts(ChatId ChatId, UserId Requester, long Seq) : IChatQuery;
+
+    /// <summary>Internal (the notification projection): who is a member now and was one at <see cref="Seq"/>.</summary>
+    public sealed record GetMembersAt(ChatId ChatId, long Seq) : IWithChatId;
+
+    public sealed record MembersAt(ChatId ChatId, long Seq, IReadOnlyList<UserId> Members) : INatterMessage;
 }

@@ -107,6 +107,16 @@ public sealed class GroupBadInputSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_direct_chat_is_not_a_group_and_an_action_is_required()
+    {
+        var direct = (await _server.Api.OpenChatAsync(_admin.AccessToken, "+" + _member.UserId)).ChatId;
+        var notGroup = await RefusedAsync(() => _server.Api.GroupAsync(_admin.AccessToken, "rename", direct, name: "x"));
+        Assert.Equal((ErrorCodes.NotAGroup, (int?)400), (notGroup.Code, notGroup.HttpStatus));
+        var noAction = await RefusedAsync(() => _server.Api.GroupAsync(_admin.AccessToken, null!, _groupId));
+        Assert.Equal(ErrorCodes.MissingField, noAction.Code);
+    }
+
+    [Fact]
     public async Task Adding_someone_without_an_account_or_a_bad_number_is_refused()
     {
         var unknown = await RefusedAsync(() => _server.Api.GroupAsync(_admin.AccessToken, "add", _groupId, userId: "+19995550000"));

@@ -131,6 +131,13 @@ public abstract class GroupChatOverWebSocketSpecs : IAsyncLifetime
         await carolAgain.SyncAsync();
         Assert.Equal(removed.Seq, carolAgain.Received.Of(groupId)[^1].Seq);
 
+        // Re-added, the same connection (whose subscription was refused at its sync) gets live entries again.
+        var seenBefore = carolAgain.Received.Of(groupId).Count;
+        var readded = await aliceSocket.GroupAsync("add", groupId, ["+" + carol.UserId]);
+        var welcomeBack = await aliceSocket.SendAsync(groupId, "welcome-back", [4]);
+        await carolAgain.Received.WaitForCountAsync(groupId, seenBefore + 2, Wait);
+        Assert.Equal(new[] { readded.Seq, welcomeBack.Seq }, carolAgain.Received.Of(groupId).TakeLast(2).Select(m => m.Seq));
+
         var left = await Server.Api.GroupAsync(dave.AccessToken, "leave", groupId);
         Assert.True(left.Ok);
         var notIn = await Assert.ThrowsAsync<NatterApiException>(() => Server.Api.GroupAsync(dave.AccessToken, "leave", groupId));

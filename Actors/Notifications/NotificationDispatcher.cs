@@ -1,0 +1,157 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Natter.Actors.Hosting;
+using Natter.Actors.Presence;
+using Natter.Messages;
+using Natter.Messages.Notifications;
+using Natter.Messages.Users;
+
+namespace Natter.Actors.Notifications;
+
+/// <summary>
+/// Reads notification requests (Kafka consumer group, or the in-process queue) and hands each to the push
+/// adapters of the recipient's devices, unless: the request was seen before (dedupe by id), the user turned
+/// notifications off or muted the chat, the user is online again (their device syncs instead), or a
+/// notification for the same chat went out within the collapse window (the burst is counted into the next
+/// one). The offset is committed only after the hand-off.
+/// </summary>
+public sealed class NotificationDispatcher(
+    INotificationSource source,
+    IEnumerable<IPushAdapter> adapters,
+    NotificationOptions options,
+    IRequiredActor<UserRegion> users,
+    IRequiredActor<PresenceRegion> presence,
+    TimeProvider clock,
+    ILogger<NotificationDispatcher> logger) : BackgroundService
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    private const int RememberedIds = 100_000;
+
+    private readonly Dictionary<string, IPushAdapter> _adapters = adapters.ToDictionary(a => a.Platform);
+    private readonly HashSet<string> _seen = new();
+    private readonly Queue<string> _seenOrder = new();
+    private readonly Dictionary<(UserId, ChatId), (DateTimeOffset SentAt, int Held)> _recent = new();
+
+    /// <summary>Outcomes so far, by name (dispatched, duplicate, muted, disabled, online, collapsed, failed).</summary>
+    public IReadOnlyDictionary<string, long> Counts => _counts;
+
+    private readonly Dictionary<string, long> _counts = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var received in source.ReadAllAsync(stoppingToken))
+                {
+                    await HandleAsync(received.Request, stoppingToken);
+                    await received.CommitAsync();
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The source failed (Kafka unreachable, a rebalance error): uncommitted requests come again.
+                logger.LogWarning(e, "Notification source failed; reading again shortly");
+                await Task.Delay(options.MaxBackoff, stoppingToken);
+            }
+        }
+    }
+
+    private async Task HandleAsync(NotificationRequest request, CancellationToken ct)
+    {
+        if (!Remember(request.Id))
+        {
+            Count("duplicate");
+            return;
+        }
+        var profile = await RetryAsync(() => users.ActorRef.Ask<UserReplies.Profile>(new UserQueries.GetProfile(request.Recipient), AskTimeout), ct);
+        var now = clock.GetUtcNow();
+        if (!profile.Settings.Notifications) { Count("disabled"); return; }
+        if (profile.Muted.Any(m => m.ChatId == request.ChatId && (m.Until is null || m.Until > now))) { Count("muted"); return; }
+        var status = await RetryAsync(() => presence.ActorRef.Ask<PresenceCommands.PresenceStatus>(new PresenceCommands.GetPresence(request.Recipient), AskTimeout), ct);
+        if (status.OnlineDevices.Count > 0) { Count("online"); return; }
+
+        var key = (request.Recipient, request.ChatId);
+        if (_recent.TryGetValue(key, out var recent) && now - recent.SentAt < options.CollapseWindow)
+        {
+            _recent[key] = recent with { Held = recent.Held + 1 };
+            Count("collapsed");
+            return;
+        }
+        _recent[key] = (now, 0);
+        if (_recent.Count > RememberedIds) Prune(now);
+
+        var notification = new PushNotification(request.Id, request.ChatId.Value, request.Seq, request.Sender.Value,
+            1 + (recent.SentAt != default ? recent.Held : 0), profile.Settings.NotificationPreview);
+        foreach (var registration in profile.Push)
+        {
+            if (!_adapters.TryGetValue(registration.Platform, out var adapter)) continue;
+            if (await SendWithRetriesAsync(adapter, registration, notification, ct)) Count("dispatched");
+            else Count("failed");
+        }
+    }
+
+    private async Task<bool> SendWithRetriesAsync(IPushAdapter adapter, PushRegistration registration, PushNotification n, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await adapter.SendAsync(registration, n, ct);
+                return true;
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                if (attempt >= options.DeliveryAttempts || e is InvalidOperationException)
+                {
+                    logger.LogError("Giving up {Platform} notification {Id} for device {Device} after {Attempts} attempts: {Error}",
+                        adapter.Platform, n.Id, registration.Device, attempt, e.Message);
+                    return false;
+                }
+                await Task.Delay(delay, ct);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    private async Task<T> RetryAsync<T>(Func<Task<T>> ask, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try { return await ask(); }
+            catch (AskTimeoutException)
+            {
+                await Task.Delay(delay, ct);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    private bool Remember(string id)
+    {
+        if (!_seen.Add(id)) return false;
+        _seenOrder.Enqueue(id);
+        if (_seenOrder.Count > RememberedIds) _seen.Remove(_seenOrder.Dequeue());
+        return true;
+    }
+
+    private void Prune(DateTimeOffset now)
+    {
+        foreach (var (key, value) in _recent.Where(kv => now - kv.Value.SentAt >= options.CollapseWindow).ToList())
+            _recent.Remove(key);
+    }
+
+    private void Count(string outcome)
+    {
+        lock (_counts) _counts[outcome] = _counts.GetValueOrDefault(outcome) + 1;
+    }
+}

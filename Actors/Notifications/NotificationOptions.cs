@@ -1,0 +1,42 @@
+namespace Natter.Actors.Notifications;
+
+/// <summary>The notification pipeline, bound from configuration section Natter:Notifications.</summary>
+public sealed record NotificationOptions
+{
+    /// <summary>Kafka brokers ("host:port,..."). Empty: the embedded default, an in-process queue.</summary>
+    public string? KafkaBootstrapServers { get; init; }
+
+    public string Topic { get; init; } = "natter.notifications";
+
+    /// <summary>The dispatcher's Kafka consumer group.</summary>
+    public string ConsumerGroup { get; init; } = "natter-dispatch";
+
+    /// <summary>At most one notification per chat and recipient in this window; the rest of a burst is counted into it.</summary>
+    public TimeSpan CollapseWindow { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Requests published per Kafka batch.</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>Longest pause between retries of a failed publish or hand-off.</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts at a push provider before a notification is given up (logged); publishing to Kafka never gives up.</summary>
+    public int DeliveryAttempts { get; init; } = 5;
+
+    public PushEndpoints Push { get; init; } = new();
+}
+
+/// <summary>Where each push adapter sends. Production values are the providers' own; tests point them at a local server.</summary>
+public sealed record PushEndpoints
+{
+    public string FcmEndpoint { get; init; } = "https://fcm.googleapis.com";
+    public string FcmProject { get; init; } = "natter";
+    public string? FcmAccessToken { get; init; }
+    public string ApnsEndpoint { get; init; } = "https://api.push.apple.com";
+    public string ApnsTopic { get; init; } = "org.natter.app";
+    public string? ApnsAuthToken { get; init; }
+    /// <summary>An HTTP email API (JSON POST of to/subject/text). Empty: email notifications are not sent.</summary>
+    public string? EmailEndpoint { get; init; }
+    /// <summary>Web Push subscriptions must start with one of these (empty: any https endpoint).</summary>
+    public string[] WebPushAllowedPrefixes { get; init; } = [];
+}

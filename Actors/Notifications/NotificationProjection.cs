@@ -1,0 +1,144 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Natter.Actors.Presence;
+using Natter.Messages;
+using Natter.Messages.Chats;
+using Natter.Messages.Notifications;
+using static Natter.Messages.Chats.ChatEvents;
+
+namespace Natter.Actors.Notifications;
+
+/// <summary>
+/// The cluster's one reader of stored messages for notifications (a cluster singleton on the node role).
+/// An Akka.Streams graph reads messages tagged "notify" from the journal by offset, finds each message's
+/// recipients with no device online, publishes requests to the sink in batches (retrying with backoff as
+/// long as it takes), and only then persists the offset. Kafka being down delays notifications; the journal
+/// keeps them, and backpressure stops reading until the sink takes more. After a crash, reading resumes
+/// from the last persisted offset: requests may be published twice, never lost (the dispatcher dedupes).
+/// </summary>
+public sealed class NotificationProjection : ReceivePersistentActor
+{
+    public sealed record OffsetStored(long Offset) : INatterEvent;
+
+    private sealed record OffsetReached(long Offset);
+
+    private sealed record Resolved(long Offset, IReadOnlyList<NotificationRequest> Requests);
+
+    private const int SnapshotEvery = 100;
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly IActorRef _chats;
+    private readonly IActorRef _presence;
+    private readonly INotificationSink _sink;
+    private readonly NotificationOptions _options;
+    private readonly string _readJournalId;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private long _offset;
+    private long _resumeFrom; // read by the stream when it (re)starts
+    private UniqueKillSwitch? _stream;
+
+    public NotificationProjection(IActorRef chats, IActorRef presence, INotificationSink sink, NotificationOptions options, string readJournalId)
+    {
+        _chats = chats;
+        _presence = presence;
+        _sink = sink;
+        _options = options;
+        _readJournalId = readJournalId;
+
+        Recover<SnapshotOffer>(s =>
+        {
+            if (s.Snapshot is OffsetStored o) _offset = o.Offset;
+        });
+        Recover<OffsetStored>(o => _offset = Math.Max(_offset, o.Offset));
+        Recover<RecoveryCompleted>(_ => StartStream());
+
+        Command<OffsetReached>(o =>
+        {
+            if (o.Offset <= _offset) return;
+            Persist(new OffsetStored(o.Offset), stored =>
+            {
+                _offset = stored.Offset;
+                Interlocked.Exchange(ref _resumeFrom, _offset);
+                if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(stored);
+            });
+        });
+        Command<SaveSnapshotSuccess>(s => DeleteMessages(s.Metadata.SequenceNr));
+        Command<SaveSnapshotFailure>(_ => { });
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(f => _log.Warning(f.Cause, "Deleting old offsets failed; recovery replays more"));
+        Command<Status.Failure>(f => _log.Error(f.Cause, "Notification stream stopped"));
+    }
+
+    public override string PersistenceId => "notification-projection";
+
+    public static Props PropsFor(IActorRef chats, IActorRef presence, INotificationSink sink, NotificationOptions options,
+        string readJournalId = "akka.persistence.query.journal.sql") =>
+        Props.Create(() => new NotificationProjection(chats, presence, sink, options, readJournalId));
+
+    private void StartStream()
+    {
+        _resumeFrom = _offset;
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(_readJournalId);
+        var self = Self;
+        var restart = RestartSettings.Create(TimeSpan.FromSeconds(1), _options.MaxBackoff, 0.2);
+        _stream = RestartSource.OnFailuresWithBackoff(() => journal
+                    .EventsByTag(NotificationTagger.Tag, Offset.Sequence(Interlocked.Read(ref _resumeFrom)))
+                    // In order (SelectAsync keeps it), a few messages resolved at once.
+                    .SelectAsync(4, ResolveAsync)
+                    .GroupedWithin(_options.BatchSize, TimeSpan.FromMilliseconds(50))
+                    .SelectAsync(1, PublishAsync),
+                restart)
+            .ViaMaterialized(KillSwitches.Single<long>(), Keep.Right)
+            .ToMaterialized(Sink.ForEach<long>(offset => self.Tell(new OffsetReached(offset))), Keep.Left)
+            .Run(Context.Materializer());
+    }
+
+    protected override void PostStop()
+    {
+        _stream?.Shutdown();
+        base.PostStop();
+    }
+
+    /// <summary>The recipients of one stored message who have no device online right now.</summary>
+    private async Task<Resolved> ResolveAsync(EventEnvelope envelope)
+    {
+        var offset = ((Sequence)envelope.Offset).Value;
+        if (envelope.Event is not MessageAppended m) return new Resolved(offset, []);
+        IReadOnlyList<UserId> members = m.ChatId.DirectMembers() is var (a, b)
+            ? [a, b]
+            : (await _chats.Ask<ChatQueries.MembersAt>(new ChatQueries.GetMembersAt(m.ChatId, m.Seq), AskTimeout)).Members;
+        var presences = await Task.WhenAll(members.Where(u => u != m.Sender)
+            .Select(u => _presence.Ask<PresenceCommands.PresenceStatus>(new PresenceCommands.GetPresence(u), AskTimeout)));
+        return new Resolved(offset, presences
+            .Where(p => p.OnlineDevices.Count == 0)
+            .Select(p => NotificationRequest.For(p.UserId, m.ChatId, m.Seq, m.Sender, m.At))
+            .ToList());
+    }
+
+    /// <summary>Publishes a batch, retrying with backoff until the sink takes it; returns the batch's last offset.</summary>
+    private async Task<long> PublishAsync(IEnumerable<Resolved> batch)
+    {
+        var resolved = batch.ToList();
+        var requests = resolved.SelectMany(r => r.Requests).ToList();
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (requests.Count > 0)
+        {
+            try
+            {
+                await _sink.PublishAsync(requests, CancellationToken.None);
+                break;
+            }
+            catch (Exception e)
+            {
+                _log.Warning("Publishing {0} notifications failed ({1}); retrying in {2} ms", requests.Count, e.Message, delay.TotalMilliseconds);
+                await Task.Delay(delay);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxBackoff.Ticks));
+            }
+        }
+        return resolved[^1].Offset;
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Natter.Actors.Notifications;
+
+public static class NotificationServices
+{
+    /// <summary>
+    /// The sink and source (Kafka when brokers are configured, else one in-process queue), the push adapters,
+    /// and, in processes that host entities, the dispatcher. The projection itself is a cluster singleton
+    /// (see NatterAkkaExtensions.WithNotifications).
+    /// </summary>
+    public static IServiceCollection AddNatterNotifications(this IServiceCollection services, NotificationOptions options, bool hostsEntities)
+    {
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        if (string.IsNullOrWhiteSpace(options.KafkaBootstrapServers))
+        {
+            services.AddSingleton<InProcessNotificationQueue>();
+            services.AddSingleton<INotificationSink>(sp => sp.GetRequiredService<InProcessNotificationQueue>());
+            services.AddSingleton<INotificationSource>(sp => sp.GetRequiredService<InProcessNotificationQueue>());
+        }
+        else
+        {
+            services.AddSingleton<INotificationSink, KafkaNotificationSink>();
+            services.AddSingleton<INotificationSource, KafkaNotificationSource>();
+        }
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        services.AddSingleton<IPushAdapter>(new FcmAdapter(http, options.Push));
+        services.AddSingleton<IPushAdapter>(new ApnsAdapter(http, options.Push));
+        services.AddSingleton<IPushAdapter>(new WebPushAdapter(http, options.Push));
+        services.AddSingleton<IPushAdapter>(new EmailAdapter(http, options.Push));
+        if (hostsEntities)
+        {
+            services.AddSingleton<NotificationDispatcher>();
+            services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
+        }
+        return services;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net.Http.Json;
+using System.Text;
+using Natter.Messages.Users;
+
+namespace Natter.Actors.Notifications;
+
+/// <summary>What a push says: never message content (it is ciphertext to the server), at most who sent it.</summary>
+public sealed record PushNotification(string Id, string ChatId, long Seq, string Sender, int Count, bool Preview)
+{
+    public string Title => "Natter";
+
+    public string Body => (Count, Preview) switch
+    {
+        (> 1, true) => $"{Count} new messages, the latest from +{Sender}",
+        (> 1, false) => $"{Count} new messages",
+        (_, true) => $"New message from +{Sender}",
+        _ => "New message",
+    };
+}
+
+/// <summary>One push provider: a real HTTP client against its configured endpoint. Throws on anything but 2xx.</summary>
+public interface IPushAdapter
+{
+    string Platform { get; }
+
+    Task SendAsync(PushRegistration registration, PushNotification notification, CancellationToken ct);
+}
+
+/// <summary>Firebase Cloud Messaging, HTTP v1 API: one message per device token, collapsed per chat on Android.</summary>
+public sealed class FcmAdapter(HttpClient http, PushEndpoints endpoints) : IPushAdapter
+{
+    public string Platform => "fcm";
+
+    public async Task SendAsync(PushRegistration registration, PushNotification n, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post,
+            $"{endpoints.FcmEndpoint.TrimEnd('/')}/v1/projects/{endpoints.FcmProject}/messages:send")
+        {
+            Content = JsonContent.Create(new
+            {
+                message = new
+                {
+                    token = registration.Token,
+                    notification = new { title = n.Title, body = n.Body },
+                    data = new Dictionary<string, string> { ["chatId"] = n.ChatId, ["seq"] = n.Seq.ToString(), ["notificationId"] = n.Id },
+                    android = new { collapse_key = n.ChatId },
+                },
+            }),
+        };
+        if (endpoints.FcmAccessToken is { } token) request.Headers.Authorization = new("Bearer", token);
+        (await http.SendAsync(request, ct)).EnsureSuccessStatusCode();
+    }
+}
+
+/// <summary>Apple Push Notification service: POST /3/device/{token}, collapsed per chat with apns-collapse-id.</summary>
+public sealed class ApnsAdapter(HttpClient http, PushEndpoints endpoints) : IPushAdapter
+{
+    public string Platform => "apns";
+
+    public async Task SendAsync(PushRegistration registration, PushNotification n, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post,
+            $"{endpoints.ApnsEndpoint.TrimEnd('/')}/3/device/{Uri.EscapeDataString(registration.Token)}")
+        {
+            Content = JsonContent.Create(new
+            {
+                aps = new Dictionary<string, object> { ["alert"] = new { title = n.Title, body = n.Body }, ["thread-id"] = n.ChatId },
+                chatId = n.ChatId,
+                seq = n.Seq,
+            }),
+        };
+        request.Headers.Add("apns-topic", endpoints.ApnsTopic);
+        request.Headers.Add("apns-push-type", "alert");
+        request.Headers.Add("apns-collapse-id", n.ChatId.Length <= 64 ? n.ChatId : n.ChatId[..64]);
+        if (endpoints.ApnsAuthToken is { } token) request.Headers.Authorization = new("bearer", token);
+        (await http.SendAsync(request, ct)).EnsureSuccessStatusCode();
+    }
+}
+
+/// <summary>
+/// Web Push (RFC 8030): the registration's token is the browser's subscription endpoint. The push carries no
+/// payload (a payload must be encrypted to the subscription's keys, RFC 8291, which Natter does not hold):
+/// the service worker wakes and syncs. TTL a day; Topic collapses per chat.
+/// </summary>
+public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints) : IPushAdapter
+{
+    public string Platform => "webpush";
+
+    public async Task SendAsync(PushRegistration registration, PushNotification n, CancellationToken ct)
+    {
+        if (!Uri.TryCreate(registration.Token, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("https" or "http"))
+            throw new InvalidOperationException("a Web Push registration must be the subscription's endpoint URL");
+        if (endpoints.WebPushAllowedPrefixes.Length > 0
+            && !endpoints.WebPushAllowedPrefixes.Any(p => registration.Token.StartsWith(p, StringComparison.Ordinal)))
+            throw new InvalidOperationException($"Web Push endpoint {endpoint.Host} is not allowed");
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent([]) };
+        request.Headers.Add("TTL", "86400");
+        request.Headers.Add("Urgency", "high");
+        request.Headers.Add("Topic", Topic(n.ChatId));
+        (await http.SendAsync(request, ct)).EnsureSuccessStatusCode();
+    }
+
+    // A Topic is at most 32 URL-safe base64 characters.
+    private static string Topic(string chatId) =>
+        Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(chatId)))[..32]
+            .Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>Email through an HTTP email API: a JSON POST of to, subject and text. Not configured: nothing is sent.</summary>
+public sealed class EmailAdapter(HttpClient http, PushEndpoints endpoints) : IPushAdapter
+{
+    public string Platform => "email";
+
+    public async Task SendAsync(PushRegistration registration, PushNotification n, CancellationToken ct)
+    {
+        if (endpoints.EmailEndpoint is not { } endpoint) return;
+        var response = await http.PostAsJsonAsync(endpoint, new { to = registration.Token, subject = n.Title, text = n.Body }, ct);
+        response.EnsureSuccessStatusCode();
+    }
+}
