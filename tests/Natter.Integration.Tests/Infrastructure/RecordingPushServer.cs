@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Natter.Integration.Tests.Infrastructure;
+
+/// <summary>A local HTTP server standing in for FCM, APNs, Web Push and an email API: it records every request.</summary>
+public sealed class RecordingPushServer : IAsyncDisposable
+{
+    public sealed record Received(string Path, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At);
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<Received> _received = new();
+    private int _failNext;
+
+    private RecordingPushServer(WebApplication app) => _app = app;
+
+    public string BaseAddress => _app.Urls.First();
+
+    public IReadOnlyList<Received> Requests => _received.ToList();
+
+    /// <summary>The next <paramref name="count"/> requests are answered 503 (a provider outage).</summary>
+    public void FailNext(int count) => Interlocked.Exchange(ref _failNext, count);
+
+    public static async Task<RecordingPushServer> StartAsync()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new RecordingPushServer(app);
+        app.Map("/{**path}", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            if (Interlocked.Decrement(ref server._failNext) >= 0) return Results.StatusCode(503);
+            server._received.Enqueue(new Received(context.Request.Path + context.Request.QueryString,
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body,
+                DateTimeOffset.UtcNow));
+            return Results.Ok(new { name = "projects/natter/messages/1" });
+        });
+        await app.StartAsync();
+        return server;
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> requests matched, then returns those that match.</summary>
+    public async Task<List<Received>> WaitForAsync(Func<Received, bool> match, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var matching = Requests.Where(match).ToList();
+            if (matching.Count >= count) return matching;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{matching.Count} of {count} push requests arrived; all: {string.Join(" | ", Requests.Select(r => r.Path))}");
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,153 @@
+using System.Text;
+using System.Text.Json;
+using Natter.Client;
+using Natter.Integration.Tests.Infrastructure;
+using Natter.Testing;
+using Xunit;
+
+namespace Natter.Integration.Tests;
+
+/// <summary>
+/// Push notifications end to end: the real server, librdkafka's mock Kafka cluster (the real protocol on
+/// 127.0.0.1) or the in-process default, and a local HTTP server standing in for FCM, APNs and email.
+/// </summary>
+public sealed class NotificationSpecs : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private const string Topic = "natter.notifications";
+
+    private MockKafka _kafka = null!;
+    private RecordingPushServer _push = null!;
+    private readonly List<InProcessServer> _servers = new();
+
+    public async Task InitializeAsync()
+    {
+        _kafka = new MockKafka();
+        _push = await RecordingPushServer.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var server in _servers) await server.DisposeAsync();
+        await _push.DisposeAsync();
+        _kafka.Dispose();
+    }
+
+    private async Task<InProcessServer> StartAsync(bool kafka = true, string collapse = "00:00:02")
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Natter:Notifications:Push:FcmEndpoint"] = _push.BaseAddress,
+            ["Natter:Notifications:Push:ApnsEndpoint"] = _push.BaseAddress + "/apns",
+            ["Natter:Notifications:Push:EmailEndpoint"] = _push.BaseAddress + "/email",
+            ["Natter:Notifications:CollapseWindow"] = collapse,
+        };
+        if (kafka) settings["Natter:Notifications:KafkaBootstrapServers"] = _kafka.BootstrapServers;
+        var server = await InProcessServer.StartAsync(Journal.Sqlite(), overrides: settings);
+        _servers.Add(server);
+        return server;
+    }
+
+    private static async Task<(DeviceSession Sender, DeviceSession Recipient, string ChatId)> PairAsync(InProcessServer server, string platform, string pushToken)
+    {
+        var sender = await server.RegisterAsync();
+        var recipient = await server.RegisterAsync();
+        await server.Api.RegisterPushAsync(recipient.AccessToken, platform, pushToken);
+        var chat = await server.Api.OpenChatAsync(sender.AccessToken, "+" + recipient.UserId);
+        return (sender, recipient, chat.ChatId);
+    }
+
+    private static bool FcmFor(RecordingPushServer.Received r, string token) => r.Path.Contains("messages:send") && r.Body.Contains($"\"{token}\"");
+
+    private static long SeqOf(RecordingPushServer.Received fcm) =>
+        long.Parse(JsonDocument.Parse(fcm.Body).RootElement.GetProperty("message").GetProperty("data").GetProperty("seq").GetString()!);
+
+    [Fact]
+    public async Task An_offline_recipient_gets_exactly_one_notification_keyed_by_them_carrying_no_message_text()
+    {
+        var server = await StartAsync();
+        var (alice, bob, chatId) = await PairAsync(server, "fcm", "bob-phone-token");
+        var canary = $"canary-{Guid.NewGuid():N}";
+
+        var ack = await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", Encoding.UTF8.GetBytes(canary));
+
+        var push = Assert.Single(await _push.WaitForAsync(r => FcmFor(r, "bob-phone-token"), 1, Wait));
+        Assert.Equal(ack.Seq, SeqOf(push));
+        Assert.DoesNotContain(canary, push.Body);
+        Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(canary)), push.Body);
+
+        var records = _kafka.ReadAll(Topic, TimeSpan.FromSeconds(1)).Where(r => r.Message.Key == bob.UserId).ToList();
+        var record = Assert.Single(records);
+        var value = Encoding.UTF8.GetString(record.Message.Value);
+        Assert.Contains(chatId, value);
+        Assert.DoesNotContain(canary, value);
+        // Alice sent it: she is not notified.
+        Assert.DoesNotContain(_kafka.ReadAll(Topic, TimeSpan.Zero), r => r.Message.Key == alice.UserId);
+    }
+
+    [Fact]
+    public async Task Online_recipients_and_muted_chats_get_none_and_a_burst_collapses_into_one()
+    {
+        var server = await StartAsync();
+        var (aliceToCarol, carol, carolChat) = await PairAsync(server, "apns", "carol-token");
+        var (aliceToDave, dave, daveChat) = await PairAsync(server, "fcm", "dave-token");
+        var (aliceToErin, _, erinChat) = await PairAsync(server, "fcm", "erin-token");
+        await using var carolOnline = await server.ConnectAsync(carol);
+        await carolOnline.SyncAsync();
+        await server.Api.MuteChatAsync(dave.AccessToken, daveChat);
+
+        await server.Api.PostMessageAsync(aliceToCarol.AccessToken, carolChat, "to-online", [1]);
+        await server.Api.PostMessageAsync(aliceToDave.AccessToken, daveChat, "to-muted", [1]);
+        for (var i = 0; i < 5; i++) await server.Api.PostMessageAsync(aliceToErin.AccessToken, erinChat, $"burst-{i}", [1]);
+
+        var burst = await _push.WaitForAsync(r => FcmFor(r, "erin-token"), 1, Wait);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Single(_push.Requests.Where(r => FcmFor(r, "erin-token")));
+        Assert.Empty(_push.Requests.Where(r => r.Path.Contains("carol-token") || FcmFor(r, "dave-token")));
+
+        // After the window, the next message is notified, counting what the burst held back.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await server.Api.PostMessageAsync(aliceToErin.AccessToken, erinChat, "after-burst", [1]);
+        var both = await _push.WaitForAsync(r => FcmFor(r, "erin-token"), 2, Wait);
+        Assert.Contains("5 new messages", both[1].Body);
+        Assert.Single(burst);
+    }
+
+    [Fact]
+    public async Task A_Kafka_outage_delays_notifications_and_loses_none()
+    {
+        var server = await StartAsync(collapse: "00:00:00");
+        var (alice, _, chatId) = await PairAsync(server, "fcm", "outage-token");
+        await server.Api.PostMessageAsync(alice.AccessToken, chatId, "before", [0]);
+        await _push.WaitForAsync(r => FcmFor(r, "outage-token"), 1, Wait);
+
+        _kafka.BrokerDown();
+        // Messages keep flowing while Kafka is away: each is acknowledged, durable in the journal.
+        var acks = new List<long>();
+        for (var i = 0; i < 10; i++) acks.Add((await server.Api.PostMessageAsync(alice.AccessToken, chatId, $"during-{i}", [1])).Seq);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var duringOutage = _push.Requests.Count(r => FcmFor(r, "outage-token"));
+        _kafka.BrokerUp();
+
+        var pushes = await _push.WaitForAsync(r => FcmFor(r, "outage-token"), 11, TimeSpan.FromSeconds(120));
+        Assert.Equal(1, duringOutage);
+        var seqs = pushes.Select(SeqOf).ToList();
+        Assert.Equal(seqs.Distinct().Count(), seqs.Count);
+        Assert.Equal(acks, seqs.Skip(1).Order());
+    }
+
+    [Fact]
+    public async Task Without_Kafka_the_in_process_pipeline_notifies_by_every_registered_platform()
+    {
+        var server = await StartAsync(kafka: false);
+        var (alice, bob, chatId) = await PairAsync(server, "email", "bob@example.org");
+        await server.Api.RegisterPushAsync((await server.RegisterAsync("+" + bob.UserId, "ipad")).AccessToken, "apns", "bob-ipad");
+
+        await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
+
+        var email = Assert.Single(await _push.WaitForAsync(r => r.Path == "/email", 1, Wait));
+        Assert.Contains("bob@example.org", email.Body);
+        var apns = Assert.Single(await _push.WaitForAsync(r => r.Path.StartsWith("/apns/3/device/bob-ipad"), 1, Wait));
+        Assert.Equal(chatId, apns.Headers["apns-collapse-id"]);
+    }
+}
