@@ -61,6 +61,7 @@ public sealed class ConnectionActor : ReceiveActor
     private int _syncPendingChats;
     private int _syncChats;
     private int _syncPushed;
+    private readonly Dictionary<ChatId, ChatCatchUp> _syncSummary = new();
     private bool _syncInProgress;
     private readonly Queue<SyncFrame> _queuedSyncs = new();
     private bool _closing;
@@ -347,6 +348,7 @@ public sealed class ConnectionActor : ReceiveActor
     {
         if (!_syncInProgress) return;
         _syncPushed = 0;
+        _syncSummary.Clear();
         _syncPendingChats = 0;
         _syncChats = list.Chats.Count;
         foreach (var chatId in list.Chats)
@@ -441,7 +443,10 @@ public sealed class ConnectionActor : ReceiveActor
         {
             if (message.Seq != stream.Delivered + 1) continue;
             Push(stream, message);
-            if (stream.InSync) _syncPushed++;
+            if (!stream.InSync) continue;
+            _syncPushed++;
+            _syncSummary[message.ChatId] = new ChatCatchUp(message.ChatId.Value,
+                (_syncSummary.TryGetValue(message.ChatId, out var so) ? so.Count : 0) + 1, message.Seq);
         }
         if (_closing) return;
         if (page.HasMore || stream.HighestSeen > stream.Delivered)
@@ -487,7 +492,8 @@ public sealed class ConnectionActor : ReceiveActor
 
     private void CompleteSync()
     {
-        Emit(new SyncedFrame(_syncChats, _syncPushed));
+        Emit(new SyncedFrame(_syncChats, _syncPushed, _syncSummary.Values.ToList()));
+        _syncSummary.Clear();
         _syncInProgress = false;
         if (_queuedSyncs.TryDequeue(out var next)) OnSync(next);
     }

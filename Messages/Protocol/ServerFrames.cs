@@ -60,8 +60,13 @@ public sealed record ReceiptFrame(string ChatId, string UserId, string Kind, lon
 
 public sealed record ChatOpenedFrame(string? Rid, string ChatId, string Peer) : ServerFrame;
 
-/// <summary>Everything stored before the sync was pushed; live messages follow.</summary>
-public sealed record SyncedFrame(int Chats, int Messages) : ServerFrame;
+/// <summary>
+/// Everything stored before the sync was pushed; live messages follow. <see cref="Summary"/> lists the chats
+/// that had something new for this device, with how many entries the sync brought and the last seq.
+/// </summary>
+public sealed record SyncedFrame(int Chats, int Messages, IReadOnlyList<ChatCatchUp>? Summary = null) : ServerFrame;
+
+public sealed record ChatCatchUp(string ChatId, int Count, long LastSeq);
 
 public sealed record HistoryPageFrame(string? Rid, string ChatId, IReadOnlyList<MessageFrame> Messages, bool HasMore)
     : ServerFrame;

@@ -142,6 +142,8 @@ public sealed class NotificationSpecs : IAsyncLifetime
         var server = await StartAsync(kafka: false);
         var (alice, bob, chatId) = await PairAsync(server, "email", "bob@example.org");
         await server.Api.RegisterPushAsync((await server.RegisterAsync("+" + bob.UserId, "ipad")).AccessToken, "apns", "bob-ipad");
+        await server.Api.RegisterPushAsync((await server.RegisterAsync("+" + bob.UserId, "browser")).AccessToken, "webpush",
+            _push.BaseAddress + "/webpush/subscription-1");
 
         await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
 
@@ -149,5 +151,9 @@ public sealed class NotificationSpecs : IAsyncLifetime
         Assert.Contains("bob@example.org", email.Body);
         var apns = Assert.Single(await _push.WaitForAsync(r => r.Path.StartsWith("/apns/3/device/bob-ipad"), 1, Wait));
         Assert.Equal(chatId, apns.Headers["apns-collapse-id"]);
+        // Web Push carries no payload (it would have to be encrypted to the browser's keys): it wakes the page.
+        var webPush = Assert.Single(await _push.WaitForAsync(r => r.Path == "/webpush/subscription-1", 1, Wait));
+        Assert.Equal("", webPush.Body);
+        Assert.Equal("86400", webPush.Headers["TTL"]);
     }
 }

@@ -140,8 +140,10 @@ public sealed class PresenceAndTypingSpecs : IAsyncLifetime
         // Never stored: a device that connects later gets the messages, not the typing.
         await using var bobLaptop = await _server.ConnectAsync(await _server.RegisterAsync("+" + bob.UserId, "laptop"));
         await aliceSocket.SendAsync(chatId, "m1", [1]);
-        await bobLaptop.SyncAsync();
+        var synced = await bobLaptop.SyncAsync();
         Assert.Single(bobLaptop.Received.Of(chatId));
+        // The summary of what arrived while away.
+        Assert.Equal(new ChatCatchUp(chatId, 1, 1), Assert.Single(synced.Summary!));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bobLaptop.NextAsync<TypingNoticeFrame>(timeout: TimeSpan.FromMilliseconds(500)));
 
         // A burst beyond the limit is refused, on that connection only.
