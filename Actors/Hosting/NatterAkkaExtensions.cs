@@ -105,8 +105,7 @@ public static class NatterAkkaExtensions
         return builder.WithSqlPersistence(
             connectionString: options.EffectiveConnectionString,
             providerName: options.IsPostgres ? ProviderName.PostgreSQL15 : ProviderName.SQLiteMS,
-            autoInitialize: true,
-            journalBuilder: journal => journal.AddWriteEventAdapter<NotificationTagger>("notify-tagger", [typeof(ChatEvents.MessageAppended)]));
+            autoInitialize: true);
     }
 
     public static AkkaConfigurationBuilder WithPresenceSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>

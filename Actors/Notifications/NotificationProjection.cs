@@ -14,7 +14,9 @@ namespace Natter.Actors.Notifications;
 
 /// <summary>
 /// The cluster's one reader of stored messages for notifications (a cluster singleton on the node role).
-/// An Akka.Streams graph reads messages tagged "notify" from the journal by offset, finds each message's
+/// An Akka.Streams graph reads the journal in order by its global offset (AllEvents: a range read on the
+/// primary key; tagging messages instead made the SQL journal insert rows one by one), keeps stored
+/// messages, finds each message's
 /// recipients with no device online, publishes requests to the sink in batches (retrying with backoff as
 /// long as it takes), and only then persists the offset. Kafka being down delays notifications; the journal
 /// keeps them, and backpressure stops reading until the sink takes more. After a crash, reading resumes
@@ -27,6 +29,7 @@ public sealed class NotificationProjection : ReceivePersistentActor
     private sealed record OffsetReached(long Offset);
 
     private sealed record Resolved(long Offset, IReadOnlyList<NotificationRequest> Requests);
+
 
     private const int SnapshotEvery = 100;
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
@@ -41,7 +44,8 @@ public sealed class NotificationProjection : ReceivePersistentActor
     private long _resumeFrom; // read by the stream when it (re)starts
     private UniqueKillSwitch? _stream;
 
-    public NotificationProjection(IActorRef chats, IActorRef presence, INotificationSink sink, NotificationOptions options, string readJournalId)
+    public NotificationProjection(IActorRef chats, IActorRef presence, INotificationSink sink, NotificationOptions options,
+        string readJournalId)
     {
         _chats = chats;
         _presence = presence;
@@ -82,12 +86,12 @@ public sealed class NotificationProjection : ReceivePersistentActor
     private void StartStream()
     {
         _resumeFrom = _offset;
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(_readJournalId);
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IAllEventsQuery>(_readJournalId);
         var self = Self;
         var restart = RestartSettings.Create(TimeSpan.FromSeconds(1), _options.MaxBackoff, 0.2);
         _stream = RestartSource.OnFailuresWithBackoff(() => journal
-                    .EventsByTag(NotificationTagger.Tag, Offset.Sequence(Interlocked.Read(ref _resumeFrom)))
-                    // In order (SelectAsync keeps it), a few messages resolved at once.
+                    .AllEvents(Offset.Sequence(Interlocked.Read(ref _resumeFrom)))
+                    // In order (SelectAsync keeps it), a few messages resolved at once; other events pass as empty.
                     .SelectAsync(4, ResolveAsync)
                     .GroupedWithin(_options.BatchSize, TimeSpan.FromMilliseconds(50))
                     .SelectAsync(1, PublishAsync),
