@@ -80,8 +80,8 @@ public sealed class NatterConnection : IAsyncDisposable
     }
 
     /// <summary>Sends a message and returns the server's ack, which means it is durable.</summary>
-    public async Task<AckFrame> SendAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
-        (AckFrame)await RequestAsync(clientMsgId, new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body }, ct);
+    public async Task<AckFrame> SendAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default, MediaFrame? media = null) =>
+        (AckFrame)await RequestAsync(clientMsgId, new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body, Media = media }, ct);
 
     /// <summary>Sends without waiting; the ack (or error) arrives on <see cref="Frames"/> and completes the returned task.</summary>
     public Task<ServerFrame> SendPipelinedAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>

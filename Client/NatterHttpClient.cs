@@ -31,6 +31,10 @@ public sealed record MutedView(string ChatId, DateTimeOffset? Until);
 public sealed record SettingsView(string Theme, string LastSeen, bool Notifications, bool NotificationPreview,
     IReadOnlyList<MutedView> Muted, IReadOnlyList<string> PushPlatforms);
 
+public sealed record StoredMedia(string Id, long Size, string Sha256, string ContentType);
+
+public sealed record MediaUpload(string UploadId, long Received, long Size);
+
 /// <summary>Natter's REST API (/api), typed. Failures throw <see cref="NatterApiException"/> with the server's code.</summary>
 public sealed class NatterHttpClient(HttpClient http)
 {
@@ -95,6 +99,47 @@ public sealed class NatterHttpClient(HttpClient http)
     public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default) =>
         SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken }, ct);
 
+    /// <summary>Uploads a whole file as one streamed request; <paramref name="sha256"/> (hex) is checked by the server.</summary>
+    public async Task<StoredMedia> UploadMediaAsync(string token, Stream content, string contentType, string sha256, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/media") { Content = new StreamContent(content, 64 * 1024) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        request.Headers.Add("X-Content-SHA256", sha256);
+        // The server may refuse (size, quota) before reading: then the body is never sent.
+        request.Headers.ExpectContinue = true;
+        return await SendRawAsync<StoredMedia>(request, token, ct);
+    }
+
+    public Task<MediaUpload> BeginUploadAsync(string token, long size, string contentType, string sha256, CancellationToken ct = default) =>
+        SendAsync<MediaUpload>(HttpMethod.Post, "api/media/uploads", token, new { size, contentType, sha256 }, ct);
+
+    public Task<MediaUpload> UploadStatusAsync(string token, string uploadId, CancellationToken ct = default) =>
+        SendAsync<MediaUpload>(HttpMethod.Get, $"api/media/uploads/{uploadId}", token, null, ct);
+
+    /// <summary>Sends the chunk that starts at <paramref name="offset"/> (which must be what the server holds).</summary>
+    public async Task<MediaUpload> AppendUploadAsync(string token, string uploadId, long offset, HttpContent chunk, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"api/media/uploads/{uploadId}") { Content = chunk };
+        request.Headers.Add("Upload-Offset", offset.ToString());
+        return await SendRawAsync<MediaUpload>(request, token, ct);
+    }
+
+    public Task<StoredMedia> CompleteUploadAsync(string token, string uploadId, CancellationToken ct = default) =>
+        SendAsync<StoredMedia>(HttpMethod.Post, $"api/media/uploads/{uploadId}/complete", token, null, ct);
+
+    /// <summary>GET /api/media/{id}: the caller reads (and disposes) the response; a refusal throws.</summary>
+    public async Task<HttpResponseMessage> DownloadMediaAsync(string token, string id, string? chatId = null, long? seq = null,
+        RangeHeaderValue? range = null, CancellationToken ct = default)
+    {
+        var path = $"api/media/{id}" + (chatId is null ? "" : $"?chatId={Uri.EscapeDataString(chatId)}&seq={seq}");
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Range = range;
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (response.IsSuccessStatusCode) return response;
+        using (response) throw await ErrorOf(response, ct);
+    }
+
     public Task<AckFrame> PostMessageAsync(string token, string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
         SendAsync<AckFrame>(HttpMethod.Post, "api/messages", token,
             new { chatId, clientMsgId, body = Convert.ToBase64String(body) }, ct);
@@ -102,22 +147,31 @@ public sealed class NatterHttpClient(HttpClient http)
     private async Task<T> SendAsync<T>(HttpMethod method, string path, string? token, object? body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path);
-        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         if (body is not null) request.Content = JsonContent.Create(body, options: ProtocolJson.Options);
+        return await SendRawAsync<T>(request, token, ct);
+    }
+
+    private async Task<T> SendRawAsync<T>(HttpRequestMessage request, string? token, CancellationToken ct)
+    {
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await http.SendAsync(request, ct);
         if (response.IsSuccessStatusCode)
             return (await response.Content.ReadFromJsonAsync<T>(ProtocolJson.Options, ct))!;
+        throw await ErrorOf(response, ct);
+    }
 
+    private static async Task<NatterApiException> ErrorOf(HttpResponseMessage response, CancellationToken ct)
+    {
         var text = await response.Content.ReadAsStringAsync(ct);
         try
         {
             using var doc = JsonDocument.Parse(text);
             var error = doc.RootElement.GetProperty("error");
-            throw new NatterApiException(error.GetProperty("code").GetString()!, error.GetProperty("message").GetString()!, (int)response.StatusCode);
+            return new NatterApiException(error.GetProperty("code").GetString()!, error.GetProperty("message").GetString()!, (int)response.StatusCode);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new NatterApiException("http_" + (int)response.StatusCode, text, (int)response.StatusCode);
+            return new NatterApiException("http_" + (int)response.StatusCode, text, (int)response.StatusCode);
         }
     }
 }

@@ -158,7 +158,7 @@ public sealed class ChatActor : ReceivePersistentActor
                 _durableSeq = m.Seq;
                 replyTo.Tell(new MessageAccepted(m.ChatId, m.ClientMsgId, m.Seq, m.At, Duplicate: false));
                 ReleaseDuplicateAcks();
-                var message = new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At);
+                var message = new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media);
                 Push(new ChatNotices.NewMessage(m.ChatId, message));
                 break;
             case GroupChanged g:
@@ -453,7 +453,7 @@ public sealed class ChatActor : ReceivePersistentActor
             .Where(envelope => envelope.Event is MessageAppended or GroupChanged)
             .Select(envelope => envelope.Event switch
             {
-                MessageAppended m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At),
+                MessageAppended m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media),
                 var g => ((GroupChanged)g).ToEntry(),
             })
             .SkipWhile(m => m.Seq <= start)

@@ -268,7 +268,8 @@ public sealed class ConnectionActor : ReceiveActor
             return;
         }
         // Told, not asked: the ack comes back to this actor once the message is durable.
-        _gateway.Chats.Tell(new SendMessage(chatId, _user, _device, s.ClientMsgId, s.Body, DateTimeOffset.UtcNow));
+        _gateway.Chats.Tell(new SendMessage(chatId, _user, _device, s.ClientMsgId, s.Body, DateTimeOffset.UtcNow,
+            s.Media is { } media ? MediaFrames.ToRef(media) : null));
     }
 
     private void AdvanceCursor(string chat, CursorKind kind, long seq)

@@ -158,7 +158,7 @@ public sealed class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeo
     private static GatewayResult<GroupOutcome> GroupFail(string code, string message) => GatewayResult<GroupOutcome>.Fail(code, message);
 
     /// <summary>Asks a chat; its reply is the value, a <see cref="ChatRejected"/> the refusal, a timeout "unavailable".</summary>
-    private async Task<GatewayResult<T>> AskChatAsync<T>(IWithChatId request, string onTimeout) where T : class
+    public async Task<GatewayResult<T>> AskChatAsync<T>(IWithChatId request, string onTimeout) where T : class
     {
         try
         {

@@ -30,6 +30,7 @@ public sealed class UserActor : ReceivePersistentActor
         Command<GetAccount>(_ => Sender.Tell(new Account(_state.Id, _state.Exists, _state.Devices)));
         Command<GetChatList>(_ => Sender.Tell(new ChatList(_state.Id, _state.Chats)));
         Command<GetProfile>(_ => Sender.Tell(_state.ToProfile()));
+        Command<GetUploads>(_ => Sender.Tell(_state.ToUploads()));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(_ => { /* recovery replays more events; nothing is lost */ });
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -68,6 +69,7 @@ public sealed class UserActor : ReceivePersistentActor
             NewAccount: events.OfType<AccountCreated>().Any()),
         ListChat l => new ChatListed(_state.Id, l.ChatId),
         ChangeSettings or MuteChat or RegisterPush or RecordLastSeen => _state.ToProfile(),
+        RecordUpload or ForgetUpload => _state.ToUploads(),
         _ => new UserRejected(_state.Id, "unknown_command", command.GetType().Name),
     };
 }

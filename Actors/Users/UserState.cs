@@ -22,8 +22,13 @@ public sealed record UserState(
     UserSettings? Settings = null,
     IReadOnlyList<MutedChat>? Muted = null,
     IReadOnlyList<PushRegistration>? Push = null,
-    DateTimeOffset? LastSeen = null) : INatterMessage
+    DateTimeOffset? LastSeen = null,
+    IReadOnlyList<UploadedMedia>? Uploads = null) : INatterMessage
 {
+    public long UploadedBytes => Uploads?.Sum(u => u.Size) ?? 0;
+
+    public UserReplies.Uploads ToUploads() => new(Id, Uploads ?? [], UploadedBytes);
+
     public static readonly IReadOnlyList<string> PushPlatforms = ["fcm", "apns", "webpush", "email"];
     public const int MaxPushTokenLength = 4096;
 
@@ -64,6 +69,12 @@ public sealed record UserState(
         RegisterPush r when string.IsNullOrWhiteSpace(r.Token) || r.Token.Length > MaxPushTokenLength =>
             ([], (UserRejections.InvalidField, $"'token' must be 1 to {MaxPushTokenLength} characters")),
         RegisterPush r => ([new PushRegistered(Id, new PushRegistration(r.Device, r.Platform, r.Token))], null),
+        RecordUpload r when Uploads?.Any(u => u.BlobId == r.Media.BlobId) == true => ([], null),
+        RecordUpload r when UploadedBytes + r.Media.Size > r.QuotaBytes =>
+            ([], (UserRejections.QuotaExceeded, $"storing this would pass your media quota of {r.QuotaBytes} bytes")),
+        RecordUpload r => ([new MediaUploaded(Id, r.Media)], null),
+        ForgetUpload f when Uploads?.Any(u => u.BlobId == f.BlobId) != true => ([], null),
+        ForgetUpload f => ([new MediaForgotten(Id, f.BlobId)], null),
         RecordLastSeen l when LastSeen >= l.At => ([], null),
         RecordLastSeen l => ([new LastSeenRecorded(Id, l.At)], null),
         _ => ([], ("unknown_command", command.GetType().Name)),
@@ -103,6 +114,8 @@ public sealed record UserState(
         },
         PushRegistered p => this with { Push = [.. (Push ?? []).Where(x => x.Device != p.Registration.Device), p.Registration] },
         LastSeenRecorded l => this with { LastSeen = l.At },
+        MediaUploaded m => this with { Uploads = [.. Uploads ?? [], m.Media] },
+        MediaForgotten f => this with { Uploads = (Uploads ?? []).Where(u => u.BlobId != f.BlobId).ToList() },
         _ => this,
     };
 

@@ -2,6 +2,8 @@ using Akka.Actor;
 using Akka.Hosting;
 using Natter.Actors.Hosting;
 using Natter.Actors.Notifications;
+using Natter.Actors.Media;
+using Natter.Cluster.Edge.Media;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Natter.Actors.Connections;
@@ -41,6 +43,15 @@ public static class EdgeHost
             sp.GetRequiredService<IRequiredActor<UserRegion>>().ActorRef,
             sp.GetRequiredService<IRequiredActor<PresenceRegion>>().ActorRef,
             sp.GetRequiredService<IOptions<ConnectionSettings>>().Value.AskTimeout));
+        var media = builder.Configuration.GetSection($"{NatterOptions.Section}:Media").Get<MediaOptions>() ?? new MediaOptions();
+        builder.Services.AddSingleton(media);
+        builder.Services.AddSingleton<IBlobStore>(new LocalBlobStore(media.Root ?? Path.Combine(natter.Persistence.DataDirectory, "media")));
+        builder.Services.AddSingleton<MediaService>();
+        if (natter.HostsEntities)
+        {
+            builder.Services.AddSingleton<MediaCollector>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<MediaCollector>());
+        }
         builder.Services.AddNatterNotifications(natter.Notifications, natter.HostsEntities);
         builder.Services.AddAkka(natter.ActorSystemName, akka => akka.WithNatter(natter));
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
@@ -56,6 +67,7 @@ public static class EdgeHost
         authenticated.MapMessageEndpoints();
         authenticated.MapGroupEndpoints();
         authenticated.MapUserEndpoints();
+        authenticated.MapMediaEndpoints();
 
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

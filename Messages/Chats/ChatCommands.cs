@@ -20,7 +20,8 @@ public static class ChatCommands
         DeviceId SenderDevice,
         string ClientMsgId,
         byte[] Body,
-        DateTimeOffset At) : IChatCommand;
+        DateTimeOffset At,
+        Media.MediaRef? Media = null) : IChatCommand;
 
     /// <summary>A device has received (or read) everything up to <see cref="Seq"/>.</summary>
     public sealed record AdvanceCursor(

@@ -19,7 +19,8 @@ public static class ChatEvents
         DeviceId SenderDevice,
         string ClientMsgId,
         byte[] Body,
-        DateTimeOffset At) : IChatEvent;
+        DateTimeOffset At,
+        Media.MediaRef? Media = null) : IChatEvent;
 
     public sealed record CursorAdvanced(
         ChatId ChatId,

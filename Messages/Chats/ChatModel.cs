@@ -25,7 +25,8 @@ public sealed record ChatMessage(
     string ClientMsgId,
     byte[] Body,
     DateTimeOffset At,
-    GroupChange? Change = null);
+    GroupChange? Change = null,
+    Media.MediaRef? Media = null);
 
 /// <summary>How far one member has received and read a chat (the highest over that member's devices).</summary>
 public sealed record MemberReceipts(UserId User, long DeliveredSeq, long ReadSeq);

@@ -78,7 +78,8 @@ public static class ClientFrameReader
         SendFrame f when string.IsNullOrWhiteSpace(f.ChatId) => Fail(ErrorCodes.InvalidField, "'chatId' is empty", f.ClientMsgId),
         SendFrame f when string.IsNullOrWhiteSpace(f.ClientMsgId) || f.ClientMsgId.Length > 64 =>
             Fail(ErrorCodes.InvalidField, "'clientMsgId' must be 1 to 64 characters", f.ClientMsgId),
-        SendFrame f when f.Body.Length == 0 => Fail(ErrorCodes.InvalidField, "'body' is empty", f.ClientMsgId),
+        SendFrame f when f.Body.Length == 0 && f.Media is null => Fail(ErrorCodes.InvalidField, "'body' is empty", f.ClientMsgId),
+        SendFrame { Media: { } m } f when MediaFrames.Problem(m) is { } problem => Fail(ErrorCodes.InvalidField, problem, f.ClientMsgId),
         DeliveredFrame { Seq: < 0 } or ReadFrame { Seq: < 0 } => Fail(ErrorCodes.InvalidField, "'seq' must be >= 0"),
         HistoryFrame { Limit: < 1 or > 500 } h => Fail(ErrorCodes.InvalidField, "'limit' must be 1 to 500", h.Rid),
         _ => new FrameReadResult(frame, null),

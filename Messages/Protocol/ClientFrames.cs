@@ -23,6 +23,9 @@ public sealed record SendFrame : ClientFrame
     public required string ChatId { get; init; }
     public required string ClientMsgId { get; init; }
     public required byte[] Body { get; init; }
+
+    /// <summary>An uploaded blob this message carries (a media message); the body may then be empty.</summary>
+    public MediaFrame? Media { get; init; }
 }
 
 /// <summary>Get (creating if needed) the direct chat with <see cref="Peer"/>.</summary>

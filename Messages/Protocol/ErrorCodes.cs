@@ -19,6 +19,11 @@ public static class ErrorCodes
     public const string InvalidCursor = "invalid_cursor";
     public const string RateLimited = "rate_limited";
     public const string UnknownDevice = "unknown_device";
+    public const string MediaTooLarge = "media_too_large";
+    public const string QuotaExceeded = "quota_exceeded";
+    public const string HashMismatch = "hash_mismatch";
+    public const string MediaNotFound = "media_not_found";
+    public const string OffsetMismatch = "offset_mismatch";
     public const string Unauthorized = "unauthorized";
     public const string Unavailable = "unavailable";
     public const string Internal = "internal";

@@ -44,7 +44,14 @@ public sealed record MessageFrame(
     string ClientMsgId,
     byte[] Body,
     DateTimeOffset Ts,
-    GroupChangeFrame? Change = null) : ServerFrame;
+    GroupChangeFrame? Change = null,
+    MediaFrame? Media = null) : ServerFrame;
+
+/// <summary>
+/// An attachment: <see cref="Id"/> is the blob's SHA-256 (download it from /api/media/{id}), with its size, declared
+/// content type, an optional inline thumbnail (base64, at most 16 KiB) and a caption.
+/// </summary>
+public sealed record MediaFrame(string Id, long Size, string ContentType, byte[]? Thumbnail = null, string? Caption = null);
 
 /// <summary>
 /// <see cref="Kind"/>: created, added, removed, left, joined, promoted, demoted or renamed; <see cref="Users"/>

@@ -23,6 +23,11 @@ public static class UserCommands
     /// <summary>Where one device gets push notifications. Replies <see cref="UserReplies.Profile"/>.</summary>
     public sealed record RegisterPush(UserId UserId, DeviceId Device, string Platform, string Token) : IUserCommand;
 
+    /// <summary>Counts an upload against the quota (refused past <see cref="QuotaBytes"/>); idempotent per blob. Replies <see cref="UserReplies.Uploads"/>.</summary>
+    public sealed record RecordUpload(UserId UserId, UploadedMedia Media, long QuotaBytes) : IUserCommand;
+
+    public sealed record ForgetUpload(UserId UserId, string BlobId) : IUserCommand;
+
     /// <summary>From the user's PresenceActor; keeps the latest. Replies <see cref="UserReplies.Profile"/>.</summary>
     public sealed record RecordLastSeen(UserId UserId, DateTimeOffset At) : IUserCommand;
 }
@@ -35,6 +40,9 @@ public static class UserQueries
 
     /// <summary>Settings, mutes, push registrations, last seen and contacts. Replies <see cref="UserReplies.Profile"/>.</summary>
     public sealed record GetProfile(UserId UserId) : IWithUserId;
+
+    /// <summary>The user's uploads and their total size. Replies <see cref="UserReplies.Uploads"/>.</summary>
+    public sealed record GetUploads(UserId UserId) : IWithUserId;
 }
 
 public static class UserReplies
@@ -50,6 +58,8 @@ public static class UserReplies
     public sealed record Account(UserId UserId, bool Exists, IReadOnlyList<DeviceInfo> Devices) : INatterMessage;
 
     public sealed record ChatList(UserId UserId, IReadOnlyList<ChatId> Chats) : INatterMessage;
+
+    public sealed record Uploads(UserId UserId, IReadOnlyList<UploadedMedia> Media, long TotalBytes) : INatterMessage;
 
     /// <summary>
     /// What presence and notifications need of a user. <see cref="Contacts"/> are the users they share a

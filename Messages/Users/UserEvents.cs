@@ -24,4 +24,9 @@ public static class UserEvents
 
     /// <summary>When the user was last online (written as they come online and as their last device goes).</summary>
     public sealed record LastSeenRecorded(UserId UserId, DateTimeOffset At) : IUserEvent;
+
+    public sealed record MediaUploaded(UserId UserId, UploadedMedia Media) : IUserEvent;
+
+    /// <summary>The blob was collected (no message referenced it): it no longer counts against the quota.</summary>
+    public sealed record MediaForgotten(UserId UserId, string BlobId) : IUserEvent;
 }

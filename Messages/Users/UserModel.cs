@@ -13,4 +13,5 @@ public static class UserRejections
     public const string UnknownDevice = "unknown_device";
     public const string ChatNotFound = "chat_not_found";
     public const string InvalidField = "invalid_field";
+    public const string QuotaExceeded = "quota_exceeded";
 }

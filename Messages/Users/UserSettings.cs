@@ -24,3 +24,6 @@ public sealed record PushRegistration(DeviceId Device, string Platform, string T
 
 /// <summary>A muted chat: no notifications until <see cref="Until"/> (null: until unmuted).</summary>
 public sealed record MutedChat(ChatId ChatId, DateTimeOffset? Until);
+
+/// <summary>A blob this user uploaded: what counts against their quota and what they may always download.</summary>
+public sealed record UploadedMedia(string BlobId, long Size, string ContentType);

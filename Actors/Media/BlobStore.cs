@@ -1,0 +1,92 @@
+namespace Natter.Actors.Media;
+
+public sealed record BlobInfo(string Id, long Size, DateTimeOffset StoredAt);
+
+/// <summary>
+/// Where media bytes live, content-addressed by SHA-256: identical content is stored once. An upload is
+/// written to a temporary file and committed (moved into place) only when complete and verified. The local
+/// disk implementation is the embedded default; an S3-compatible one can replace it without changing callers.
+/// </summary>
+public interface IBlobStore
+{
+    /// <summary>A fresh temporary file path for an upload to stream into.</summary>
+    string NewTempPath();
+
+    /// <summary>Moves a verified upload into place under its hash (or discards it when that content is stored already).</summary>
+    BlobInfo Commit(string tempPath, string sha256);
+
+    BlobInfo? Find(string id);
+
+    Stream OpenRead(string id);
+
+    IEnumerable<BlobInfo> List();
+
+    void Delete(string id);
+
+    /// <summary>The folder for resumable uploads in progress.</summary>
+    string UploadsFolder { get; }
+}
+
+/// <summary>Blobs as files under <c>{root}/blobs/{first two hex digits}/{sha256}</c>; temporary files under <c>{root}/tmp</c>.</summary>
+public sealed class LocalBlobStore : IBlobStore
+{
+    private readonly string _blobs;
+    private readonly string _tmp;
+
+    public LocalBlobStore(string root)
+    {
+        _blobs = Path.Combine(root, "blobs");
+        _tmp = Path.Combine(root, "tmp");
+        UploadsFolder = Path.Combine(root, "uploads");
+        Directory.CreateDirectory(_blobs);
+        Directory.CreateDirectory(_tmp);
+        Directory.CreateDirectory(UploadsFolder);
+    }
+
+    public string UploadsFolder { get; }
+
+    public string NewTempPath() => Path.Combine(_tmp, Guid.NewGuid().ToString("N"));
+
+    public BlobInfo Commit(string tempPath, string sha256)
+    {
+        var path = PathOf(sha256) ?? throw new ArgumentException("not a SHA-256 in hex", nameof(sha256));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            // The same content uploaded twice is kept once; the move is atomic on one file system.
+            File.Move(tempPath, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(tempPath);
+        }
+        return Find(sha256)!;
+    }
+
+    public BlobInfo? Find(string id)
+    {
+        var path = PathOf(id);
+        if (path is null || !File.Exists(path)) return null;
+        var file = new FileInfo(path);
+        return new BlobInfo(id, file.Length, file.LastWriteTimeUtc);
+    }
+
+    public Stream OpenRead(string id) =>
+        new FileStream(PathOf(id) ?? throw new FileNotFoundException(id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+            64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    public IEnumerable<BlobInfo> List() =>
+        Directory.EnumerateFiles(_blobs, "*", SearchOption.AllDirectories)
+            .Select(f => new FileInfo(f))
+            .Where(f => IsSha256(f.Name))
+            .Select(f => new BlobInfo(f.Name, f.Length, f.LastWriteTimeUtc));
+
+    public void Delete(string id)
+    {
+        if (PathOf(id) is { } path && File.Exists(path)) File.Delete(path);
+    }
+
+    private string? PathOf(string id) => IsSha256(id) ? Path.Combine(_blobs, id[..2], id) : null;
+
+    public static bool IsSha256(string id) => id.Length == 64 && id.AsSpan().IndexOfAnyExcept("0123456789abcdef") < 0;
+}

@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Natter.Actors.Hosting;
+using Natter.Actors.Media;
+using Natter.Messages;
+using Natter.Messages.Chats;
+using Natter.Messages.Users;
+
+namespace Natter.Cluster.Edge.Media;
+
+/// <summary>
+/// Garbage collection of media: a blob older than the grace period that no stored message references is
+/// deleted, and its uploaders' quotas are released; resumable uploads untouched for the upload TTL are
+/// abandoned. References are found by reading the journal from the start (every message's attachment and
+/// every upload record): simple and exact, at a cost linear in the journal, once per interval.
+/// </summary>
+public sealed class MediaCollector(IBlobStore store, MediaOptions options, ActorSystem system, IRequiredActor<UserRegion> users,
+    ILogger<MediaCollector> logger) : BackgroundService
+{
+    public sealed record Outcome(int Deleted, int Kept, int AbandonedUploads);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.GcInterval, stoppingToken);
+                var outcome = await CollectAsync(DateTimeOffset.UtcNow);
+                if (outcome.Deleted + outcome.AbandonedUploads > 0)
+                    logger.LogInformation("Media collection: {Deleted} blobs deleted, {Kept} kept, {Uploads} abandoned uploads removed",
+                        outcome.Deleted, outcome.Kept, outcome.AbandonedUploads);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Media collection failed; trying again next interval");
+            }
+        }
+    }
+
+    public async Task<Outcome> CollectAsync(DateTimeOffset now)
+    {
+        var abandoned = 0;
+        foreach (var part in Directory.EnumerateFiles(store.UploadsFolder, "*.part"))
+        {
+            if (now - File.GetLastWriteTimeUtc(part) < options.UploadTtl) continue;
+            File.Delete(part);
+            File.Delete(Path.ChangeExtension(part, ".json"));
+            abandoned++;
+        }
+
+        var candidates = store.List().Where(b => now - b.StoredAt >= options.GcGracePeriod).ToList();
+        if (candidates.Count == 0) return new Outcome(0, 0, abandoned);
+        var (referenced, uploaders) = await ReadReferencesAsync();
+        var deleted = 0;
+        foreach (var blob in candidates.Where(b => !referenced.Contains(b.Id)))
+        {
+            store.Delete(blob.Id);
+            deleted++;
+            foreach (var uploader in uploaders.GetValueOrDefault(blob.Id) ?? [])
+                users.ActorRef.Tell(new UserCommands.ForgetUpload(uploader, blob.Id));
+        }
+        return new Outcome(deleted, candidates.Count - deleted, abandoned);
+    }
+
+    private async Task<(HashSet<string> Referenced, Dictionary<string, List<UserId>> Uploaders)> ReadReferencesAsync()
+    {
+        var referenced = new HashSet<string>();
+        var uploaders = new Dictionary<string, List<UserId>>();
+        var journal = PersistenceQuery.Get(system).ReadJournalFor<ICurrentAllEventsQuery>("akka.persistence.query.journal.sql");
+        await journal.CurrentAllEvents(Offset.NoOffset()).RunForeach(envelope =>
+        {
+            switch (envelope.Event)
+            {
+                case ChatEvents.MessageAppended { Media: { } media }:
+                    referenced.Add(media.Id);
+                    break;
+                case UserEvents.MediaUploaded uploaded:
+                    if (!uploaders.TryGetValue(uploaded.Media.BlobId, out var list)) uploaders[uploaded.Media.BlobId] = list = [];
+                    list.Add(uploaded.UserId);
+                    break;
+            }
+        }, system.Materializer());
+        return (referenced, uploaders);
+    }
+}
