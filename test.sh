@@ -27,3 +27,4 @@ bench=bench/Natter.Bench/bin/Release/net10.0/Natter.Bench.dll
 dotnet "$bench" direct --quick --json bench-results/direct-quick.json
 dotnet "$bench" connections --quick --json bench-results/connections-quick.json
 dotnet "$bench" group --quick --json bench-results/group-quick.json
+dotnet "$bench" media --quick --json bench-results/media-quick.json

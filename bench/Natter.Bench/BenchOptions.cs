@@ -16,6 +16,9 @@ public sealed record BenchOptions
     /// <summary>Members of the group in the `group` scenario (WhatsApp's limit by default).</summary>
     public int Members { get; init; } = 1024;
 
+    /// <summary>Size of the file in the `media` scenario.</summary>
+    public long MediaBytes { get; init; } = 1024L * 1024 * 1024;
+
     /// <summary>Messages sent to the group (and rounds of 1:1 sends in its baseline).</summary>
     public int Rounds { get; init; } = 100;
     public string Journal { get; init; } = "sqlite";
@@ -29,8 +32,8 @@ public sealed record BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
-            throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|group|connections|recovery> [--clients N] [--messages N] "
-                                        + "[--inflight N] [--body-bytes N] [--members N] [--rounds N] [--connections N] [--events N] [--hold-seconds N] "
+            throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|group|media|connections|recovery> [--clients N] [--messages N] "
+                                        + "[--inflight N] [--body-bytes N] [--members N] [--rounds N] [--media-mb N] [--connections N] [--events N] [--hold-seconds N] "
                                         + "[--journal sqlite|postgres] [--peer ejabberd] [--quick] [--json FILE]");
         var options = new BenchOptions { Scenario = args[0] };
         for (var i = 1; i < args.Length; i++)
@@ -48,6 +51,7 @@ public sealed record BenchOptions
                 "--hold-seconds" => options with { HoldSeconds = int.Parse(Next()) },
                 "--members" => options with { Members = int.Parse(Next()) },
                 "--rounds" => options with { Rounds = int.Parse(Next()) },
+                "--media-mb" => options with { MediaBytes = long.Parse(Next()) * 1024 * 1024 },
                 "--journal" => options with { Journal = Next() },
                 "--json" => options with { Json = Next() },
                 "--port" => options with { Port = int.Parse(Next()) },

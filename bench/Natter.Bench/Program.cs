@@ -27,9 +27,10 @@ BenchResult result = options.Scenario switch
     "direct" => await DirectScenario.RunAsync(options),
     "offline" => await OfflineScenario.RunAsync(options),
     "group" => await GroupScenario.RunAsync(options),
+    "media" => await MediaScenario.RunAsync(options),
     "connections" => await ConnectionsScenario.RunAsync(options),
     "recovery" => await RecoveryScenario.RunAsync(options),
-    _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (echo, direct, offline, group, connections, recovery)"),
+    _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (echo, direct, offline, group, media, connections, recovery)"),
 };
 
 result.Print(Console.Out);
