@@ -80,8 +80,19 @@ public sealed class NatterConnection : IAsyncDisposable
     }
 
     /// <summary>Sends a message and returns the server's ack, which means it is durable.</summary>
-    public async Task<AckFrame> SendAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default, MediaFrame? media = null) =>
-        (AckFrame)await RequestAsync(clientMsgId, new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body, Media = media }, ct);
+    /// <param name="media">An uploaded blob this message carries.</param>
+    /// <param name="liveLocation">Starts a live-location share; send positions with <see cref="LocationAsync"/>.</param>
+    public async Task<AckFrame> SendAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default, MediaFrame? media = null,
+        LiveLocationRequest? liveLocation = null) =>
+        (AckFrame)await RequestAsync(clientMsgId,
+            new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body, Media = media, LiveLocation = liveLocation }, ct);
+
+    /// <summary>A new position for this user's live-location share started by message <paramref name="shareSeq"/>.</summary>
+    public Task LocationAsync(string chatId, long shareSeq, byte[] position, CancellationToken ct = default) =>
+        WriteAsync(new LocationFrame { ChatId = chatId, ShareSeq = shareSeq, Body = position }, ct);
+
+    public Task StopLocationAsync(string chatId, long shareSeq, CancellationToken ct = default) =>
+        WriteAsync(new LocationStopFrame { ChatId = chatId, ShareSeq = shareSeq }, ct);
 
     /// <summary>Sends without waiting; the ack (or error) arrives on <see cref="Frames"/> and completes the returned task.</summary>
     public Task<ServerFrame> SendPipelinedAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>

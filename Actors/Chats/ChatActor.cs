@@ -21,8 +21,14 @@ namespace Natter.Actors.Chats;
 /// Direct chats push through each member's PresenceActor; groups push once per subscribed edge process
 /// (<see cref="ChatWatch"/>). Receipts that arrive while one is being written are written together next.
 /// </summary>
-public sealed class ChatActor : ReceivePersistentActor
+public sealed class ChatActor : ReceivePersistentActor, IWithTimers
 {
+    private sealed record ShareExpired(long Seq);
+
+    private readonly LiveShares _liveShares = new();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
     /// <summary>Sharding's hand-off message: stop only once pending writes have completed.</summary>
     public sealed class Stop
     {
@@ -70,6 +76,7 @@ public sealed class ChatActor : ReceivePersistentActor
         Recover<RecoveryCompleted>(_ =>
         {
             _durableSeq = _state.LastSeq;
+            foreach (var m in _state.Recent.All().Where(m => m.LiveLocation is not null)) StartLiveShare(m.Seq, m.Sender, m.LiveLocation!.Until);
             if (_state.Kind == ChatKind.Group) _lastGroupReceipts = _state.GroupReceiptsUpTo(_durableSeq);
         });
 
@@ -83,6 +90,24 @@ public sealed class ChatActor : ReceivePersistentActor
         Command<ChatWatch.UnwatchChat>(RemoveWatcher);
         Command<Terminated>(t => _watchers.Remove(t.ActorRef));
         Command<IChatCommand>(c => WhenNoSnapshotDue(() => Handle(c)));
+        Command<UpdateLocation>(u =>
+        {
+            if (_state.IsMember(u.User) && _liveShares.TryUpdate(u.ShareSeq, u.User, u.Body, DateTimeOffset.UtcNow))
+                Push(new ChatNotices.LocationUpdated(_state.Id, u.ShareSeq, u.User, u.Body, u.At));
+            else
+                Sender.Tell(new ChatRejected(_state.Id, ChatRejections.LiveLocationEnded, $"no live location {u.ShareSeq} of yours is running"));
+        });
+        Command<StopLocation>(s =>
+        {
+            if (!_liveShares.End(s.ShareSeq, s.User)) return;
+            Timers.Cancel(("live", s.ShareSeq));
+            Push(new ChatNotices.LocationStopped(_state.Id, s.ShareSeq, s.User, Expired: false));
+        });
+        Command<ShareExpired>(e =>
+        {
+            if (_liveShares.Active.TryGetValue(e.Seq, out var share) && _liveShares.End(e.Seq))
+                Push(new ChatNotices.LocationStopped(_state.Id, e.Seq, share.Sharer, Expired: true));
+        });
         // Ephemeral: changes no state, so it need not wait for a snapshot.
         Command<SignalTyping>(t =>
         {
@@ -158,7 +183,8 @@ public sealed class ChatActor : ReceivePersistentActor
                 _durableSeq = m.Seq;
                 replyTo.Tell(new MessageAccepted(m.ChatId, m.ClientMsgId, m.Seq, m.At, Duplicate: false));
                 ReleaseDuplicateAcks();
-                var message = new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media);
+                var message = new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media, LiveLocation: m.LiveLocation);
+                if (m.LiveLocation is { } live) StartLiveShare(m.Seq, m.Sender, live.Until);
                 Push(new ChatNotices.NewMessage(m.ChatId, message));
                 break;
             case GroupChanged g:
@@ -262,6 +288,14 @@ public sealed class ChatActor : ReceivePersistentActor
             users.ExceptWith(g.Change.Users);
             if (users.Count == 0) Unwatch(fanout);
         }
+    }
+
+    private void StartLiveShare(long seq, UserId sharer, DateTimeOffset until)
+    {
+        var left = until - DateTimeOffset.UtcNow;
+        if (left <= TimeSpan.Zero) return;
+        _liveShares.Start(seq, sharer, until);
+        Timers.StartSingleTimer(("live", seq), new ShareExpired(seq), left);
     }
 
     /// <summary>"Delivered to all" / "read by all" pushed only when one of them moves; O(members), once per write.</summary>
@@ -453,7 +487,7 @@ public sealed class ChatActor : ReceivePersistentActor
             .Where(envelope => envelope.Event is MessageAppended or GroupChanged)
             .Select(envelope => envelope.Event switch
             {
-                MessageAppended m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media),
+                MessageAppended m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media, LiveLocation: m.LiveLocation),
                 var g => ((GroupChanged)g).ToEntry(),
             })
             .SkipWhile(m => m.Seq <= start)

@@ -54,6 +54,7 @@ public sealed class ConnectionActor : ReceiveActor
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
     private DateTimeOffset _lastInbound = DateTimeOffset.UtcNow;
     private readonly TokenBucket _typing;
+    private readonly TokenBucket _locations;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ChatId, ChatStream> _streams = new();
     private readonly Dictionary<ChatId, long> _syncCursors = new();
@@ -79,6 +80,7 @@ public sealed class ConnectionActor : ReceiveActor
         _fanout = fanout;
         _settings = settings;
         _typing = new TokenBucket(settings.TypingBurst, 1);
+        _locations = new TokenBucket(settings.LocationBurst, 1);
 
         Receive<Inbound>(i =>
         {
@@ -105,6 +107,8 @@ public sealed class ConnectionActor : ReceiveActor
         {
             if (t.User != _user) Emit(new TypingNoticeFrame(t.ChatId.Value, t.User.Value, t.IsTyping ? "typing" : "paused"));
         });
+        Receive<ChatNotices.LocationUpdated>(l => Emit(new LocationNoticeFrame(l.ChatId.Value, l.ShareSeq, l.User.Value, l.Body, l.At)));
+        Receive<ChatNotices.LocationStopped>(l => Emit(new LocationStoppedFrame(l.ChatId.Value, l.ShareSeq, l.User.Value, l.Expired ? "expired" : "stopped")));
         Receive<PresenceCommands.PresenceChanged>(p => Emit(new PresenceFrame(null, p.User.Value, true, p.Online, p.LastSeen)));
         Receive<PresenceResult>(r => Emit(r.View is { } v
             ? new PresenceFrame(r.Rid, v.UserId.Value, v.Visible, v.Online, v.LastSeen)
@@ -190,6 +194,11 @@ public sealed class ConnectionActor : ReceiveActor
             case MessageInfoRequestFrame m: OnMessageInfo(m); break;
             case TypingFrame t: OnTyping(t); break;
             case PresenceRequestFrame p: OnPresence(p); break;
+            case LocationFrame l: OnLocation(l); break;
+            case LocationStopFrame l when ChatIds.MayBeMember(new ChatId(l.ChatId), _user, out _):
+                _gateway.Chats.Tell(new StopLocation(new ChatId(l.ChatId), _user, l.ShareSeq, DateTimeOffset.UtcNow));
+                break;
+            case LocationStopFrame l: Emit(new ErrorFrame(ErrorCodes.NotMember, "you are not a member of this chat", l.ChatId)); break;
             case PingFrame p:
                 Emit(new PongFrame(p.T));
                 break;
@@ -219,6 +228,22 @@ public sealed class ConnectionActor : ReceiveActor
         }
         // Not a member: the chat drops it. Typing is best effort and never stored.
         _gateway.Chats.Tell(new SignalTyping(chatId, _user, _device, t.State == "typing"));
+    }
+
+    private void OnLocation(LocationFrame l)
+    {
+        var chatId = new ChatId(l.ChatId);
+        if (!ChatIds.MayBeMember(chatId, _user, out var refusal))
+        {
+            Emit(new ErrorFrame(refusal.Code, refusal.Message, l.ChatId));
+            return;
+        }
+        if (!_locations.TryTake(DateTimeOffset.UtcNow))
+        {
+            Emit(new ErrorFrame(ErrorCodes.RateLimited, $"at most {_settings.LocationBurst} location updates at once, then one a second", l.ChatId));
+            return;
+        }
+        _gateway.Chats.Tell(new UpdateLocation(chatId, _user, l.ShareSeq, l.Body, DateTimeOffset.UtcNow));
     }
 
     private void OnPresence(PresenceRequestFrame p)
@@ -269,7 +294,8 @@ public sealed class ConnectionActor : ReceiveActor
         }
         // Told, not asked: the ack comes back to this actor once the message is durable.
         _gateway.Chats.Tell(new SendMessage(chatId, _user, _device, s.ClientMsgId, s.Body, DateTimeOffset.UtcNow,
-            s.Media is { } media ? MediaFrames.ToRef(media) : null));
+            s.Media is { } media ? MediaFrames.ToRef(media) : null,
+            s.LiveLocation is { } live ? new Natter.Messages.Media.LiveLocation(DateTimeOffset.UtcNow.AddSeconds(live.DurationSeconds)) : null));
     }
 
     private void AdvanceCursor(string chat, CursorKind kind, long seq)

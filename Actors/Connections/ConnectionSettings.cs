@@ -24,6 +24,9 @@ public sealed record ConnectionSettings
     /// <summary>Typing frames a connection may send in a burst; the bucket refills one per second.</summary>
     public int TypingBurst { get; init; } = 5;
 
+    /// <summary>Live-location updates a connection may send in a burst; the bucket refills one per second.</summary>
+    public int LocationBurst { get; init; } = 10;
+
     /// <summary>Messages fetched per page while catching a device up.</summary>
     public int SyncPageSize { get; init; } = 200;
 

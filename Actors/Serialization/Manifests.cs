@@ -36,6 +36,8 @@ public static class Manifests
         ("cc.cursor", typeof(AdvanceCursor)),
         ("cc.group", typeof(ChangeGroup)),
         ("cc.typing", typeof(SignalTyping)),
+        ("cc.location", typeof(UpdateLocation)),
+        ("cc.location-stop", typeof(StopLocation)),
         ("cq.receipts", typeof(GetMessageReceipts)),
         ("cq.members-at", typeof(GetMembersAt)),
         ("cr.members-at", typeof(MembersAt)),
@@ -59,6 +61,8 @@ public static class Manifests
         ("cn.receipt", typeof(ReceiptUpdated)),
         ("cn.group-receipts", typeof(GroupReceiptsUpdated)),
         ("cn.typing", typeof(Typing)),
+        ("cn.location", typeof(LocationUpdated)),
+        ("cn.location-stopped", typeof(LocationStopped)),
         // User events (journal) and snapshot
         ("ue.code.v1", typeof(VerificationCodeIssued)),
         ("ue.attempt.v1", typeof(VerificationAttemptFailed)),

@@ -9,7 +9,8 @@ public static class MessageFrames
     public static MessageFrame Of(ChatMessage m) =>
         new(m.ChatId.Value, m.Seq, m.Sender.Value, m.SenderDevice.Value, m.ClientMsgId, m.Body, m.At,
             m.Change is { } c ? new GroupChangeFrame(c.Kind.ToString().ToLowerInvariant(), c.Users.Select(u => u.Value).ToList(), c.Name) : null,
-            m.Media is { } media ? MediaFrames.ToFrame(media) : null);
+            m.Media is { } media ? MediaFrames.ToFrame(media) : null,
+            m.LiveLocation is { } live ? new LiveLocationFrame(live.Until) : null);
 
     public static MessageInfoFrame Of(string? rid, ChatReplies.MessageReceipts r) =>
         new(rid, r.ChatId.Value, r.Seq, r.ReadBy.Select(u => u.Value).ToList(),

@@ -21,7 +21,8 @@ public static class ChatCommands
         string ClientMsgId,
         byte[] Body,
         DateTimeOffset At,
-        Media.MediaRef? Media = null) : IChatCommand;
+        Media.MediaRef? Media = null,
+        Media.LiveLocation? LiveLocation = null) : IChatCommand;
 
     /// <summary>A device has received (or read) everything up to <see cref="Seq"/>.</summary>
     public sealed record AdvanceCursor(
@@ -49,5 +50,11 @@ public static class ChatCommands
         DateTimeOffset At) : IChatCommand;
 
     /// <summary>Ephemeral, never stored: a member started or stopped typing. Pushed to the members' online devices.</summary>
+    /// <summary>Ephemeral: a new position (opaque client bytes) for the live-location share started by message <see cref="ShareSeq"/>.</summary>
+    public sealed record UpdateLocation(ChatId ChatId, UserId User, long ShareSeq, byte[] Body, DateTimeOffset At) : IWithChatId;
+
+    /// <summary>The sharer ends their live-location share before it expires.</summary>
+    public sealed record StopLocation(ChatId ChatId, UserId User, long ShareSeq, DateTimeOffset At) : IWithChatId;
+
     public sealed record SignalTyping(ChatId ChatId, UserId User, DeviceId Device, bool Typing) : IWithChatId;
 }

@@ -20,7 +20,8 @@ public static class ChatEvents
         string ClientMsgId,
         byte[] Body,
         DateTimeOffset At,
-        Media.MediaRef? Media = null) : IChatEvent;
+        Media.MediaRef? Media = null,
+        Media.LiveLocation? LiveLocation = null) : IChatEvent;
 
     public sealed record CursorAdvanced(
         ChatId ChatId,

@@ -26,7 +26,8 @@ public sealed record ChatMessage(
     byte[] Body,
     DateTimeOffset At,
     GroupChange? Change = null,
-    Media.MediaRef? Media = null);
+    Media.MediaRef? Media = null,
+    Media.LiveLocation? LiveLocation = null);
 
 /// <summary>How far one member has received and read a chat (the highest over that member's devices).</summary>
 public sealed record MemberReceipts(UserId User, long DeliveredSeq, long ReadSeq);
@@ -45,4 +46,5 @@ public static class ChatRejections
     public const string InvalidInvite = "invalid_invite";
     public const string UnknownUser = "unknown_user";
     public const string InvalidField = "invalid_field";
+    public const string LiveLocationEnded = "live_location_ended";
 }

@@ -10,6 +10,8 @@ public static class ChatNotices
     [JsonDerivedType(typeof(ReceiptUpdated), "receipt")]
     [JsonDerivedType(typeof(GroupReceiptsUpdated), "group_receipts")]
     [JsonDerivedType(typeof(Typing), "typing")]
+    [JsonDerivedType(typeof(LocationUpdated), "location")]
+    [JsonDerivedType(typeof(LocationStopped), "location_stopped")]
     public interface IChatNotice : IWithChatId;
 
     public sealed record NewMessage(ChatId ChatId, ChatMessage Message) : IChatNotice;
@@ -20,6 +22,12 @@ public static class ChatNotices
 
     /// <summary>A group's "delivered to all" or "read by all" moved (per-member receipts are asked for, not pushed).</summary>
     public sealed record GroupReceiptsUpdated(ChatId ChatId, GroupReceipts Receipts) : IChatNotice;
+
+    /// <summary>The latest position of a live-location share. Never stored (only the latest is kept in memory).</summary>
+    public sealed record LocationUpdated(ChatId ChatId, long ShareSeq, UserId User, byte[] Body, DateTimeOffset At) : IChatNotice;
+
+    /// <summary>A live-location share ended: <see cref="Expired"/> at its end time, else stopped by its sharer.</summary>
+    public sealed record LocationStopped(ChatId ChatId, long ShareSeq, UserId User, bool Expired) : IChatNotice;
 
     /// <summary>A member started (or stopped) typing. Never stored.</summary>
     public sealed record Typing(ChatId ChatId, UserId User, bool IsTyping) : IChatNotice;

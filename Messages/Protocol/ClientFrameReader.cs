@@ -9,7 +9,7 @@ public readonly record struct FrameReadResult(ClientFrame? Frame, ErrorFrame? Er
 public static class ClientFrameReader
 {
     private static readonly HashSet<string> KnownTypes =
-        ["send", "open_chat", "sync", "delivered", "read", "history", "ping", "group", "message_info", "typing", "presence"];
+        ["send", "open_chat", "sync", "delivered", "read", "history", "ping", "group", "message_info", "typing", "presence", "location", "location_stop"];
 
     public static FrameReadResult Read(ReadOnlySpan<byte> utf8)
     {
@@ -68,6 +68,11 @@ public static class ClientFrameReader
         OpenChatFrame { Peer: null } o => Fail(ErrorCodes.MissingField, "'peer' is null", o.Rid),
         GroupFrame { Action: null } g => Fail(ErrorCodes.MissingField, "'action' is null", g.Rid),
         GroupFrame { UserIds: { } ids } g when ids.Any(string.IsNullOrEmpty) => Fail(ErrorCodes.InvalidField, "'userIds' has an empty entry", g.Rid),
+        SendFrame { LiveLocation.DurationSeconds: < 1 or > LiveLocationRequest.MaxSeconds } f =>
+            Fail(ErrorCodes.InvalidField, $"'liveLocation.durationSeconds' must be 1 to {LiveLocationRequest.MaxSeconds}", f.ClientMsgId),
+        LocationFrame { ChatId: null } or LocationStopFrame { ChatId: null } => Fail(ErrorCodes.MissingField, "'chatId' is null"),
+        LocationFrame { Body: null } => Fail(ErrorCodes.MissingField, "'body' is null"),
+        LocationFrame { Body.Length: > 1024 } => Fail(ErrorCodes.InvalidField, "a position is at most 1024 bytes"),
         TypingFrame { ChatId: null } => Fail(ErrorCodes.MissingField, "'chatId' is null"),
         TypingFrame { State: not ("typing" or "paused") } => Fail(ErrorCodes.InvalidField, "'state' must be \"typing\" or \"paused\""),
         PresenceRequestFrame { UserId: null } p => Fail(ErrorCodes.MissingField, "'userId' is null", p.Rid),

@@ -15,6 +15,8 @@ namespace Natter.Messages.Protocol;
 [JsonDerivedType(typeof(MessageInfoRequestFrame), "message_info")]
 [JsonDerivedType(typeof(TypingFrame), "typing")]
 [JsonDerivedType(typeof(PresenceRequestFrame), "presence")]
+[JsonDerivedType(typeof(LocationFrame), "location")]
+[JsonDerivedType(typeof(LocationStopFrame), "location_stop")]
 public abstract record ClientFrame;
 
 /// <summary>Send a message. <see cref="Body"/> is base64 of opaque client bytes.</summary>
@@ -26,6 +28,31 @@ public sealed record SendFrame : ClientFrame
 
     /// <summary>An uploaded blob this message carries (a media message); the body may then be empty.</summary>
     public MediaFrame? Media { get; init; }
+
+    /// <summary>This message starts a live-location share (its body the first position); updates follow as <c>location</c> frames.</summary>
+    public LiveLocationRequest? LiveLocation { get; init; }
+}
+
+public sealed record LiveLocationRequest
+{
+    public const int MaxSeconds = 8 * 60 * 60;
+
+    public required int DurationSeconds { get; init; }
+}
+
+/// <summary>Ephemeral: a new position (opaque bytes: ciphertext once end-to-end encryption lands) of this user's share <see cref="ShareSeq"/>.</summary>
+public sealed record LocationFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+    public required long ShareSeq { get; init; }
+    public required byte[] Body { get; init; }
+}
+
+/// <summary>Ends this user's live-location share <see cref="ShareSeq"/> before its time.</summary>
+public sealed record LocationStopFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+    public required long ShareSeq { get; init; }
 }
 
 /// <summary>Get (creating if needed) the direct chat with <see cref="Peer"/>.</summary>

@@ -24,6 +24,7 @@ public static class ErrorCodes
     public const string HashMismatch = "hash_mismatch";
     public const string MediaNotFound = "media_not_found";
     public const string OffsetMismatch = "offset_mismatch";
+    public const string LiveLocationEnded = "live_location_ended";
     public const string Unauthorized = "unauthorized";
     public const string Unavailable = "unavailable";
     public const string Internal = "internal";

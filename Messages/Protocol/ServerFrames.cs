@@ -18,6 +18,8 @@ namespace Natter.Messages.Protocol;
 [JsonDerivedType(typeof(MessageInfoFrame), "message_info")]
 [JsonDerivedType(typeof(TypingNoticeFrame), "typing")]
 [JsonDerivedType(typeof(PresenceFrame), "presence")]
+[JsonDerivedType(typeof(LocationNoticeFrame), "location")]
+[JsonDerivedType(typeof(LocationStoppedFrame), "location_stopped")]
 public abstract record ServerFrame;
 
 public sealed record WelcomeFrame(
@@ -45,7 +47,17 @@ public sealed record MessageFrame(
     byte[] Body,
     DateTimeOffset Ts,
     GroupChangeFrame? Change = null,
-    MediaFrame? Media = null) : ServerFrame;
+    MediaFrame? Media = null,
+    LiveLocationFrame? LiveLocation = null) : ServerFrame;
+
+/// <summary>The message started a live-location share that runs until <see cref="Until"/>.</summary>
+public sealed record LiveLocationFrame(DateTimeOffset Until);
+
+/// <summary>The latest position of the live-location share started by message <see cref="ShareSeq"/>. Never stored.</summary>
+public sealed record LocationNoticeFrame(string ChatId, long ShareSeq, string UserId, byte[] Body, DateTimeOffset Ts) : ServerFrame;
+
+/// <summary>A live-location share ended: <see cref="Reason"/> is "expired" or "stopped".</summary>
+public sealed record LocationStoppedFrame(string ChatId, long ShareSeq, string UserId, string Reason) : ServerFrame;
 
 /// <summary>
 /// An attachment: <see cref="Id"/> is the blob's SHA-256 (download it from /api/media/{id}), with its size, declared
