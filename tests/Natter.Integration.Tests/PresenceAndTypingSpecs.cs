@@ -138,8 +138,8 @@ public sealed class PresenceAndTypingSpecs : IAsyncLifetime
         Assert.Equal("paused", (await bobSocket.NextAsync<TypingNoticeFrame>(timeout: Wait)).State);
 
         // Never stored: a device that connects later gets the messages, not the typing.
-        await using var bobLaptop = await _server.ConnectAsync(await _server.RegisterAsync("+" + bob.UserId, "laptop"));
         await aliceSocket.SendAsync(chatId, "m1", [1]);
+        await using var bobLaptop = await _server.ConnectAsync(await _server.RegisterAsync("+" + bob.UserId, "laptop"));
         var synced = await bobLaptop.SyncAsync();
         Assert.Single(bobLaptop.Received.Of(chatId));
         // The summary of what arrived while away.
