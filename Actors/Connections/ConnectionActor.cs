@@ -213,37 +213,31 @@ public sealed class ConnectionActor : ReceiveActor
         _gateway.MessageInfoAsync(new ChatId(m.ChatId), _user, m.Seq)
             .PipeTo(Self, success: r => new MessageInfoResult(m.Rid, r), failure: e => new MessageInfoResult(m.Rid, Unavailable<MessageReceipts>(e)));
 
+    // Best effort and never stored: a non-member's signal is dropped by the chat.
     private void OnTyping(TypingFrame t)
     {
-        var chatId = new ChatId(t.ChatId);
-        if (!ChatIds.MayBeMember(chatId, _user, out var refusal))
-        {
-            Emit(new ErrorFrame(refusal.Code, refusal.Message, t.ChatId));
-            return;
-        }
-        if (!_typing.TryTake(DateTimeOffset.UtcNow))
-        {
-            Emit(new ErrorFrame(ErrorCodes.RateLimited, $"at most {_settings.TypingBurst} typing frames at once, then one a second", t.ChatId));
-            return;
-        }
-        // Not a member: the chat drops it. Typing is best effort and never stored.
-        _gateway.Chats.Tell(new SignalTyping(chatId, _user, _device, t.State == "typing"));
+        if (EphemeralAllowed(t.ChatId, _typing, $"at most {_settings.TypingBurst} typing frames at once, then one a second") is { } chatId)
+            _gateway.Chats.Tell(new SignalTyping(chatId, _user, _device, t.State == "typing"));
     }
 
     private void OnLocation(LocationFrame l)
     {
-        var chatId = new ChatId(l.ChatId);
+        if (EphemeralAllowed(l.ChatId, _locations, $"at most {_settings.LocationBurst} location updates at once, then one a second") is { } chatId)
+            _gateway.Chats.Tell(new UpdateLocation(chatId, _user, l.ShareSeq, l.Body, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>The chat, if an ephemeral frame for it may go on: the id may name this user and the rate limit allows it.</summary>
+    private ChatId? EphemeralAllowed(string chat, TokenBucket limit, string limitMessage)
+    {
+        var chatId = new ChatId(chat);
         if (!ChatIds.MayBeMember(chatId, _user, out var refusal))
         {
-            Emit(new ErrorFrame(refusal.Code, refusal.Message, l.ChatId));
-            return;
+            Emit(new ErrorFrame(refusal.Code, refusal.Message, chat));
+            return null;
         }
-        if (!_locations.TryTake(DateTimeOffset.UtcNow))
-        {
-            Emit(new ErrorFrame(ErrorCodes.RateLimited, $"at most {_settings.LocationBurst} location updates at once, then one a second", l.ChatId));
-            return;
-        }
-        _gateway.Chats.Tell(new UpdateLocation(chatId, _user, l.ShareSeq, l.Body, DateTimeOffset.UtcNow));
+        if (limit.TryTake(DateTimeOffset.UtcNow)) return chatId;
+        Emit(new ErrorFrame(ErrorCodes.RateLimited, limitMessage, chat));
+        return null;
     }
 
     private void OnPresence(PresenceRequestFrame p)
