@@ -46,8 +46,8 @@ public static class NatterAkkaExtensions
     }
 
     /// <summary>
-    /// Entity hosts run the notification projection as a cluster singleton (one reader of the journal's tagged
-    /// messages in the whole cluster); the sink comes from DI (AddNatterNotifications).
+    /// Entity hosts run the notification projection as a cluster singleton (the one reader of the journal's
+    /// messages for notifications in the whole cluster); the sink comes from DI (AddNatterNotifications).
     /// </summary>
     public static AkkaConfigurationBuilder WithNotifications(this AkkaConfigurationBuilder builder, NatterOptions options) =>
         options.HostsEntities

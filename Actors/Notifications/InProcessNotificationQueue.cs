@@ -6,7 +6,8 @@ namespace Natter.Actors.Notifications;
 
 /// <summary>
 /// The embedded default without Kafka: a bounded in-process queue between projection and dispatcher. A full
-/// queue holds the projection back (its offset does not move), so nothing is lost across a restart either.
+/// queue holds the projection back. Requests still queued when the process stops are lost (the projection's
+/// offset has passed them): a single-process deployment trades that for needing no Kafka.
 /// </summary>
 public sealed class InProcessNotificationQueue : INotificationSink, INotificationSource
 {

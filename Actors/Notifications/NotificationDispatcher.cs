@@ -66,11 +66,18 @@ public sealed class NotificationDispatcher(
 
     private async Task HandleAsync(NotificationRequest request, CancellationToken ct)
     {
-        if (!Remember(request.Id))
+        // Remembered only once handled: a request whose handling failed is handled again when it comes again.
+        if (_seen.Contains(request.Id))
         {
             Count("duplicate");
             return;
         }
+        await HandleNewAsync(request, ct);
+        Remember(request.Id);
+    }
+
+    private async Task HandleNewAsync(NotificationRequest request, CancellationToken ct)
+    {
         var profile = await RetryAsync(() => users.ActorRef.Ask<UserReplies.Profile>(new UserQueries.GetProfile(request.Recipient), AskTimeout), ct);
         var now = clock.GetUtcNow();
         if (!profile.Settings.Notifications) { Count("disabled"); return; }
@@ -136,12 +143,11 @@ public sealed class NotificationDispatcher(
         }
     }
 
-    private bool Remember(string id)
+    private void Remember(string id)
     {
-        if (!_seen.Add(id)) return false;
+        if (!_seen.Add(id)) return;
         _seenOrder.Enqueue(id);
         if (_seenOrder.Count > RememberedIds) _seen.Remove(_seenOrder.Dequeue());
-        return true;
     }
 
     private void Prune(DateTimeOffset now)

@@ -14,8 +14,11 @@ public sealed record NotificationOptions
     /// <summary>At most one notification per chat and recipient in this window; the rest of a burst is counted into it.</summary>
     public TimeSpan CollapseWindow { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Requests published per Kafka batch.</summary>
+    /// <summary>Journal events resolved per batch; each batch's requests are published together.</summary>
     public int BatchSize { get; init; } = 256;
+
+    /// <summary>Messages older than this when the projection reaches them are not notified (a first start on an old journal).</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromHours(24);
 
     /// <summary>Longest pause between retries of a failed publish or hand-off.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
@@ -37,6 +40,6 @@ public sealed record PushEndpoints
     public string? ApnsAuthToken { get; init; }
     /// <summary>An HTTP email API (JSON POST of to/subject/text). Empty: email notifications are not sent.</summary>
     public string? EmailEndpoint { get; init; }
-    /// <summary>Web Push subscriptions must start with one of these (empty: any https endpoint).</summary>
+    /// <summary>Web Push subscriptions must start with one of these (empty: any http or https URL; set it in production).</summary>
     public string[] WebPushAllowedPrefixes { get; init; } = [];
 }

@@ -28,7 +28,9 @@ public sealed class NotificationProjection : ReceivePersistentActor
 
     private sealed record OffsetReached(long Offset);
 
-    private sealed record Resolved(long Offset, IReadOnlyList<NotificationRequest> Requests);
+    /// <param name="IsMessage">A stored message: only batches with one move the persisted offset (else the
+    /// projection's own offset events, which this stream reads too, would make it write forever).</param>
+    private sealed record Resolved(long Offset, bool IsMessage, IReadOnlyList<NotificationRequest> Requests);
 
 
     private const int SnapshotEvery = 100;
@@ -111,19 +113,21 @@ public sealed class NotificationProjection : ReceivePersistentActor
     private async Task<Resolved> ResolveAsync(EventEnvelope envelope)
     {
         var offset = ((Sequence)envelope.Offset).Value;
-        if (envelope.Event is not MessageAppended m) return new Resolved(offset, []);
+        if (envelope.Event is not MessageAppended m) return new Resolved(offset, false, []);
+        // A notification about an old message is noise (a first start on an old journal, a very long outage).
+        if (DateTimeOffset.UtcNow - m.At > _options.MaxAge) return new Resolved(offset, true, []);
         IReadOnlyList<UserId> members = m.ChatId.DirectMembers() is var (a, b)
             ? [a, b]
             : (await _chats.Ask<ChatQueries.MembersAt>(new ChatQueries.GetMembersAt(m.ChatId, m.Seq), AskTimeout)).Members;
         var presences = await Task.WhenAll(members.Where(u => u != m.Sender)
             .Select(u => _presence.Ask<PresenceCommands.PresenceStatus>(new PresenceCommands.GetPresence(u), AskTimeout)));
-        return new Resolved(offset, presences
+        return new Resolved(offset, true, presences
             .Where(p => p.OnlineDevices.Count == 0)
             .Select(p => NotificationRequest.For(p.UserId, m.ChatId, m.Seq, m.Sender, m.At))
             .ToList());
     }
 
-    /// <summary>Publishes a batch, retrying with backoff until the sink takes it; returns the batch's last offset.</summary>
+    /// <summary>Publishes a batch, retrying with backoff until the sink takes it; returns the offset to persist (0: none).</summary>
     private async Task<long> PublishAsync(IEnumerable<Resolved> batch)
     {
         var resolved = batch.ToList();
@@ -143,6 +147,6 @@ public sealed class NotificationProjection : ReceivePersistentActor
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxBackoff.Ticks));
             }
         }
-        return resolved[^1].Offset;
+        return resolved.LastOrDefault(r => r.IsMessage)?.Offset ?? 0;
     }
 }

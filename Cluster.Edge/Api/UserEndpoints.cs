@@ -45,7 +45,8 @@ public static class UserEndpoints
             var settings = current.Value!.Settings;
             if (request.LastSeen is { } lastSeen)
             {
-                if (!Enum.TryParse<Visibility>(lastSeen, ignoreCase: true, out var visibility) || !Enum.IsDefined(visibility) || int.TryParse(lastSeen, out _))
+                if (lastSeen.Contains(',') || int.TryParse(lastSeen, out _)
+                    || !Enum.TryParse<Visibility>(lastSeen, ignoreCase: true, out var visibility) || !Enum.IsDefined(visibility))
                     return ApiErrors.Result(ErrorCodes.InvalidField, "'lastSeen' must be everyone, contacts or nobody");
                 settings = settings with { LastSeen = visibility };
             }
