@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Natter. Installs what the tests need when it is missing (Debian's PostgreSQL
-# server binaries, via apt as root); the test fixtures start and stop their own PostgreSQL server on
+# server binaries and Chromium, via apt as root); the test fixtures start and stop their own PostgreSQL server on
 # 127.0.0.1, so nothing is left running. Set NATTER_TEST_POSTGRES to a connection string to use an
 # existing server instead.
 set -euo pipefail
@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 
 need_apt=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# The browser client's test drives Debian's Chromium (a test tool may not download a browser here).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: please install: ${need_apt[*]} (sudo apt-get install -y ${need_apt[*]})" >&2

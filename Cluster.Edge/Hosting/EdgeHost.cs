@@ -58,6 +58,10 @@ public static class EdgeHost
 
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        // The browser client (wwwroot): static files only, it talks to /ws and /api like any client.
+        var webClient = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webClient });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = webClient });
         app.Map("/ws", (HttpContext context, ClientSocketHandler handler) => handler.HandleAsync(context));
 
         var api = app.MapGroup("/api");
