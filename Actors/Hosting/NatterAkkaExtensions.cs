@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Pattern;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
@@ -52,8 +53,11 @@ public static class NatterAkkaExtensions
     public static AkkaConfigurationBuilder WithNotifications(this AkkaConfigurationBuilder builder, NatterOptions options) =>
         options.HostsEntities
             ? builder.WithActors((system, registry, resolver) => system.ActorOf(ClusterSingletonManager.Props(
-                    NotificationProjection.PropsFor(registry.Get<ChatRegion>(), registry.Get<PresenceRegion>(),
-                        resolver.GetService<INotificationSink>(), options.Notifications),
+                    // A persistent actor stops when the journal fails; the singleton manager would not start it again.
+                    BackoffSupervisor.Props(Backoff.OnStop(
+                        NotificationProjection.PropsFor(registry.Get<ChatRegion>(), registry.Get<PresenceRegion>(),
+                            resolver.GetService<INotificationSink>(), options.Notifications),
+                        "projection", TimeSpan.FromSeconds(1), options.Notifications.MaxBackoff, 0.2)),
                     PoisonPill.Instance,
                     ClusterSingletonManagerSettings.Create(system).WithRole(NatterRoles.Node)),
                 "notification-projection"))

@@ -25,6 +25,9 @@ public interface IBlobStore
 
     /// <summary>The folder for resumable uploads in progress.</summary>
     string UploadsFolder { get; }
+
+    /// <summary>Temporary files older than <paramref name="before"/> (left by a crash mid-upload) are removed; returns how many.</summary>
+    int DeleteTempFilesOlderThan(DateTimeOffset before);
 }
 
 /// <summary>Blobs as files under <c>{root}/blobs/{first two hex digits}/{sha256}</c>; temporary files under <c>{root}/tmp</c>.</summary>
@@ -60,6 +63,8 @@ public sealed class LocalBlobStore : IBlobStore
         {
             File.Delete(tempPath);
         }
+        // Its age counts from the latest upload: the collector's grace period starts again.
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
         return Find(sha256)!;
     }
 
@@ -74,6 +79,17 @@ public sealed class LocalBlobStore : IBlobStore
     public Stream OpenRead(string id) =>
         new FileStream(PathOf(id) ?? throw new FileNotFoundException(id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
             64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    public int DeleteTempFilesOlderThan(DateTimeOffset before)
+    {
+        var deleted = 0;
+        foreach (var file in Directory.EnumerateFiles(_tmp).Where(f => File.GetLastWriteTimeUtc(f) < before.UtcDateTime))
+        {
+            File.Delete(file);
+            deleted++;
+        }
+        return deleted;
+    }
 
     public IEnumerable<BlobInfo> List() =>
         Directory.EnumerateFiles(_blobs, "*", SearchOption.AllDirectories)

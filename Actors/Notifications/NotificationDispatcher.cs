@@ -117,7 +117,9 @@ public sealed class NotificationDispatcher(
             }
             catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !ct.IsCancellationRequested)
             {
-                if (attempt >= options.DeliveryAttempts || e is InvalidOperationException)
+                // A 4xx (a bad or expired token) will not get better by trying again.
+                var clientError = e is HttpRequestException { StatusCode: >= System.Net.HttpStatusCode.BadRequest and < System.Net.HttpStatusCode.InternalServerError };
+                if (attempt >= options.DeliveryAttempts || e is InvalidOperationException || clientError)
                 {
                     logger.LogError("Giving up {Platform} notification {Id} for device {Device} after {Attempts} attempts: {Error}",
                         adapter.Platform, n.Id, registration.Device, attempt, e.Message);

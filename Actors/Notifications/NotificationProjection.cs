@@ -109,8 +109,33 @@ public sealed class NotificationProjection : ReceivePersistentActor
         base.PostStop();
     }
 
-    /// <summary>The recipients of one stored message who have no device online right now.</summary>
+    /// <summary>
+    /// Resolves with a few retries; a message whose recipients still cannot be found (its chat fails to start,
+    /// say) is logged and passed over, so one bad message cannot stop everyone's notifications.
+    /// </summary>
     private async Task<Resolved> ResolveAsync(EventEnvelope envelope)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ResolveOnceAsync(envelope);
+            }
+            catch (Exception e) when (attempt < 3)
+            {
+                _log.Warning("Resolving recipients at offset {0} failed ({1}); retrying", ((Sequence)envelope.Offset).Value, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+            catch (Exception e)
+            {
+                _log.Error(e, "Giving up notifications for the message at offset {0}", ((Sequence)envelope.Offset).Value);
+                return new Resolved(((Sequence)envelope.Offset).Value, true, []);
+            }
+        }
+    }
+
+    /// <summary>The recipients of one stored message who have no device online right now.</summary>
+    private async Task<Resolved> ResolveOnceAsync(EventEnvelope envelope)
     {
         var offset = ((Sequence)envelope.Offset).Value;
         if (envelope.Event is not MessageAppended m) return new Resolved(offset, false, []);

@@ -25,7 +25,9 @@ public static class NotificationServices
             services.AddSingleton<INotificationSink, KafkaNotificationSink>();
             services.AddSingleton<INotificationSource, KafkaNotificationSource>();
         }
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        // No redirects: a push goes to the endpoint it names, nowhere else. A short timeout: one slow
+        // provider must not hold everyone's notifications back for long.
+        var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(5) };
         services.AddSingleton<IPushAdapter>(new FcmAdapter(http, options.Push));
         services.AddSingleton<IPushAdapter>(new ApnsAdapter(http, options.Push));
         services.AddSingleton<IPushAdapter>(new WebPushAdapter(http, options.Push));

@@ -48,7 +48,8 @@ public sealed class FcmAdapter(HttpClient http, PushEndpoints endpoints) : IPush
             }),
         };
         if (endpoints.FcmAccessToken is { } token) request.Headers.Authorization = new("Bearer", token);
-        (await http.SendAsync(request, ct)).EnsureSuccessStatusCode();
+        using var response = await http.SendAsync(request, ct);
+        response.EnsureSuccessStatusCode();
     }
 }
 
@@ -73,7 +74,8 @@ public sealed class ApnsAdapter(HttpClient http, PushEndpoints endpoints) : IPus
         request.Headers.Add("apns-push-type", "alert");
         request.Headers.Add("apns-collapse-id", n.ChatId.Length <= 64 ? n.ChatId : n.ChatId[..64]);
         if (endpoints.ApnsAuthToken is { } token) request.Headers.Authorization = new("bearer", token);
-        (await http.SendAsync(request, ct)).EnsureSuccessStatusCode();
+        using var response = await http.SendAsync(request, ct);
+        response.EnsureSuccessStatusCode();
     }
 }
 
@@ -90,15 +92,22 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints) : I
     {
         if (!Uri.TryCreate(registration.Token, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("https" or "http"))
             throw new InvalidOperationException("a Web Push registration must be the subscription's endpoint URL");
-        if (endpoints.WebPushAllowedPrefixes.Length > 0
-            && !endpoints.WebPushAllowedPrefixes.Any(p => registration.Token.StartsWith(p, StringComparison.Ordinal)))
+        if (!Allowed(endpoint, endpoints.WebPushAllowedPrefixes))
             throw new InvalidOperationException($"Web Push endpoint {endpoint.Host} is not allowed");
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent([]) };
         request.Headers.Add("TTL", "86400");
         request.Headers.Add("Urgency", "high");
         request.Headers.Add("Topic", Topic(n.ChatId));
-        (await http.SendAsync(request, ct)).EnsureSuccessStatusCode();
+        using var response = await http.SendAsync(request, ct);
+        response.EnsureSuccessStatusCode();
     }
+
+    /// <summary>Compares parsed scheme, host, port and path prefix: a raw string prefix would let "https://allowed@elsewhere/" through.</summary>
+    public static bool Allowed(Uri endpoint, IReadOnlyList<string> prefixes) =>
+        prefixes.Count == 0 || prefixes.Any(p => Uri.TryCreate(p, UriKind.Absolute, out var allowed)
+            && endpoint.Scheme == allowed.Scheme && string.Equals(endpoint.Host, allowed.Host, StringComparison.OrdinalIgnoreCase)
+            && endpoint.Port == allowed.Port && string.IsNullOrEmpty(endpoint.UserInfo)
+            && endpoint.AbsolutePath.StartsWith(allowed.AbsolutePath, StringComparison.Ordinal));
 
     // A Topic is at most 32 URL-safe base64 characters.
     private static string Topic(string chatId) =>
@@ -114,7 +123,7 @@ public sealed class EmailAdapter(HttpClient http, PushEndpoints endpoints) : IPu
     public async Task SendAsync(PushRegistration registration, PushNotification n, CancellationToken ct)
     {
         if (endpoints.EmailEndpoint is not { } endpoint) return;
-        var response = await http.PostAsJsonAsync(endpoint, new { to = registration.Token, subject = n.Title, text = n.Body }, ct);
+        using var response = await http.PostAsJsonAsync(endpoint, new { to = registration.Token, subject = n.Title, text = n.Body }, ct);
         response.EnsureSuccessStatusCode();
     }
 }

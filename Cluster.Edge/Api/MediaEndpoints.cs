@@ -71,6 +71,10 @@ public static class MediaEndpoints
             var principal = http.Principal();
             var (blob, contentType, refusal) = await media.AuthorizeDownloadAsync(principal.User, principal.Device, id, chatId, seq);
             if (refusal is not null) return ApiErrors.Result(refusal.Code, refusal.Message);
+            // Served as a download, never rendered on this origin: the content type is only the uploader's claim.
+            http.Response.Headers.ContentDisposition = "attachment";
+            http.Response.Headers.XContentTypeOptions = "nosniff";
+            http.Response.Headers.ContentSecurityPolicy = "sandbox";
             // Content-addressed: the bytes under an id never change, so the id is a perfect ETag.
             return Results.File(media.OpenRead(blob!.Id), contentType, enableRangeProcessing: true,
                 entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{blob.Id}\""));

@@ -56,6 +56,8 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
             abandoned++;
         }
 
+        abandoned += store.DeleteTempFilesOlderThan(now - options.UploadTtl);
+
         var candidates = store.List().Where(b => now - b.StoredAt >= options.GcGracePeriod).ToList();
         if (candidates.Count == 0) return new Outcome(0, 0, abandoned);
         var (referenced, uploaders) = await ReadReferencesAsync();

@@ -4,6 +4,7 @@ using Akka.Hosting;
 using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Akka.Streams.IO;
 using Natter.Actors.Hosting;
 using Natter.Actors.Media;
 using Natter.Actors.Services;
@@ -29,6 +30,8 @@ public sealed class MediaService(IBlobStore store, MediaOptions options, ActorSy
     public sealed record Refusal(string Code, string Message);
 
     private readonly IMaterializer _materializer = system.Materializer();
+    // One request at a time per resumable upload: two appends at the same offset would both write the part file.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _uploadLocks = new();
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
     public MediaOptions Options => options;
@@ -79,6 +82,20 @@ public sealed class MediaService(IBlobStore store, MediaOptions options, ActorSy
     /// <summary>Appends a chunk that starts at <paramref name="offset"/>, which must be what is stored so far.</summary>
     public async Task<(long Received, Refusal? Refusal)> AppendAsync(UserId user, string uploadId, long offset, Stream body, CancellationToken ct)
     {
+        var gate = _uploadLocks.GetOrAdd(uploadId, _ => new SemaphoreSlim(1, 1));
+        if (!await gate.WaitAsync(0, ct)) return (Status(user, uploadId).Received, Busy());
+        try
+        {
+            return await AppendLockedAsync(user, uploadId, offset, body);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<(long Received, Refusal? Refusal)> AppendLockedAsync(UserId user, string uploadId, long offset, Stream body)
+    {
         var (upload, received) = Status(user, uploadId);
         if (upload is null) return (0, new Refusal(ErrorCodes.MediaNotFound, "no such upload"));
         if (offset != received) return (received, new Refusal(ErrorCodes.OffsetMismatch, $"the upload has {received} bytes; send from there"));
@@ -93,7 +110,7 @@ public sealed class MediaService(IBlobStore store, MediaOptions options, ActorSy
         {
             return (Status(user, uploadId).Received, new Refusal(ErrorCodes.MediaTooLarge, $"the upload was declared as {upload.Size} bytes"));
         }
-        catch (Exception e) when (Unwrap(e) is IOException or OperationCanceledException)
+        catch (Exception e) when (Unwrap(e) is not UploadTooLargeException)
         {
             // The client went away mid-chunk: what reached the disk stays, and the client resumes from it.
             logger.LogInformation("Upload {Upload} interrupted at {Bytes} bytes", uploadId, Status(user, uploadId).Received);
@@ -104,18 +121,34 @@ public sealed class MediaService(IBlobStore store, MediaOptions options, ActorSy
     /// <summary>Verifies the whole file against the declared size and hash and stores it.</summary>
     public async Task<(Stored? Stored, Refusal? Refusal)> CompleteAsync(UserId user, string uploadId)
     {
-        var (upload, received) = Status(user, uploadId);
-        if (upload is null) return (null, new Refusal(ErrorCodes.MediaNotFound, "no such upload"));
-        if (received != upload.Size) return (null, new Refusal(ErrorCodes.OffsetMismatch, $"the upload has {received} of {upload.Size} bytes"));
-        var digest = await HashingUpload.OfFileAsync(PartPath(uploadId), _materializer);
-        var result = await CommitAsync(user, PartPath(uploadId), digest, upload.ContentType, upload.Sha256, upload.Size);
-        Abandon(uploadId);
-        return result;
+        var gate = _uploadLocks.GetOrAdd(uploadId, _ => new SemaphoreSlim(1, 1));
+        if (!await gate.WaitAsync(0)) return (null, Busy());
+        var copy = store.NewTempPath();
+        try
+        {
+            var (upload, received) = Status(user, uploadId);
+            if (upload is null) return (null, new Refusal(ErrorCodes.MediaNotFound, "no such upload"));
+            if (received != upload.Size) return (null, new Refusal(ErrorCodes.OffsetMismatch, $"the upload has {received} of {upload.Size} bytes"));
+            // The bytes committed are exactly the bytes hashed: a copy made through the hashing stage.
+            var digest = await HashingUpload.ToFileAsync(FileIO.FromFile(new FileInfo(PartPath(uploadId)), HashingUpload.ChunkBytes)
+                .MapMaterializedValue(_ => Akka.NotUsed.Instance), copy, upload.Size, _materializer);
+            var result = await CommitAsync(user, copy, digest, upload.ContentType, upload.Sha256, upload.Size);
+            if (result.Item2 is null) Abandon(uploadId);
+            return result;
+        }
+        finally
+        {
+            if (File.Exists(copy)) File.Delete(copy);
+            gate.Release();
+        }
     }
+
+    private static Refusal Busy() => new(ErrorCodes.OffsetMismatch, "another request of this upload is in progress; ask for its status and resume");
 
     public void Abandon(string uploadId)
     {
         if (!IsUploadId(uploadId)) return;
+        _uploadLocks.TryRemove(uploadId, out _);
         File.Delete(PartPath(uploadId));
         File.Delete(MetaPath(uploadId));
     }
@@ -124,18 +157,28 @@ public sealed class MediaService(IBlobStore store, MediaOptions options, ActorSy
     public async Task<(BlobInfo? Blob, string? ContentType, Refusal? Refusal)> AuthorizeDownloadAsync(UserId user, DeviceId device, string id,
         string? chatId, long? seq)
     {
-        if (!LocalBlobStore.IsSha256(id) || store.Find(id) is not { } blob) return (null, null, new Refusal(ErrorCodes.MediaNotFound, "no such media"));
-        var uploads = await users.ActorRef.Ask<UserReplies.Uploads>(new UserQueries.GetUploads(user), AskTimeout);
-        if (uploads.Media.FirstOrDefault(m => m.BlobId == id) is { } mine) return (blob, mine.ContentType, null);
+        // Authorization comes first, so a refusal never tells whether a given hash is stored.
+        if (!LocalBlobStore.IsSha256(id)) return (null, null, new Refusal(ErrorCodes.MediaNotFound, "no such media"));
+        var (contentType, refusal) = await AuthorizedContentTypeAsync(user, device, id, chatId, seq);
+        if (refusal is not null) return (null, null, refusal);
+        return store.Find(id) is { } blob ? (blob, contentType, null) : (null, null, new Refusal(ErrorCodes.MediaNotFound, "no such media"));
+    }
+
+    private async Task<(string? ContentType, Refusal? Refusal)> AuthorizedContentTypeAsync(UserId user, DeviceId device, string id,
+        string? chatId, long? seq)
+    {
+        if (await UploadsAsync(user) is not { } uploads) return (null, Unavailable);
+        if (uploads.Media.FirstOrDefault(m => m.BlobId == id) is { } mine) return (mine.ContentType, null);
         if (chatId is null || seq is null)
-            return (null, null, new Refusal(ErrorCodes.NotMember, "name the message that shared it: ?chatId=…&seq=…"));
+            return (null, new Refusal(ErrorCodes.NotMember, "name the message that shared it: ?chatId=…&seq=…"));
+        if (!ChatIds.MayBeMember(new ChatId(chatId), user, out var early)) return (null, new Refusal(early.Code, early.Message));
         var page = await chats.AskChatAsync<ChatReplies.MessagePage>(
             new ChatQueries.GetMessagesAfter(new ChatId(chatId), user, device, seq - 1, 1), "the cluster did not answer in time; retry");
-        if (!page.Ok) return (null, null, new Refusal(page.ErrorCode!, page.ErrorMessage!));
+        if (!page.Ok) return (null, new Refusal(page.ErrorCode!, page.ErrorMessage!));
         var message = page.Value!.Messages.FirstOrDefault(m => m.Seq == seq);
         return message?.Media?.Id == id
-            ? (blob, message.Media.ContentType, null)
-            : (null, null, new Refusal(ErrorCodes.NotMember, "that message does not carry this media, or you cannot see it"));
+            ? (message.Media.ContentType, null)
+            : (null, new Refusal(ErrorCodes.NotMember, "that message does not carry this media, or you cannot see it"));
     }
 
     public Stream OpenRead(string id) => store.OpenRead(id);
@@ -147,16 +190,34 @@ public sealed class MediaService(IBlobStore store, MediaOptions options, ActorSy
             return (null, new Refusal(ErrorCodes.HashMismatch, $"received {digest.Size} bytes, not the {length} declared"));
         if (!string.Equals(digest.Sha256, declaredSha256, StringComparison.OrdinalIgnoreCase))
             return (null, new Refusal(ErrorCodes.HashMismatch, $"the content's SHA-256 is {digest.Sha256}, not the one declared"));
-        var recorded = await users.ActorRef.Ask<object>(
-            new UserCommands.RecordUpload(user, new UploadedMedia(digest.Sha256, digest.Size, contentType), options.QuotaBytes), AskTimeout);
-        if (recorded is UserReplies.UserRejected rejected) return (null, new Refusal(rejected.Code, rejected.Reason));
+        // Stored first, then counted: a blob nobody is charged for and no message references is collected later,
+        // whereas a charge for a blob that was never stored would never be released.
         var blob = store.Commit(temp, digest.Sha256);
+        object recorded;
+        try
+        {
+            recorded = await users.ActorRef.Ask<object>(
+                new UserCommands.RecordUpload(user, new UploadedMedia(digest.Sha256, digest.Size, contentType), options.QuotaBytes), AskTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return (null, Unavailable);
+        }
+        if (recorded is UserReplies.UserRejected rejected) return (null, new Refusal(rejected.Code, rejected.Reason));
         return (new Stored(blob.Id, blob.Size, digest.Sha256, contentType), null);
+    }
+
+    private static readonly Refusal Unavailable = new(ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
+
+    private async Task<UserReplies.Uploads?> UploadsAsync(UserId user)
+    {
+        try { return await users.ActorRef.Ask<UserReplies.Uploads>(new UserQueries.GetUploads(user), AskTimeout); }
+        catch (AskTimeoutException) { return null; }
     }
 
     private async Task<Refusal?> QuotaRefusalAsync(UserId user, long more)
     {
-        var uploads = await users.ActorRef.Ask<UserReplies.Uploads>(new UserQueries.GetUploads(user), AskTimeout);
+        if (await UploadsAsync(user) is not { } uploads) return Unavailable;
         return uploads.TotalBytes + more > options.QuotaBytes
             ? new Refusal(ErrorCodes.QuotaExceeded, $"this would pass your media quota of {options.QuotaBytes} bytes ({uploads.TotalBytes} used)")
             : null;

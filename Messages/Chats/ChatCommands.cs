@@ -49,12 +49,12 @@ public static class ChatCommands
         string? InviteCodeHash,
         DateTimeOffset At) : IChatCommand;
 
-    /// <summary>Ephemeral, never stored: a member started or stopped typing. Pushed to the members' online devices.</summary>
     /// <summary>Ephemeral: a new position (opaque client bytes) for the live-location share started by message <see cref="ShareSeq"/>.</summary>
     public sealed record UpdateLocation(ChatId ChatId, UserId User, long ShareSeq, byte[] Body, DateTimeOffset At) : IWithChatId;
 
     /// <summary>The sharer ends their live-location share before it expires.</summary>
     public sealed record StopLocation(ChatId ChatId, UserId User, long ShareSeq, DateTimeOffset At) : IWithChatId;
 
+    /// <summary>Ephemeral, never stored: a member started or stopped typing. Pushed to the members' online devices.</summary>
     public sealed record SignalTyping(ChatId ChatId, UserId User, DeviceId Device, bool Typing) : IWithChatId;
 }

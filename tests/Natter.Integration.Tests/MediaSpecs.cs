@@ -74,8 +74,9 @@ public sealed class MediaSpecs : IAsyncLifetime
         Assert.Equal((ErrorCodes.HashMismatch, (int?)400), (error.Code, error.HttpStatus));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(BlobFolder, "blobs"), "*", SearchOption.AllDirectories));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(BlobFolder, "tmp")));
+        // Nothing was recorded either: it is not hers to download (the refusal does not say whether it exists).
         var missing = await Assert.ThrowsAsync<NatterApiException>(() => DownloadAsync(alice, Sha256(bytes)));
-        Assert.Equal(ErrorCodes.MediaNotFound, missing.Code);
+        Assert.Equal(ErrorCodes.NotMember, missing.Code);
     }
 
     [Fact]
