@@ -140,9 +140,10 @@ public sealed class NatterHttpClient(HttpClient http)
         using (response) throw await ErrorOf(response, ct);
     }
 
-    public Task<AckFrame> PostMessageAsync(string token, string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
+    public Task<AckFrame> PostMessageAsync(string token, string chatId, string clientMsgId, byte[] body, CancellationToken ct = default,
+        MediaFrame? media = null) =>
         SendAsync<AckFrame>(HttpMethod.Post, "api/messages", token,
-            new { chatId, clientMsgId, body = Convert.ToBase64String(body) }, ct);
+            new { chatId, clientMsgId, body = Convert.ToBase64String(body), media }, ct);
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, string? token, object? body, CancellationToken ct)
     {

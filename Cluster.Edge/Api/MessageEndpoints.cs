@@ -14,7 +14,8 @@ namespace Natter.Cluster.Edge;
 /// </summary>
 public static class MessageEndpoints
 {
-    public sealed record SendRequest(string? ChatId, string? GroupId, string? ClientMsgId, string? Body);
+    /// <summary><see cref="Media"/> attaches an uploaded file, as on the socket (the body may then be empty).</summary>
+    public sealed record SendRequest(string? ChatId, string? GroupId, string? ClientMsgId, string? Body, MediaFrame? Media = null);
 
     public sealed record MessagePageView(string ChatId, IReadOnlyList<MessageFrame> Messages, bool HasMore, long? NextBefore);
 
@@ -51,7 +52,9 @@ public static class MessageEndpoints
             if (string.IsNullOrWhiteSpace(chatId)) return ApiErrors.Result(ErrorCodes.MissingField, "'chatId' or 'groupId' is required");
             if (string.IsNullOrWhiteSpace(request.ClientMsgId) || request.ClientMsgId.Length > 64)
                 return ApiErrors.Result(ErrorCodes.InvalidField, "'clientMsgId' must be 1 to 64 characters");
-            if (string.IsNullOrEmpty(request.Body)) return ApiErrors.Result(ErrorCodes.MissingField, "'body' is required");
+            if (request.Body is null || (request.Body.Length == 0 && request.Media is null))
+                return ApiErrors.Result(ErrorCodes.MissingField, "'body' is required");
+            if (request.Media is { } attached && MediaFrames.Problem(attached) is { } problem) return ApiErrors.Result(ErrorCodes.InvalidField, problem);
             byte[] body;
             try { body = Convert.FromBase64String(request.Body); }
             catch (FormatException) { return ApiErrors.Result(ErrorCodes.InvalidField, "'body' must be base64"); }
@@ -60,7 +63,7 @@ public static class MessageEndpoints
 
             var principal = http.Principal();
             var result = await gateway.SendAsync(new ChatCommands.SendMessage(new ChatId(chatId), principal.User,
-                principal.Device, request.ClientMsgId, body, DateTimeOffset.UtcNow));
+                principal.Device, request.ClientMsgId, body, DateTimeOffset.UtcNow, request.Media is { } media ? MediaFrames.ToRef(media) : null));
             if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
             var ack = result.Value!;
             var view = new AckFrame(ack.ChatId.Value, ack.ClientMsgId, ack.Seq, ack.At, ack.Duplicate);

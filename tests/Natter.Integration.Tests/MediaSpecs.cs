@@ -153,6 +153,9 @@ public sealed class MediaSpecs : IAsyncLifetime
         Assert.Equal(("image/jpeg", "look"), (page.Messages[0].Media!.ContentType, page.Messages[0].Media!.Caption));
         var refused = await Assert.ThrowsAsync<NatterApiException>(() => DownloadAsync(mallory, stored.Id, chatId, ack.Seq));
         Assert.Equal((ErrorCodes.NotMember, (int?)403), (refused.Code, refused.HttpStatus));
+        // Over REST too: a media message, and the download it allows.
+        var viaRest = await _server.Api.PostMessageAsync(alice.AccessToken, chatId, "photo-2", [], media: new MediaFrame(stored.Id, stored.Size, "image/jpeg"));
+        Assert.Equal(bytes, await DownloadAsync(bob, stored.Id, chatId, viaRest.Seq));
         // Naming a message that does not carry it proves nothing.
         var other = await socket.SendAsync(chatId, "text-1", [1]);
         Assert.Equal(ErrorCodes.NotMember, (await Assert.ThrowsAsync<NatterApiException>(() => DownloadAsync(bob, stored.Id, chatId, other.Seq))).Code);
