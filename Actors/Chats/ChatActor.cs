@@ -416,7 +416,8 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
                 var current = _state.IsMember(a.Requester);
                 SendPage(after, lastVisible, Math.Clamp(a.Limit, 1, 1000), newestFirst: false, floor: visibleAfter,
                     receipts: isGroup ? null : _state.ReceiptsUpTo(_durableSeq),
-                    groupReceipts: isGroup && current ? _state.GroupReceiptsUpTo(_durableSeq) : null);
+                    groupReceipts: isGroup && current ? _state.GroupReceiptsUpTo(_durableSeq) : null,
+                    liveLocations: current ? _liveShares.LatestPositions() : null);
                 break;
             case GetMessagesBefore b:
                 var before = Math.Min(b.Before ?? long.MaxValue, lastVisible + 1);
@@ -463,7 +464,8 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>Messages with after &lt; seq &lt;= upTo: from memory when the window covers them, else from the journal.</summary>
     private void SendPage(long after, long upTo, int limit, bool newestFirst, long floor,
-        IReadOnlyList<MemberReceipts>? receipts, GroupReceipts? groupReceipts, long? lastSeq = null)
+        IReadOnlyList<MemberReceipts>? receipts, GroupReceipts? groupReceipts, long? lastSeq = null,
+        IReadOnlyList<LivePosition>? liveLocations = null)
     {
         var replyTo = Sender;
         var chatId = _state.Id;
@@ -476,7 +478,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         if (wanted == 0 || _state.Recent.CoversAfter(start))
         {
             replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, lastSeq.Value)
-                with { Receipts = receipts, GroupReceipts = groupReceipts });
+                with { Receipts = receipts, GroupReceipts = groupReceipts, LiveLocations = liveLocations });
             return;
         }
 
@@ -496,7 +498,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
             .RunWith(Sink.Seq<ChatMessage>(), _materializer)
             .PipeTo(replyTo,
                 success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq.Value)
-                    with { Receipts = receipts, GroupReceipts = groupReceipts },
+                    with { Receipts = receipts, GroupReceipts = groupReceipts, LiveLocations = liveLocations },
                 failure: e => new ChatRejected(chatId, "unavailable", $"history read failed: {e.Message}"));
     }
 

@@ -1,4 +1,5 @@
 using Natter.Messages;
+using Natter.Messages.Chats;
 
 namespace Natter.Actors.Chats;
 
@@ -9,17 +10,17 @@ namespace Natter.Actors.Chats;
 /// </summary>
 public sealed class LiveShares
 {
-    public sealed record Share(UserId Sharer, DateTimeOffset Until, byte[]? Latest);
+    public sealed record Share(UserId Sharer, DateTimeOffset Until, byte[]? Latest, DateTimeOffset LatestAt);
 
     private readonly Dictionary<long, Share> _active = new();
 
-    public void Start(long seq, UserId sharer, DateTimeOffset until) => _active[seq] = new Share(sharer, until, null);
+    public void Start(long seq, UserId sharer, DateTimeOffset until) => _active[seq] = new Share(sharer, until, null, default);
 
     /// <summary>Records a position; false when there is no such active share of <paramref name="user"/>.</summary>
     public bool TryUpdate(long seq, UserId user, byte[] position, DateTimeOffset now)
     {
         if (!_active.TryGetValue(seq, out var share) || share.Sharer != user || now >= share.Until) return false;
-        _active[seq] = share with { Latest = position };
+        _active[seq] = share with { Latest = position, LatestAt = now };
         return true;
     }
 
@@ -31,4 +32,10 @@ public sealed class LiveShares
     }
 
     public IReadOnlyDictionary<long, Share> Active => _active;
+
+    /// <summary>The latest positions, for a device catching up in the middle of a share.</summary>
+    public IReadOnlyList<LivePosition> LatestPositions() =>
+        _active.Where(kv => kv.Value.Latest is not null)
+            .Select(kv => new LivePosition(kv.Key, kv.Value.Sharer, kv.Value.Latest!, kv.Value.LatestAt))
+            .ToList();
 }

@@ -475,7 +475,13 @@ public sealed class ConnectionActor : ReceiveActor
             ContinueFetching(result.ChatId, stream);
             return;
         }
-        if (stream.InSync) ReplayReceipts(result.ChatId, page.Receipts, page.GroupReceipts);
+        if (stream.InSync)
+        {
+            ReplayReceipts(result.ChatId, page.Receipts, page.GroupReceipts);
+            // A share that is running: where its sharer was last, without waiting for the next update.
+            foreach (var live in page.LiveLocations ?? [])
+                Emit(new LocationNoticeFrame(result.ChatId.Value, live.ShareSeq, live.User.Value, live.Body, live.At));
+        }
         FinishSyncOf(stream);
     }
 

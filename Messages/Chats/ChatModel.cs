@@ -29,6 +29,9 @@ public sealed record ChatMessage(
     Media.MediaRef? Media = null,
     Media.LiveLocation? LiveLocation = null);
 
+/// <summary>The latest position of a running live-location share (started by message <see cref="ShareSeq"/>).</summary>
+public sealed record LivePosition(long ShareSeq, UserId User, byte[] Body, DateTimeOffset At);
+
 /// <summary>How far one member has received and read a chat (the highest over that member's devices).</summary>
 public sealed record MemberReceipts(UserId User, long DeliveredSeq, long ReadSeq);
 

@@ -23,7 +23,8 @@ public static class ChatReplies
     /// chat, the "delivered to all / read by all" pair in a group (<see cref="GroupReceipts"/>).
     /// </summary>
     public sealed record MessagePage(ChatId ChatId, long After, IReadOnlyList<ChatMessage> Messages, bool HasMore, long LastSeq,
-        IReadOnlyList<MemberReceipts>? Receipts = null, GroupReceipts? GroupReceipts = null) : INatterMessage;
+        IReadOnlyList<MemberReceipts>? Receipts = null, GroupReceipts? GroupReceipts = null,
+        IReadOnlyList<LivePosition>? LiveLocations = null) : INatterMessage;
 
     public sealed record ChatSummary(
         ChatId ChatId,

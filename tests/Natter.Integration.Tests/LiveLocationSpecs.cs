@@ -32,12 +32,17 @@ public sealed class LiveLocationSpecs : IAsyncLifetime
         await bobSocket.Received.WaitForCountAsync(groupId, 1, Wait);
         await carolSocket.Received.WaitForCountAsync(groupId, 1, Wait);
 
-        var share = await aliceSocket.SendAsync(groupId, "live-1", Position("52.52,13.40"), liveLocation: new LiveLocationRequest { DurationSeconds = 3 });
+        var share = await aliceSocket.SendAsync(groupId, "live-1", Position("52.52,13.40"), liveLocation: new LiveLocationRequest { DurationSeconds = 5 });
         foreach (var p in new[] { "52.53,13.41", "52.54,13.42", "52.55,13.43" })
         {
             await aliceSocket.LocationAsync(groupId, share.Seq, Position(p));
             await Task.Delay(100);
         }
+
+        // A device that comes online during the share gets the latest position with its sync.
+        await using var bobLaptop = await _server.ConnectAsync(await _server.RegisterAsync("+" + bob.UserId, "laptop"));
+        await bobLaptop.SyncAsync();
+        Assert.Equal("52.55,13.43", Encoding.UTF8.GetString((await bobLaptop.NextAsync<LocationNoticeFrame>(l => l.ShareSeq == share.Seq, Wait)).Body));
 
         foreach (var member in new[] { bobSocket, carolSocket })
         {
