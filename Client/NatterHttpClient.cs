@@ -31,6 +31,8 @@ public sealed record MutedView(string ChatId, DateTimeOffset? Until);
 public sealed record SettingsView(string Theme, string LastSeen, bool Notifications, bool NotificationPreview,
     IReadOnlyList<MutedView> Muted, IReadOnlyList<string> PushPlatforms);
 
+public sealed record DeviceView(int DeviceId, string Name, DateTimeOffset LinkedAt, bool Primary, bool Current);
+
 public sealed record StoredMedia(string Id, long Size, string Sha256, string ContentType);
 
 public sealed record MediaUpload(string UploadId, long Received, long Size);
@@ -80,6 +82,13 @@ public sealed class NatterHttpClient(HttpClient http)
     public Task<AckFrame> PostGroupMessageAsync(string token, string groupId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
         SendAsync<AckFrame>(HttpMethod.Post, "api/messages", token,
             new { groupId, clientMsgId, body = Convert.ToBase64String(body) }, ct);
+
+    public Task<List<DeviceView>> GetDevicesAsync(string token, CancellationToken ct = default) =>
+        SendAsync<List<DeviceView>>(HttpMethod.Get, "api/devices", token, null, ct);
+
+    /// <summary>Removes a device (the primary removes any other; a linked device only itself); answers the devices left.</summary>
+    public Task<List<DeviceView>> RemoveDeviceAsync(string token, int deviceId, CancellationToken ct = default) =>
+        SendAsync<List<DeviceView>>(HttpMethod.Delete, $"api/devices/{deviceId}", token, null, ct);
 
     public Task<PresenceView> GetPresenceAsync(string token, string phone, CancellationToken ct = default) =>
         SendAsync<PresenceView>(HttpMethod.Get, $"api/users/{Uri.EscapeDataString(phone)}/presence", token, null, ct);

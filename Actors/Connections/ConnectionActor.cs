@@ -130,6 +130,7 @@ public sealed class ConnectionActor : ReceiveActor
             ? MessageFrames.Of(r.Rid, r.Outcome.Value!)
             : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid)));
 
+        Receive<PresenceCommands.DeviceRevoked>(_ => Close(CloseCodes.DeviceRemoved, "this device was removed from the account"));
         Receive<PresenceCommands.SessionReplaced>(_ => CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"));
         Receive<RefreshPresence>(_ =>
         {

@@ -122,7 +122,8 @@ public static class NatterAkkaExtensions
 
     public static AkkaConfigurationBuilder WithUserSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
         options.HostsEntities
-            ? builder.WithShardRegion<UserRegion>("user", UserActor.PropsFor, new UserMessageExtractor(),
+            ? builder.WithShardRegion<UserRegion>("user", (_, registry) => userId => UserActor.PropsFor(userId, registry.Get<PresenceRegion>()),
+                new UserMessageExtractor(),
                 new ShardOptions
                 {
                     Role = NatterRoles.Node,

@@ -72,6 +72,10 @@ public sealed class PresenceActor : ReceiveActor
         {
             foreach (var online in _online.Values) online.Connection.Tell(d.Notice);
         });
+        Receive<DeviceRevoked>(r =>
+        {
+            if (_online.TryGetValue(r.Device, out var online)) online.Connection.Tell(r);
+        });
         Receive<DeliverPresence>(d =>
         {
             foreach (var online in _online.Values) online.Connection.Tell(d.Change);

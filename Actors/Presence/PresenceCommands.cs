@@ -28,6 +28,9 @@ public static class PresenceCommands
     public sealed record PresenceStatus(UserId UserId, IReadOnlyList<DeviceId> OnlineDevices, DateTimeOffset? LastSeen)
         : INatterMessage;
 
+    /// <summary>The device was removed from the account: its open connection (if any) is closed at once.</summary>
+    public sealed record DeviceRevoked(UserId UserId, DeviceId Device) : IWithUserId;
+
     /// <summary>Told to a connection that another connection of the same device replaced it.</summary>
     public sealed record SessionReplaced(UserId UserId, DeviceId Device, string ConnectionId) : INatterMessage;
 

@@ -75,6 +75,7 @@ public static class Manifests
         ("ue.last-seen.v1", typeof(LastSeenRecorded)),
         ("ue.media.v1", typeof(MediaUploaded)),
         ("ue.media-forgotten.v1", typeof(MediaForgotten)),
+        ("ue.device-removed.v1", typeof(DeviceRemoved)),
         ("us.snapshot.v1", typeof(Users.UserState)),
         // User commands, queries, replies (remote)
         ("uc.code", typeof(IssueVerification)),
@@ -87,6 +88,8 @@ public static class Manifests
         ("uq.profile", typeof(GetProfile)),
         ("uc.upload", typeof(RecordUpload)),
         ("uc.forget-upload", typeof(ForgetUpload)),
+        ("uc.remove-device", typeof(RemoveDevice)),
+        ("pc.device-revoked", typeof(PresenceCommands.DeviceRevoked)),
         ("uq.uploads", typeof(GetUploads)),
         ("ur.uploads", typeof(Uploads)),
         ("ur.profile", typeof(Profile)),

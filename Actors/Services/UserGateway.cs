@@ -25,6 +25,19 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
     public Task<GatewayResult<UserReplies.Profile>> RegisterPushAsync(UserId user, DeviceId device, string platform, string token) =>
         AskAsync<UserReplies.Profile>(users, new RegisterPush(user, device, platform, token));
 
+    public Task<GatewayResult<UserReplies.Account>> DevicesAsync(UserId user) =>
+        AskAsync<UserReplies.Account>(users, new UserQueries.GetAccount(user));
+
+    public Task<GatewayResult<UserReplies.Account>> RemoveDeviceAsync(UserId user, DeviceId by, DeviceId device, DateTimeOffset now) =>
+        AskAsync<UserReplies.Account>(users, new RemoveDevice(user, by, device, now));
+
+    /// <summary>Whether the device still belongs to the account: a removed device's token stops working at once.</summary>
+    public async Task<bool> IsActiveDeviceAsync(UserId user, DeviceId device)
+    {
+        var account = await DevicesAsync(user);
+        return account.Ok && account.Value!.Devices.Any(d => d.Id == device);
+    }
+
     private async Task<GatewayResult<T>> AskAsync<T>(IActorRef target, object request) where T : class
     {
         try

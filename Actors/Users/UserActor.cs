@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using Natter.Actors.Presence;
 using Natter.Messages;
 using Natter.Messages.Users;
 using static Natter.Messages.Users.UserCommands;
@@ -14,9 +15,11 @@ public sealed class UserActor : ReceivePersistentActor
 {
     private const int SnapshotEvery = 200;
     private UserState _state;
+    private readonly IActorRef _presence;
 
-    public UserActor(string userId)
+    public UserActor(string userId, IActorRef presence)
     {
+        _presence = presence;
         _state = UserState.Empty(new UserId(userId));
         PersistenceId = PersistenceIdOf(_state.Id);
 
@@ -41,7 +44,7 @@ public sealed class UserActor : ReceivePersistentActor
 
     public static string PersistenceIdOf(UserId id) => $"user-{id.Value}";
 
-    public static Props PropsFor(string userId) => Props.Create(() => new UserActor(userId));
+    public static Props PropsFor(string userId, IActorRef presence) => Props.Create(() => new UserActor(userId, presence));
 
     private void Handle(IUserCommand command)
     {
@@ -57,6 +60,8 @@ public sealed class UserActor : ReceivePersistentActor
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state);
+            // A removed device's open connection closes now, not when its token would expire.
+            if (e is DeviceRemoved removed) _presence.Tell(new PresenceCommands.DeviceRevoked(removed.UserId, removed.DeviceId));
             if (!ReferenceEquals(e, events[^1])) return;
             replyTo.Tell(rejection is { } r ? new UserRejected(_state.Id, r.Code, r.Reason) : ReplyFor(command, events));
         });
@@ -70,6 +75,7 @@ public sealed class UserActor : ReceivePersistentActor
         ListChat l => new ChatListed(_state.Id, l.ChatId),
         ChangeSettings or MuteChat or RegisterPush or RecordLastSeen => _state.ToProfile(),
         RecordUpload or ForgetUpload => _state.ToUploads(),
+        RemoveDevice => new Account(_state.Id, _state.Exists, _state.Devices),
         _ => new UserRejected(_state.Id, "unknown_command", command.GetType().Name),
     };
 }

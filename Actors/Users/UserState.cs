@@ -75,6 +75,11 @@ public sealed record UserState(
         RecordUpload r => ([new MediaUploaded(Id, r.Media)], null),
         ForgetUpload f when Uploads?.Any(u => u.BlobId == f.BlobId) != true => ([], null),
         ForgetUpload f => ([new MediaForgotten(Id, f.BlobId)], null),
+        RemoveDevice r when Devices.All(d => d.Id != r.Device) => ([], (UserRejections.UnknownDevice, $"no device {r.Device}")),
+        RemoveDevice r when r.Device == Devices[0].Id => ([], (UserRejections.InvalidField, "the primary device cannot be removed")),
+        RemoveDevice r when r.By != r.Device && r.By != Devices[0].Id =>
+            ([], (UserRejections.NotPrimary, "only the primary device removes other devices; a linked device may remove itself")),
+        RemoveDevice r => ([new DeviceRemoved(Id, r.Device, r.By, r.At)], null),
         RecordLastSeen l when LastSeen >= l.At => ([], null),
         RecordLastSeen l => ([new LastSeenRecorded(Id, l.At)], null),
         _ => ([], ("unknown_command", command.GetType().Name)),
@@ -115,6 +120,11 @@ public sealed record UserState(
         PushRegistered p => this with { Push = [.. (Push ?? []).Where(x => x.Device != p.Registration.Device), p.Registration] },
         LastSeenRecorded l => this with { LastSeen = l.At },
         MediaUploaded m => this with { Uploads = [.. Uploads ?? [], m.Media] },
+        DeviceRemoved r => this with
+        {
+            Devices = Devices.Where(d => d.Id != r.DeviceId).ToList(),
+            Push = (Push ?? []).Where(p => p.Device != r.DeviceId).ToList(),
+        },
         MediaForgotten f => this with { Uploads = (Uploads ?? []).Where(u => u.BlobId != f.BlobId).ToList() },
         _ => this,
     };

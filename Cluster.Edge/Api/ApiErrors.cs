@@ -21,7 +21,7 @@ public static class ApiErrors
     public static int StatusFor(string code) => code switch
     {
         ErrorCodes.Unauthorized => StatusCodes.Status401Unauthorized,
-        ErrorCodes.NotMember or ErrorCodes.NotAdmin or ErrorCodes.InvalidInvite => StatusCodes.Status403Forbidden,
+        ErrorCodes.NotMember or ErrorCodes.NotAdmin or ErrorCodes.InvalidInvite or ErrorCodes.NotPrimary => StatusCodes.Status403Forbidden,
         ErrorCodes.GroupFull or "chat_exists" => StatusCodes.Status409Conflict,
         ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCodes.UnknownDevice => StatusCodes.Status404NotFound,

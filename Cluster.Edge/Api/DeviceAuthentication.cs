@@ -21,6 +21,8 @@ public static class DeviceAuthentication
                     .LogWarning("Refused {Method} {Path}: {Reason}", http.Request.Method, http.Request.Path, refusal);
                 return ApiErrors.Result(ErrorCodes.Unauthorized, refusal!);
             }
+            if (!await http.RequestServices.GetRequiredService<Natter.Actors.Services.UserGateway>().IsActiveDeviceAsync(principal.User, principal.Device))
+                return ApiErrors.Result(ErrorCodes.Unauthorized, "this device was removed from the account");
             http.Items[Key] = principal;
             return await next(context);
         });

@@ -24,6 +24,8 @@ public static class UserEndpoints
 
     public sealed record PushRequest(string? Platform, string? Token);
 
+    public sealed record DeviceView(int DeviceId, string Name, DateTimeOffset LinkedAt, bool Primary, bool Current);
+
     public static void MapUserEndpoints(this RouteGroupBuilder api)
     {
         api.MapGet("/users/{phone}/presence", async (string phone, HttpContext http, UserGateway users) =>
@@ -62,6 +64,15 @@ public static class UserEndpoints
         api.MapPut("/chats/{chatId}/mute", async (string chatId, MuteRequest request, HttpContext http, UserGateway users) =>
             ViewOf(await users.MuteAsync(http.Principal().User, new ChatId(chatId), request.Muted ?? true, request.Until)));
 
+        api.MapGet("/devices", async (HttpContext http, UserGateway users) =>
+            DevicesView(await users.DevicesAsync(http.Principal().User), http));
+
+        api.MapDelete("/devices/{deviceId:int}", async (int deviceId, HttpContext http, UserGateway users) =>
+        {
+            var principal = http.Principal();
+            return DevicesView(await users.RemoveDeviceAsync(principal.User, principal.Device, new DeviceId(deviceId), DateTimeOffset.UtcNow), http);
+        });
+
         api.MapPut("/devices/push", async (PushRequest request, HttpContext http, UserGateway users) =>
         {
             if (string.IsNullOrEmpty(request.Platform) || string.IsNullOrEmpty(request.Token))
@@ -69,6 +80,14 @@ public static class UserEndpoints
             var principal = http.Principal();
             return ViewOf(await users.RegisterPushAsync(principal.User, principal.Device, request.Platform, request.Token));
         });
+    }
+
+    private static IResult DevicesView(GatewayResult<UserReplies.Account> result, HttpContext http)
+    {
+        if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
+        var devices = result.Value!.Devices;
+        var current = http.Principal().Device;
+        return Results.Json(devices.Select((d, i) => new DeviceView(d.Id.Value, d.Name, d.LinkedAt, i == 0, d.Id == current)), ProtocolJson.Options);
     }
 
     private static IResult ViewOf(GatewayResult<UserReplies.Profile> result)

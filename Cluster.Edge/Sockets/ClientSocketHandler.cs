@@ -21,6 +21,7 @@ public sealed class ClientSocketHandler(
     ChatGateway gateway,
     IRequiredActor<PresenceRegion> presence,
     IRequiredActor<ChatFanoutActor> fanout,
+    UserGateway users,
     AccessTokens tokens,
     IOptions<ConnectionSettings> settings,
     ILogger<ClientSocketHandler> logger)
@@ -40,6 +41,11 @@ public sealed class ClientSocketHandler(
             return;
         }
 
+        if (!await users.IsActiveDeviceAsync(principal.User, principal.Device))
+        {
+            await ApiErrors.Write(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "this device was removed from the account");
+            return;
+        }
         var limits = settings.Value;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         var outbound = new SocketOutbound(socket, limits.OutboundQueueFrames, logger);

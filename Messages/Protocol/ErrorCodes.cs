@@ -25,6 +25,7 @@ public static class ErrorCodes
     public const string MediaNotFound = "media_not_found";
     public const string OffsetMismatch = "offset_mismatch";
     public const string LiveLocationEnded = "live_location_ended";
+    public const string NotPrimary = "not_primary";
     public const string Unauthorized = "unauthorized";
     public const string Unavailable = "unavailable";
     public const string Internal = "internal";
@@ -44,4 +45,7 @@ public static class CloseCodes
 
     /// <summary>Another connection of the same device took over.</summary>
     public const int SessionReplaced = 4009;
+
+    /// <summary>The device was removed from the account; its token no longer works.</summary>
+    public const int DeviceRemoved = 4010;
 }

@@ -28,6 +28,12 @@ public static class UserCommands
 
     public sealed record ForgetUpload(UserId UserId, string BlobId) : IUserCommand;
 
+    /// <summary>
+    /// Removes <see cref="Device"/>: the primary device (the account's oldest) may remove any other, a linked
+    /// device only itself. Replies <see cref="UserReplies.Account"/>.
+    /// </summary>
+    public sealed record RemoveDevice(UserId UserId, DeviceId By, DeviceId Device, DateTimeOffset At) : IUserCommand;
+
     /// <summary>From the user's PresenceActor; keeps the latest. Replies <see cref="UserReplies.Profile"/>.</summary>
     public sealed record RecordLastSeen(UserId UserId, DateTimeOffset At) : IUserCommand;
 }

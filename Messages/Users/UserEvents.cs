@@ -27,6 +27,9 @@ public static class UserEvents
 
     public sealed record MediaUploaded(UserId UserId, UploadedMedia Media) : IUserEvent;
 
+    /// <summary>The device was removed: its tokens stop working and its id is never given out again.</summary>
+    public sealed record DeviceRemoved(UserId UserId, DeviceId DeviceId, DeviceId By, DateTimeOffset At) : IUserEvent;
+
     /// <summary>The blob was collected (no message referenced it): it no longer counts against the quota.</summary>
     public sealed record MediaForgotten(UserId UserId, string BlobId) : IUserEvent;
 }

@@ -14,4 +14,5 @@ public static class UserRejections
     public const string ChatNotFound = "chat_not_found";
     public const string InvalidField = "invalid_field";
     public const string QuotaExceeded = "quota_exceeded";
+    public const string NotPrimary = "not_primary";
 }
