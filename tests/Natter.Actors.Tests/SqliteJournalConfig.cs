@@ -13,6 +13,8 @@ public static class SqliteJournalConfig
         var provider = ProviderName.SQLiteMS;
         return ConfigurationFactory.ParseString($$"""
             akka.loglevel = INFO
+            # Default expectation timeouts x3: journal writes on a loaded 2-core CI machine.
+            akka.test.timefactor = 3
             akka.actor {
               serializers.natter = "Natter.Actors.Serialization.NatterSerializer, Natter.Actors"
               serialization-bindings { "Natter.Messages.INatterMessage, Natter.Messages" = natter }

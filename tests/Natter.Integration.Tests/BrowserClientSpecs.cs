@@ -21,6 +21,8 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
     {
         _server = await InProcessServer.StartAsync(Journal.Sqlite());
         _playwright = await Playwright.CreateAsync();
+        // A loaded 2-core CI machine: give page loads and socket round trips more than the default 5 s.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = Chromium,

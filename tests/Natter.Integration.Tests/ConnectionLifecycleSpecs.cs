@@ -53,7 +53,7 @@ public sealed class ConnectionLifecycleSpecs : IAsyncLifetime
     {
         var alice = await _server.RegisterAsync();
         var tokens = _server.Services.GetRequiredService<AccessTokens>();
-        var (shortLived, _) = tokens.Issue(new UserId(alice.UserId), new DeviceId(alice.DeviceId), TimeSpan.FromSeconds(2));
+        var (shortLived, _) = tokens.Issue(new UserId(alice.UserId), new DeviceId(alice.DeviceId), TimeSpan.FromSeconds(5));
 
         await using var socket = await NatterConnection.ConnectAsync(_server.BaseAddress, shortLived);
         await socket.Closed.WaitAsync(TimeSpan.FromSeconds(20));

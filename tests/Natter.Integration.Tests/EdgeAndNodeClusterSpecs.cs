@@ -99,7 +99,7 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         Assert.Equal(removed.Seq, carolSocket.Received.Of(groupId)[^1].Seq);
         // Bob's receipt travels on his connection, this question on Alice's: ask until it has landed.
         var info = await aliceSocket.MessageInfoAsync(groupId, last.Seq);
-        for (var i = 0; i < 50 && info.DeliveredTo.Count == 0; i++, await Task.Delay(100))
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); info.DeliveredTo.Count == 0 && DateTime.UtcNow < deadline; await Task.Delay(100))
             info = await aliceSocket.MessageInfoAsync(groupId, last.Seq);
         Assert.Equal([alice.UserId], info.ReadBy);
         Assert.Equal([bob.UserId], info.DeliveredTo);

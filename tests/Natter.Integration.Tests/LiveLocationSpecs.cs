@@ -9,7 +9,7 @@ namespace Natter.Integration.Tests;
 /// <summary>Live location over real WebSockets: positions stream to online members in order and stop at expiry or when stopped.</summary>
 public sealed class LiveLocationSpecs : IAsyncLifetime
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(40);
     private InProcessServer _server = null!;
 
     public async Task InitializeAsync() => _server = await InProcessServer.StartAsync(Journal.Sqlite());
@@ -32,7 +32,7 @@ public sealed class LiveLocationSpecs : IAsyncLifetime
         await bobSocket.Received.WaitForCountAsync(groupId, 1, Wait);
         await carolSocket.Received.WaitForCountAsync(groupId, 1, Wait);
 
-        var share = await aliceSocket.SendAsync(groupId, "live-1", Position("52.52,13.40"), liveLocation: new LiveLocationRequest { DurationSeconds = 5 });
+        var share = await aliceSocket.SendAsync(groupId, "live-1", Position("52.52,13.40"), liveLocation: new LiveLocationRequest { DurationSeconds = 12 });
         foreach (var p in new[] { "52.53,13.41", "52.54,13.42", "52.55,13.43" })
         {
             await aliceSocket.LocationAsync(groupId, share.Seq, Position(p));

@@ -9,7 +9,7 @@ namespace Natter.Integration.Tests;
 
 /// <summary>
 /// Presence from heartbeats and socket closes, last seen across a restart, privacy settings, and typing
-/// frames, over real WebSockets. Heartbeats here are 1 s and a silent connection is closed after 2 s.
+/// frames, over real WebSockets. Heartbeats here are 1 s and a silent connection is closed after 5 s.
 /// </summary>
 public sealed class PresenceAndTypingSpecs : IAsyncLifetime
 {
@@ -17,7 +17,7 @@ public sealed class PresenceAndTypingSpecs : IAsyncLifetime
     private static readonly Dictionary<string, string?> FastHeartbeats = new()
     {
         ["Natter:Edge:HeartbeatSeconds"] = "1",
-        ["Natter:Edge:IdleTimeoutSeconds"] = "2",
+        ["Natter:Edge:IdleTimeoutSeconds"] = "5",
     };
 
     private readonly string _data = TempDirectory.Create("natter-presence");
@@ -69,7 +69,7 @@ public sealed class PresenceAndTypingSpecs : IAsyncLifetime
 
         // A client that pings stays connected past the timeout.
         await using var pinging = await _server.ConnectAsync(alice);
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        await Task.Delay(TimeSpan.FromSeconds(7));
         Assert.Null(pinging.CloseStatus);
     }
 
