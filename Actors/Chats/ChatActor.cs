@@ -205,23 +205,22 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void PersistCursor(CursorAdvanced move, IActorRef replyTo)
     {
-        // Receipts are pushed only when the member's own (all-device) cursor moves.
-        var receiptAdvances = move.Seq > UserCursor(move.User, move.Kind);
-        _state.Apply(move, LastSequenceNr);
+        // Not applied yet: cursors enter the state only once durable, so receipts (pushed, summarised,
+        // "delivered to all") never show a move a crash could still lose.
         var key = (move.User, move.Device, move.Kind);
         if (_bufferedCursors.TryGetValue(key, out var earlier))
         {
             earlier.ReplyTo.Add(replyTo);
-            _bufferedCursors[key] = earlier with { Move = move, ReceiptAdvances = earlier.ReceiptAdvances || receiptAdvances };
+            if (move.Seq > earlier.Move.Seq) _bufferedCursors[key] = earlier with { Move = move };
         }
         else
         {
-            _bufferedCursors[key] = new BufferedCursor(move, [replyTo], receiptAdvances);
+            _bufferedCursors[key] = new BufferedCursor(move, [replyTo]);
         }
         if (!_cursorWriteInFlight) WriteBufferedCursors();
     }
 
-    private sealed record BufferedCursor(CursorAdvanced Move, List<IActorRef> ReplyTo, bool ReceiptAdvances);
+    private sealed record BufferedCursor(CursorAdvanced Move, List<IActorRef> ReplyTo);
 
     private void WriteBufferedCursors()
     {
@@ -232,15 +231,20 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         IChatEvent @event = batch is [var one]
             ? one.Move
             : new CursorsAdvanced(_state.Id, batch.Select(b => new CursorMove(b.Move.User, b.Move.Device, b.Move.Kind, b.Move.Seq, b.Move.At)).ToList());
-        PersistAsync(@event, _ =>
+        PersistAsync(@event, persisted =>
         {
             _pendingWrites--;
             _cursorWriteInFlight = false;
-            foreach (var (move, replyTos, receiptAdvances) in batch)
+            // Receipts are pushed only when a member's own (all-device) cursor moves.
+            var before = batch.Select(b => UserCursor(b.Move.User, b.Move.Kind)).ToList();
+            _state.Apply(persisted, LastSequenceNr);
+            for (var i = 0; i < batch.Count; i++)
             {
+                var (move, replyTos) = batch[i];
                 foreach (var replyTo in replyTos) replyTo.Tell(new CursorAccepted(move.ChatId, move.Kind, move.Seq));
-                if (receiptAdvances && _state.Kind == ChatKind.Direct)
-                    Push(new ChatNotices.ReceiptUpdated(move.ChatId, move.User, move.Kind, move.Seq, move.At));
+                var now = UserCursor(move.User, move.Kind);
+                if (now > before[i] && _state.Kind == ChatKind.Direct && batch.FindIndex(b => b.Move.User == move.User && b.Move.Kind == move.Kind) == i)
+                    Push(new ChatNotices.ReceiptUpdated(move.ChatId, move.User, move.Kind, now, move.At));
             }
             PushGroupReceiptsIfMoved();
             if (_bufferedCursors.Count > 0) WriteBufferedCursors();
