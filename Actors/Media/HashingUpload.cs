@@ -61,13 +61,6 @@ public static class HashingUpload
         return await digest;
     }
 
-    /// <summary>The digest of a file already on disk, read as a stream (used when a resumable upload completes).</summary>
-    public static Task<UploadDigest> OfFileAsync(string path, IMaterializer materializer) =>
-        FileIO.FromFile(new FileInfo(path), ChunkBytes)
-            .ViaMaterialized(Flow(long.MaxValue), Keep.Right)
-            .To(Sink.Ignore<ByteString>())
-            .Run(materializer);
-
     private sealed class DigestStage(long maxBytes) : GraphStageWithMaterializedValue<FlowShape<ByteString, ByteString>, Task<UploadDigest>>
     {
         public long MaxBytes { get; } = maxBytes;

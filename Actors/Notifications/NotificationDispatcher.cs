@@ -34,10 +34,6 @@ public sealed class NotificationDispatcher(
     private readonly Queue<string> _seenOrder = new();
     private readonly Dictionary<(UserId, ChatId), (DateTimeOffset SentAt, int Held)> _recent = new();
 
-    /// <summary>Outcomes so far, by name (dispatched, duplicate, muted, disabled, online, collapsed, failed).</summary>
-    public IReadOnlyDictionary<string, long> Counts => _counts;
-
-    private readonly Dictionary<string, long> _counts = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -69,7 +65,7 @@ public sealed class NotificationDispatcher(
         // Remembered only once handled: a request whose handling failed is handled again when it comes again.
         if (_seen.Contains(request.Id))
         {
-            Count("duplicate");
+            Outcome(request, "duplicate");
             return;
         }
         await HandleNewAsync(request, ct);
@@ -80,16 +76,16 @@ public sealed class NotificationDispatcher(
     {
         var profile = await RetryAsync(() => users.ActorRef.Ask<UserReplies.Profile>(new UserQueries.GetProfile(request.Recipient), AskTimeout), ct);
         var now = clock.GetUtcNow();
-        if (!profile.Settings.Notifications) { Count("disabled"); return; }
-        if (profile.Muted.Any(m => m.ChatId == request.ChatId && (m.Until is null || m.Until > now))) { Count("muted"); return; }
+        if (!profile.Settings.Notifications) { Outcome(request, "disabled"); return; }
+        if (profile.Muted.Any(m => m.ChatId == request.ChatId && (m.Until is null || m.Until > now))) { Outcome(request, "muted"); return; }
         var status = await RetryAsync(() => presence.ActorRef.Ask<PresenceCommands.PresenceStatus>(new PresenceCommands.GetPresence(request.Recipient), AskTimeout), ct);
-        if (status.OnlineDevices.Count > 0) { Count("online"); return; }
+        if (status.OnlineDevices.Count > 0) { Outcome(request, "online"); return; }
 
         var key = (request.Recipient, request.ChatId);
         if (_recent.TryGetValue(key, out var recent) && now - recent.SentAt < options.CollapseWindow)
         {
             _recent[key] = recent with { Held = recent.Held + 1 };
-            Count("collapsed");
+            Outcome(request, "collapsed");
             return;
         }
         _recent[key] = (now, 0);
@@ -100,8 +96,8 @@ public sealed class NotificationDispatcher(
         foreach (var registration in profile.Push)
         {
             if (!_adapters.TryGetValue(registration.Platform, out var adapter)) continue;
-            if (await SendWithRetriesAsync(adapter, registration, notification, ct)) Count("dispatched");
-            else Count("failed");
+            if (await SendWithRetriesAsync(adapter, registration, notification, ct)) Outcome(request, "dispatched");
+            else Outcome(request, "failed");
         }
     }
 
@@ -158,8 +154,6 @@ public sealed class NotificationDispatcher(
             _recent.Remove(key);
     }
 
-    private void Count(string outcome)
-    {
-        lock (_counts) _counts[outcome] = _counts.GetValueOrDefault(outcome) + 1;
-    }
+    private void Outcome(NotificationRequest request, string outcome) =>
+        logger.LogDebug("Notification {Id}: {Outcome}", request.Id, outcome);
 }

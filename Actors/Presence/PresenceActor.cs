@@ -150,9 +150,9 @@ public sealed class PresenceActor : ReceiveActor
     /// <summary>Records the time (last seen survives restarts) and tells the contacts, with the profile in hand.</summary>
     private void Changed(DateTimeOffset at)
     {
-        _users.Tell(new UserCommands.RecordLastSeen(_userId, at));
-        _users.Ask<UserReplies.Profile>(new UserQueries.GetProfile(_userId), AskTimeout)
-            .PipeTo(Self, success: p => new AnnounceWith(p));
+        // The account answers the record with its profile: one round trip. No account: nobody to tell.
+        _users.Ask<object>(new UserCommands.RecordLastSeen(_userId, at), AskTimeout)
+            .PipeTo(Self, success: reply => new AnnounceWith(reply as UserReplies.Profile ?? HiddenProfile()));
     }
 
     /// <summary>Pushes the current state (not the one that triggered the ask), so a quick on/off ends right.</summary>

@@ -98,9 +98,8 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, (int)last.Seq).Select(i => (long)i), bobSocket.Received.Of(groupId).Select(m => m.Seq));
         Assert.Equal(removed.Seq, carolSocket.Received.Of(groupId)[^1].Seq);
         // Bob's receipt travels on his connection, this question on Alice's: ask until it has landed.
-        var info = await aliceSocket.MessageInfoAsync(groupId, last.Seq);
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); info.DeliveredTo.Count == 0 && DateTime.UtcNow < deadline; await Task.Delay(100))
-            info = await aliceSocket.MessageInfoAsync(groupId, last.Seq);
+        var info = await Eventually.UntilAsync(() => aliceSocket.MessageInfoAsync(groupId, last.Seq), i => i.DeliveredTo.Count > 0,
+            TimeSpan.FromSeconds(30), "Bob's delivered receipt");
         Assert.Equal([alice.UserId], info.ReadBy);
         Assert.Equal([bob.UserId], info.DeliveredTo);
     }

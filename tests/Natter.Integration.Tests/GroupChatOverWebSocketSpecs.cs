@@ -73,13 +73,13 @@ public abstract class GroupChatOverWebSocketSpecs : IAsyncLifetime
         // Everyone has it; the first half has also read it.
         await Task.WhenAll(everyone.Select(c => c.MarkDeliveredAsync(groupId, lastSeq)));
         await Task.WhenAll(online.Select(c => c.MarkReadAsync(groupId, lastSeq)));
-        await admin.WaitUntilAsync(Server, groupId, g => g.DeliveredToAll == lastSeq, Wait);
+        await Eventually.UntilAsync(async () => (await Server.Api.GetGroupsAsync(admin.AccessToken)).Single(g => g.GroupId == groupId),
+            g => g.DeliveredToAll == lastSeq, Wait, "delivered to all");
         await senders[0].NextAsync<GroupReceiptsFrame>(r => r.DeliveredToAll == lastSeq, Wait);
 
         // Read frames travel on 100 connections; ask until the last of them has landed.
-        var info = await senders[0].MessageInfoAsync(groupId, lastSeq);
-        for (var deadline = DateTime.UtcNow + Wait; info.ReadBy.Count < members / 2 && DateTime.UtcNow < deadline; await Task.Delay(100))
-            info = await senders[0].MessageInfoAsync(groupId, lastSeq);
+        var info = await Eventually.UntilAsync(() => senders[0].MessageInfoAsync(groupId, lastSeq), i => i.ReadBy.Count >= members / 2,
+            Wait, "every read receipt");
         Assert.Equal(members / 2, info.ReadBy.Count);
         Assert.Equal(members / 2, info.DeliveredTo.Count);
         Assert.Empty(info.Pending);
@@ -159,18 +159,3 @@ public sealed class PostgresGroupChatOverWebSocketSpecs(PostgresFixture postgres
     protected override async Task<Journal> JournalAsync() => Journal.Postgres(await postgres.CreateDatabaseAsync());
 }
 
-internal static class GroupPolling
-{
-    /// <summary>Polls GET /api/groups until the group satisfies <paramref name="done"/> (receipts are written asynchronously).</summary>
-    public static async Task WaitUntilAsync(this DeviceSession session, InProcessServer server, string groupId, Func<GroupView, bool> done, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var group = (await server.Api.GetGroupsAsync(session.AccessToken)).Single(g => g.GroupId == groupId);
-            if (done(group)) return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"group {groupId} never got there: {group}");
-            await Task.Delay(100);
-        }
-    }
-}

@@ -80,7 +80,8 @@ public sealed class PresenceAndTypingSpecs : IAsyncLifetime
         var aliceSocket = await _server.ConnectAsync(alice);
         await aliceSocket.SyncAsync();
         await aliceSocket.CloseAsync();
-        var seen = await WaitForLastSeenAsync(bob, alice);
+        var seen = (await Eventually.UntilAsync(() => _server.Api.GetPresenceAsync(bob.AccessToken, "+" + alice.UserId),
+            v => !v.Online && v.LastSeen is not null, Wait, "last seen recorded")).LastSeen;
 
         await _server.DisposeAsync();
         _server = await InProcessServer.StartAsync(Journal.Sqlite(), _data, FastHeartbeats);
@@ -88,18 +89,6 @@ public sealed class PresenceAndTypingSpecs : IAsyncLifetime
         var after = await _server.Api.GetPresenceAsync(bob.AccessToken, "+" + alice.UserId);
         Assert.False(after.Online);
         Assert.Equal(seen, after.LastSeen);
-    }
-
-    private async Task<DateTimeOffset> WaitForLastSeenAsync(DeviceSession viewer, DeviceSession user)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (true)
-        {
-            var view = await _server.Api.GetPresenceAsync(viewer.AccessToken, "+" + user.UserId);
-            if (!view.Online && view.LastSeen is { } at) return at;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("last seen never recorded");
-            await Task.Delay(100);
-        }
     }
 
     [Fact]

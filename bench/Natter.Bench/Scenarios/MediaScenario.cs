@@ -113,7 +113,10 @@ public static class MediaScenario
                 await Task.Delay(50, ct);
             }
         }
-        catch (OperationCanceledException) { }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The upload finished: sampling stops here by design.
+        }
         return Math.Max(peak, ProcessMemory.RssMb(pid));
     }
 }
