@@ -23,6 +23,7 @@ public sealed class NatterConnection : IAsyncDisposable
     private TaskCompletionSource<SyncedFrame> _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _readLoop;
     private long _nextRid;
+    private Exception? _readFault;
 
     private NatterConnection(ClientWebSocket socket, ReceivedMessages received)
     {
@@ -172,10 +173,21 @@ public sealed class NatterConnection : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
         while (true)
         {
-            var frame = await _frames.Reader.ReadAsync(cts.Token);
+            ServerFrame frame;
+            try { frame = await _frames.Reader.ReadAsync(cts.Token); }
+            catch (ChannelClosedException)
+            {
+                throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely,
+                    $"connection closed while waiting for {typeof(T).Name}: {DescribeClose()}");
+            }
             if (frame is T typed && (match is null || match(typed))) return typed;
         }
     }
+
+    private string DescribeClose() =>
+        _socket.CloseStatus is { } status ? $"closed by the server with {(int)status} '{_socket.CloseStatusDescription}'"
+        : _readFault is { } fault ? $"{fault.GetType().Name}: {fault.Message}"
+        : $"socket {_socket.State}";
 
     private string NextRid() => $"r{Interlocked.Increment(ref _nextRid)}";
 
@@ -205,9 +217,10 @@ public sealed class NatterConnection : IAsyncDisposable
                 Dispatch(frame);
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or JsonException)
         {
-            // The socket is gone; Closed completes and pending requests fail below.
+            // The socket is gone (or sent what this client cannot read); Closed completes and pending requests fail below.
+            _readFault = e;
         }
         finally
         {

@@ -76,13 +76,13 @@ public sealed class NotificationSpecs : IAsyncLifetime
         Assert.DoesNotContain(canary, push.Body);
         Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(canary)), push.Body);
 
-        var records = _kafka.ReadAll(Topic, TimeSpan.FromSeconds(1)).Where(r => r.Message.Key == bob.UserId).ToList();
+        var records = (await _kafka.ReadAllAsync(Topic, TimeSpan.FromSeconds(1))).Where(r => r.Message.Key == bob.UserId).ToList();
         var record = Assert.Single(records);
         var value = Encoding.UTF8.GetString(record.Message.Value);
         Assert.Contains(chatId, value);
         Assert.DoesNotContain(canary, value);
         // Alice sent it: she is not notified.
-        Assert.DoesNotContain(_kafka.ReadAll(Topic, TimeSpan.FromSeconds(1)), r => r.Message.Key == alice.UserId);
+        Assert.DoesNotContain(await _kafka.ReadAllAsync(Topic, TimeSpan.FromSeconds(1)), r => r.Message.Key == alice.UserId);
     }
 
     [Fact]

@@ -45,7 +45,11 @@ public sealed class MockKafka : IDisposable
     public void BrokerUp() => Check(rd_kafka_mock_broker_set_up(_cluster, BrokerId));
 
     /// <summary>Every record of the topic so far (read from the start by a throwaway consumer).</summary>
-    public List<ConsumeResult<string, byte[]>> ReadAll(string topic, TimeSpan quiet)
+    /// <remarks>Consume blocks for seconds: on a thread of its own, so the servers in this process keep their pool threads.</remarks>
+    public Task<List<ConsumeResult<string, byte[]>>> ReadAllAsync(string topic, TimeSpan quiet) =>
+        Task.Factory.StartNew(() => ReadAll(topic, quiet), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private List<ConsumeResult<string, byte[]>> ReadAll(string topic, TimeSpan quiet)
     {
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
