@@ -83,10 +83,11 @@ public sealed class NatterConnection : IAsyncDisposable
     /// <summary>Sends a message and returns the server's ack, which means it is durable.</summary>
     /// <param name="media">An uploaded blob this message carries.</param>
     /// <param name="liveLocation">Starts a live-location share; send positions with <see cref="LocationAsync"/>.</param>
+    /// <param name="envelopes">For an end-to-end encrypted body: its content key sealed for every recipient device.</param>
     public async Task<AckFrame> SendAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default, MediaFrame? media = null,
-        LiveLocationRequest? liveLocation = null) =>
+        LiveLocationRequest? liveLocation = null, IReadOnlyList<EnvelopeFrame>? envelopes = null) =>
         (AckFrame)await RequestAsync(clientMsgId,
-            new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body, Media = media, LiveLocation = liveLocation }, ct);
+            new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body, Media = media, LiveLocation = liveLocation, Envelopes = envelopes }, ct);
 
     /// <summary>A new position for this user's live-location share started by message <paramref name="shareSeq"/>.</summary>
     public Task LocationAsync(string chatId, long shareSeq, byte[] position, CancellationToken ct = default) =>
@@ -197,7 +198,7 @@ public sealed class NatterConnection : IAsyncDisposable
         _pending[reference] = answer;
         await WriteAsync(frame, ct);
         var reply = await answer.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
-        return reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message) : reply;
+        return reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message, null, error.Missing, error.Extra) : reply;
     }
 
     private Task WriteAsync(ClientFrame frame, CancellationToken ct) =>

@@ -37,6 +37,11 @@ public sealed record StoredMedia(string Id, long Size, string Sha256, string Con
 
 public sealed record MediaUpload(string UploadId, long Received, long Size);
 
+/// <summary>A device asking to be linked: it shows <see cref="ApprovalCode"/> to an existing device and keeps <see cref="DeviceSecret"/>.</summary>
+public sealed record LinkRequest(string LinkId, string ApprovalCode, string DeviceSecret, DateTimeOffset ExpiresAt);
+
+public sealed record PendingLinkView(string LinkId, string DeviceName, DateTimeOffset RequestedAt, DateTimeOffset ExpiresAt);
+
 /// <summary>Natter's REST API (/api), typed. Failures throw <see cref="NatterApiException"/> with the server's code.</summary>
 public sealed class NatterHttpClient(HttpClient http)
 {
@@ -150,9 +155,52 @@ public sealed class NatterHttpClient(HttpClient http)
     }
 
     public Task<AckFrame> PostMessageAsync(string token, string chatId, string clientMsgId, byte[] body, CancellationToken ct = default,
-        MediaFrame? media = null) =>
+        MediaFrame? media = null, IReadOnlyList<EnvelopeFrame>? envelopes = null) =>
         SendAsync<AckFrame>(HttpMethod.Post, "api/messages", token,
-            new { chatId, clientMsgId, body = Convert.ToBase64String(body), media }, ct);
+            new { chatId, clientMsgId, body = Convert.ToBase64String(body), media, envelopes }, ct);
+
+    // Linking a device: the new device asks, an existing one approves, the new one collects its session.
+
+    public Task<LinkRequest> RequestLinkAsync(string phone, string deviceName, CancellationToken ct = default) =>
+        SendAsync<LinkRequest>(HttpMethod.Post, "api/accounts/link", null, new { phone, deviceName }, ct);
+
+    public Task<List<PendingLinkView>> GetPendingLinksAsync(string token, CancellationToken ct = default) =>
+        SendAsync<List<PendingLinkView>>(HttpMethod.Get, "api/devices/links", token, null, ct);
+
+    public Task<List<DeviceView>> ApproveLinkAsync(string token, string linkId, string approvalCode, CancellationToken ct = default) =>
+        SendAsync<List<DeviceView>>(HttpMethod.Post, $"api/devices/links/{Uri.EscapeDataString(linkId)}/approve", token, new { approvalCode }, ct);
+
+    /// <summary>Throws <c>link_pending</c> until an existing device approved the link.</summary>
+    public Task<DeviceSession> CompleteLinkAsync(string linkId, string deviceSecret, CancellationToken ct = default) =>
+        SendAsync<DeviceSession>(HttpMethod.Post, $"api/accounts/link/{Uri.EscapeDataString(linkId)}/complete", null, new { deviceSecret }, ct);
+
+    // Ciphertext between the devices of one account (a history transfer).
+
+    public async Task<long> SendDeviceMessageAsync(string token, int toDevice, byte[] data, CancellationToken ct = default) =>
+        (await SendAsync<DeviceMessageSent>(HttpMethod.Post, $"api/devices/{toDevice}/messages", token, new { data }, ct)).Id;
+
+    public Task<List<DeviceMessageFrame>> GetDeviceMessagesAsync(string token, CancellationToken ct = default) =>
+        SendAsync<List<DeviceMessageFrame>>(HttpMethod.Get, "api/devices/messages", token, null, ct);
+
+    public Task<List<DeviceMessageFrame>> AckDeviceMessagesAsync(string token, long upTo, CancellationToken ct = default) =>
+        SendAsync<List<DeviceMessageFrame>>(HttpMethod.Delete, $"api/devices/messages?upTo={upTo}", token, null, ct);
+
+    private sealed record DeviceMessageSent(long Id);
+
+    // The key directory (docs/e2ee.md).
+
+    public Task<KeysStatusView> PublishKeysAsync(string token, PublishKeysRequest keys, CancellationToken ct = default) =>
+        SendAsync<KeysStatusView>(HttpMethod.Put, "api/keys", token, keys, ct);
+
+    public Task<KeysStatusView> GetKeysStatusAsync(string token, CancellationToken ct = default) =>
+        SendAsync<KeysStatusView>(HttpMethod.Get, "api/keys", token, null, ct);
+
+    /// <summary>A bundle for every keyed device of <paramref name="phone"/>'s account; each takes one of its one-time prekeys.</summary>
+    public Task<UserBundlesView> GetBundlesAsync(string token, string phone, CancellationToken ct = default) =>
+        SendAsync<UserBundlesView>(HttpMethod.Get, $"api/keys/{Uri.EscapeDataString(phone)}", token, null, ct);
+
+    public Task<PreKeyBundleView> GetBundleAsync(string token, string phone, int deviceId, CancellationToken ct = default) =>
+        SendAsync<PreKeyBundleView>(HttpMethod.Get, $"api/keys/{Uri.EscapeDataString(phone)}/{deviceId}", token, null, ct);
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, string? token, object? body, CancellationToken ct)
     {
@@ -170,14 +218,16 @@ public sealed class NatterHttpClient(HttpClient http)
         throw await ErrorOf(response, ct);
     }
 
+    private sealed record ErrorDetail(string Code, string Message, IReadOnlyList<DeviceRef>? Missing, IReadOnlyList<DeviceRef>? Extra);
+
     private static async Task<NatterApiException> ErrorOf(HttpResponseMessage response, CancellationToken ct)
     {
         var text = await response.Content.ReadAsStringAsync(ct);
         try
         {
             using var doc = JsonDocument.Parse(text);
-            var error = doc.RootElement.GetProperty("error");
-            return new NatterApiException(error.GetProperty("code").GetString()!, error.GetProperty("message").GetString()!, (int)response.StatusCode);
+            var error = doc.RootElement.GetProperty("error").Deserialize<ErrorDetail>(ProtocolJson.Options)!;
+            return new NatterApiException(error.Code, error.Message, (int)response.StatusCode, error.Missing, error.Extra);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -183,7 +183,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
                 _durableSeq = m.Seq;
                 replyTo.Tell(new MessageAccepted(m.ChatId, m.ClientMsgId, m.Seq, m.At, Duplicate: false));
                 ReleaseDuplicateAcks();
-                var message = new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media, LiveLocation: m.LiveLocation);
+                var message = new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media, LiveLocation: m.LiveLocation, Envelopes: m.Envelopes);
                 if (m.LiveLocation is { } live) StartLiveShare(m.Seq, m.Sender, live.Until);
                 Push(new ChatNotices.NewMessage(m.ChatId, message));
                 break;
@@ -493,7 +493,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
             .Where(envelope => envelope.Event is MessageAppended or GroupChanged)
             .Select(envelope => envelope.Event switch
             {
-                MessageAppended m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media, LiveLocation: m.LiveLocation),
+                MessageAppended m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media, LiveLocation: m.LiveLocation, Envelopes: m.Envelopes),
                 var g => ((GroupChanged)g).ToEntry(),
             })
             .SkipWhile(m => m.Seq <= start)

@@ -129,7 +129,7 @@ public sealed partial class ChatState
             var at = Recent.CoversAfter(seq - 1) ? Recent.After(seq - 1, seq, 1)[0].At : s.At;
             return new Decision.AlreadyDone(new ChatReplies.MessageAccepted(Id, s.ClientMsgId, seq, at, Duplicate: true));
         }
-        return new Decision.Persist(new MessageAppended(Id, LastSeq + 1, s.Sender, s.SenderDevice, s.ClientMsgId, s.Body, s.At, s.Media, s.LiveLocation));
+        return new Decision.Persist(new MessageAppended(Id, LastSeq + 1, s.Sender, s.SenderDevice, s.ClientMsgId, s.Body, s.At, s.Media, s.LiveLocation, s.Envelopes));
     }
 
     private Decision DecideCursor(AdvanceCursor a)
@@ -161,7 +161,7 @@ public sealed partial class ChatState
                 InviteCodeHash = i.CodeHash;
                 break;
             case MessageAppended m:
-                AppendEntry(new ChatMessage(Id, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media, LiveLocation: m.LiveLocation), journalSeqNr);
+                AppendEntry(new ChatMessage(Id, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media, LiveLocation: m.LiveLocation, Envelopes: m.Envelopes), journalSeqNr);
                 DedupeOf(m.Sender, m.SenderDevice).Remember(m.ClientMsgId, m.Seq);
                 break;
             case CursorAdvanced c:

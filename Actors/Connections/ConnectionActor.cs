@@ -19,7 +19,7 @@ namespace Natter.Actors.Connections;
 /// connection (missing seqs are fetched from the chat before anything newer goes out). Output goes
 /// through a bounded queue: a client that cannot keep up is disconnected and resyncs from its cursors.
 /// </summary>
-public sealed class ConnectionActor : ReceiveActor
+public sealed partial class ConnectionActor : ReceiveActor
 {
     private sealed record FetchResult(ChatId ChatId, object Reply);
 
@@ -123,6 +123,7 @@ public sealed class ConnectionActor : ReceiveActor
         Receive<ContinueFetch>(c => ContinueFetching(c.ChatId, StreamOf(c.ChatId)));
         Receive<OpenChatResult>(OnOpenChatResult);
         Receive<HistoryResult>(OnHistoryResult);
+        Receive<EnvelopesChecked>(OnEnvelopesChecked);
         Receive<GroupResult>(r => Emit(r.Outcome is { Ok: true, Value: var o }
             ? new GroupResultFrame(r.Rid, GroupActions.NameOf(o!.Action), o.GroupId.Value, o.Seq, o.InviteCode)
             : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid)));
@@ -130,6 +131,12 @@ public sealed class ConnectionActor : ReceiveActor
             ? MessageFrames.Of(r.Rid, r.Outcome.Value!)
             : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid)));
 
+        Receive<DeviceNotices.PreKeysLow>(n => Emit(new PreKeysLowFrame(n.Remaining)));
+        Receive<DeviceNotices.IdentityChanged>(n => Emit(new IdentityChangedFrame(n.Contact.Value, n.Device.Value)));
+        Receive<DeviceNotices.DevicesChanged>(n => Emit(new DevicesChangedFrame(n.User.Value)));
+        Receive<DeviceNotices.DeviceMessageArrived>(n =>
+            Emit(new DeviceMessageFrame(n.Message.Id, n.Message.From.Value, n.Message.Data, n.Message.At)));
+        Receive<DeviceNotices.LinkRequested>(n => Emit(new LinkRequestFrame(n.LinkId, n.DeviceName, n.ExpiresAt)));
         Receive<PresenceCommands.DeviceRevoked>(_ => Close(CloseCodes.DeviceRemoved, "this device was removed from the account"));
         Receive<PresenceCommands.SessionReplaced>(_ => CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"));
         Receive<RefreshPresence>(_ =>
@@ -274,25 +281,6 @@ public sealed class ConnectionActor : ReceiveActor
         if (!stream.Fetching && head.LastSeq > stream.Delivered) Fetch(head.ChatId, stream);
     }
 
-    private void OnSend(SendFrame s)
-    {
-        if (s.Body.Length > _settings.MaxBodyBytes)
-        {
-            Emit(new ErrorFrame(ErrorCodes.BodyTooLarge, $"a body is at most {_settings.MaxBodyBytes} bytes", s.ClientMsgId));
-            return;
-        }
-        var chatId = new ChatId(s.ChatId);
-        if (!ChatIds.MayBeMember(chatId, _user, out var refusal))
-        {
-            Emit(new ErrorFrame(refusal.Code, refusal.Message, s.ClientMsgId));
-            return;
-        }
-        // Told, not asked: the ack comes back to this actor once the message is durable.
-        _gateway.Chats.Tell(new SendMessage(chatId, _user, _device, s.ClientMsgId, s.Body, DateTimeOffset.UtcNow,
-            s.Media is { } media ? MediaFrames.ToRef(media) : null,
-            s.LiveLocation is { } live ? new Natter.Messages.Media.LiveLocation(DateTimeOffset.UtcNow.AddSeconds(live.DurationSeconds)) : null));
-    }
-
     private void AdvanceCursor(string chat, CursorKind kind, long seq)
     {
         var chatId = new ChatId(chat);
@@ -331,7 +319,7 @@ public sealed class ConnectionActor : ReceiveActor
 
     private void OnHistoryResult(HistoryResult r) =>
         Emit(r.Outcome.Ok
-            ? new HistoryPageFrame(r.Rid, r.ChatId.Value, r.Outcome.Value!.Messages.Select(MessageFrames.Of).ToList(), r.Outcome.Value.HasMore)
+            ? new HistoryPageFrame(r.Rid, r.ChatId.Value, r.Outcome.Value!.Messages.Select(m => MessageFrames.Of(m, _user, _device)).ToList(), r.Outcome.Value.HasMore)
             : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid));
 
     private GatewayResult<T> Unavailable<T>(Exception e)
@@ -529,7 +517,7 @@ public sealed class ConnectionActor : ReceiveActor
     private void Push(ChatStream stream, ChatMessage message)
     {
         stream.Delivered = message.Seq;
-        Emit(MessageFrames.Of(message));
+        Emit(MessageFrames.Of(message, _user, _device));
         // Membership is followed in log order: a removal is the last entry a removed member gets live.
         if (message.Change is { } change && change.Ends(_user)) UnsubscribeFromGroup(message.ChatId);
         else if (message.Change is { } started && started.Starts(_user)) SubscribeToGroup(message.ChatId, again: true);

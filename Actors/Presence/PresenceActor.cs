@@ -72,6 +72,11 @@ public sealed class PresenceActor : ReceiveActor
         {
             foreach (var online in _online.Values) online.Connection.Tell(d.Notice);
         });
+        Receive<DeliverDeviceNotice>(d =>
+        {
+            foreach (var (device, online) in _online)
+                if (d.Device is null || d.Device == device) online.Connection.Tell(d.Notice);
+        });
         Receive<DeviceRevoked>(r =>
         {
             if (_online.TryGetValue(r.Device, out var online)) online.Connection.Tell(r);

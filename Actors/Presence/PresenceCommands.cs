@@ -28,6 +28,9 @@ public static class PresenceCommands
     public sealed record PresenceStatus(UserId UserId, IReadOnlyList<DeviceId> OnlineDevices, DateTimeOffset? LastSeen)
         : INatterMessage;
 
+    /// <summary>Push a device notice to one online device of <see cref="UserId"/>, or to all of them when <see cref="Device"/> is null.</summary>
+    public sealed record DeliverDeviceNotice(UserId UserId, DeviceId? Device, Natter.Messages.Users.DeviceNotices.IDeviceNotice Notice) : IWithUserId;
+
     /// <summary>The device was removed from the account: its open connection (if any) is closed at once.</summary>
     public sealed record DeviceRevoked(UserId UserId, DeviceId Device) : IWithUserId;
 

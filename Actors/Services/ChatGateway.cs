@@ -14,7 +14,7 @@ namespace Natter.Actors.Services;
 /// Request/response operations on chats shared by REST and WebSocket connections. Each is a short sequence
 /// of idempotent asks to the shard regions, so a caller that times out can simply retry.
 /// </summary>
-public sealed class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeout)
+public sealed partial class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeout)
 {
     public IActorRef Chats => chats;
     public IActorRef Users => users;

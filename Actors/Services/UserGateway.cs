@@ -31,6 +31,34 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
     public Task<GatewayResult<UserReplies.Account>> RemoveDeviceAsync(UserId user, DeviceId by, DeviceId device, DateTimeOffset now) =>
         AskAsync<UserReplies.Account>(users, new RemoveDevice(user, by, device, now));
 
+    public Task<GatewayResult<UserReplies.KeysStatus>> PublishKeysAsync(PublishKeys publish) =>
+        AskAsync<UserReplies.KeysStatus>(users, publish);
+
+    public Task<GatewayResult<UserReplies.KeysStatus>> KeysStatusAsync(UserId user, DeviceId device) =>
+        AskAsync<UserReplies.KeysStatus>(users, new UserQueries.GetKeysStatus(user, device));
+
+    /// <summary>Bundles of one device of <paramref name="user"/>, or of all its keyed devices; each takes a one-time prekey.</summary>
+    public Task<GatewayResult<UserReplies.Bundles>> ClaimBundlesAsync(UserId user, DeviceId? device, DateTimeOffset now) =>
+        AskAsync<UserReplies.Bundles>(users, new ClaimBundles(user, device, now));
+
+    public Task<GatewayResult<UserReplies.KeyedDevices>> KeyedDevicesAsync(UserId user) =>
+        AskAsync<UserReplies.KeyedDevices>(users, new UserQueries.GetKeyedDevices(user));
+
+    public Task<GatewayResult<UserReplies.PendingLinks>> PendingLinksAsync(UserId user, DateTimeOffset now) =>
+        AskAsync<UserReplies.PendingLinks>(users, new UserQueries.GetPendingLinks(user, now));
+
+    public Task<GatewayResult<UserReplies.Account>> ApproveLinkAsync(UserId user, DeviceId by, string linkId, string approvalHash, DateTimeOffset now) =>
+        AskAsync<UserReplies.Account>(users, new ApproveLink(user, by, linkId, approvalHash, now));
+
+    public Task<GatewayResult<UserReplies.DeviceMessageSent>> SendDeviceMessageAsync(UserId user, DeviceId from, DeviceId to, byte[] data, DateTimeOffset now) =>
+        AskAsync<UserReplies.DeviceMessageSent>(users, new SendDeviceMessage(user, from, to, data, now));
+
+    public Task<GatewayResult<UserReplies.DeviceInbox>> DeviceInboxAsync(UserId user, DeviceId device) =>
+        AskAsync<UserReplies.DeviceInbox>(users, new UserQueries.GetDeviceInbox(user, device));
+
+    public Task<GatewayResult<UserReplies.DeviceInbox>> AckDeviceMessagesAsync(UserId user, DeviceId device, long upToId) =>
+        AskAsync<UserReplies.DeviceInbox>(users, new AckDeviceMessages(user, device, upToId));
+
     /// <summary>Whether the device still belongs to the account: a removed device's token stops working at once.</summary>
     public async Task<bool> IsActiveDeviceAsync(UserId user, DeviceId device)
     {

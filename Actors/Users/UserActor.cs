@@ -34,6 +34,10 @@ public sealed class UserActor : ReceivePersistentActor
         Command<GetChatList>(_ => Sender.Tell(new ChatList(_state.Id, _state.Chats)));
         Command<GetProfile>(_ => Sender.Tell(_state.ToProfile()));
         Command<GetUploads>(_ => Sender.Tell(_state.ToUploads()));
+        Command<GetKeysStatus>(q => Sender.Tell(_state.KeysStatusOf(q.Device)));
+        Command<GetKeyedDevices>(_ => Sender.Tell(_state.ToKeyedDevices()));
+        Command<GetDeviceInbox>(q => Sender.Tell(new DeviceInbox(_state.Id, q.Device, _state.InboxOf(q.Device))));
+        Command<GetPendingLinks>(q => Sender.Tell(new PendingLinks(_state.Id, _state.LiveLinks(q.At).Where(l => l.ApprovedAs is null).ToList())));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(_ => { /* recovery replays more events; nothing is lost */ });
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -50,9 +54,10 @@ public sealed class UserActor : ReceivePersistentActor
     {
         var (events, rejection) = _state.Decide(command);
         var replyTo = Sender;
+        var before = _state;
         if (events.Count == 0)
         {
-            replyTo.Tell(rejection is { } r ? new UserRejected(_state.Id, r.Code, r.Reason) : ReplyFor(command, events));
+            replyTo.Tell(rejection is { } r ? new UserRejected(_state.Id, r.Code, r.Reason) : ReplyFor(command, events, before));
             return;
         }
 
@@ -60,14 +65,52 @@ public sealed class UserActor : ReceivePersistentActor
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state);
-            // A removed device's open connection closes now, not when its token would expire.
-            if (e is DeviceRemoved removed) _presence.Tell(new PresenceCommands.DeviceRevoked(removed.UserId, removed.DeviceId));
+            TellDevices(e);
             if (!ReferenceEquals(e, events[^1])) return;
-            replyTo.Tell(rejection is { } r ? new UserRejected(_state.Id, r.Code, r.Reason) : ReplyFor(command, events));
+            replyTo.Tell(rejection is { } r ? new UserRejected(_state.Id, r.Code, r.Reason) : ReplyFor(command, events, before));
         });
     }
 
-    private object ReplyFor(IUserCommand command, IReadOnlyList<IUserEvent> events) => command switch
+    /// <summary>What online devices learn of a durable change: their own, and their contacts'.</summary>
+    private void TellDevices(IUserEvent e)
+    {
+        switch (e)
+        {
+            case DeviceRemoved removed:
+                // A removed device's open connection closes now, not when its token would expire.
+                _presence.Tell(new PresenceCommands.DeviceRevoked(removed.UserId, removed.DeviceId));
+                TellContactsAndSelf(new DeviceNotices.DevicesChanged(_state.Id));
+                break;
+            case DeviceKeysPublished { IdentityChanged: true } published:
+                foreach (var contact in _state.Contacts())
+                    _presence.Tell(new PresenceCommands.DeliverDeviceNotice(contact, null, new DeviceNotices.IdentityChanged(_state.Id, published.Device)));
+                TellContactsAndSelf(new DeviceNotices.DevicesChanged(_state.Id));
+                break;
+            case DeviceKeysPublished { First: true }:
+                TellContactsAndSelf(new DeviceNotices.DevicesChanged(_state.Id));
+                break;
+            case PreKeysClaimed claimed:
+                foreach (var device in claimed.Claims.Select(c => c.Device).Distinct())
+                    if (_state.KeysOf(device)?.OneTimePreKeys.Count is { } left && left < UserState.LowPreKeys)
+                        _presence.Tell(new PresenceCommands.DeliverDeviceNotice(_state.Id, device, new DeviceNotices.PreKeysLow(device, left)));
+                break;
+            case DeviceMessageQueued queued:
+                _presence.Tell(new PresenceCommands.DeliverDeviceNotice(_state.Id, queued.Message.To, new DeviceNotices.DeviceMessageArrived(queued.Message)));
+                break;
+            case LinkRequested requested:
+                _presence.Tell(new PresenceCommands.DeliverDeviceNotice(_state.Id, null,
+                    new DeviceNotices.LinkRequested(requested.Link.LinkId, requested.Link.DeviceName, requested.Link.ExpiresAt)));
+                break;
+        }
+    }
+
+    private void TellContactsAndSelf(DeviceNotices.IDeviceNotice notice)
+    {
+        foreach (var user in _state.Contacts().Append(_state.Id))
+            _presence.Tell(new PresenceCommands.DeliverDeviceNotice(user, null, notice));
+    }
+
+    private object ReplyFor(IUserCommand command, IReadOnlyList<IUserEvent> events, UserState before) => command switch
     {
         IssueVerification i => new VerificationIssued(_state.Id, i.ExpiresAt),
         VerifyAndLinkDevice => new DeviceLinked(_state.Id, events.OfType<DeviceRegistered>().Single().DeviceId,
@@ -75,7 +118,13 @@ public sealed class UserActor : ReceivePersistentActor
         ListChat l => new ChatListed(_state.Id, l.ChatId),
         ChangeSettings or MuteChat or RegisterPush or RecordLastSeen => _state.ToProfile(),
         RecordUpload or ForgetUpload => _state.ToUploads(),
-        RemoveDevice => new Account(_state.Id, _state.Exists, _state.Devices),
+        RemoveDevice or ApproveLink => new Account(_state.Id, _state.Exists, _state.Devices),
+        PublishKeys p => _state.KeysStatusOf(p.Device),
+        ClaimBundles c => before.BundlesFor(c),
+        RequestLink r => new LinkStarted(_state.Id, r.LinkId, r.ExpiresAt),
+        SendDeviceMessage => new DeviceMessageSent(_state.Id, _state.LastDeviceMessageId),
+        AckDeviceMessages a => new DeviceInbox(_state.Id, a.Device, _state.InboxOf(a.Device)),
+        CompleteLink c => new DeviceLinked(_state.Id, before.LiveLinks(c.At).First(l => l.LinkId == c.LinkId).ApprovedAs!.Value, NewAccount: false),
         _ => new UserRejected(_state.Id, "unknown_command", command.GetType().Name),
     };
 }

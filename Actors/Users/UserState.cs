@@ -10,7 +10,7 @@ namespace Natter.Actors.Users;
 /// muted chats, push registrations and last seen. Pure: decisions read the clock from the command,
 /// never from the machine. Fields after <see cref="FailedAttempts"/> came later; older snapshots lack them.
 /// </summary>
-public sealed record UserState(
+public sealed partial record UserState(
     UserId Id,
     bool Exists,
     IReadOnlyList<DeviceInfo> Devices,
@@ -23,7 +23,11 @@ public sealed record UserState(
     IReadOnlyList<MutedChat>? Muted = null,
     IReadOnlyList<PushRegistration>? Push = null,
     DateTimeOffset? LastSeen = null,
-    IReadOnlyList<UploadedMedia>? Uploads = null) : INatterMessage
+    IReadOnlyList<UploadedMedia>? Uploads = null,
+    IReadOnlyList<DeviceKeyState>? Keys = null,
+    IReadOnlyList<PendingLink>? Links = null,
+    IReadOnlyList<DeviceMessage>? Inbox = null,
+    long LastDeviceMessageId = 0) : INatterMessage
 {
     public long UploadedBytes => Uploads?.Sum(u => u.Size) ?? 0;
 
@@ -82,6 +86,15 @@ public sealed record UserState(
         RemoveDevice r => ([new DeviceRemoved(Id, r.Device, r.By, r.At)], null),
         RecordLastSeen l when LastSeen >= l.At => ([], null),
         RecordLastSeen l => ([new LastSeenRecorded(Id, l.At)], null),
+        PublishKeys p => DecidePublish(p),
+        ClaimBundles c => DecideClaim(c),
+        RequestLink r => DecideRequestLink(r),
+        ApproveLink a => DecideApproveLink(a),
+        CompleteLink c => DecideCompleteLink(c),
+        SendDeviceMessage m => DecideDeviceMessage(m),
+        AckDeviceMessages a when Devices.All(d => d.Id != a.Device) => ([], (UserRejections.UnknownDevice, $"no device {a.Device}")),
+        AckDeviceMessages a when InboxOf(a.Device).All(m => m.Id > a.UpToId) => ([], null),
+        AckDeviceMessages a => ([new DeviceMessagesAcked(Id, a.Device, a.UpToId)], null),
         _ => ([], ("unknown_command", command.GetType().Name)),
     };
 
@@ -92,10 +105,12 @@ public sealed record UserState(
         if (v.At > PendingCodeExpiresAt) return ([], (UserRejections.CodeExpired, "the verification code expired; request a new one"));
         if (!CryptographicEquals(PendingCodeHash, v.CodeHash))
             return ([new VerificationAttemptFailed(Id, v.At)], (UserRejections.WrongCode, "wrong verification code"));
-        if (Devices.Count >= MaxDevices) return ([], (UserRejections.TooManyDevices, $"an account has at most {MaxDevices} devices"));
 
         var device = new DeviceRegistered(Id, new DeviceId(LastDeviceId + 1), v.DeviceName, v.At);
-        return Exists ? ([device], null) : ([new AccountCreated(Id, v.At), device], null);
+        if (!Exists) return ([new AccountCreated(Id, v.At), device], null);
+        // The phone number verified again: this device becomes the primary and every earlier device is
+        // logged out (WhatsApp's model). Adding a device to an account goes through linking instead.
+        return ([device, .. Devices.Select(d => new DeviceRemoved(Id, d.Id, device.DeviceId, v.At))], null);
     }
 
     public UserState Apply(IUserEvent @event) => @event switch
@@ -124,7 +139,16 @@ public sealed record UserState(
         {
             Devices = Devices.Where(d => d.Id != r.DeviceId).ToList(),
             Push = (Push ?? []).Where(p => p.Device != r.DeviceId).ToList(),
+            Keys = (Keys ?? []).Where(k => k.Device != r.DeviceId).ToList(),
+            Inbox = (Inbox ?? []).Where(m => m.To != r.DeviceId).ToList(),
         },
+        DeviceMessageQueued q => this with { Inbox = [.. Inbox ?? [], q.Message], LastDeviceMessageId = q.Message.Id },
+        DeviceMessagesAcked a => this with { Inbox = (Inbox ?? []).Where(m => m.To != a.Device || m.Id > a.UpToId).ToList() },
+        DeviceKeysPublished p => ApplyKeys(p),
+        PreKeysClaimed c => ApplyClaims(c),
+        LinkRequested l => this with { Links = [.. LiveLinks(l.Link.RequestedAt), l.Link] },
+        LinkApproved a => ApplyLinkApproved(a),
+        LinkCompleted c => this with { Links = (Links ?? []).Where(l => l.LinkId != c.LinkId).ToList() },
         MediaForgotten f => this with { Uploads = (Uploads ?? []).Where(u => u.BlobId != f.BlobId).ToList() },
         _ => this,
     };

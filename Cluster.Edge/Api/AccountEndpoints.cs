@@ -2,12 +2,19 @@ using Natter.Cluster.Edge.Auth;
 
 namespace Natter.Cluster.Edge;
 
-/// <summary>POST /api/accounts/register and /api/accounts/verify: the only routes without a token.</summary>
+/// <summary>
+/// The only routes without a token: POST /api/accounts/register and /verify (a phone's primary device),
+/// and POST /api/accounts/link and /link/{linkId}/complete (a device linked with an existing device's approval).
+/// </summary>
 public static class AccountEndpoints
 {
     public sealed record RegisterRequest(string? Phone);
 
     public sealed record VerifyRequest(string? Phone, string? Code, string? DeviceName);
+
+    public sealed record LinkRequestBody(string? Phone, string? DeviceName);
+
+    public sealed record CompleteLinkRequest(string? DeviceSecret);
 
     public static void MapAccountEndpoints(this IEndpointRouteBuilder api)
     {
@@ -20,6 +27,16 @@ public static class AccountEndpoints
         accounts.MapPost("/verify", async (VerifyRequest request, AccountService service, CancellationToken ct) =>
         {
             var (session, code, error) = await service.VerifyAsync(request.Phone, request.Code, request.DeviceName, ct);
+            return session is null ? ApiErrors.Result(code!, error!) : Results.Ok(session);
+        });
+        accounts.MapPost("/link", async (LinkRequestBody request, AccountService service, CancellationToken ct) =>
+        {
+            var (link, code, error) = await service.RequestLinkAsync(request.Phone, request.DeviceName, ct);
+            return link is null ? ApiErrors.Result(code!, error!) : Results.Accepted(value: link);
+        });
+        accounts.MapPost("/link/{linkId}/complete", async (string linkId, CompleteLinkRequest request, AccountService service, CancellationToken ct) =>
+        {
+            var (session, code, error) = await service.CompleteLinkAsync(linkId, request.DeviceSecret, ct);
             return session is null ? ApiErrors.Result(code!, error!) : Results.Ok(session);
         });
     }

@@ -7,10 +7,15 @@ public static class ApiErrors
 {
     public sealed record ErrorBody(ErrorDetail Error);
 
-    public sealed record ErrorDetail(string Code, string Message);
+    public sealed record ErrorDetail(string Code, string Message, IReadOnlyList<DeviceRef>? Missing = null, IReadOnlyList<DeviceRef>? Extra = null);
 
     public static IResult Result(string code, string message) =>
         Results.Json(new ErrorBody(new ErrorDetail(code, message)), ProtocolJson.Options, statusCode: StatusFor(code));
+
+    /// <summary>409 stale_devices, naming the devices a sealed send lacked and those it should not have named.</summary>
+    public static IResult StaleDevices(Natter.Actors.Services.StaleDevices stale) =>
+        Results.Json(new ErrorBody(new ErrorDetail(ErrorCodes.StaleDevices, Natter.Actors.Services.ChatGateway.Describe(stale), stale.Missing, stale.Extra)),
+            ProtocolJson.Options, statusCode: StatusCodes.Status409Conflict);
 
     public static Task Write(HttpContext context, int status, string code, string message)
     {
@@ -24,7 +29,9 @@ public static class ApiErrors
         ErrorCodes.NotMember or ErrorCodes.NotAdmin or ErrorCodes.InvalidInvite or ErrorCodes.NotPrimary => StatusCodes.Status403Forbidden,
         ErrorCodes.GroupFull or "chat_exists" => StatusCodes.Status409Conflict,
         ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
-        ErrorCodes.UnknownDevice => StatusCodes.Status404NotFound,
+        ErrorCodes.UnknownDevice or ErrorCodes.KeysNotPublished or ErrorCodes.InvalidLink => StatusCodes.Status404NotFound,
+        ErrorCodes.LinkPending or ErrorCodes.TooManyLinks or ErrorCodes.InboxFull => StatusCodes.Status409Conflict,
+        ErrorCodes.StaleDevices => StatusCodes.Status409Conflict,
         ErrorCodes.ChatNotFound or ErrorCodes.UnknownUser => StatusCodes.Status404NotFound,
         ErrorCodes.BodyTooLarge or ErrorCodes.MediaTooLarge or ErrorCodes.QuotaExceeded => StatusCodes.Status413PayloadTooLarge,
         ErrorCodes.MediaNotFound => StatusCodes.Status404NotFound,

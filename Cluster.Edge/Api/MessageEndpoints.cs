@@ -15,7 +15,8 @@ namespace Natter.Cluster.Edge;
 public static class MessageEndpoints
 {
     /// <summary><see cref="Media"/> attaches an uploaded file, as on the socket (the body may then be empty).</summary>
-    public sealed record SendRequest(string? ChatId, string? GroupId, string? ClientMsgId, string? Body, MediaFrame? Media = null);
+    public sealed record SendRequest(string? ChatId, string? GroupId, string? ClientMsgId, string? Body, MediaFrame? Media = null,
+        IReadOnlyList<EnvelopeFrame>? Envelopes = null);
 
     public sealed record MessagePageView(string ChatId, IReadOnlyList<MessageFrame> Messages, bool HasMore, long? NextBefore);
 
@@ -30,7 +31,7 @@ public static class MessageEndpoints
             var result = await gateway.HistoryAsync(new ChatId(chatId), http.Principal().User, before, limit ?? 50);
             if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
             var page = result.Value!;
-            var frames = page.Messages.Select(MessageFrames.Of).ToList();
+            var frames = page.Messages.Select(m => MessageFrames.Of(m, http.Principal().User, http.Principal().Device)).ToList();
             return Results.Json(new MessagePageView(chatId, frames, page.HasMore,
                 page.HasMore && frames.Count > 0 ? frames[^1].Seq : null), ProtocolJson.Options);
         });
@@ -62,8 +63,16 @@ public static class MessageEndpoints
                 return ApiErrors.Result(ErrorCodes.BodyTooLarge, $"a body is at most {limits.Value.MaxBodyBytes} bytes");
 
             var principal = http.Principal();
+            var envelopes = request.Envelopes?.Select(e => new DeviceEnvelope(new UserId(e.UserId ?? ""), new DeviceId(e.DeviceId), e.Data ?? [])).ToList();
+            if (envelopes is not null)
+            {
+                var check = await gateway.CheckEnvelopesAsync(new ChatId(chatId), principal.User, principal.Device, envelopes);
+                if (!check.Ok) return ApiErrors.Result(check.ErrorCode!, check.ErrorMessage!);
+                if (check.Value is { } stale) return ApiErrors.StaleDevices(stale);
+            }
             var result = await gateway.SendAsync(new ChatCommands.SendMessage(new ChatId(chatId), principal.User,
-                principal.Device, request.ClientMsgId, body, DateTimeOffset.UtcNow, request.Media is { } media ? MediaFrames.ToRef(media) : null));
+                principal.Device, request.ClientMsgId, body, DateTimeOffset.UtcNow, request.Media is { } media ? MediaFrames.ToRef(media) : null,
+                Envelopes: envelopes));
             if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
             var ack = result.Value!;
             var view = new AckFrame(ack.ChatId.Value, ack.ClientMsgId, ack.Seq, ack.At, ack.Duplicate);

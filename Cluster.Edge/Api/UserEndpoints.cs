@@ -82,7 +82,7 @@ public static class UserEndpoints
         });
     }
 
-    private static IResult DevicesView(GatewayResult<UserReplies.Account> result, HttpContext http)
+    public static IResult DevicesView(GatewayResult<UserReplies.Account> result, HttpContext http)
     {
         if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
         var devices = result.Value!.Devices;

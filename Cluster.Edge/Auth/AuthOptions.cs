@@ -12,4 +12,7 @@ public sealed class AuthOptions
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(7);
 
     public TimeSpan CodeLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a device asking to be linked waits for an existing device's approval.</summary>
+    public TimeSpan LinkLifetime { get; set; } = TimeSpan.FromMinutes(5);
 }

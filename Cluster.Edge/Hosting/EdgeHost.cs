@@ -34,6 +34,8 @@ public static class EdgeHost
         // Pluggable: a host (or a test) that registered its own sender keeps it.
         builder.Services.TryAddSingleton<IVerificationCodeSender, LoggingVerificationCodeSender>();
         builder.Services.AddSingleton<AccountService>();
+        builder.Services.AddSingleton(new BundleClaimLimiter(
+            builder.Configuration.GetValue($"{NatterOptions.Section}:Keys:BundleClaimsPerMinute", 120)));
         builder.Services.AddSingleton<ClientSocketHandler>();
         builder.Services.AddSingleton(sp => new ChatGateway(
             sp.GetRequiredService<IRequiredActor<ChatRegion>>().ActorRef,
@@ -72,6 +74,9 @@ public static class EdgeHost
         authenticated.MapGroupEndpoints();
         authenticated.MapUserEndpoints();
         authenticated.MapMediaEndpoints();
+        authenticated.MapKeyEndpoints();
+        authenticated.MapDeviceLinkEndpoints();
+        authenticated.MapDeviceMessageEndpoints();
 
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

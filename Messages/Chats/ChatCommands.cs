@@ -22,7 +22,8 @@ public static class ChatCommands
         byte[] Body,
         DateTimeOffset At,
         Media.MediaRef? Media = null,
-        Media.LiveLocation? LiveLocation = null) : IChatCommand;
+        Media.LiveLocation? LiveLocation = null,
+        IReadOnlyList<DeviceEnvelope>? Envelopes = null) : IChatCommand;
 
     /// <summary>A device has received (or read) everything up to <see cref="Seq"/>.</summary>
     public sealed record AdvanceCursor(

@@ -21,7 +21,8 @@ public static class ChatEvents
         byte[] Body,
         DateTimeOffset At,
         Media.MediaRef? Media = null,
-        Media.LiveLocation? LiveLocation = null) : IChatEvent;
+        Media.LiveLocation? LiveLocation = null,
+        IReadOnlyList<DeviceEnvelope>? Envelopes = null) : IChatEvent;
 
     public sealed record CursorAdvanced(
         ChatId ChatId,

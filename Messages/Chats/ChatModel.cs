@@ -27,7 +27,18 @@ public sealed record ChatMessage(
     DateTimeOffset At,
     GroupChange? Change = null,
     Media.MediaRef? Media = null,
-    Media.LiveLocation? LiveLocation = null);
+    Media.LiveLocation? LiveLocation = null,
+    IReadOnlyList<DeviceEnvelope>? Envelopes = null)
+{
+    /// <summary>The envelope sealed for one device, if the message was end-to-end encrypted for it.</summary>
+    public byte[]? EnvelopeFor(UserId user, DeviceId device) => Envelopes?.FirstOrDefault(e => e.User == user && e.Device == device)?.Data;
+}
+
+/// <summary>
+/// An end-to-end encrypted message's content key, sealed for one device (docs/e2ee.md). The body is stored
+/// once; each device gets only its own envelope.
+/// </summary>
+public sealed record DeviceEnvelope(UserId User, DeviceId Device, byte[] Data);
 
 /// <summary>The latest position of a running live-location share (started by message <see cref="ShareSeq"/>).</summary>
 public sealed record LivePosition(long ShareSeq, UserId User, byte[] Body, DateTimeOffset At);

@@ -26,6 +26,13 @@ public sealed record SendFrame : ClientFrame
     public required string ClientMsgId { get; init; }
     public required byte[] Body { get; init; }
 
+    /// <summary>
+    /// End-to-end encrypted: the body's content key sealed for each recipient device (docs/e2ee.md). When
+    /// present it must name every keyed device of every member but the sending one, or the send gets
+    /// <c>stale_devices</c> with the difference.
+    /// </summary>
+    public IReadOnlyList<EnvelopeFrame>? Envelopes { get; init; }
+
     /// <summary>An uploaded blob this message carries (a media message); the body may then be empty.</summary>
     public MediaFrame? Media { get; init; }
 
@@ -129,3 +136,6 @@ public sealed record PresenceRequestFrame : ClientFrame
     public string? Rid { get; init; }
     public required string UserId { get; init; }
 }
+
+/// <summary>A message's content key sealed for one device.</summary>
+public sealed record EnvelopeFrame(string UserId, int DeviceId, byte[] Data);

@@ -26,6 +26,14 @@ public static class ErrorCodes
     public const string OffsetMismatch = "offset_mismatch";
     public const string LiveLocationEnded = "live_location_ended";
     public const string NotPrimary = "not_primary";
+    public const string KeysNotPublished = "keys_not_published";
+    public const string InvalidKey = "invalid_key";
+    public const string InvalidLink = "invalid_link";
+    public const string LinkPending = "link_pending";
+    public const string TooManyLinks = "too_many_links";
+    public const string TooManyDevices = "too_many_devices";
+    public const string StaleDevices = "stale_devices";
+    public const string InboxFull = "inbox_full";
     public const string Unauthorized = "unauthorized";
     public const string Unavailable = "unavailable";
     public const string Internal = "internal";

@@ -20,6 +20,11 @@ namespace Natter.Messages.Protocol;
 [JsonDerivedType(typeof(PresenceFrame), "presence")]
 [JsonDerivedType(typeof(LocationNoticeFrame), "location")]
 [JsonDerivedType(typeof(LocationStoppedFrame), "location_stopped")]
+[JsonDerivedType(typeof(PreKeysLowFrame), "prekeys_low")]
+[JsonDerivedType(typeof(IdentityChangedFrame), "identity_changed")]
+[JsonDerivedType(typeof(DevicesChangedFrame), "devices_changed")]
+[JsonDerivedType(typeof(LinkRequestFrame), "link_request")]
+[JsonDerivedType(typeof(DeviceMessageFrame), "device_message")]
 public abstract record ServerFrame;
 
 public sealed record WelcomeFrame(
@@ -48,7 +53,8 @@ public sealed record MessageFrame(
     DateTimeOffset Ts,
     GroupChangeFrame? Change = null,
     MediaFrame? Media = null,
-    LiveLocationFrame? LiveLocation = null) : ServerFrame;
+    LiveLocationFrame? LiveLocation = null,
+    byte[]? Envelope = null) : ServerFrame;
 
 /// <summary>The message started a live-location share that runs until <see cref="Until"/>.</summary>
 public sealed record LiveLocationFrame(DateTimeOffset Until);
@@ -93,7 +99,17 @@ public sealed record HistoryPageFrame(string? Rid, string ChatId, IReadOnlyList<
 public sealed record PongFrame(long? T) : ServerFrame;
 
 /// <summary>A refusal. <see cref="Code"/> is one of <see cref="ErrorCodes"/>; <see cref="Ref"/> names the clientMsgId or rid it answers.</summary>
-public sealed record ErrorFrame(string Code, string Message, string? Ref = null) : ServerFrame;
+/// <see cref="Missing"/> and <see cref="Extra"/> come with <c>stale_devices</c>: the devices an end-to-end encrypted
+/// send lacked an envelope for, and those it named that cannot receive one.
+public sealed record ErrorFrame(string Code, string Message, string? Ref = null,
+    IReadOnlyList<DeviceRef>? Missing = null, IReadOnlyList<DeviceRef>? Extra = null) : ServerFrame;
+
+/// <summary>One device of one user.</summary>
+public sealed record DeviceRef(string UserId, int DeviceId) : IComparable<DeviceRef>
+{
+    public int CompareTo(DeviceRef? other) => other is null ? 1
+        : string.CompareOrdinal(UserId, other.UserId) is var byUser and not 0 ? byUser : DeviceId.CompareTo(other.DeviceId);
+}
 
 /// <summary>
 /// A group action succeeded. <see cref="Seq"/> is its entry in the group's log (0 when nothing needed to
@@ -117,3 +133,18 @@ public sealed record TypingNoticeFrame(string ChatId, string UserId, string Stat
 /// to a <c>presence</c> request. <see cref="Visible"/> false means their privacy setting hides it from you.
 /// </summary>
 public sealed record PresenceFrame(string? Rid, string UserId, bool Visible, bool Online, DateTimeOffset? LastSeen) : ServerFrame;
+
+/// <summary>This device has fewer than 10 one-time prekeys left: publish more (PUT /api/keys).</summary>
+public sealed record PreKeysLowFrame(int Remaining) : ServerFrame;
+
+/// <summary>A contact's device published a different identity key: their safety number changed.</summary>
+public sealed record IdentityChangedFrame(string UserId, int DeviceId) : ServerFrame;
+
+/// <summary>The user's (a contact's, or this account's own) keyed devices changed: refresh before the next send.</summary>
+public sealed record DevicesChangedFrame(string UserId) : ServerFrame;
+
+/// <summary>A new device asks to join this account; approve it with the code it shows (POST /api/devices/links/{linkId}/approve).</summary>
+public sealed record LinkRequestFrame(string LinkId, string DeviceName, DateTimeOffset ExpiresAt) : ServerFrame;
+
+/// <summary>Ciphertext from another device of this account (GET /api/devices/messages has every one not yet acknowledged).</summary>
+public sealed record DeviceMessageFrame(long Id, int FromDevice, byte[] Data, DateTimeOffset At) : ServerFrame;

@@ -36,6 +36,36 @@ public static class UserCommands
 
     /// <summary>From the user's PresenceActor; keeps the latest. Replies <see cref="UserReplies.Profile"/>.</summary>
     public sealed record RecordLastSeen(UserId UserId, DateTimeOffset At) : IUserCommand;
+
+    /// <summary>
+    /// Publishes the device's keys: identity (only a different one replaces the old, and drops its prekeys),
+    /// signed prekey, and one-time prekeys added to those left. Signatures are checked by the edge.
+    /// Replies <see cref="UserReplies.KeysStatus"/>.
+    /// </summary>
+    public sealed record PublishKeys(UserId UserId, DeviceId Device, byte[] IdentityKey, byte[] IdentityDhKey,
+        byte[] IdentityDhSignature, SignedPreKey SignedPreKey, IReadOnlyList<OneTimePreKey> OneTimePreKeys, DateTimeOffset At) : IUserCommand;
+
+    /// <summary>
+    /// A bundle for <see cref="Device"/> (or every keyed device when null), each with one one-time prekey
+    /// handed out for good. Replies <see cref="UserReplies.Bundles"/>.
+    /// </summary>
+    public sealed record ClaimBundles(UserId UserId, DeviceId? Device, DateTimeOffset At) : IUserCommand;
+
+    /// <summary>A new device asks to be linked. Replies <see cref="UserReplies.LinkStarted"/>.</summary>
+    public sealed record RequestLink(UserId UserId, string LinkId, string DeviceName, string ApprovalHash,
+        string DeviceSecretHash, DateTimeOffset At, DateTimeOffset ExpiresAt) : IUserCommand;
+
+    /// <summary>An existing device approves a pending link with the code the new device shows. Replies <see cref="UserReplies.Account"/>.</summary>
+    public sealed record ApproveLink(UserId UserId, DeviceId By, string LinkId, string ApprovalHash, DateTimeOffset At) : IUserCommand;
+
+    /// <summary>Queues ciphertext for another device of the same user. Replies <see cref="UserReplies.DeviceMessageSent"/>.</summary>
+    public sealed record SendDeviceMessage(UserId UserId, DeviceId From, DeviceId To, byte[] Data, DateTimeOffset At) : IUserCommand;
+
+    /// <summary>The device has the messages of its inbox up to <see cref="UpToId"/>. Replies <see cref="UserReplies.DeviceInbox"/> (what is left).</summary>
+    public sealed record AckDeviceMessages(UserId UserId, DeviceId Device, long UpToId) : IUserCommand;
+
+    /// <summary>The new device collects its device id once approved (once). Replies <see cref="UserReplies.DeviceLinked"/>.</summary>
+    public sealed record CompleteLink(UserId UserId, string LinkId, string DeviceSecretHash, DateTimeOffset At) : IUserCommand;
 }
 
 public static class UserQueries
@@ -49,6 +79,18 @@ public static class UserQueries
 
     /// <summary>The user's uploads and their total size. Replies <see cref="UserReplies.Uploads"/>.</summary>
     public sealed record GetUploads(UserId UserId) : IWithUserId;
+
+    /// <summary>The keys status of one device. Replies <see cref="UserReplies.KeysStatus"/>.</summary>
+    public sealed record GetKeysStatus(UserId UserId, DeviceId Device) : IWithUserId;
+
+    /// <summary>The devices that published keys, with their identity keys. Replies <see cref="UserReplies.KeyedDevices"/>.</summary>
+    public sealed record GetKeyedDevices(UserId UserId) : IWithUserId;
+
+    /// <summary>The messages waiting for one device. Replies <see cref="UserReplies.DeviceInbox"/>.</summary>
+    public sealed record GetDeviceInbox(UserId UserId, DeviceId Device) : IWithUserId;
+
+    /// <summary>Links waiting for approval. Replies <see cref="UserReplies.PendingLinks"/>.</summary>
+    public sealed record GetPendingLinks(UserId UserId, DateTimeOffset At) : IWithUserId;
 }
 
 public static class UserReplies
@@ -66,6 +108,24 @@ public static class UserReplies
     public sealed record ChatList(UserId UserId, IReadOnlyList<ChatId> Chats) : INatterMessage;
 
     public sealed record Uploads(UserId UserId, IReadOnlyList<UploadedMedia> Media, long TotalBytes) : INatterMessage;
+
+    public sealed record KeysStatus(UserId UserId, DeviceId Device, bool Published, uint SignedPreKeyId, int OneTimePreKeysLeft,
+        IReadOnlyList<uint> OneTimePreKeyIds) : INatterMessage;
+
+    public sealed record Bundles(UserId UserId, IReadOnlyList<PreKeyBundle> Items) : INatterMessage;
+
+    /// <summary>The devices able to receive end-to-end encrypted messages (they published keys).</summary>
+    public sealed record KeyedDevices(UserId UserId, bool Exists, IReadOnlyList<DeviceKeyIdentity> Devices) : INatterMessage;
+
+    public sealed record DeviceKeyIdentity(DeviceId Device, byte[] IdentityKey);
+
+    public sealed record LinkStarted(UserId UserId, string LinkId, DateTimeOffset ExpiresAt) : INatterMessage;
+
+    public sealed record PendingLinks(UserId UserId, IReadOnlyList<PendingLink> Links) : INatterMessage;
+
+    public sealed record DeviceMessageSent(UserId UserId, long Id) : INatterMessage;
+
+    public sealed record DeviceInbox(UserId UserId, DeviceId Device, IReadOnlyList<DeviceMessage> Messages) : INatterMessage;
 
     /// <summary>
     /// What presence and notifications need of a user. <see cref="Contacts"/> are the users they share a

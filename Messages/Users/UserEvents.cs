@@ -32,4 +32,28 @@ public static class UserEvents
 
     /// <summary>The blob was collected (no message referenced it): it no longer counts against the quota.</summary>
     public sealed record MediaForgotten(UserId UserId, string BlobId) : IUserEvent;
+
+    /// <summary>
+    /// A device's keys. <see cref="First"/>: the device published for the first time (it can now receive
+    /// encrypted messages). <see cref="IdentityChanged"/>: it replaced an earlier, different identity key (its
+    /// one-time prekeys were dropped with it). One-time prekeys here are added to those left.
+    /// </summary>
+    public sealed record DeviceKeysPublished(UserId UserId, DeviceId Device, byte[] IdentityKey, byte[] IdentityDhKey,
+        byte[] IdentityDhSignature, SignedPreKey SignedPreKey, IReadOnlyList<OneTimePreKey> OneTimePreKeys,
+        bool First, bool IdentityChanged, DateTimeOffset At) : IUserEvent;
+
+    /// <summary>One-time prekeys handed out (each only once).</summary>
+    public sealed record PreKeysClaimed(UserId UserId, IReadOnlyList<PreKeyClaim> Claims, DateTimeOffset At) : IUserEvent;
+
+    public sealed record LinkRequested(UserId UserId, PendingLink Link) : IUserEvent;
+
+    /// <summary>Followed by the <see cref="DeviceRegistered"/> of the new device.</summary>
+    public sealed record LinkApproved(UserId UserId, string LinkId, DeviceId By, DeviceId Device, DateTimeOffset At) : IUserEvent;
+
+    /// <summary>The new device collected its session; the link is gone.</summary>
+    public sealed record LinkCompleted(UserId UserId, string LinkId, DateTimeOffset At) : IUserEvent;
+
+    public sealed record DeviceMessageQueued(UserId UserId, DeviceMessage Message) : IUserEvent;
+
+    public sealed record DeviceMessagesAcked(UserId UserId, DeviceId Device, long UpToId) : IUserEvent;
 }

@@ -15,4 +15,10 @@ public static class UserRejections
     public const string InvalidField = "invalid_field";
     public const string QuotaExceeded = "quota_exceeded";
     public const string NotPrimary = "not_primary";
+    public const string KeysNotPublished = "keys_not_published";
+    public const string InvalidKey = "invalid_key";
+    public const string InvalidLink = "invalid_link";
+    public const string LinkPending = "link_pending";
+    public const string TooManyLinks = "too_many_links";
+    public const string InboxFull = "inbox_full";
 }

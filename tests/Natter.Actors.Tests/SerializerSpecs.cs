@@ -46,6 +46,7 @@ public sealed class SerializerSpecs() : TestKit(SqliteJournalConfig.For(SqliteJo
         {
             if (type == typeof(string)) return "s-" + depth;
             if (type == typeof(int)) return 7;
+            if (type == typeof(uint)) return 9u;
             if (type == typeof(long)) return 42L;
             if (type == typeof(bool)) return true;
             if (type == typeof(byte[])) return new byte[] { 1, 2, 3 };
@@ -56,6 +57,8 @@ public sealed class SerializerSpecs() : TestKit(SqliteJournalConfig.For(SqliteJo
             if (type == typeof(IActorRef)) return actor;
             if (type == typeof(ChatNotices.IChatNotice))
                 return Value(typeof(ChatNotices.ReceiptUpdated), actor, depth + 1);
+            if (type == typeof(Natter.Messages.Users.DeviceNotices.IDeviceNotice))
+                return Value(typeof(Natter.Messages.Users.DeviceNotices.PreKeysLow), actor, depth + 1);
             if (type.IsEnum) return Enum.GetValues(type).GetValue(0);
             if (Nullable.GetUnderlyingType(type) is { } inner) return Value(inner, actor, depth);
             if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>))

@@ -20,9 +20,8 @@ public sealed class DeviceSpecs : IAsyncLifetime
     public async Task The_primary_removes_a_linked_device_whose_connection_closes_and_token_stops_working_at_once()
     {
         var phone = await _server.RegisterAsync(device: "phone");
-        var phoneNumber = "+" + phone.UserId;
-        var laptop = await _server.RegisterAsync(phoneNumber, "laptop");
-        var tablet = await _server.RegisterAsync(phoneNumber, "tablet");
+        var laptop = await _server.LinkDeviceAsync(phone, "laptop");
+        var tablet = await _server.LinkDeviceAsync(phone, "tablet");
 
         var devices = await _server.Api.GetDevicesAsync(laptop.AccessToken);
         Assert.Equal(["phone", "laptop", "tablet"], devices.Select(d => d.Name));
@@ -47,7 +46,7 @@ public sealed class DeviceSpecs : IAsyncLifetime
 
         // A linked device may remove itself; its id is never given out again.
         await _server.Api.RemoveDeviceAsync(tablet.AccessToken, tablet.DeviceId);
-        var next = await _server.RegisterAsync(phoneNumber, "new laptop");
+        var next = await _server.LinkDeviceAsync(phone, "new laptop");
         Assert.True(next.DeviceId > tablet.DeviceId);
     }
 }

@@ -50,7 +50,7 @@ public sealed class GroupBadInputSpecs : IAsyncLifetime
         var join = await RefusedAsync(() => _server.Api.GroupAsync(_member.AccessToken, "join", _groupId, userId: "+" + _outsider.UserId));
         Assert.Equal(ErrorCodes.NotAdmin, join.Code);
         // Another device of the member: a second socket of the bystander's own device would replace it.
-        await using var socket = await _server.ConnectAsync(await _server.RegisterAsync("+" + _member.UserId, "laptop"));
+        await using var socket = await _server.ConnectAsync(await _server.LinkDeviceAsync(_member, "laptop"));
         var remove = await RefusedAsync(() => socket.GroupAsync("remove", _groupId, ["+" + _admin.UserId]));
         Assert.Equal(ErrorCodes.NotAdmin, remove.Code);
     }

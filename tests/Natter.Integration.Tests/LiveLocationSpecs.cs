@@ -40,7 +40,7 @@ public sealed class LiveLocationSpecs : IAsyncLifetime
         }
 
         // A device that comes online during the share gets the latest position with its sync.
-        await using var bobLaptop = await _server.ConnectAsync(await _server.RegisterAsync("+" + bob.UserId, "laptop"));
+        await using var bobLaptop = await _server.ConnectAsync(await _server.LinkDeviceAsync(bob, "laptop"));
         await bobLaptop.SyncAsync();
         Assert.Equal("52.55,13.43", Encoding.UTF8.GetString((await bobLaptop.NextAsync<LocationNoticeFrame>(l => l.ShareSeq == share.Seq, Wait)).Body));
 

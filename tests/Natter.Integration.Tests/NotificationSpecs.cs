@@ -141,8 +141,8 @@ public sealed class NotificationSpecs : IAsyncLifetime
     {
         var server = await StartAsync(kafka: false);
         var (alice, bob, chatId) = await PairAsync(server, "email", "bob@example.org");
-        await server.Api.RegisterPushAsync((await server.RegisterAsync("+" + bob.UserId, "ipad")).AccessToken, "apns", "bob-ipad");
-        await server.Api.RegisterPushAsync((await server.RegisterAsync("+" + bob.UserId, "browser")).AccessToken, "webpush",
+        await server.Api.RegisterPushAsync((await server.LinkDeviceAsync(bob, "ipad")).AccessToken, "apns", "bob-ipad");
+        await server.Api.RegisterPushAsync((await server.LinkDeviceAsync(bob, "browser")).AccessToken, "webpush",
             _push.BaseAddress + "/webpush/subscription-1");
 
         await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);

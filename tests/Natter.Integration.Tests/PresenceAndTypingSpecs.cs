@@ -131,7 +131,7 @@ public sealed class PresenceAndTypingSpecs : IAsyncLifetime
 
         // Never stored: a device that connects later gets the messages, not the typing.
         await aliceSocket.SendAsync(chatId, "m1", [1]);
-        await using var bobLaptop = await _server.ConnectAsync(await _server.RegisterAsync("+" + bob.UserId, "laptop"));
+        await using var bobLaptop = await _server.ConnectAsync(await _server.LinkDeviceAsync(bob, "laptop"));
         var synced = await bobLaptop.SyncAsync();
         Assert.Single(bobLaptop.Received.Of(chatId));
         // The summary of what arrived while away.

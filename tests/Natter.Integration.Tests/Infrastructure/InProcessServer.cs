@@ -57,12 +57,20 @@ public sealed class InProcessServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Registers a new account (or logs a new device into it) through the public API.</summary>
+    /// <summary>Registers a new account through the public API (an existing one's phone again: a new primary device, the others logged out).</summary>
     public async Task<DeviceSession> RegisterAsync(string? phone = null, string device = "phone")
     {
         phone ??= Phones.Next();
         var started = await Api.RegisterAsync(phone);
         return await Api.VerifyAsync(phone, Codes.CodeFor(started.UserId), device);
+    }
+
+    /// <summary>Links a new device to <paramref name="approver"/>'s account, approved by that device, as a user would.</summary>
+    public async Task<DeviceSession> LinkDeviceAsync(DeviceSession approver, string device)
+    {
+        var link = await Api.RequestLinkAsync("+" + approver.UserId, device);
+        await Api.ApproveLinkAsync(approver.AccessToken, link.LinkId, link.ApprovalCode);
+        return await Api.CompleteLinkAsync(link.LinkId, link.DeviceSecret);
     }
 
     public Task<NatterConnection> ConnectAsync(DeviceSession session, ReceivedMessages? received = null) =>

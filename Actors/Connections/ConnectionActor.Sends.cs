@@ -1,0 +1,74 @@
+using Akka.Actor;
+using Natter.Actors.Services;
+using Natter.Messages;
+using Natter.Messages.Chats;
+using Natter.Messages.Protocol;
+using static Natter.Messages.Chats.ChatCommands;
+
+namespace Natter.Actors.Connections;
+
+/// <summary>
+/// Sends, in the order the device sent them. A sealed send (with envelopes) first has its device set
+/// checked, which takes a round trip: sends behind it wait, so a later plain send cannot overtake it.
+/// </summary>
+public sealed partial class ConnectionActor
+{
+    private sealed record EnvelopesChecked(SendFrame Send, GatewayResult<StaleDevices?> Result);
+
+    private readonly Queue<SendFrame> _waitingSends = new();
+    private bool _checkingEnvelopes;
+
+    private void OnSend(SendFrame s)
+    {
+        if (s.Body.Length > _settings.MaxBodyBytes)
+        {
+            Emit(new ErrorFrame(ErrorCodes.BodyTooLarge, $"a body is at most {_settings.MaxBodyBytes} bytes", s.ClientMsgId));
+            return;
+        }
+        if (!ChatIds.MayBeMember(new ChatId(s.ChatId), _user, out var refusal))
+        {
+            Emit(new ErrorFrame(refusal.Code, refusal.Message, s.ClientMsgId));
+            return;
+        }
+        _waitingSends.Enqueue(s);
+        SendWaiting();
+    }
+
+    private void SendWaiting()
+    {
+        while (!_checkingEnvelopes && _waitingSends.TryPeek(out var next))
+        {
+            if (next.Envelopes is null)
+            {
+                Forward(_waitingSends.Dequeue(), null);
+                continue;
+            }
+            _checkingEnvelopes = true;
+            _gateway.CheckEnvelopesAsync(new ChatId(next.ChatId), _user, _device, EnvelopesOf(next))
+                .PipeTo(Self, success: r => new EnvelopesChecked(next, r),
+                    failure: e => new EnvelopesChecked(next, GatewayResult<StaleDevices?>.Fail(ErrorCodes.Unavailable, e.Message)));
+        }
+    }
+
+    private void OnEnvelopesChecked(EnvelopesChecked checkedSend)
+    {
+        _waitingSends.Dequeue();
+        _checkingEnvelopes = false;
+        var (send, result) = checkedSend;
+        if (!result.Ok) Emit(new ErrorFrame(result.ErrorCode!, result.ErrorMessage!, send.ClientMsgId));
+        else if (result.Value is { } stale)
+            Emit(new ErrorFrame(ErrorCodes.StaleDevices, ChatGateway.Describe(stale), send.ClientMsgId, stale.Missing, stale.Extra));
+        else Forward(send, EnvelopesOf(send));
+        SendWaiting();
+    }
+
+    // Told, not asked: the ack comes back to this actor once the message is durable.
+    private void Forward(SendFrame s, IReadOnlyList<DeviceEnvelope>? envelopes) =>
+        _gateway.Chats.Tell(new SendMessage(new ChatId(s.ChatId), _user, _device, s.ClientMsgId, s.Body, DateTimeOffset.UtcNow,
+            s.Media is { } media ? MediaFrames.ToRef(media) : null,
+            s.LiveLocation is { } live ? new Natter.Messages.Media.LiveLocation(DateTimeOffset.UtcNow.AddSeconds(live.DurationSeconds)) : null,
+            envelopes));
+
+    private static IReadOnlyList<DeviceEnvelope> EnvelopesOf(SendFrame s) =>
+        s.Envelopes!.Select(e => new DeviceEnvelope(new UserId(e.UserId), new DeviceId(e.DeviceId), e.Data ?? [])).ToList();
+}

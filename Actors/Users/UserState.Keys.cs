@@ -1,0 +1,89 @@
+using Natter.Messages;
+using Natter.Messages.Users;
+using static Natter.Messages.Users.UserCommands;
+using static Natter.Messages.Users.UserEvents;
+
+namespace Natter.Actors.Users;
+
+/// <summary>The key directory of an account: each device's published keys, and one-time prekeys handed out once.</summary>
+public sealed partial record UserState
+{
+    public const int KeyLength = 32;
+    public const int SignatureLength = 64;
+    public const int MaxOneTimePreKeysPerPublish = 100;
+    public const int MaxOneTimePreKeys = 200;
+
+    /// <summary>Below this many one-time prekeys left, the device is told to publish more.</summary>
+    public const int LowPreKeys = 10;
+
+    public DeviceKeyState? KeysOf(DeviceId device) => Keys?.FirstOrDefault(k => k.Device == device);
+
+    public UserReplies.KeysStatus KeysStatusOf(DeviceId device) => KeysOf(device) is { } keys
+        ? new(Id, device, true, keys.SignedPreKey.Id, keys.OneTimePreKeys.Count, keys.OneTimePreKeys.Select(k => k.Id).ToList())
+        : new(Id, device, false, 0, 0, []);
+
+    public UserReplies.KeyedDevices ToKeyedDevices() => new(Id, Exists,
+        Devices.Select(d => KeysOf(d.Id)).OfType<DeviceKeyState>().Select(k => new UserReplies.DeviceKeyIdentity(k.Device, k.IdentityKey)).ToList());
+
+    private (IReadOnlyList<IUserEvent>, (string, string)?) DecidePublish(PublishKeys p)
+    {
+        if (Devices.All(d => d.Id != p.Device)) return ([], (UserRejections.UnknownDevice, $"no device {p.Device}"));
+        if (new[] { p.IdentityKey, p.IdentityDhKey, p.SignedPreKey.PublicKey }.Any(k => k?.Length != KeyLength)
+            || p.OneTimePreKeys.Any(k => k.PublicKey?.Length != KeyLength))
+            return ([], (UserRejections.InvalidKey, $"public keys are {KeyLength} bytes"));
+        if (p.IdentityDhSignature?.Length != SignatureLength || p.SignedPreKey.Signature?.Length != SignatureLength)
+            return ([], (UserRejections.InvalidKey, $"signatures are {SignatureLength} bytes"));
+        if (p.OneTimePreKeys.Count > MaxOneTimePreKeysPerPublish)
+            return ([], (UserRejections.InvalidKey, $"at most {MaxOneTimePreKeysPerPublish} one-time prekeys per publish"));
+        if (p.OneTimePreKeys.Select(k => k.Id).Distinct().Count() != p.OneTimePreKeys.Count)
+            return ([], (UserRejections.InvalidKey, "one-time prekey ids must be distinct"));
+
+        var current = KeysOf(p.Device);
+        var identityChanged = current is not null && !current.IdentityKey.AsSpan().SequenceEqual(p.IdentityKey);
+        var kept = current is null || identityChanged ? [] : current.OneTimePreKeys.Where(k => p.OneTimePreKeys.All(n => n.Id != k.Id));
+        if (kept.Count() + p.OneTimePreKeys.Count > MaxOneTimePreKeys)
+            return ([], (UserRejections.InvalidKey, $"a device keeps at most {MaxOneTimePreKeys} one-time prekeys"));
+        return ([new DeviceKeysPublished(Id, p.Device, p.IdentityKey, p.IdentityDhKey, p.IdentityDhSignature, p.SignedPreKey,
+            p.OneTimePreKeys, First: current is null, identityChanged, p.At)], null);
+    }
+
+    private (IReadOnlyList<IUserEvent>, (string, string)?) DecideClaim(ClaimBundles c)
+    {
+        if (c.Device is { } one && Devices.All(d => d.Id != one)) return ([], (UserRejections.UnknownDevice, $"no device {one}"));
+        var targets = TargetsOf(c);
+        if (targets.Count == 0)
+            return ([], (UserRejections.KeysNotPublished, c.Device is null ? "no device of this user published keys" : $"device {c.Device} published no keys"));
+        var claims = targets.Where(k => k.OneTimePreKeys.Count > 0).Select(k => new PreKeyClaim(k.Device, k.OneTimePreKeys[0].Id)).ToList();
+        // Nothing to write when every device ran out: the bundles go out without a one-time prekey.
+        return claims.Count == 0 ? ([], null) : ([new PreKeysClaimed(Id, claims, c.At)], null);
+    }
+
+    /// <summary>The bundles a claim hands out, read from the state before the claim was applied.</summary>
+    public UserReplies.Bundles BundlesFor(ClaimBundles c) => new(Id, TargetsOf(c)
+        .Select(k => new PreKeyBundle(Id, k.Device, k.IdentityKey, k.IdentityDhKey, k.IdentityDhSignature, k.SignedPreKey,
+            k.OneTimePreKeys.Count > 0 ? k.OneTimePreKeys[0] : null))
+        .ToList());
+
+    private List<DeviceKeyState> TargetsOf(ClaimBundles c) => Devices
+        .Where(d => c.Device is null || d.Id == c.Device)
+        .Select(d => KeysOf(d.Id))
+        .OfType<DeviceKeyState>()
+        .ToList();
+
+    private UserState ApplyKeys(DeviceKeysPublished p)
+    {
+        var current = KeysOf(p.Device);
+        var kept = current is null || p.IdentityChanged ? [] : current.OneTimePreKeys.Where(k => p.OneTimePreKeys.All(n => n.Id != k.Id));
+        var keys = new DeviceKeyState(p.Device, p.IdentityKey, p.IdentityDhKey, p.IdentityDhSignature, p.SignedPreKey,
+            [.. kept, .. p.OneTimePreKeys]);
+        return this with { Keys = [.. (Keys ?? []).Where(k => k.Device != p.Device), keys] };
+    }
+
+    private UserState ApplyClaims(PreKeysClaimed c) => this with
+    {
+        Keys = (Keys ?? []).Select(k => k with
+        {
+            OneTimePreKeys = k.OneTimePreKeys.Where(o => !c.Claims.Any(x => x.Device == k.Device && x.PreKeyId == o.Id)).ToList(),
+        }).ToList(),
+    };
+}

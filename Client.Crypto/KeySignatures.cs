@@ -1,0 +1,50 @@
+using System.Buffers.Binary;
+using NSec.Cryptography;
+
+namespace Natter.Client.Crypto;
+
+/// <summary>
+/// The two Ed25519 signatures that bind a device's X25519 keys to its identity key. The server runs these
+/// very checks to refuse forged keys at upload, so this file depends on NSec only.
+/// </summary>
+public static class KeySignatures
+{
+    public const int PublicKeySize = 32;
+    public const int SignatureSize = 64;
+
+    private static readonly byte[] IdentityDhLabel = "natter-idh-v1"u8.ToArray();
+    private static readonly byte[] SignedPreKeyLabel = "natter-spk-v1"u8.ToArray();
+
+    /// <summary>Checks Ed25519(identityKey) over "natter-idh-v1" || identityDhPublic.</summary>
+    public static bool VerifyIdentityDh(ReadOnlySpan<byte> identityKey, ReadOnlySpan<byte> identityDhPublic, ReadOnlySpan<byte> signature) =>
+        identityDhPublic.Length == PublicKeySize && Verify(identityKey, IdentityDhMessage(identityDhPublic), signature);
+
+    /// <summary>Checks Ed25519(identityKey) over "natter-spk-v1" || u32(id) || signedPreKeyPublic.</summary>
+    public static bool VerifySignedPreKey(ReadOnlySpan<byte> identityKey, uint id, ReadOnlySpan<byte> signedPreKeyPublic, ReadOnlySpan<byte> signature) =>
+        signedPreKeyPublic.Length == PublicKeySize && Verify(identityKey, SignedPreKeyMessage(id, signedPreKeyPublic), signature);
+
+    internal static byte[] IdentityDhMessage(ReadOnlySpan<byte> identityDhPublic)
+    {
+        var message = new byte[IdentityDhLabel.Length + identityDhPublic.Length];
+        IdentityDhLabel.CopyTo(message, 0);
+        identityDhPublic.CopyTo(message.AsSpan(IdentityDhLabel.Length));
+        return message;
+    }
+
+    internal static byte[] SignedPreKeyMessage(uint id, ReadOnlySpan<byte> signedPreKeyPublic)
+    {
+        var message = new byte[SignedPreKeyLabel.Length + 4 + signedPreKeyPublic.Length];
+        SignedPreKeyLabel.CopyTo(message, 0);
+        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(SignedPreKeyLabel.Length), id);
+        signedPreKeyPublic.CopyTo(message.AsSpan(SignedPreKeyLabel.Length + 4));
+        return message;
+    }
+
+    private static bool Verify(ReadOnlySpan<byte> identityKey, byte[] message, ReadOnlySpan<byte> signature)
+    {
+        if (identityKey.Length != PublicKeySize || signature.Length != SignatureSize) return false;
+        return PublicKey.TryImport(SignatureAlgorithm.Ed25519, identityKey, KeyBlobFormat.RawPublicKey, out var publicKey)
+            && publicKey is not null
+            && SignatureAlgorithm.Ed25519.Verify(publicKey, message, signature);
+    }
+}

@@ -1,0 +1,132 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Natter.Actors.Presence;
+using Natter.Actors.Users;
+using Natter.Messages;
+using Natter.Messages.Users;
+using Xunit;
+using static Natter.Messages.Users.UserCommands;
+using static Natter.Messages.Users.UserReplies;
+
+namespace Natter.Actors.Tests;
+
+/// <summary>
+/// The key directory of a UserActor against a real SQLite journal: one-time prekeys handed out once (also
+/// across a restart), bundles without one once they ran out, the low-prekey notice, and identity changes.
+/// Signatures are the edge's to check; here keys are just bytes.
+/// </summary>
+public sealed class KeyDirectorySpecs : TestKit
+{
+    private static readonly UserId Alice = new("15550000101");
+    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private readonly TestProbe _presence;
+
+    public KeyDirectorySpecs() : base(SqliteJournalConfig.For(SqliteJournalConfig.NewDatabaseFile()), "key-specs")
+    {
+        _presence = CreateTestProbe("presence");
+    }
+
+    private IActorRef StartUser() => Sys.ActorOf(UserActor.PropsFor(Alice.Value, _presence));
+
+    private static byte[] Key(byte fill) => Enumerable.Repeat(fill, 32).ToArray();
+
+    private static PublishKeys Publish(DeviceId device, byte identity, int oneTimeKeys, uint firstId = 1) =>
+        new(Alice, device, Key(identity), Key((byte)(identity + 1)), new byte[64], new SignedPreKey(1, Key(9), new byte[64]),
+            Enumerable.Range(0, oneTimeKeys).Select(i => new OneTimePreKey(firstId + (uint)i, Key((byte)(100 + i)))).ToList(), T0);
+
+    private DeviceId CreateAccount(IActorRef user)
+    {
+        user.Tell(new IssueVerification(Alice, "HASH", T0.AddMinutes(10)));
+        ExpectMsg<VerificationIssued>(Wait);
+        user.Tell(new VerifyAndLinkDevice(Alice, "HASH", "phone", T0));
+        return ExpectMsg<DeviceLinked>(Wait).DeviceId;
+    }
+
+    private Bundles Claim(IActorRef user, DeviceId? device = null)
+    {
+        user.Tell(new ClaimBundles(Alice, device, T0));
+        return ExpectMsg<Bundles>(Wait);
+    }
+
+    [Fact]
+    public void Each_one_time_prekey_is_handed_out_once_even_across_a_restart_then_bundles_come_without_one()
+    {
+        var user = StartUser();
+        var phone = CreateAccount(user);
+        user.Tell(Publish(phone, identity: 1, oneTimeKeys: 3));
+        Assert.Equal(3, ExpectMsg<KeysStatus>(Wait).OneTimePreKeysLeft);
+
+        Assert.Equal(1u, Claim(user).Items.Single().OneTimePreKey!.Id);
+        Assert.Equal(2u, Claim(user, phone).Items.Single().OneTimePreKey!.Id);
+
+        Watch(user);
+        Sys.Stop(user);
+        ExpectTerminated(user, Wait);
+        var restarted = StartUser();
+        var third = Claim(restarted).Items.Single();
+        Assert.Equal((3u, phone), (third.OneTimePreKey!.Id, third.Device));
+        Assert.Equal(Key(1), third.IdentityKey);
+
+        // Ran out: the bundle still lets a session start, with the signed prekey only.
+        var last = Claim(restarted).Items.Single();
+        Assert.Null(last.OneTimePreKey);
+        Assert.Equal(1u, last.SignedPreKey.Id);
+    }
+
+    [Fact]
+    public void The_device_is_told_when_its_one_time_prekeys_run_low()
+    {
+        var user = StartUser();
+        var phone = CreateAccount(user);
+        user.Tell(Publish(phone, identity: 1, oneTimeKeys: UserState.LowPreKeys));
+        ExpectMsg<KeysStatus>(Wait);
+        _presence.FishForMessage(m => m is PresenceCommands.DeliverDeviceNotice { Notice: DeviceNotices.DevicesChanged }, Wait);
+
+        Claim(user);
+        var notice = _presence.FishForMessage<PresenceCommands.DeliverDeviceNotice>(m => m.Notice is DeviceNotices.PreKeysLow, Wait);
+        Assert.Equal((phone, (DeviceId?)phone), (((DeviceNotices.PreKeysLow)notice.Notice).Device, notice.Device));
+        Assert.Equal(UserState.LowPreKeys - 1, ((DeviceNotices.PreKeysLow)notice.Notice).Remaining);
+
+        // Publishing more adds to what is left.
+        user.Tell(Publish(phone, identity: 1, oneTimeKeys: 20, firstId: 100));
+        Assert.Equal(UserState.LowPreKeys - 1 + 20, ExpectMsg<KeysStatus>(Wait).OneTimePreKeysLeft);
+    }
+
+    [Fact]
+    public void A_different_identity_key_replaces_the_old_one_and_drops_its_prekeys()
+    {
+        var user = StartUser();
+        var phone = CreateAccount(user);
+        user.Tell(Publish(phone, identity: 1, oneTimeKeys: 5));
+        ExpectMsg<KeysStatus>(Wait);
+
+        user.Tell(Publish(phone, identity: 50, oneTimeKeys: 2, firstId: 500));
+        var status = ExpectMsg<KeysStatus>(Wait);
+        Assert.Equal([500u, 501u], status.OneTimePreKeyIds);
+        _presence.FishForMessage(m => m is PresenceCommands.DeliverDeviceNotice { Notice: DeviceNotices.DevicesChanged }, Wait);
+        Assert.Equal(Key(50), Claim(user).Items.Single().IdentityKey);
+    }
+
+    [Fact]
+    public void Bad_publishes_and_claims_are_refused_with_their_codes()
+    {
+        var user = StartUser();
+        var phone = CreateAccount(user);
+
+        user.Tell(new ClaimBundles(Alice, phone, T0));
+        Assert.Equal(UserRejections.KeysNotPublished, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(new ClaimBundles(Alice, new DeviceId(9), T0));
+        Assert.Equal(UserRejections.UnknownDevice, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(Publish(new DeviceId(9), identity: 1, oneTimeKeys: 1));
+        Assert.Equal(UserRejections.UnknownDevice, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(Publish(phone, identity: 1, oneTimeKeys: 1) with { IdentityKey = new byte[31] });
+        Assert.Equal(UserRejections.InvalidKey, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(Publish(phone, identity: 1, oneTimeKeys: UserState.MaxOneTimePreKeysPerPublish + 1));
+        Assert.Equal(UserRejections.InvalidKey, ExpectMsg<UserRejected>(Wait).Code);
+        var twice = Publish(phone, identity: 1, oneTimeKeys: 1);
+        user.Tell(twice with { OneTimePreKeys = [.. twice.OneTimePreKeys, .. twice.OneTimePreKeys] });
+        Assert.Equal(UserRejections.InvalidKey, ExpectMsg<UserRejected>(Wait).Code);
+    }
+}
