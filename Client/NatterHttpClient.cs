@@ -199,6 +199,10 @@ public sealed class NatterHttpClient(HttpClient http)
     public Task<UserBundlesView> GetBundlesAsync(string token, string phone, CancellationToken ct = default) =>
         SendAsync<UserBundlesView>(HttpMethod.Get, $"api/keys/{Uri.EscapeDataString(phone)}", token, null, ct);
 
+    /// <summary>The identities of <paramref name="phone"/>'s keyed devices; takes no prekeys.</summary>
+    public Task<UserDevicesView> GetDeviceIdentitiesAsync(string token, string phone, CancellationToken ct = default) =>
+        SendAsync<UserDevicesView>(HttpMethod.Get, $"api/keys/{Uri.EscapeDataString(phone)}/devices", token, null, ct);
+
     public Task<PreKeyBundleView> GetBundleAsync(string token, string phone, int deviceId, CancellationToken ct = default) =>
         SendAsync<PreKeyBundleView>(HttpMethod.Get, $"api/keys/{Uri.EscapeDataString(phone)}/{deviceId}", token, null, ct);
 

@@ -23,7 +23,7 @@ public sealed partial record UserState
         : new(Id, device, false, 0, 0, []);
 
     public UserReplies.KeyedDevices ToKeyedDevices() => new(Id, Exists,
-        Devices.Select(d => KeysOf(d.Id)).OfType<DeviceKeyState>().Select(k => new UserReplies.DeviceKeyIdentity(k.Device, k.IdentityKey)).ToList());
+        Devices.Select(d => KeysOf(d.Id)).OfType<DeviceKeyState>().Select(k => new UserReplies.DeviceKeyIdentity(k.Device, k.IdentityKey, k.IdentityDhKey, k.IdentityDhSignature)).ToList());
 
     private (IReadOnlyList<IUserEvent>, (string, string)?) DecidePublish(PublishKeys p)
     {

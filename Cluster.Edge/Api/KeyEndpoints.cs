@@ -8,7 +8,8 @@ namespace Natter.Cluster.Edge;
 
 /// <summary>
 /// The key directory (docs/e2ee.md): PUT /api/keys publishes the calling device's keys, GET /api/keys
-/// shows what is left, GET /api/keys/{phone}[/{deviceId}] hands out prekey bundles (one one-time prekey each).
+/// shows what is left, GET /api/keys/{phone}[/{deviceId}] hands out prekey bundles (one one-time prekey each),
+/// GET /api/keys/{phone}/devices lists the keyed devices' identities without handing out anything.
 /// </summary>
 public static class KeyEndpoints
 {
@@ -38,6 +39,16 @@ public static class KeyEndpoints
             return result.Ok
                 ? Results.Json(new UserBundlesView(target.Value, result.Value!.Items.Select(ViewOf).ToList()), ProtocolJson.Options)
                 : ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
+        });
+
+        api.MapGet("/keys/{phone}/devices", async (string phone, UserGateway users) =>
+        {
+            if (UserId.FromPhoneNumber(phone) is not { } target) return ApiErrors.Result(ErrorCodes.InvalidField, "not a phone number");
+            var result = await users.KeyedDevicesAsync(target);
+            if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
+            if (!result.Value!.Exists) return ApiErrors.Result(ErrorCodes.UnknownUser, "no such account");
+            return Results.Json(new UserDevicesView(target.Value, result.Value.Devices
+                .Select(d => new DeviceIdentityView(d.Device.Value, d.IdentityKey, d.IdentityDhKey, d.IdentityDhSignature)).ToList()), ProtocolJson.Options);
         });
 
         api.MapGet("/keys/{phone}/{deviceId:int}", async (string phone, int deviceId, HttpContext http, UserGateway users, BundleClaimLimiter limiter) =>

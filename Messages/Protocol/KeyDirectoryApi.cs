@@ -27,5 +27,11 @@ public sealed record PreKeyBundleView(
     SignedPreKeyView SignedPreKey,
     OneTimePreKeyView? OneTimePreKey);
 
+/// <summary>One keyed device's identity (GET /api/keys/{phone}/devices): what a receiver checks a new session against.</summary>
+public sealed record DeviceIdentityView(int DeviceId, byte[] IdentityKey, byte[] IdentityDhKey, byte[] IdentityDhSignature);
+
+/// <summary>GET /api/keys/{phone}/devices: the user's devices that can receive sealed messages; hands out no prekey.</summary>
+public sealed record UserDevicesView(string UserId, IReadOnlyList<DeviceIdentityView> Devices);
+
 /// <summary>GET /api/keys/{phone}: a bundle for every device of the user that published keys.</summary>
 public sealed record UserBundlesView(string UserId, IReadOnlyList<PreKeyBundleView> Devices);

@@ -117,7 +117,7 @@ public static class UserReplies
     /// <summary>The devices able to receive end-to-end encrypted messages (they published keys).</summary>
     public sealed record KeyedDevices(UserId UserId, bool Exists, IReadOnlyList<DeviceKeyIdentity> Devices) : INatterMessage;
 
-    public sealed record DeviceKeyIdentity(DeviceId Device, byte[] IdentityKey);
+    public sealed record DeviceKeyIdentity(DeviceId Device, byte[] IdentityKey, byte[] IdentityDhKey, byte[] IdentityDhSignature);
 
     public sealed record LinkStarted(UserId UserId, string LinkId, DateTimeOffset ExpiresAt) : INatterMessage;
 

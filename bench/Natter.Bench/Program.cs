@@ -41,4 +41,5 @@ if (options.Json is { } file)
     Console.WriteLine($"wrote {file}");
 }
 // Correctness is never traded for speed: a run that lost, duplicated or reordered anything fails.
-return result.Natter.Lost + result.Natter.Duplicates + result.Natter.OutOfOrder == 0 ? 0 : 1;
+// A smoke run fails on any error too: a scenario whose connections or sends were refused measured nothing.
+return result.Natter.Errors + result.Natter.Lost + result.Natter.Duplicates + result.Natter.OutOfOrder == 0 ? 0 : 1;

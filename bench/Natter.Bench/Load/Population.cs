@@ -31,9 +31,9 @@ public static class Population
     }
 
     /// <summary>New accounts, each with one device.</summary>
-    public static async Task<List<DeviceSession>> RegisterAsync(ServerProcess server, int count)
+    public static async Task<List<DeviceSession>> RegisterAsync(ServerProcess server, int count, int parallelism = 8)
     {
-        using var gate = new SemaphoreSlim(8);
+        using var gate = new SemaphoreSlim(parallelism);
         return (await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
         {
             await gate.WaitAsync();

@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
 using Natter.Bench.Load;
 using Natter.Bench.Report;
 using Natter.Bench.Servers;
 using Natter.Client;
-using Natter.Cluster.Edge.Auth;
 using Natter.Messages;
 using Natter.Messages.Protocol;
 
@@ -14,14 +12,12 @@ namespace Natter.Bench.Scenarios;
 /// <summary>
 /// Many idle, authenticated connections with heartbeats (ping/pong, presence refresh) flowing: server RSS
 /// per connection. Baseline: the raw echo server holding the same number of sockets with the same pings.
-/// Tokens are minted with the key the harness gives the server, so no registration is needed.
+/// Each connection is a registered account's device: the edge refuses a token whose device the account lacks.
 /// </summary>
 public static class ConnectionsScenario
 {
     public static async Task<BenchResult> RunAsync(BenchOptions options)
     {
-        var key = RandomNumberGenerator.GetBytes(32);
-        var tokens = new AccessTokens(key, TimeProvider.System);
         var addresses = new LocalAddresses(8);
         var count = options.Connections;
 
@@ -29,10 +25,12 @@ public static class ConnectionsScenario
         long pongs = 0, failures = 0;
         await using (var server = await NatterServer.StartAsync(options, new Dictionary<string, string?>
                      {
-                         ["Natter:Auth:SigningKey"] = Convert.ToBase64String(key),
                          ["Natter:Edge:HeartbeatSeconds"] = "10",
                      }))
         {
+            // Real accounts: the edge refuses a token whose device the account does not have.
+            Console.Error.WriteLine($"registering {count} accounts");
+            var sessions = await Population.RegisterAsync(server.Process, count, parallelism: 32);
             await Task.Delay(2000);
             natterRssBefore = ProcessMemory.RssMb(server.Process.ProcessId);
             var watch = Stopwatch.StartNew();
@@ -45,8 +43,7 @@ public static class ConnectionsScenario
                     await gate.WaitAsync();
                     try
                     {
-                        var (token, _) = tokens.Issue(new UserId($"1999{i:D7}"), new DeviceId(1), TimeSpan.FromHours(1));
-                        var connection = await NatterConnection.ConnectAsync(server.Process.BaseAddress, token, invoker: addresses.NextInvoker());
+                        var connection = await NatterConnection.ConnectAsync(server.Process.BaseAddress, sessions[i].AccessToken, invoker: addresses.NextInvoker());
                         connection.KeepFrames = false;
                         connection.FrameReceived += f => { if (f is PongFrame) Interlocked.Increment(ref pongs); };
                         Interlocked.Increment(ref opened);

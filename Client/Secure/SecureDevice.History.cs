@@ -1,0 +1,57 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Natter.Client.Crypto;
+using Natter.Messages.Protocol;
+
+namespace Natter.Client.Secure;
+
+/// <summary>
+/// History transfer (docs/e2ee.md §history): an existing device re-wraps the content keys it holds for a
+/// newly linked device of the same account. The keys go, encrypted under a fresh key, into a blob uploaded
+/// like any media; that key is sealed through the pairwise session and relayed by the device inbox. The
+/// bodies themselves are already on the server, stored once; the new device fetches and opens them.
+/// </summary>
+public sealed partial class SecureDevice
+{
+    private const string HistoryContext = "natter-history-v1";
+
+    private sealed record HistoryEntry(string ChatId, long Seq, byte[] Key);
+
+    private sealed record HistoryPointer(string MediaId, byte[] Envelope);
+
+    /// <summary>Sends every content key this device holds to <paramref name="toDevice"/> of the same account.</summary>
+    public async Task<int> SendHistoryAsync(int toDevice, CancellationToken ct = default)
+    {
+        var entries = _contentKeys.Select(kv => new HistoryEntry(kv.Key.ChatId, kv.Key.Seq, kv.Value)).OrderBy(e => e.ChatId).ThenBy(e => e.Seq).ToList();
+        var (archive, archiveKey) = MessageBody.Encrypt(HistoryContext, JsonSerializer.SerializeToUtf8Bytes(entries, ProtocolJson.Options));
+        var stored = await _api.UploadMediaAsync(_session.AccessToken, new MemoryStream(archive), "application/octet-stream",
+            Convert.ToHexStringLower(SHA256.HashData(archive)), ct);
+
+        var target = AddressOf(_session.UserId, toDevice);
+        var bundle = _crypto.HasSession(target) ? null : BundleOf(await _api.GetBundleAsync(_session.AccessToken, "+" + _session.UserId, toDevice, ct));
+        var pointer = new HistoryPointer(stored.Id, _crypto.SealKey(archiveKey, target, bundle));
+        await _api.SendDeviceMessageAsync(_session.AccessToken, toDevice, JsonSerializer.SerializeToUtf8Bytes(pointer, ProtocolJson.Options), ct);
+        return entries.Count;
+    }
+
+    /// <summary>Takes the history transfers waiting in this device's inbox; returns how many content keys they brought.</summary>
+    public async Task<int> ReceiveHistoryAsync(CancellationToken ct = default)
+    {
+        var waiting = await _api.GetDeviceMessagesAsync(_session.AccessToken, ct);
+        var learned = 0;
+        foreach (var message in waiting)
+        {
+            var pointer = JsonSerializer.Deserialize<HistoryPointer>(message.Data, ProtocolJson.Options)
+                          ?? throw new InvalidMessageException("not a history transfer");
+            var from = AddressOf(_session.UserId, message.FromDevice);
+            var archiveKey = _crypto.OpenKey(pointer.Envelope, from, _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct));
+            using var download = await _api.DownloadMediaAsync(_session.AccessToken, pointer.MediaId, ct: ct);
+            var archive = await download.Content.ReadAsByteArrayAsync(ct);
+            var entries = JsonSerializer.Deserialize<List<HistoryEntry>>(MessageBody.Decrypt(HistoryContext, archive, archiveKey), ProtocolJson.Options)!;
+            foreach (var entry in entries) _contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
+            learned += entries.Count;
+        }
+        if (waiting.Count > 0) await _api.AckDeviceMessagesAsync(_session.AccessToken, waiting.Max(m => m.Id), ct);
+        return learned;
+    }
+}

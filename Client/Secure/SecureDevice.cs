@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Natter.Client.Crypto;
+using Natter.Messages.Protocol;
+
+namespace Natter.Client.Secure;
+
+/// <summary>
+/// One device's end-to-end encryption over Natter (docs/e2ee.md): publishes its keys, seals each send for
+/// every keyed device of the chat's members (refreshing its device lists on <c>stale_devices</c>), opens
+/// what arrives, and transfers the content keys of past messages to a newly linked device of the account.
+/// The server sees bodies, envelopes and ciphertext only.
+/// </summary>
+public sealed partial class SecureDevice
+{
+    private readonly NatterHttpClient _api;
+    private readonly DeviceSession _session;
+    private readonly E2eeDevice _crypto;
+    // The keyed devices of each user as far as this device knows; corrected by the server's stale_devices.
+    private readonly ConcurrentDictionary<string, HashSet<int>> _devices = new();
+    // Content keys of the messages this device sent or opened, by (chatId, seq): what a history transfer carries.
+    private readonly ConcurrentDictionary<(string ChatId, long Seq), byte[]> _contentKeys = new();
+
+    private SecureDevice(NatterHttpClient api, DeviceSession session, E2eeDevice crypto)
+    {
+        _api = api;
+        _session = session;
+        _crypto = crypto;
+    }
+
+    public DeviceAddress Address => _crypto.Address;
+
+    public E2eeDevice Crypto => _crypto;
+
+    /// <summary>New keys for the device of <paramref name="session"/>, published to the key directory.</summary>
+    public static async Task<SecureDevice> CreateAsync(NatterHttpClient api, DeviceSession session, int oneTimePreKeys = 20, CancellationToken ct = default)
+    {
+        var device = new SecureDevice(api, session, new E2eeDevice(AddressOf(session.UserId, session.DeviceId), DeviceKeys.Generate(oneTimePreKeys)));
+        await device.PublishAsync(device._crypto.Keys.OneTimePreKeys, ct);
+        return device;
+    }
+
+    /// <summary>Publishes more one-time prekeys (after a <c>prekeys_low</c> frame).</summary>
+    public Task<KeysStatusView> TopUpAsync(int count, CancellationToken ct = default) => PublishAsync(_crypto.Keys.NewOneTimePreKeys(count), ct);
+
+    private Task<KeysStatusView> PublishAsync(IEnumerable<OneTimePreKeyPair> oneTimePreKeys, CancellationToken ct)
+    {
+        var keys = _crypto.Keys;
+        return _api.PublishKeysAsync(_session.AccessToken, new PublishKeysRequest(
+            keys.Identity.IdentityKey, keys.Identity.IdentityDhKey.PublicKey, keys.Identity.IdentityDhSignature,
+            new SignedPreKeyView(keys.SignedPreKey.Id, keys.SignedPreKey.PublicKey, keys.SignedPreKey.Signature),
+            oneTimePreKeys.Select(k => new OneTimePreKeyView(k.Id, k.PublicKey)).ToList()), ct);
+    }
+
+    /// <summary>
+    /// Encrypts <paramref name="plaintext"/> once and seals its content key for every keyed device of
+    /// <paramref name="memberUserIds"/> (this account's other devices included), then sends it. A
+    /// <c>stale_devices</c> refusal corrects the device lists and the send is sealed again.
+    /// </summary>
+    public async Task<AckFrame> SendAsync(NatterConnection connection, string chatId, IReadOnlyCollection<string> memberUserIds, string clientMsgId,
+        byte[] plaintext, CancellationToken ct = default)
+    {
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            var bundles = await LearnDevicesAsync(memberUserIds.Append(_session.UserId).Distinct(), ct);
+            var (body, contentKey) = MessageBody.Encrypt(chatId, plaintext);
+            var envelopes = Recipients(memberUserIds)
+                .Select(d => new EnvelopeFrame(d.UserId, int.Parse(d.DeviceId), _crypto.SealKey(contentKey, d, bundles.GetValueOrDefault(d))))
+                .ToList();
+            try
+            {
+                var ack = await connection.SendAsync(chatId, clientMsgId, body, ct, envelopes: envelopes);
+                _contentKeys[(chatId, ack.Seq)] = contentKey;
+                return ack;
+            }
+            catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDevices && attempt < attempts)
+            {
+                Correct(e.Missing, e.Extra);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The plaintext of a message: from its envelope the first time, then from the content key kept for it
+    /// (an envelope opens once: its ratchet key is gone after), or from a key a history transfer brought.
+    /// </summary>
+    public async Task<byte[]> OpenAsync(MessageFrame message, CancellationToken ct = default)
+    {
+        if (!_contentKeys.TryGetValue((message.ChatId, message.Seq), out var contentKey))
+        {
+            if (message.Envelope is not { } envelope)
+                throw new InvalidMessageException($"no envelope for this device in {message.ChatId}#{message.Seq}, and no content key from a history transfer");
+            var from = AddressOf(message.Sender, message.SenderDevice);
+            contentKey = _crypto.OpenKey(envelope, from, _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct));
+            _contentKeys[(message.ChatId, message.Seq)] = contentKey;
+        }
+        return MessageBody.Decrypt(message.ChatId, message.Body, contentKey);
+    }
+
+    private IEnumerable<DeviceAddress> Recipients(IEnumerable<string> memberUserIds) =>
+        memberUserIds.Append(_session.UserId).Distinct()
+            .SelectMany(u => _devices.TryGetValue(u, out var devices) ? devices.Select(d => AddressOf(u, d)) : [])
+            .Where(d => d != Address);
+
+    /// <summary>Device lists of users not seen before, with the bundles that start sessions with them.</summary>
+    private async Task<Dictionary<DeviceAddress, DevicePreKeyBundle>> LearnDevicesAsync(IEnumerable<string> userIds, CancellationToken ct)
+    {
+        var bundles = new Dictionary<DeviceAddress, DevicePreKeyBundle>();
+        foreach (var user in userIds.Where(u => !_devices.ContainsKey(u)))
+        {
+            UserBundlesView fetched;
+            try { fetched = await _api.GetBundlesAsync(_session.AccessToken, "+" + user, ct); }
+            catch (NatterApiException e) when (e.Code == ErrorCodes.KeysNotPublished)
+            {
+                _devices[user] = [];
+                continue;
+            }
+            _devices[user] = fetched.Devices.Select(b => b.DeviceId).ToHashSet();
+            foreach (var bundle in fetched.Devices.Select(BundleOf).Where(b => b.Address != Address && !_crypto.HasSession(b.Address)))
+                bundles[bundle.Address] = bundle;
+        }
+        // Devices added by a correction: one bundle each.
+        foreach (var device in Recipients(_devices.Keys).Where(d => !_crypto.HasSession(d) && !bundles.ContainsKey(d)))
+            bundles[device] = BundleOf(await _api.GetBundleAsync(_session.AccessToken, "+" + device.UserId, int.Parse(device.DeviceId), ct));
+        return bundles;
+    }
+
+    private void Correct(IReadOnlyList<DeviceRef> missing, IReadOnlyList<DeviceRef> extra)
+    {
+        foreach (var m in missing) _devices.GetOrAdd(m.UserId, _ => []).Add(m.DeviceId);
+        foreach (var x in extra)
+            if (_devices.TryGetValue(x.UserId, out var devices)) devices.Remove(x.DeviceId);
+    }
+
+    private async Task<DeviceIdentity> IdentityAsync(DeviceAddress device, CancellationToken ct)
+    {
+        var identities = await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + device.UserId, ct);
+        var found = identities.Devices.FirstOrDefault(d => d.DeviceId.ToString() == device.DeviceId)
+                    ?? throw new UntrustedIdentityException(device, $"{device} has no keys in the directory");
+        return new DeviceIdentity(found.IdentityKey, found.IdentityDhKey, found.IdentityDhSignature);
+    }
+
+    private static DevicePreKeyBundle BundleOf(PreKeyBundleView b) => new(b.UserId, b.DeviceId.ToString(), b.IdentityKey, b.IdentityDhKey,
+        b.IdentityDhSignature, b.SignedPreKey.Id, b.SignedPreKey.PublicKey, b.SignedPreKey.Signature, b.OneTimePreKey?.Id, b.OneTimePreKey?.PublicKey);
+
+    private static DeviceAddress AddressOf(string userId, int deviceId) => new(userId, deviceId.ToString());
+
+    /// <summary>Encrypts a file before it is uploaded: the key travels inside the (sealed) message that shares it.</summary>
+    public static (byte[] Ciphertext, byte[] Key, string Sha256) EncryptAttachment(byte[] file)
+    {
+        var (ciphertext, key) = MessageBody.Encrypt("attachment", file);
+        return (ciphertext, key, Convert.ToHexStringLower(SHA256.HashData(ciphertext)));
+    }
+
+    public static byte[] DecryptAttachment(byte[] ciphertext, byte[] key) => MessageBody.Decrypt("attachment", ciphertext, key);
+}

@@ -1,0 +1,126 @@
+using System.Net.WebSockets;
+using System.Text;
+using Natter.Client;
+using Natter.Client.Secure;
+using Natter.Integration.Tests.Infrastructure;
+using Natter.Messages.Protocol;
+using Natter.Testing;
+using Xunit;
+
+namespace Natter.Integration.Tests;
+
+/// <summary>
+/// End-to-end encryption across several devices over real WebSockets, with the SDK's real crypto: every
+/// device reads the same history, a device linked later reads the earlier history through a history
+/// transfer, a removed device gets nothing more, and a stale device list is refused with the difference.
+/// </summary>
+public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private InProcessServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await InProcessServer.StartAsync(Journal.Sqlite());
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private sealed record Device(DeviceSession Session, SecureDevice Secure, NatterConnection Socket);
+
+    private async Task<Device> DeviceAsync(DeviceSession session)
+    {
+        var secure = await SecureDevice.CreateAsync(_server.Api, session);
+        var socket = await _server.ConnectAsync(session);
+        await socket.SyncAsync();
+        return new Device(session, secure, socket);
+    }
+
+    /// <summary>What <paramref name="device"/> reads of the chat's history, opened, oldest first.</summary>
+    private async Task<List<string>> HistoryAsync(Device device, string chatId)
+    {
+        var page = await _server.Api.GetMessagesAsync(device.Session.AccessToken, chatId);
+        var texts = new List<string>();
+        foreach (var message in page.Messages.OrderBy(m => m.Seq)) texts.Add(Encoding.UTF8.GetString(await device.Secure.OpenAsync(message)));
+        return texts;
+    }
+
+    [Fact]
+    public async Task Every_device_reads_the_same_history_and_a_device_linked_later_reads_it_after_a_history_transfer()
+    {
+        var alicePhone = await DeviceAsync(await _server.RegisterAsync());
+        var aliceLaptop = await DeviceAsync(await _server.LinkDeviceAsync(alicePhone.Session, "laptop"));
+        var aliceTablet = await DeviceAsync(await _server.LinkDeviceAsync(alicePhone.Session, "tablet"));
+        var bob = await DeviceAsync(await _server.RegisterAsync());
+        var chatId = (await _server.Api.OpenChatAsync(alicePhone.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
+        string[] members = [alicePhone.Session.UserId, bob.Session.UserId];
+
+        var sent = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            sent.Add($"from alice's phone {i}");
+            await alicePhone.Secure.SendAsync(alicePhone.Socket, chatId, members, $"a{i}", Encoding.UTF8.GetBytes(sent[^1]));
+            sent.Add($"from bob {i}");
+            await bob.Secure.SendAsync(bob.Socket, chatId, members, $"b{i}", Encoding.UTF8.GetBytes(sent[^1]));
+        }
+
+        // Live: each device got its own envelope and opens every message, in the order sent.
+        await aliceTablet.Socket.Received.WaitForCountAsync(chatId, sent.Count, Wait);
+        var live = new List<string>();
+        foreach (var m in aliceTablet.Socket.Received.Of(chatId)) live.Add(Encoding.UTF8.GetString(await aliceTablet.Secure.OpenAsync(m)));
+        Assert.Equal(sent, live);
+        // History: the same on all three of alice's devices and on bob's.
+        foreach (var device in new[] { alicePhone, aliceLaptop, aliceTablet, bob })
+            Assert.Equal(sent, await HistoryAsync(device, chatId));
+
+        // A fourth device linked later has no envelope for the earlier messages: it gets their keys from the phone.
+        var desktop = await DeviceAsync(await _server.LinkDeviceAsync(alicePhone.Session, "desktop"));
+        await Assert.ThrowsAnyAsync<Exception>(() => HistoryAsync(desktop, chatId));
+        Assert.Equal(sent.Count, await alicePhone.Secure.SendHistoryAsync(desktop.Session.DeviceId));
+        await desktop.Socket.NextAsync<DeviceMessageFrame>(timeout: Wait);
+        Assert.Equal(sent.Count, await desktop.Secure.ReceiveHistoryAsync());
+        Assert.Equal(sent, await HistoryAsync(desktop, chatId));
+        Assert.Empty(await _server.Api.GetDeviceMessagesAsync(desktop.Session.AccessToken));
+
+        // A removed device receives nothing further; the next send seals for the devices left.
+        await _server.Api.RemoveDeviceAsync(alicePhone.Session.AccessToken, aliceTablet.Session.DeviceId);
+        await aliceTablet.Socket.Closed.WaitAsync(Wait);
+        Assert.Equal((WebSocketCloseStatus)CloseCodes.DeviceRemoved, aliceTablet.Socket.CloseStatus);
+        await bob.Secure.SendAsync(bob.Socket, chatId, members, "after-removal", Encoding.UTF8.GetBytes("after the tablet left"));
+        await desktop.Socket.Received.WaitForCountAsync(chatId, sent.Count + 1, Wait);
+        var last = desktop.Socket.Received.Of(chatId)[^1];
+        Assert.Equal("after the tablet left", Encoding.UTF8.GetString(await desktop.Secure.OpenAsync(last)));
+        Assert.Equal(sent.Count, aliceTablet.Socket.Received.Of(chatId).Count);
+        Assert.Equal(ErrorCodes.Unauthorized,
+            (await Assert.ThrowsAsync<NatterApiException>(() => _server.Api.GetMessagesAsync(aliceTablet.Session.AccessToken, chatId))).Code);
+    }
+
+    [Fact]
+    public async Task A_send_with_a_stale_device_list_is_refused_with_the_difference_and_succeeds_once_refreshed()
+    {
+        var alice = await DeviceAsync(await _server.RegisterAsync());
+        var bob = await DeviceAsync(await _server.RegisterAsync());
+        var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
+        string[] members = [alice.Session.UserId, bob.Session.UserId];
+        await alice.Secure.SendAsync(alice.Socket, chatId, members, "m1", "hello"u8.ToArray());
+
+        // Bob links a laptop; alice's device list is now one device short.
+        var bobLaptop = await DeviceAsync(await _server.LinkDeviceAsync(bob.Session, "laptop"));
+        var bobPhone = new DeviceRef(bob.Session.UserId, bob.Session.DeviceId);
+        var stale = await Assert.ThrowsAsync<NatterApiException>(() => alice.Socket.SendAsync(chatId, "raw", [1, 2, 3],
+            envelopes: [new EnvelopeFrame(bobPhone.UserId, bobPhone.DeviceId, [9]), new EnvelopeFrame(bob.Session.UserId, 42, [9])]));
+        Assert.Equal(ErrorCodes.StaleDevices, stale.Code);
+        Assert.Equal([new DeviceRef(bob.Session.UserId, bobLaptop.Session.DeviceId)], stale.Missing);
+        Assert.Equal([new DeviceRef(bob.Session.UserId, 42)], stale.Extra);
+        // Over REST: 409 with the same difference.
+        var rest = await Assert.ThrowsAsync<NatterApiException>(() => _server.Api.PostMessageAsync(alice.Session.AccessToken, chatId, "raw-rest", [1],
+            envelopes: [new EnvelopeFrame(bobPhone.UserId, bobPhone.DeviceId, [9])]));
+        Assert.Equal((ErrorCodes.StaleDevices, (int?)409), (rest.Code, rest.HttpStatus));
+        Assert.Equal([new DeviceRef(bob.Session.UserId, bobLaptop.Session.DeviceId)], rest.Missing);
+
+        // The SDK corrects its list from the refusal and seals again: both of bob's devices read it.
+        await alice.Secure.SendAsync(alice.Socket, chatId, members, "m2", "for both of bob's devices"u8.ToArray());
+        foreach (var device in new[] { bob, bobLaptop })
+        {
+            await device.Socket.Received.WaitForCountAsync(chatId, 2, Wait);
+            Assert.Equal("for both of bob's devices", Encoding.UTF8.GetString(await device.Secure.OpenAsync(device.Socket.Received.Of(chatId)[^1])));
+        }
+    }
+}
