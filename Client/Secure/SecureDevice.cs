@@ -57,8 +57,12 @@ public sealed partial class SecureDevice
     /// <paramref name="memberUserIds"/> (this account's other devices included), then sends it. A
     /// <c>stale_devices</c> refusal corrects the device lists and the send is sealed again.
     /// </summary>
+    /// <param name="attachment">
+    /// An uploaded, already encrypted file (<see cref="EncryptAttachment"/>): only its id, size and type, which the
+    /// server needs to authorize downloads; a caption, a thumbnail and the file's key belong in the plaintext.
+    /// </param>
     public async Task<AckFrame> SendAsync(NatterConnection connection, string chatId, IReadOnlyCollection<string> memberUserIds, string clientMsgId,
-        byte[] plaintext, CancellationToken ct = default)
+        byte[] plaintext, CancellationToken ct = default, MediaFrame? attachment = null)
     {
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
@@ -70,7 +74,8 @@ public sealed partial class SecureDevice
                 .ToList();
             try
             {
-                var ack = await connection.SendAsync(chatId, clientMsgId, body, ct, envelopes: envelopes);
+                var ack = await connection.SendAsync(chatId, clientMsgId, body, ct, media: attachment is null ? null : attachment with { Thumbnail = null, Caption = null },
+                    envelopes: envelopes);
                 _contentKeys[(chatId, ack.Seq)] = contentKey;
                 return ack;
             }
