@@ -5,7 +5,7 @@ namespace Natter.Client.Crypto.Tests;
 /// <summary>
 /// The test-vector scenario, every key fixed: Alice (device 1 of +15550001111) starts a session with Bob's
 /// device 1 (+15550002222) from his bundle with one-time prekey 7, seals a content key for him, Bob opens it
-/// and seals another content key back. Each output is named as in TEST-VECTORS.md.
+/// and seals another content key back. Each output is named as in docs/e2ee-test-vectors.md.
 /// </summary>
 internal static class VectorScenario
 {

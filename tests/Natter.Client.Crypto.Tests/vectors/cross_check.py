@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent recomputation of Natter's E2EE test vectors (Client.Crypto/TEST-VECTORS.md) with pyca/cryptography.
+"""Independent recomputation of Natter's E2EE test vectors (docs/e2ee-test-vectors.md) with pyca/cryptography.
 
 Shares no code with the C# implementation: run it and compare its lines with the vectors
 (`python3 cross_check.py | diff - expected.txt`). Needs `pip install cryptography`.
