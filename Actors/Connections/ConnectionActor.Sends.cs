@@ -15,6 +15,8 @@ public sealed partial class ConnectionActor
 {
     private sealed record EnvelopesChecked(SendFrame Send, GatewayResult<StaleDevices?> Result);
 
+    public const string SealedSendRequiredMessage = "this server accepts end-to-end encrypted sends only: seal the body and send its envelopes";
+
     private readonly Queue<SendFrame> _waitingSends = new();
     private bool _checkingEnvelopes;
 
@@ -28,6 +30,11 @@ public sealed partial class ConnectionActor
         if (!ChatIds.MayBeMember(new ChatId(s.ChatId), _user, out var refusal))
         {
             Emit(new ErrorFrame(refusal.Code, refusal.Message, s.ClientMsgId));
+            return;
+        }
+        if (s.Envelopes is null && _settings.RequireSealedSends)
+        {
+            Emit(new ErrorFrame(ErrorCodes.SealedSendRequired, SealedSendRequiredMessage, s.ClientMsgId));
             return;
         }
         _waitingSends.Enqueue(s);

@@ -31,4 +31,11 @@ public sealed record ConnectionSettings
     public int SyncPageSize { get; init; } = 200;
 
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Refuse a send without envelopes (<c>sealed_send_required</c>): every body must be end-to-end encrypted.
+    /// Natter's clients (the SDK's SecureDevice, the browser client) always seal; off by default only so that
+    /// clients and tools that send opaque bodies (the load harness) keep working. Production turns it on.
+    /// </summary>
+    public bool RequireSealedSends { get; init; }
 }

@@ -13,7 +13,8 @@ public static class MessageFrames
             m.Change is { } c ? new GroupChangeFrame(c.Kind.ToString().ToLowerInvariant(), c.Users.Select(u => u.Value).ToList(), c.Name) : null,
             m.Media is { } media ? MediaFrames.ToFrame(media) : null,
             m.LiveLocation is { } live ? new LiveLocationFrame(live.Until) : null,
-            m.EnvelopeFor(user, device));
+            m.EnvelopeFor(user, device),
+            Sealed: m.Envelopes is not null);
 
     public static MessageInfoFrame Of(string? rid, ChatReplies.MessageReceipts r) =>
         new(rid, r.ChatId.Value, r.Seq, r.ReadBy.Select(u => u.Value).ToList(),

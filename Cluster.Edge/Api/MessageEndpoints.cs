@@ -62,6 +62,8 @@ public static class MessageEndpoints
             if (body.Length > limits.Value.MaxBodyBytes)
                 return ApiErrors.Result(ErrorCodes.BodyTooLarge, $"a body is at most {limits.Value.MaxBodyBytes} bytes");
 
+            if (request.Envelopes is null && limits.Value.RequireSealedSends)
+                return ApiErrors.Result(ErrorCodes.SealedSendRequired, ConnectionActor.SealedSendRequiredMessage);
             var principal = http.Principal();
             var envelopes = request.Envelopes?.Select(e => new DeviceEnvelope(new UserId(e.UserId ?? ""), new DeviceId(e.DeviceId), e.Data ?? [])).ToList();
             if (envelopes is not null)

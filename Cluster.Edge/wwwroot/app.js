@@ -1,15 +1,21 @@
-// A minimal browser client of Natter's protocol v1: one WebSocket, JSON frames, bodies as base64 UTF-8 text.
-// It keeps per-chat messages by seq (the protocol's dedupe key), acknowledges delivery, and resyncs on reconnect.
-"use strict";
+// A minimal browser client of Natter's protocol v1: one WebSocket, JSON frames, end-to-end encrypted bodies
+// (e2ee.js, docs/e2ee.md). It keeps per-chat messages by seq (the protocol's dedupe key), acknowledges
+// delivery, and resyncs on reconnect. Keys, sessions and the content keys of read messages stay in this
+// browser's localStorage; the server gets ciphertext only.
+import * as e2ee from "./e2ee.js";
 
-const state = { token: null, me: null, socket: null, chats: new Map(), current: null, messages: new Map(), cursors: {} };
-const $ = (id) => document.getElementById(id);
-
-const encode = (text) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
-const decode = (base64) => {
-  try { return new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))); }
-  catch { return "(unreadable)"; }
+const { bytes } = e2ee;
+const state = {
+  token: null, me: null, device: null, socket: null, chats: new Map(), current: null, messages: new Map(), cursors: {},
+  // Crypto work runs one task at a time: sessions change with every message.
+  queue: Promise.resolve(),
+  vault: null,
+  texts: new Map(),
+  outgoing: new Map(),
 };
+const $ = (id) => document.getElementById(id);
+const utf8 = (text) => new TextEncoder().encode(text);
+const fromUtf8 = (b) => new TextDecoder().decode(b);
 
 async function api(path, options = {}) {
   const response = await fetch(`/api/${path}`, {
@@ -17,7 +23,7 @@ async function api(path, options = {}) {
     headers: { "Authorization": `Bearer ${state.token}`, "Content-Type": "application/json", ...(options.headers || {}) },
   });
   const body = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(body?.error?.message || `HTTP ${response.status}`);
+  if (!response.ok) throw Object.assign(new Error(body?.error?.message || `HTTP ${response.status}`), { code: body?.error?.code });
   return body;
 }
 
@@ -25,46 +31,178 @@ function send(frame) {
   if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(frame));
 }
 
+function enqueue(task) {
+  state.queue = state.queue.then(task).catch((e) => { $("error").textContent = e.message; });
+  return state.queue;
+}
+
+// --- the vault: this device's keys, sessions and content keys, kept in localStorage -------------
+
+const vaultName = () => `natter-e2ee/${state.me}/${state.device}`;
+const toJson = (value) => JSON.stringify(value, (_, v) => (v instanceof Uint8Array ? { $b: bytes.toBase64(v) } : v));
+const fromJson = (text) => JSON.parse(text, (_, v) => (v && typeof v === "object" && typeof v.$b === "string" ? bytes.fromBase64(v.$b) : v));
+const saveVault = () => localStorage.setItem(vaultName(), toJson(state.vault));
+
+async function openVault() {
+  const saved = localStorage.getItem(vaultName());
+  state.vault = saved ? fromJson(saved) : { keys: await e2ee.generateDeviceKeys(20), sessions: {}, devices: {}, contentKeys: {} };
+  const published = await api("keys");
+  if (!published.published) await api("keys", { method: "PUT", body: JSON.stringify(e2ee.publishRequest(state.vault.keys)) });
+  saveVault();
+}
+
+// --- sealing and opening -----------------------------------------------------------------------
+
+async function learnDevices(userIds) {
+  const vault = state.vault;
+  for (const user of userIds.filter((u) => !vault.devices[u])) {
+    try {
+      const found = await api(`keys/${encodeURIComponent("+" + user)}`);
+      vault.devices[user] = found.devices.map((b) => b.deviceId);
+      for (const bundle of found.devices) await startSession(bundle);
+    } catch (e) {
+      if (e.code !== "keys_not_published") throw e;
+      vault.devices[user] = [];
+    }
+  }
+  for (const [user, devices] of Object.entries(vault.devices))
+    for (const device of devices)
+      if (!vault.sessions[`${user}/${device}`] && !(user === state.me && device === state.device))
+        await startSession(await api(`keys/${encodeURIComponent("+" + user)}/${device}`));
+}
+
+async function startSession(bundle) {
+  const address = `${bundle.userId}/${bundle.deviceId}`;
+  if (state.vault.sessions[address] || (bundle.userId === state.me && bundle.deviceId === state.device)) return;
+  state.vault.sessions[address] = [await e2ee.initiate(state.vault.keys, bundle)];
+}
+
+/** Seals the text for every keyed device of the chat's members (this account's other devices too) and sends it. */
+async function sealAndSend(chatId, clientMsgId, text) {
+  const members = state.chats.get(chatId)?.members || [];
+  await learnDevices([...new Set([...members, state.me])]);
+  const { body, contentKey } = e2ee.encryptBody(chatId, utf8(text));
+  const envelopes = [];
+  for (const [user, devices] of Object.entries(state.vault.devices)) {
+    if (!members.includes(user) && user !== state.me) continue;
+    for (const device of devices) {
+      if (user === state.me && device === state.device) continue;
+      envelopes.push({ userId: user, deviceId: device, data: bytes.toBase64(await e2ee.sealKey(state.vault.sessions[`${user}/${device}`][0], contentKey)) });
+    }
+  }
+  saveVault();
+  const pending = state.outgoing.get(clientMsgId) || { chatId, text, attempts: 0 };
+  state.outgoing.set(clientMsgId, { ...pending, contentKey, attempts: pending.attempts + 1 });
+  send({ type: "send", chatId, clientMsgId, body: bytes.toBase64(body), envelopes });
+}
+
+/** stale_devices: take the server's difference, then seal again (up to three attempts). */
+function onStaleDevices(error) {
+  const pending = state.outgoing.get(error.ref);
+  if (!pending || pending.attempts >= 3) return false;
+  for (const d of error.missing || []) (state.vault.devices[d.userId] ||= []).push(d.deviceId);
+  for (const d of error.extra || []) {
+    state.vault.devices[d.userId] = (state.vault.devices[d.userId] || []).filter((x) => x !== d.deviceId);
+    delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
+  }
+  enqueue(() => sealAndSend(pending.chatId, error.ref, pending.text));
+  return true;
+}
+
+async function senderIdentity(userId, deviceId) {
+  const found = await api(`keys/${encodeURIComponent("+" + userId)}/devices`);
+  const device = found.devices.find((d) => d.deviceId === deviceId);
+  return device ? e2ee.verifiedIdentity(device) : null;
+}
+
+/** What a message says, for this device. */
+async function readable(m) {
+  if (m.change) return `(${m.change.kind} ${m.change.users.map((u) => `+${u}`).join(", ")})`;
+  const body = bytes.fromBase64(m.body);
+  if (!m.sealed) return fromUtf8(body) + " (not encrypted)";
+  const id = `${m.chatId}:${m.seq}`;
+  let contentKey = state.vault.contentKeys[id];
+  if (!contentKey && m.sender === state.me && m.senderDevice === state.device) contentKey = state.outgoing.get(m.clientMsgId)?.contentKey;
+  if (!contentKey && m.envelope) {
+    const address = `${m.sender}/${m.senderDevice}`;
+    const sessions = state.vault.sessions[address] || [];
+    const envelope = bytes.fromBase64(m.envelope);
+    const sender = envelope[0] === 1 ? await senderIdentity(m.sender, m.senderDevice) : null;
+    const opened = await e2ee.openKey(state.vault.keys, sessions, envelope, sender);
+    state.vault.sessions[address] = opened.sessions;
+    contentKey = opened.contentKey;
+  }
+  if (!contentKey) return "🔒 not encrypted for this device";
+  state.vault.contentKeys[id] = contentKey;
+  saveVault();
+  return fromUtf8(e2ee.decryptBody(m.chatId, body, contentKey));
+}
+
+// --- the connection and the page ---------------------------------------------------------------
+
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws?access_token=${encodeURIComponent(state.token)}`);
   state.socket = socket;
   let heartbeat = null;
   socket.onmessage = (event) => onFrame(JSON.parse(event.data));
-  socket.onopen = () => {
-    setStatus("online");
-    send({ type: "sync", cursors: state.cursors });
-  };
+  socket.onopen = () => setStatus("connecting");
   socket.onclose = (event) => {
     clearInterval(heartbeat);
     setStatus("offline");
-    // 4001: the token expired; anything else: reconnect and sync from the cursors.
-    if (event.code !== 4001 && state.token) setTimeout(connect, 1000);
+    // 4001: the token expired; 4010: this device was removed; anything else: reconnect and sync from the cursors.
+    if (event.code !== 4001 && event.code !== 4010 && state.token) setTimeout(connect, 1000);
   };
   socket.addEventListener("message", function welcome(event) {
     const frame = JSON.parse(event.data);
     if (frame.type !== "welcome") return;
     state.me = frame.userId;
+    state.device = frame.deviceId;
     heartbeat = setInterval(() => send({ type: "ping", t: Date.now() }), frame.heartbeatSeconds * 1000);
     socket.removeEventListener("message", welcome);
+    // Keys first: the sync's messages wait in the queue until they can be opened.
+    enqueue(async () => {
+      if (!state.vault) await openVault();
+      await refreshChats();
+      send({ type: "sync", cursors: state.cursors });
+      setStatus("online");
+    });
   });
 }
 
 function onFrame(frame) {
   switch (frame.type) {
     case "message": onMessage(frame); break;
-    case "synced": refreshChats(); break;
-    case "error": $("error").textContent = `${frame.code}: ${frame.message}`; break;
+    case "synced": enqueue(refreshChats); break;
+    case "ack": {
+      // The content key of this device's own message, for when it is read again.
+      const sent = state.outgoing.get(frame.clientMsgId);
+      if (sent?.contentKey) { state.vault.contentKeys[`${frame.chatId}:${frame.seq}`] = sent.contentKey; saveVault(); }
+      break;
+    }
+    case "error":
+      if (frame.code === "stale_devices" && onStaleDevices(frame)) break;
+      $("error").textContent = `${frame.code}: ${frame.message}`;
+      break;
   }
 }
 
-function onMessage(m) {
+function onMessage(m, live = true) {
   if (!state.messages.has(m.chatId)) state.messages.set(m.chatId, new Map());
   state.messages.get(m.chatId).set(m.seq, m);
-  state.cursors[m.chatId] = Math.max(state.cursors[m.chatId] || 0, m.seq);
-  send({ type: "delivered", chatId: m.chatId, seq: m.seq });
-  if (!state.chats.has(m.chatId)) refreshChats();
-  if (m.chatId === state.current) render();
+  if (live) {
+    state.cursors[m.chatId] = Math.max(state.cursors[m.chatId] || 0, m.seq);
+    send({ type: "delivered", chatId: m.chatId, seq: m.seq });
+  }
+  enqueue(async () => {
+    const id = `${m.chatId}:${m.seq}`;
+    if (!state.texts.has(id)) {
+      try { state.texts.set(id, await readable(m)); }
+      catch (e) { state.texts.set(id, `🔒 unreadable (${e.message})`); }
+    }
+    if (!state.chats.has(m.chatId)) await refreshChats();
+    if (m.chatId === state.current) render();
+  });
 }
 
 async function refreshChats() {
@@ -89,15 +227,23 @@ function openChat(chatId) {
   $("composer").hidden = false;
   for (const b of $("chats").querySelectorAll("button")) b.setAttribute("aria-current", String(b.dataset.chat === chatId));
   render();
+  // The latest page of history: messages from before this page load open with the content keys kept in the vault.
+  enqueue(async () => {
+    const page = await api(`messages?chatId=${encodeURIComponent(chatId)}&limit=50`);
+    for (const m of page.messages) if (!state.messages.get(chatId)?.has(m.seq)) onMessage(m, false);
+  });
 }
 
 function render() {
-  const messages = [...(state.messages.get(state.current)?.values() || [])].sort((a, b) => a.seq - b.seq);
+  const messages = [...(state.messages.get(state.current)?.values() || [])]
+    .filter((m) => state.texts.has(`${m.chatId}:${m.seq}`))
+    .sort((a, b) => a.seq - b.seq);
   $("messages").replaceChildren(...messages.map((m) => {
     const item = document.createElement("li");
     item.className = m.sender === state.me ? "mine" : "theirs";
     item.dataset.seq = m.seq;
-    item.textContent = m.change ? `(${m.change.kind} ${m.change.users.map((u) => `+${u}`).join(", ")})` : decode(m.body);
+    item.dataset.sealed = String(Boolean(m.sealed));
+    item.textContent = state.texts.get(`${m.chatId}:${m.seq}`);
     return item;
   }));
   const last = messages.at(-1);
@@ -116,7 +262,8 @@ $("composer").onsubmit = (event) => {
   event.preventDefault();
   const text = $("text").value;
   if (!text || !state.current) return;
-  send({ type: "send", chatId: state.current, clientMsgId: crypto.randomUUID(), body: encode(text) });
+  const chatId = state.current;
+  enqueue(() => sealAndSend(chatId, crypto.randomUUID(), text));
   $("text").value = "";
 };
 

@@ -42,6 +42,8 @@ public sealed record AckFrame(string ChatId, string ClientMsgId, long Seq, DateT
 /// <summary>
 /// One entry of a chat. Clients dedupe by (chatId, seq). A group's membership changes are entries too: they
 /// carry <see cref="Change"/>, an empty body and clientMsgId, and the admin (or leaver) as sender.
+/// <see cref="Sealed"/>: the body is end-to-end encrypted (it was sent with envelopes); <see cref="Envelope"/> is
+/// this device's, absent when the sender sealed nothing for it.
 /// </summary>
 public sealed record MessageFrame(
     string ChatId,
@@ -54,7 +56,8 @@ public sealed record MessageFrame(
     GroupChangeFrame? Change = null,
     MediaFrame? Media = null,
     LiveLocationFrame? LiveLocation = null,
-    byte[]? Envelope = null) : ServerFrame;
+    byte[]? Envelope = null,
+    bool Sealed = false) : ServerFrame;
 
 /// <summary>The message started a live-location share that runs until <see cref="Until"/>.</summary>
 public sealed record LiveLocationFrame(DateTimeOffset Until);

@@ -1,6 +1,9 @@
 using System.Text;
 using Microsoft.Playwright;
+using Natter.Client;
+using Natter.Client.Secure;
 using Natter.Integration.Tests.Infrastructure;
+using Natter.Messages.Protocol;
 using Natter.Testing;
 using Xunit;
 
@@ -8,7 +11,8 @@ namespace Natter.Integration.Tests;
 
 /// <summary>
 /// The browser client (Cluster.Edge/wwwroot) in real headless Chromium (Debian's, installed by test.sh), driven
-/// by Playwright, talking to a real server, with a C# client on the other side of the chat.
+/// by Playwright, talking to a real server, with C# clients on the other side: the JavaScript encryption and the
+/// C# SDK's must agree byte for byte, in both directions and in both roles of session setup.
 /// </summary>
 public sealed class BrowserClientSpecs : IAsyncLifetime
 {
@@ -41,34 +45,65 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_browser_user_and_a_native_user_chat_both_ways()
+    public async Task A_browser_user_and_native_users_chat_end_to_end_encrypted_both_ways()
     {
         var alice = await _server.RegisterAsync();
         var bob = await _server.RegisterAsync();
-        var chatId = (await _server.Api.OpenChatAsync(alice.AccessToken, "+" + bob.UserId)).ChatId;
-        await _server.Api.PostMessageAsync(bob.AccessToken, chatId, "before", Encoding.UTF8.GetBytes("sent while the browser was away"));
+        var carol = await _server.RegisterAsync();
+        var bobDevice = await SecureDevice.CreateAsync(_server.Api, bob);
+        var carolDevice = await SecureDevice.CreateAsync(_server.Api, carol);
         await using var bobSocket = await _server.ConnectAsync(bob);
+        await using var carolSocket = await _server.ConnectAsync(carol);
         await bobSocket.SyncAsync();
+        await carolSocket.SyncAsync();
+        var context = await _browser.NewContextAsync();
 
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync($"{_server.BaseAddress}#token={Uri.EscapeDataString(alice.AccessToken)}");
-        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("online");
+        // The browser makes its device's keys and publishes them as it connects.
+        var page = await OpenAsync(context, alice);
+        Assert.True((await _server.Api.GetKeysStatusAsync(alice.AccessToken)).Published);
+
+        // The native client seals for the browser's device; the browser opens it (its first session, as responder).
+        var chatId = (await _server.Api.OpenChatAsync(bob.AccessToken, "+" + alice.UserId)).ChatId;
+        await bobDevice.SendAsync(bobSocket, chatId, [alice.UserId, bob.UserId], "live-1", Encoding.UTF8.GetBytes("hello from the native client"));
         await page.Locator($"[data-chat='{chatId}']").ClickAsync();
-        // What arrived while away came with the sync.
-        await Assertions.Expect(page.Locator("#messages li").First).ToHaveTextAsync("sent while the browser was away");
+        await Assertions.Expect(page.Locator("#messages li").First).ToHaveTextAsync("hello from the native client");
+        await Assertions.Expect(page.Locator("#messages li").First).ToHaveAttributeAsync("data-sealed", "true");
 
-        await bobSocket.SendAsync(chatId, "live-1", Encoding.UTF8.GetBytes("hello from the native client"));
-        await Assertions.Expect(page.Locator("#messages li").Nth(1)).ToHaveTextAsync("hello from the native client");
-
+        // The browser seals its answer in the same session; the native client opens it.
         await page.Locator("#text").FillAsync("hi from Chromium");
         await page.Locator("#composer button").ClickAsync();
-        await bobSocket.Received.WaitForCountAsync(chatId, 3, TimeSpan.FromSeconds(20));
+        await bobSocket.Received.WaitForCountAsync(chatId, 2, TimeSpan.FromSeconds(30));
         var fromBrowser = bobSocket.Received.Of(chatId)[^1];
-        Assert.Equal((alice.UserId, "hi from Chromium"), (fromBrowser.Sender, Encoding.UTF8.GetString(fromBrowser.Body)));
+        Assert.Equal((alice.UserId, true), (fromBrowser.Sender, fromBrowser.Sealed));
+        Assert.NotEqual("hi from Chromium", Encoding.UTF8.GetString(fromBrowser.Body));
+        Assert.Equal("hi from Chromium", Encoding.UTF8.GetString(await bobDevice.OpenAsync(fromBrowser)));
         await Assertions.Expect(page.Locator("#messages li.mine")).ToHaveTextAsync("hi from Chromium");
+        // The browser acknowledged what it showed: Bob sees his message read.
+        var read = await bobSocket.NextAsync<ReceiptFrame>(r => r.Kind == "read" && r.UserId == alice.UserId && r.Seq >= 1);
+        Assert.True(read.Seq >= 1);
 
-        // The browser acknowledged what it showed: Bob sees his messages read.
-        var read = await bobSocket.NextAsync<Natter.Messages.Protocol.ReceiptFrame>(r => r.Kind == "read" && r.UserId == alice.UserId && r.Seq >= 2);
-        Assert.True(read.Seq >= 2);
+        // Away, then back: keys and sessions were kept in the browser; what came meanwhile opens after the sync.
+        await page.CloseAsync();
+        await bobDevice.SendAsync(bobSocket, chatId, [alice.UserId, bob.UserId], "away-1", Encoding.UTF8.GetBytes("sent while the browser was away"));
+        var carolChat = (await _server.Api.OpenChatAsync(carol.AccessToken, "+" + alice.UserId)).ChatId;
+        page = await OpenAsync(context, alice);
+        await page.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await Assertions.Expect(page.Locator("#messages li")).ToHaveTextAsync(
+            ["hello from the native client", "hi from Chromium", "sent while the browser was away"]);
+
+        // The browser starts a session itself (X3DH as initiator) with a user it never talked to.
+        await page.Locator($"[data-chat='{carolChat}']").ClickAsync();
+        await page.Locator("#text").FillAsync("first words to carol");
+        await page.Locator("#composer button").ClickAsync();
+        await carolSocket.Received.WaitForCountAsync(carolChat, 1, TimeSpan.FromSeconds(30));
+        Assert.Equal("first words to carol", Encoding.UTF8.GetString(await carolDevice.OpenAsync(carolSocket.Received.Of(carolChat)[0])));
+    }
+
+    private async Task<IPage> OpenAsync(IBrowserContext context, DeviceSession session)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"{_server.BaseAddress}#token={Uri.EscapeDataString(session.AccessToken)}");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("online");
+        return page;
     }
 }

@@ -123,4 +123,26 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
             Assert.Equal("for both of bob's devices", Encoding.UTF8.GetString(await device.Secure.OpenAsync(device.Socket.Received.Of(chatId)[^1])));
         }
     }
+
+    [Fact]
+    public async Task A_server_that_requires_sealed_sends_refuses_an_unencrypted_one_on_both_paths()
+    {
+        await _server.DisposeAsync();
+        _server = await InProcessServer.StartAsync(Journal.Sqlite(), overrides: new Dictionary<string, string?>
+        {
+            ["Natter:Edge:RequireSealedSends"] = "true",
+        });
+        var alice = await DeviceAsync(await _server.RegisterAsync());
+        var bob = await DeviceAsync(await _server.RegisterAsync());
+        var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
+
+        var socket = await Assert.ThrowsAsync<NatterApiException>(() => alice.Socket.SendAsync(chatId, "plain", "in the clear"u8.ToArray()));
+        Assert.Equal(ErrorCodes.SealedSendRequired, socket.Code);
+        var rest = await Assert.ThrowsAsync<NatterApiException>(() => _server.Api.PostMessageAsync(alice.Session.AccessToken, chatId, "plain-rest", [1]));
+        Assert.Equal((ErrorCodes.SealedSendRequired, (int?)400), (rest.Code, rest.HttpStatus));
+
+        await alice.Secure.SendAsync(alice.Socket, chatId, [alice.Session.UserId, bob.Session.UserId], "sealed", "sealed"u8.ToArray());
+        await bob.Socket.Received.WaitForCountAsync(chatId, 1, Wait);
+        Assert.Equal("sealed", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(Assert.Single(bob.Socket.Received.Of(chatId)))));
+    }
 }

@@ -1,0 +1,257 @@
+// End-to-end encryption for the browser client, byte for byte as docs/e2ee.md and the C# SDK
+// (Client.Crypto): X3DH, the Double Ratchet, envelopes and bodies. X25519, Ed25519, HKDF, HMAC are
+// WebCrypto; ChaCha20-Poly1305 (which WebCrypto lacks) is @noble/ciphers, vendored.
+import { chacha20poly1305 } from "./vendor/noble-ciphers/chacha.js";
+
+const subtle = crypto.subtle;
+const ascii = (s) => new TextEncoder().encode(s);
+const MAX_SKIP = 1000;
+const MAX_SKIPPED = 2000;
+const NO_ONE_TIME_KEY = 0xffffffff;
+
+export const bytes = {
+  concat: (...parts) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.length; }
+    return out;
+  },
+  u32: (n) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n); return b; },
+  readU32: (b, at) => new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0),
+  equal: (a, b) => a.length === b.length && a.every((x, i) => x === b[i]),
+  hex: (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(""),
+  toBase64: (b) => { let s = ""; for (const x of b) s += String.fromCharCode(x); return btoa(s); },
+  fromBase64: (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0)),
+};
+const toUrl64 = (b) => bytes.toBase64(b).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+const fromUrl64 = (s) => bytes.fromBase64(s.replaceAll("-", "+").replaceAll("_", "/") + "=".repeat((4 - (s.length % 4)) % 4));
+
+// --- primitives ---------------------------------------------------------------------------------
+
+async function generate(name, usages) {
+  const pair = await subtle.generateKey({ name }, true, usages);
+  const jwk = await subtle.exportKey("jwk", pair.privateKey);
+  return { priv: fromUrl64(jwk.d), pub: fromUrl64(jwk.x) };
+}
+
+const x25519Generate = () => generate("X25519", ["deriveBits"]);
+
+async function x25519(own, peerPublic) {
+  const priv = await subtle.importKey("jwk", { kty: "OKP", crv: "X25519", d: toUrl64(own.priv), x: toUrl64(own.pub) },
+    { name: "X25519" }, false, ["deriveBits"]);
+  const peer = await subtle.importKey("raw", peerPublic, { name: "X25519" }, false, []);
+  const out = new Uint8Array(await subtle.deriveBits({ name: "X25519", public: peer }, priv, 256));
+  if (out.every((x) => x === 0)) throw new Error("a low-order X25519 key");
+  return out;
+}
+
+async function sign(identity, message) {
+  const key = await subtle.importKey("jwk", { kty: "OKP", crv: "Ed25519", d: toUrl64(identity.priv), x: toUrl64(identity.pub) },
+    { name: "Ed25519" }, false, ["sign"]);
+  return new Uint8Array(await subtle.sign({ name: "Ed25519" }, key, message));
+}
+
+async function verify(identityKey, message, signature) {
+  try {
+    const key = await subtle.importKey("raw", identityKey, { name: "Ed25519" }, false, ["verify"]);
+    return await subtle.verify({ name: "Ed25519" }, key, signature, message);
+  } catch { return false; }
+}
+
+async function hkdf(ikm, salt, info, length) {
+  const key = await subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+  return new Uint8Array(await subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info: ascii(info) }, key, length * 8));
+}
+
+async function hmac(key, data) {
+  const k = await subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await subtle.sign("HMAC", k, data));
+}
+
+const seal = (key, nonce, ad, plaintext) => chacha20poly1305(key, nonce, ad).encrypt(plaintext);
+const open = (key, nonce, ad, ciphertext) => chacha20poly1305(key, nonce, ad).decrypt(ciphertext); // throws on a bad tag
+
+// --- device keys --------------------------------------------------------------------------------
+
+const idhMessage = (idhPublic) => bytes.concat(ascii("natter-idh-v1"), idhPublic);
+const spkMessage = (id, spkPublic) => bytes.concat(ascii("natter-spk-v1"), bytes.u32(id), spkPublic);
+
+/** New keys for a device: identity, X25519 identity, signed prekey 1 and `count` one-time prekeys. */
+export async function generateDeviceKeys(count) {
+  const identity = await generate("Ed25519", ["sign", "verify"]);
+  const idh = await x25519Generate();
+  const spk = { id: 1, ...(await x25519Generate()) };
+  const keys = { identity, idh, idhSignature: await sign(identity, idhMessage(idh.pub)), spk, opks: [], nextOpk: 1, baseKeys: [] };
+  keys.spk.signature = await sign(identity, spkMessage(spk.id, spk.pub));
+  for (let i = 0; i < count; i++) keys.opks.push({ id: keys.nextOpk++, ...(await x25519Generate()) });
+  return keys;
+}
+
+/** The body of PUT /api/keys. */
+export const publishRequest = (keys) => ({
+  identityKey: bytes.toBase64(keys.identity.pub),
+  identityDhKey: bytes.toBase64(keys.idh.pub),
+  identityDhSignature: bytes.toBase64(keys.idhSignature),
+  signedPreKey: { id: keys.spk.id, publicKey: bytes.toBase64(keys.spk.pub), signature: bytes.toBase64(keys.spk.signature) },
+  oneTimePreKeys: keys.opks.map((k) => ({ id: k.id, publicKey: bytes.toBase64(k.pub) })),
+});
+
+/** A directory identity ({identityKey, identityDhKey, identityDhSignature}, base64) as bytes, if its signature holds. */
+export async function verifiedIdentity(view) {
+  const identity = { ik: bytes.fromBase64(view.identityKey), ikdh: bytes.fromBase64(view.identityDhKey) };
+  if (!(await verify(identity.ik, idhMessage(identity.ikdh), bytes.fromBase64(view.identityDhSignature)))) throw new Error("a forged identity");
+  return identity;
+}
+
+// --- the Double Ratchet -------------------------------------------------------------------------
+
+async function kdfRoot(rootKey, dhOut) {
+  const out = await hkdf(dhOut, rootKey, "natter-ratchet-v1", 64);
+  return [out.slice(0, 32), out.slice(32)];
+}
+
+async function kdfChain(chainKey) {
+  return [await hmac(chainKey, new Uint8Array([1])), await hmac(chainKey, new Uint8Array([2]))];
+}
+
+async function messageCipher(messageKey) {
+  const out = await hkdf(messageKey, new Uint8Array(32), "natter-message-v1", 44);
+  return { key: out.slice(0, 32), nonce: out.slice(32) };
+}
+
+const skippedId = (ratchetKey, n) => `${bytes.hex(ratchetKey)}:${n}`;
+
+async function ratchetEncrypt(s, plaintext) {
+  const [messageKey, next] = await kdfChain(s.cks);
+  s.cks = next;
+  const header = bytes.concat(s.dhs.pub, bytes.u32(s.pn), bytes.u32(s.ns++));
+  const { key, nonce } = await messageCipher(messageKey);
+  return bytes.concat(new Uint8Array([2]), header, seal(key, nonce, bytes.concat(s.ad, header), plaintext));
+}
+
+async function skipTo(s, until) {
+  if (until > s.nr + MAX_SKIP) throw new Error("too far ahead");
+  while (s.ckr && s.nr < until) {
+    const [messageKey, next] = await kdfChain(s.ckr);
+    s.ckr = next;
+    s.skipped[skippedId(s.dhr, s.nr++)] = messageKey;
+  }
+  const ids = Object.keys(s.skipped);
+  for (const old of ids.slice(0, Math.max(0, ids.length - MAX_SKIPPED))) delete s.skipped[old];
+}
+
+/** Decrypts a ratchet message (0x02 || header || ciphertext) on a copy of the session; the copy on success. */
+async function ratchetDecrypt(session, message) {
+  const s = structuredClone(session);
+  const header = message.subarray(1, 41);
+  const ratchetKey = header.slice(0, 32);
+  const pn = bytes.readU32(header, 32);
+  const n = bytes.readU32(header, 36);
+  const ad = bytes.concat(s.ad, header);
+  let messageKey = s.skipped[skippedId(ratchetKey, n)];
+  if (messageKey) delete s.skipped[skippedId(ratchetKey, n)];
+  else {
+    if (!s.dhr || !bytes.equal(ratchetKey, s.dhr)) {
+      await skipTo(s, pn);
+      s.pn = s.ns; s.ns = 0; s.nr = 0; s.dhr = ratchetKey;
+      [s.rk, s.ckr] = await kdfRoot(s.rk, await x25519(s.dhs, s.dhr));
+      s.dhs = await x25519Generate();
+      [s.rk, s.cks] = await kdfRoot(s.rk, await x25519(s.dhs, s.dhr));
+    }
+    if (n < s.nr) throw new Error("a used message");
+    await skipTo(s, n);
+    [messageKey, s.ckr] = await kdfChain(s.ckr);
+    s.nr++;
+  }
+  const { key, nonce } = await messageCipher(messageKey);
+  const plaintext = open(key, nonce, ad, message.subarray(41));
+  s.setup = null; // a message came back: no more prekey messages
+  return { session: s, plaintext };
+}
+
+// --- X3DH ---------------------------------------------------------------------------------------
+
+const x3dhSecret = (dhs) => hkdf(bytes.concat(new Uint8Array(32).fill(0xff), ...dhs), new Uint8Array(32), "natter-x3dh-v1", 32);
+
+/** A session with the device of a directory bundle (its signatures checked first). */
+export async function initiate(keys, bundle) {
+  const ik = bytes.fromBase64(bundle.identityKey);
+  const ikdh = bytes.fromBase64(bundle.identityDhKey);
+  const spk = bytes.fromBase64(bundle.signedPreKey.publicKey);
+  if (!(await verify(ik, idhMessage(ikdh), bytes.fromBase64(bundle.identityDhSignature)))
+      || !(await verify(ik, spkMessage(bundle.signedPreKey.id, spk), bytes.fromBase64(bundle.signedPreKey.signature))))
+    throw new Error("a bundle whose signatures do not verify");
+  const ek = await x25519Generate();
+  const dhs = [await x25519(keys.idh, spk), await x25519(ek, ikdh), await x25519(ek, spk)];
+  const opk = bundle.oneTimePreKey;
+  if (opk) dhs.push(await x25519(ek, bytes.fromBase64(opk.publicKey)));
+  const s = { ad: bytes.concat(keys.identity.pub, ik), ik, dhr: spk, nr: 0, ns: 0, pn: 0, ckr: null, skipped: {} };
+  s.dhs = await x25519Generate();
+  [s.rk, s.cks] = await kdfRoot(await x3dhSecret(dhs), await x25519(s.dhs, spk));
+  s.setup = bytes.concat(keys.identity.pub, keys.idh.pub, ek.pub, bytes.u32(bundle.signedPreKey.id), bytes.u32(opk ? opk.id : NO_ONE_TIME_KEY));
+  return s;
+}
+
+/** The responder's session from a prekey message's setup, the sender's identity verified from the directory. */
+async function respond(keys, setup, sender) {
+  const ik = setup.subarray(0, 32), ikdh = setup.subarray(32, 64), ek = setup.slice(64, 96);
+  const spkId = bytes.readU32(setup, 96), opkId = bytes.readU32(setup, 100);
+  if (!bytes.equal(ik, sender.ik) || !bytes.equal(ikdh, sender.ikdh)) throw new Error("the sender's identity does not match the directory");
+  if (spkId !== keys.spk.id) throw new Error("an unknown signed prekey");
+  if (keys.baseKeys.includes(bytes.hex(ek))) throw new Error("a replayed prekey message");
+  const dhs = [await x25519(keys.spk, ikdh), await x25519(keys.idh, ek), await x25519(keys.spk, ek)];
+  if (opkId !== NO_ONE_TIME_KEY) {
+    const opk = keys.opks.find((k) => k.id === opkId);
+    if (!opk) throw new Error("an unknown one-time prekey");
+    dhs.push(await x25519(opk, ek));
+  }
+  const s = { ad: bytes.concat(ik, keys.identity.pub), ik: ik.slice(), baseKey: ek, rk: await x3dhSecret(dhs),
+    dhs: { priv: keys.spk.priv, pub: keys.spk.pub }, dhr: null, cks: null, ckr: null, nr: 0, ns: 0, pn: 0, skipped: {}, setup: null };
+  return { session: s, used: () => { keys.opks = keys.opks.filter((k) => k.id !== opkId); keys.baseKeys.push(bytes.hex(ek)); } };
+}
+
+// --- envelopes and bodies -----------------------------------------------------------------------
+
+/** Seals a 32-byte content key in the device's session (a prekey message until the device has answered). */
+export async function sealKey(session, contentKey) {
+  const message = await ratchetEncrypt(session, contentKey);
+  return session.setup ? bytes.concat(new Uint8Array([1]), session.setup, message) : message;
+}
+
+/**
+ * Opens an envelope with the sessions of its sender device (newest first); a prekey message with a new base
+ * key starts a session. `sender` is the verified directory identity, needed for a new session. Returns the
+ * content key and the sessions to keep; nothing is kept when it fails.
+ */
+export async function openKey(keys, sessions, envelope, sender) {
+  let message = envelope;
+  let fresh = null;
+  if (envelope[0] === 1) {
+    const setup = envelope.subarray(1, 105);
+    message = envelope.subarray(105);
+    if (!sessions.some((s) => s.baseKey && bytes.equal(s.baseKey, setup.subarray(64, 96)))) {
+      if (!sender) throw new Error("the sender's identity is needed for a new session");
+      fresh = await respond(keys, setup, sender);
+      sessions = [fresh.session, ...sessions];
+    }
+  }
+  if (message[0] !== 2 || message.length < 41 + 16) throw new Error("not an envelope");
+  for (const [i, candidate] of sessions.entries()) {
+    try {
+      const { session, plaintext } = await ratchetDecrypt(candidate, message);
+      fresh?.used();
+      return { contentKey: plaintext, sessions: [session, ...sessions.filter((_, j) => j !== i)].slice(0, 6) };
+    } catch { /* the next session, if any */ }
+  }
+  throw new Error("no session opens this envelope");
+}
+
+export function encryptBody(chatId, plaintext) {
+  const contentKey = crypto.getRandomValues(new Uint8Array(32));
+  return { contentKey, body: bytes.concat(new Uint8Array([1]), seal(contentKey, new Uint8Array(12), ascii(chatId), plaintext)) };
+}
+
+export function decryptBody(chatId, body, contentKey) {
+  if (body[0] !== 1) throw new Error("not an encrypted body");
+  return open(contentKey, new Uint8Array(12), ascii(chatId), body.subarray(1));
+}
