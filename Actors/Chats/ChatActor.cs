@@ -418,7 +418,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
             case GetMessagesAfter a:
                 var after = Math.Max(a.After ?? _state.DeliveredOf(a.Requester, a.Device), visibleAfter);
                 var current = _state.IsMember(a.Requester);
-                SendPage(after, lastVisible, Math.Clamp(a.Limit, 1, 1000), newestFirst: false, floor: visibleAfter,
+                SendPage(after, lastVisible, Math.Clamp(a.Limit, 1, 1000), newestFirst: false, floor: visibleAfter, viewer: (a.Requester, a.Device),
                     receipts: isGroup ? null : _state.ReceiptsUpTo(_durableSeq),
                     groupReceipts: isGroup && current ? _state.GroupReceiptsUpTo(_durableSeq) : null,
                     liveLocations: current ? _liveShares.LatestPositions() : null);
@@ -428,7 +428,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
                 var limit = Math.Clamp(b.Limit, 1, 1000);
                 var from = Math.Max(visibleAfter, before - 1 - limit);
                 SendPage(from, before - 1, limit, newestFirst: true, floor: visibleAfter, receipts: null, groupReceipts: null,
-                    lastSeq: lastVisible);
+                    lastSeq: lastVisible, viewer: b.Device is { } device ? (b.Requester, device) : null);
                 break;
             case GetChatSummary s:
                 Sender.Tell(Summary(s.Requester, visibleAfter, lastVisible));
@@ -469,7 +469,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
     /// <summary>Messages with after &lt; seq &lt;= upTo: from memory when the window covers them, else from the journal.</summary>
     private void SendPage(long after, long upTo, int limit, bool newestFirst, long floor,
         IReadOnlyList<MemberReceipts>? receipts, GroupReceipts? groupReceipts, long? lastSeq = null,
-        IReadOnlyList<LivePosition>? liveLocations = null)
+        IReadOnlyList<LivePosition>? liveLocations = null, (UserId User, DeviceId Device)? viewer = null)
     {
         var replyTo = Sender;
         var chatId = _state.Id;
@@ -481,7 +481,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
 
         if (wanted == 0 || _state.Recent.CoversAfter(start))
         {
-            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, lastSeq.Value)
+            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, lastSeq.Value, viewer)
                 with { Receipts = receipts, GroupReceipts = groupReceipts, LiveLocations = liveLocations });
             return;
         }
@@ -501,20 +501,27 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
             .Take(wanted)
             .RunWith(Sink.Seq<ChatMessage>(), _materializer)
             .PipeTo(replyTo,
-                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq.Value)
+                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq.Value, viewer)
                     with { Receipts = receipts, GroupReceipts = groupReceipts, LiveLocations = liveLocations },
                 failure: e => new ChatRejected(chatId, "unavailable", $"history read failed: {e.Message}"));
     }
 
-    /// <summary>Caps a page at <see cref="MaxPageBytes"/> of bodies (at least one message) so it fits a remoting frame.</summary>
-    private static MessagePage Page(ChatId chatId, long after, List<ChatMessage> ascending, bool newestFirst, bool hasMore, long lastSeq)
+    /// <summary>
+    /// Caps a page at <see cref="MaxPageBytes"/> of bodies and envelopes (at least one message) so it fits a
+    /// remoting frame; for a <paramref name="viewer"/> device, sealed messages keep only its envelope.
+    /// </summary>
+    private static MessagePage Page(ChatId chatId, long after, List<ChatMessage> ascending, bool newestFirst, bool hasMore, long lastSeq,
+        (UserId User, DeviceId Device)? viewer)
     {
         var bytes = 0;
         var keep = 0;
         // Newest-first pages keep the newest messages; oldest-first pages keep the oldest.
-        var ordered = newestFirst ? Enumerable.Reverse(ascending).ToList() : ascending;
-        while (keep < ordered.Count && (keep == 0 || bytes + ordered[keep].Body.Length <= MaxPageBytes))
-            bytes += ordered[keep++].Body.Length;
+        var ordered = (newestFirst ? Enumerable.Reverse(ascending) : ascending)
+            .Select(m => viewer is var (user, device) ? m.ForDevice(user, device) : m)
+            .ToList();
+        static int SizeOf(ChatMessage m) => m.Body.Length + (m.Envelopes?.Sum(e => e.Data.Length) ?? 0);
+        while (keep < ordered.Count && (keep == 0 || bytes + SizeOf(ordered[keep]) <= MaxPageBytes))
+            bytes += SizeOf(ordered[keep++]);
         var cut = keep < ordered.Count;
         return new MessagePage(chatId, after, ordered.Take(keep).ToList(), hasMore || cut, lastSeq);
     }

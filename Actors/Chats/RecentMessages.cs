@@ -5,27 +5,40 @@ namespace Natter.Actors.Chats;
 /// <summary>
 /// The newest messages of a chat, kept in memory so live sync and gap fills need no journal read.
 /// Seqs are contiguous, so a message is found by arithmetic. Older messages are read from the journal.
+/// Bounded by count and by bytes: a sealed message to a large group carries thousands of envelopes.
 /// </summary>
-public sealed class RecentMessages(int capacity)
+public sealed class RecentMessages(int capacity, long maxBytes = RecentMessages.DefaultMaxBytes)
 {
+    /// <summary>Bodies and envelopes kept per chat, at most (the newest message is always kept).</summary>
+    public const long DefaultMaxBytes = 16 * 1024 * 1024;
+
     private readonly ChatMessage[] _ring = new ChatMessage[capacity];
     private int _count;
     private int _head; // index of the oldest
+    private long _bytes;
 
     public long OldestSeq => _count == 0 ? 0 : _ring[_head].Seq;
 
+    public int Count => _count;
+
     public void Add(ChatMessage message)
     {
-        if (_count < _ring.Length)
-        {
-            _ring[(_head + _count) % _ring.Length] = message;
-            _count++;
-            return;
-        }
-
-        _ring[_head] = message;
-        _head = (_head + 1) % _ring.Length;
+        if (_count == _ring.Length) DropOldest();
+        _ring[(_head + _count) % _ring.Length] = message;
+        _count++;
+        _bytes += SizeOf(message);
+        while (_bytes > maxBytes && _count > 1) DropOldest();
     }
+
+    private void DropOldest()
+    {
+        _bytes -= SizeOf(_ring[_head]);
+        _ring[_head] = null!;
+        _head = (_head + 1) % _ring.Length;
+        _count--;
+    }
+
+    private static long SizeOf(ChatMessage m) => m.Body.Length + (m.Envelopes?.Sum(e => e.Data.Length + 16L) ?? 0);
 
     /// <summary>True when every message with seq greater than <paramref name="afterSeq"/> is held here.</summary>
     public bool CoversAfter(long afterSeq) => _count > 0 && afterSeq + 1 >= OldestSeq;

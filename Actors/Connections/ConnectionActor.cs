@@ -312,7 +312,7 @@ public sealed partial class ConnectionActor : ReceiveActor
     private void OnHistory(HistoryFrame h)
     {
         var chatId = new ChatId(h.ChatId);
-        _gateway.HistoryAsync(chatId, _user, h.Before, h.Limit ?? 50)
+        _gateway.HistoryAsync(chatId, _user, h.Before, h.Limit ?? 50, _device)
             .PipeTo(Self, success: r => new HistoryResult(h.Rid, chatId, r),
                 failure: e => new HistoryResult(h.Rid, chatId, Unavailable<MessagePage>(e)));
     }

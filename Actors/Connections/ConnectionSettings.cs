@@ -3,8 +3,11 @@ namespace Natter.Actors.Connections;
 /// <summary>Per-connection limits, bound from configuration section Natter:Edge.</summary>
 public sealed record ConnectionSettings
 {
-    /// <summary>Largest client frame accepted; a bigger one closes the socket with 1009.</summary>
-    public int MaxFrameBytes { get; init; } = 128 * 1024;
+    /// <summary>
+    /// Largest client frame accepted; a bigger one closes the socket with 1009. Room for a sealed send to a full
+    /// group (5,120 envelopes of up to 256 bytes); a connection's buffer grows to it only for a frame that needs it.
+    /// </summary>
+    public int MaxFrameBytes { get; init; } = 2 * 1024 * 1024;
 
     /// <summary>Largest message body (decoded bytes) a send may carry.</summary>
     public int MaxBodyBytes { get; init; } = 64 * 1024;

@@ -72,11 +72,11 @@ public sealed partial class ChatGateway(IActorRef chats, IActorRef users, TimeSp
     }
 
     /// <summary>A page of history, newest first, before <paramref name="before"/> (latest when null).</summary>
-    public async Task<GatewayResult<MessagePage>> HistoryAsync(ChatId chatId, UserId user, long? before, int limit)
+    public async Task<GatewayResult<MessagePage>> HistoryAsync(ChatId chatId, UserId user, long? before, int limit, DeviceId? device = null)
     {
         if (!ChatIds.MayBeMember(chatId, user, out var refusal))
             return GatewayResult<MessagePage>.Fail(refusal.Code, refusal.Message);
-        return await AskChatAsync<MessagePage>(new GetMessagesBefore(chatId, user, before, limit),
+        return await AskChatAsync<MessagePage>(new GetMessagesBefore(chatId, user, before, limit, device),
             "the cluster did not answer in time; retry");
     }
 

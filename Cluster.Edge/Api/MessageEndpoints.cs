@@ -28,7 +28,7 @@ public static class MessageEndpoints
             if (string.IsNullOrWhiteSpace(chatId)) return ApiErrors.Result(ErrorCodes.MissingField, "'chatId' or 'groupId' is required");
             if (limit is < 1 or > 500) return ApiErrors.Result(ErrorCodes.InvalidField, "'limit' must be 1 to 500");
             if (before is < 1) return ApiErrors.Result(ErrorCodes.InvalidField, "'before' must be a seq >= 1");
-            var result = await gateway.HistoryAsync(new ChatId(chatId), http.Principal().User, before, limit ?? 50);
+            var result = await gateway.HistoryAsync(new ChatId(chatId), http.Principal().User, before, limit ?? 50, http.Principal().Device);
             if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
             var page = result.Value!;
             var frames = page.Messages.Select(m => MessageFrames.Of(m, http.Principal().User, http.Principal().Device)).ToList();

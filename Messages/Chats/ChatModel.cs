@@ -32,6 +32,13 @@ public sealed record ChatMessage(
 {
     /// <summary>The envelope sealed for one device, if the message was end-to-end encrypted for it.</summary>
     public byte[]? EnvelopeFor(UserId user, DeviceId device) => Envelopes?.FirstOrDefault(e => e.User == user && e.Device == device)?.Data;
+
+    /// <summary>
+    /// The message as one device may receive it: of a sealed message's envelopes, only its own (an empty list
+    /// still says the body is sealed). A group message can carry thousands; a page must not carry them all.
+    /// </summary>
+    public ChatMessage ForDevice(UserId user, DeviceId device) =>
+        Envelopes is null ? this : this with { Envelopes = Envelopes.Where(e => e.User == user && e.Device == device).ToList() };
 }
 
 /// <summary>

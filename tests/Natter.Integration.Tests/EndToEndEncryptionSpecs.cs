@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using Natter.Client;
+using Natter.Client.Crypto;
 using Natter.Client.Secure;
 using Natter.Integration.Tests.Infrastructure;
 using Natter.Messages.Protocol;
@@ -144,5 +145,30 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         await alice.Secure.SendAsync(alice.Socket, chatId, [alice.Session.UserId, bob.Session.UserId], "sealed", "sealed"u8.ToArray());
         await bob.Socket.Received.WaitForCountAsync(chatId, 1, Wait);
         Assert.Equal("sealed", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(Assert.Single(bob.Socket.Received.Of(chatId)))));
+    }
+
+    [Fact]
+    public async Task Contacts_are_told_when_a_device_s_identity_key_changes_and_the_safety_number_changes_with_it()
+    {
+        var alice = await DeviceAsync(await _server.RegisterAsync());
+        var bob = await DeviceAsync(await _server.RegisterAsync());
+        await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId);
+
+        async Task<string> SafetyNumberAsync(Device viewer, DeviceSession other)
+        {
+            var mine = (await _server.Api.GetDeviceIdentitiesAsync(viewer.Session.AccessToken, "+" + viewer.Session.UserId)).Devices[0].IdentityKey;
+            var theirs = (await _server.Api.GetDeviceIdentitiesAsync(viewer.Session.AccessToken, "+" + other.UserId)).Devices[0].IdentityKey;
+            return SafetyNumber.Compute(viewer.Session.UserId, mine, other.UserId, theirs);
+        }
+        var before = await SafetyNumberAsync(bob, alice.Session);
+        Assert.Equal(before, await SafetyNumberAsync(alice, bob.Session));
+        Assert.Equal(60, before.Length);
+
+        // Alice's app is reinstalled on the same device: new keys under the same device id.
+        await SecureDevice.CreateAsync(_server.Api, alice.Session);
+        var changed = await bob.Socket.NextAsync<IdentityChangedFrame>(timeout: Wait);
+        Assert.Equal((alice.Session.UserId, alice.Session.DeviceId), (changed.UserId, changed.DeviceId));
+        await bob.Socket.NextAsync<DevicesChangedFrame>(d => d.UserId == alice.Session.UserId, Wait);
+        Assert.NotEqual(before, await SafetyNumberAsync(bob, alice.Session));
     }
 }
