@@ -63,7 +63,13 @@ public static class EdgeHost
         // The browser client (wwwroot): static files only, it talks to /ws and /api like any client.
         var webClient = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webClient });
-        app.UseStaticFiles(new StaticFileOptions { FileProvider = webClient });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = webClient,
+            // The client keeps its private keys in localStorage: only its own scripts may ever run on this origin.
+            OnPrepareResponse = static file => file.Context.Response.Headers.ContentSecurityPolicy =
+                "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        });
         app.Map("/ws", (HttpContext context, ClientSocketHandler handler) => handler.HandleAsync(context));
 
         var api = app.MapGroup("/api");

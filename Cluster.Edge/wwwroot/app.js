@@ -46,8 +46,10 @@ const saveVault = () => localStorage.setItem(vaultName(), toJson(state.vault));
 async function openVault() {
   const saved = localStorage.getItem(vaultName());
   state.vault = saved ? fromJson(saved) : { keys: await e2ee.generateDeviceKeys(20), sessions: {}, devices: {}, contentKeys: {} };
-  const published = await api("keys");
-  if (!published.published) await api("keys", { method: "PUT", body: JSON.stringify(e2ee.publishRequest(state.vault.keys)) });
+  // New keys (a first visit, or this browser's data was cleared) replace whatever the directory holds for
+  // the device: its contacts are told its identity changed.
+  if (!saved || !(await api("keys")).published)
+    await api("keys", { method: "PUT", body: JSON.stringify(e2ee.publishRequest(state.vault.keys)) });
   saveVault();
 }
 

@@ -102,7 +102,9 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
     private async Task<IPage> OpenAsync(IBrowserContext context, DeviceSession session)
     {
         var page = await context.NewPageAsync();
-        await page.GotoAsync($"{_server.BaseAddress}#token={Uri.EscapeDataString(session.AccessToken)}");
+        var response = await page.GotoAsync($"{_server.BaseAddress}#token={Uri.EscapeDataString(session.AccessToken)}");
+        // Private keys live in localStorage: the page may run its own origin's scripts only.
+        Assert.Contains("script-src 'self'", (await response!.AllHeadersAsync())["content-security-policy"]);
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("online");
         return page;
     }
