@@ -37,12 +37,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <param name="program">The binary beside this one to run: the edge (default), or <c>Natter.Cluster.Node.dll</c> for a node-only process.</param>
     public static async Task<ServerProcess> StartAsync(Journal journal, string dataDirectory, int? port = null,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null, string program = "Natter.Cluster.Edge.dll")
     {
         port ??= FreePorts.Next();
-        var edge = Path.Combine(AppContext.BaseDirectory, "Natter.Cluster.Edge.dll");
-        var start = new ProcessStartInfo("dotnet", $"\"{edge}\"")
+        var binary = Path.Combine(AppContext.BaseDirectory, program);
+        var start = new ProcessStartInfo("dotnet", $"\"{binary}\"")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

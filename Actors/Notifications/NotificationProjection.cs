@@ -110,8 +110,10 @@ public sealed class NotificationProjection : ReceivePersistentActor
     }
 
     /// <summary>
-    /// Resolves with a few retries; a message whose recipients still cannot be found (its chat fails to start,
-    /// say) is logged and passed over, so one bad message cannot stop everyone's notifications.
+    /// Resolves with retries. A timeout is the cluster being unavailable (a node lost, shards moving): it is
+    /// retried until it answers, or until the message is past <see cref="NotificationOptions.MaxAge"/>. Any
+    /// other failure (its chat fails to start, say) gets three attempts, then the message is logged and passed
+    /// over, so one bad message cannot stop everyone's notifications.
     /// </summary>
     private async Task<Resolved> ResolveAsync(EventEnvelope envelope)
     {
@@ -120,6 +122,12 @@ public sealed class NotificationProjection : ReceivePersistentActor
             try
             {
                 return await ResolveOnceAsync(envelope);
+            }
+            catch (AskTimeoutException e)
+            {
+                _log.Warning("Resolving recipients at offset {0} timed out ({1}); the cluster may be failing over, retrying",
+                    ((Sequence)envelope.Offset).Value, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 10)));
             }
             catch (Exception e) when (attempt < 3)
             {

@@ -21,6 +21,12 @@ public sealed record BenchOptions
 
     /// <summary>Messages sent to the group (and rounds of 1:1 sends in its baseline).</summary>
     public int Rounds { get; init; } = 100;
+
+    /// <summary>Node processes in the `failover` scenario's cluster (the last one is killed).</summary>
+    public int Nodes { get; init; } = 3;
+
+    /// <summary>Length of each of the `failover` scenario's two phases.</summary>
+    public int PhaseSeconds { get; init; } = 90;
     public string Journal { get; init; } = "sqlite";
     public bool Quick { get; init; }
     public string? Json { get; init; }
@@ -32,8 +38,9 @@ public sealed record BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
-            throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|group|media|connections|recovery> [--clients N] [--messages N] "
+            throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|group|media|connections|recovery|failover> [--clients N] [--messages N] "
                                         + "[--inflight N] [--body-bytes N] [--members N] [--rounds N] [--media-mb N] [--connections N] [--events N] [--hold-seconds N] "
+                                        + "[--nodes N] [--phase-seconds N] "
                                         + "[--journal sqlite|postgres] [--peer ejabberd] [--quick] [--json FILE]");
         var options = new BenchOptions { Scenario = args[0] };
         for (var i = 1; i < args.Length; i++)
@@ -51,6 +58,8 @@ public sealed record BenchOptions
                 "--hold-seconds" => options with { HoldSeconds = int.Parse(Next()) },
                 "--members" => options with { Members = int.Parse(Next()) },
                 "--rounds" => options with { Rounds = int.Parse(Next()) },
+                "--nodes" => options with { Nodes = int.Parse(Next()) },
+                "--phase-seconds" => options with { PhaseSeconds = int.Parse(Next()) },
                 "--media-mb" => options with { MediaBytes = long.Parse(Next()) * 1024 * 1024 },
                 "--journal" => options with { Journal = Next() },
                 "--json" => options with { Json = Next() },
@@ -73,5 +82,6 @@ public sealed record BenchOptions
         HoldSeconds = Math.Min(HoldSeconds, 3),
         Members = Math.Min(Members, 64),
         Rounds = Math.Min(Rounds, 10),
+        PhaseSeconds = Math.Min(PhaseSeconds, 45),
     };
 }

@@ -30,7 +30,8 @@ BenchResult result = options.Scenario switch
     "media" => await MediaScenario.RunAsync(options),
     "connections" => await ConnectionsScenario.RunAsync(options),
     "recovery" => await RecoveryScenario.RunAsync(options),
-    _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (echo, direct, offline, group, media, connections, recovery)"),
+    "failover" => await FailoverScenario.RunAsync(options),
+    _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (echo, direct, offline, group, media, connections, recovery, failover)"),
 };
 
 result.Print(Console.Out);

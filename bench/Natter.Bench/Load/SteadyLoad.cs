@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using Natter.Bench.Report;
+using Natter.Client;
+using Natter.Messages.Protocol;
+
+namespace Natter.Bench.Load;
+
+/// <summary>What a timed run of <see cref="SteadyLoad"/> saw.</summary>
+/// <param name="Unacked">Sends never acknowledged, retries included, by the end of the run.</param>
+/// <param name="Retries">Send attempts that got no ack within <see cref="SteadyLoad.AckTimeout"/> (or an error) and were sent again.</param>
+/// <param name="LostLive">Acknowledged messages that had not arrived live when the run settled.</param>
+/// <param name="Lost">Acknowledged messages still missing after every recipient synced: what a user would never see.</param>
+/// <param name="LongestSendSeconds">The longest time from a message's first send to its ack.</param>
+public sealed record SteadyOutcome(long Acked, long Unacked, long Retries, long LostLive, long Lost, long Duplicates, long OutOfOrder,
+    TimeSpan Elapsed, LatencyMs Latency, double LongestSendSeconds, LatencyRecorder Recorder)
+{
+    public double Throughput => Acked / Math.Max(Elapsed.TotalSeconds, 1e-9);
+}
+
+/// <summary>
+/// Every lane sends one message at a time for a fixed time. A send without an ack within
+/// <see cref="AckTimeout"/> is sent again under the same clientMsgId (the server dedupes it), as a client
+/// does through a failover. Delivery latency runs from the first send, so a stall shows in it.
+/// </summary>
+public static class SteadyLoad
+{
+    public static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(90);
+    private static long _run;
+
+    /// <param name="during">Runs beside the load (the failure schedule), given the run's clock.</param>
+    public static async Task<SteadyOutcome> RunAsync(IReadOnlyList<SenderLane> lanes, TimeSpan duration, int bodyBytes,
+        Func<Stopwatch, Task>? during = null)
+    {
+        var prefix = $"s{Interlocked.Increment(ref _run)}-";
+        var latency = new LatencyRecorder();
+        var acked = new ConcurrentDictionary<string, long>();
+        long unacked = 0, retries = 0, longestTicks = 0;
+        var baseline = lanes.ToDictionary(l => l, l => l.Recipient.Received.Of(l.ChatId).Count);
+
+        void OnFrame(ServerFrame frame)
+        {
+            if (frame is MessageFrame m && m.ClientMsgId.StartsWith(prefix, StringComparison.Ordinal) && m.Body.Length >= 8)
+                latency.RecordSince(BinaryPrimitives.ReadInt64LittleEndian(m.Body));
+        }
+        var recipients = lanes.Select(l => l.Recipient).Distinct().ToList();
+        foreach (var recipient in recipients) recipient.FrameReceived += OnFrame;
+
+        var clock = Stopwatch.StartNew();
+        using var progress = Progress.Every(TimeSpan.FromSeconds(5), () =>
+            $"  {clock.Elapsed.TotalSeconds:F0} s: acked {acked.Values.Sum()}, retries {Interlocked.Read(ref retries)}, arrivals {latency.Count}");
+        var schedule = during?.Invoke(clock) ?? Task.CompletedTask;
+        await Task.WhenAll(lanes.Select(async lane =>
+        {
+            for (var i = 0; clock.Elapsed < duration; i++)
+            {
+                var outcome = await SendUntilAckedAsync(lane, $"{prefix}{lane.Sender.Welcome.DeviceId}-{i}", bodyBytes, clock, () => Interlocked.Increment(ref retries));
+                if (outcome is { } sendTicks)
+                {
+                    acked.AddOrUpdate(lane.ChatId, 1, (_, n) => n + 1);
+                    InterlockedMax(ref longestTicks, sendTicks);
+                }
+                else
+                {
+                    Interlocked.Increment(ref unacked);
+                    return;
+                }
+            }
+        }));
+        await schedule;
+        var elapsed = clock.Elapsed;
+
+        long Missing() => lanes.Sum(l => Math.Max(0, baseline[l] + acked.GetValueOrDefault(l.ChatId) - l.Recipient.Received.Of(l.ChatId).Count));
+        var lostLive = await SettleAsync(Missing);
+        // A device that missed a live push catches up on its next sync (a reconnect, or the next message of the chat).
+        foreach (var recipient in recipients) await recipient.SyncAsync();
+        var lost = await SettleAsync(Missing);
+        foreach (var recipient in recipients) recipient.FrameReceived -= OnFrame;
+
+        return new SteadyOutcome(acked.Values.Sum(), unacked, retries, lostLive, lost,
+            recipients.Sum(r => (long)r.Received.Duplicates), recipients.Sum(r => (long)r.Received.OutOfOrder),
+            elapsed, latency.Percentiles(), Math.Round(TimeSpan.FromTicks(longestTicks).TotalSeconds, 2), latency);
+    }
+
+    /// <summary>Ticks from the first send to the ack, or null if no ack came within <see cref="GiveUpAfter"/> or the socket closed.</summary>
+    private static async Task<long?> SendUntilAckedAsync(SenderLane lane, string clientMsgId, int bodyBytes, Stopwatch clock, Action onRetry)
+    {
+        var body = new byte[Math.Max(8, bodyBytes)];
+        MessageLoad.StampAt(body, Stopwatch.GetTimestamp());
+        var first = clock.Elapsed;
+        while (clock.Elapsed - first < GiveUpAfter)
+        {
+            using var timeout = new CancellationTokenSource(AckTimeout);
+            try
+            {
+                if (await lane.Sender.SendPipelinedAsync(lane.ChatId, clientMsgId, body, timeout.Token) is AckFrame)
+                    return (clock.Elapsed - first).Ticks;
+            }
+            catch (Exception e) when (e is OperationCanceledException or NatterApiException or TimeoutException)
+            {
+                // No ack in time, or "unavailable" while the entity moves: the same clientMsgId again.
+            }
+            catch (WebSocketException)
+            {
+                return null;
+            }
+            onRetry();
+            await Task.Delay(RetryPause);
+        }
+        return null;
+    }
+
+    /// <summary>Waits until nothing is missing, or nothing arrived for 20 s; returns what is still missing.</summary>
+    private static async Task<long> SettleAsync(Func<long> missing)
+    {
+        var last = missing();
+        var lastChange = Stopwatch.StartNew();
+        while (last > 0 && lastChange.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(50);
+            var now = missing();
+            if (now != last) lastChange.Restart();
+            last = now;
+        }
+        return last;
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Interlocked.Read(ref target);
+        while (value > current && Interlocked.CompareExchange(ref target, value, current) is var seen && seen != current) current = seen;
+    }
+}
