@@ -76,6 +76,7 @@ public static class SteadyLoad
 
         long Missing() => lanes.Sum(l => Math.Max(0, baseline[l] + acked.GetValueOrDefault(l.ChatId) - l.Recipient.Received.Of(l.ChatId).Count));
         var lostLive = await SettleAsync(Missing);
+        if (lostLive > 0) DescribeLate(lanes, baseline, acked);
         // A device that missed a live push catches up on its next sync (a reconnect, or the next message of the chat).
         foreach (var recipient in recipients) await recipient.SyncAsync();
         var lost = await SettleAsync(Missing);
@@ -112,6 +113,27 @@ public static class SteadyLoad
             await Task.Delay(RetryPause);
         }
         return null;
+    }
+
+    /// <summary>
+    /// Where the late messages are: a hole below a message that did arrive (a gap the connection did not
+    /// fill) or a tail (nothing arrived after them).
+    /// </summary>
+    private static void DescribeLate(IReadOnlyList<SenderLane> lanes, Dictionary<SenderLane, int> baseline, ConcurrentDictionary<string, long> acked)
+    {
+        var holes = 0;
+        var tails = 0;
+        foreach (var lane in lanes)
+        {
+            var received = lane.Recipient.Received.Of(lane.ChatId);
+            if (baseline[lane] + acked.GetValueOrDefault(lane.ChatId) <= received.Count) continue;
+            var highest = received.Count == 0 ? 0 : received[^1].Seq;
+            var contiguous = lane.Recipient.Received.Cursors().GetValueOrDefault(lane.ChatId);
+            if (contiguous < highest) holes++;
+            else tails++;
+            Console.Error.WriteLine($"  late in {lane.ChatId}: received {received.Count} (contiguous to {contiguous}, highest {highest}), acked {baseline[lane] + acked.GetValueOrDefault(lane.ChatId)}");
+        }
+        Console.Error.WriteLine($"lanes with late messages: {holes + tails} ({holes} with holes, {tails} missing a tail)");
     }
 
     /// <summary>Waits until nothing is missing, or nothing arrived for 20 s; returns what is still missing.</summary>
