@@ -14,8 +14,9 @@ namespace Natter.Bench.Load;
 /// <param name="LostLive">Acknowledged messages that had not arrived live when the run settled.</param>
 /// <param name="Lost">Acknowledged messages still missing after every recipient synced: what a user would never see.</param>
 /// <param name="LongestSendSeconds">The longest time from a message's first send to its ack.</param>
+/// <param name="RecipientErrors">Error frames the recipients got, by code: a failed catch-up says "unavailable" with the chat id.</param>
 public sealed record SteadyOutcome(long Acked, long Unacked, long Retries, long LostLive, long Lost, long Duplicates, long OutOfOrder,
-    TimeSpan Elapsed, LatencyMs Latency, double LongestSendSeconds, LatencyRecorder Recorder)
+    TimeSpan Elapsed, LatencyMs Latency, double LongestSendSeconds, LatencyRecorder Recorder, IReadOnlyDictionary<string, long> RecipientErrors)
 {
     public double Throughput => Acked / Math.Max(Elapsed.TotalSeconds, 1e-9);
 }
@@ -42,10 +43,12 @@ public static class SteadyLoad
         long unacked = 0, retries = 0, longestTicks = 0;
         var baseline = lanes.ToDictionary(l => l, l => l.Recipient.Received.Of(l.ChatId).Count);
 
+        var recipientErrors = new ConcurrentDictionary<string, long>();
         void OnFrame(ServerFrame frame)
         {
             if (frame is MessageFrame m && m.ClientMsgId.StartsWith(prefix, StringComparison.Ordinal) && m.Body.Length >= 8)
                 latency.RecordSince(BinaryPrimitives.ReadInt64LittleEndian(m.Body));
+            else if (frame is ErrorFrame e) recipientErrors.AddOrUpdate(e.Code, 1, (_, n) => n + 1);
         }
         var recipients = lanes.Select(l => l.Recipient).Distinct().ToList();
         foreach (var recipient in recipients) recipient.FrameReceived += OnFrame;
@@ -84,7 +87,8 @@ public static class SteadyLoad
 
         return new SteadyOutcome(acked.Values.Sum(), unacked, retries, lostLive, lost,
             recipients.Sum(r => (long)r.Received.Duplicates), recipients.Sum(r => (long)r.Received.OutOfOrder),
-            elapsed, latency.Percentiles(), Math.Round(TimeSpan.FromTicks(longestTicks).TotalSeconds, 2), latency);
+            elapsed, latency.Percentiles(), Math.Round(TimeSpan.FromTicks(longestTicks).TotalSeconds, 2), latency,
+            recipientErrors.ToDictionary());
     }
 
     /// <summary>Ticks from the first send to the ack, or null if no ack came within <see cref="GiveUpAfter"/> or the socket closed.</summary>

@@ -71,6 +71,8 @@ public static class FailoverScenario
                 ["longest_send_s"] = failover.LongestSendSeconds,
                 ["baseline_longest_send_s"] = steady.LongestSendSeconds,
                 ["retries"] = failover.Retries,
+                ["recipient_errors"] = failover.RecipientErrors.Count == 0 ? "none"
+                    : string.Join(", ", failover.RecipientErrors.Select(e => $"{e.Key} {e.Value}")),
                 ["lost_live"] = failover.LostLive,
                 ["baseline_lost_live"] = steady.LostLive,
                 ["acked"] = failover.Acked,
