@@ -214,13 +214,15 @@ public sealed class NatterConnection : IAsyncDisposable
             {
                 if (!await WebSocketMessages.ReadAsync(_socket, buffer, message, _stop.Token)) return;
 
-                var frame = JsonSerializer.Deserialize<ServerFrame>(message.GetBuffer().AsSpan(0, (int)message.Length), ProtocolJson.Options)!;
-                Dispatch(frame);
+                ServerFrame? frame;
+                try { frame = JsonSerializer.Deserialize<ServerFrame>(message.GetBuffer().AsSpan(0, (int)message.Length), ProtocolJson.Options); }
+                catch (JsonException) { continue; } // a frame type newer than this client: skipped, as the protocol asks
+                if (frame is not null) Dispatch(frame);
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or JsonException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
-            // The socket is gone (or sent what this client cannot read); Closed completes and pending requests fail below.
+            // The socket is gone; Closed completes and pending requests fail below.
             _readFault = e;
         }
         finally
