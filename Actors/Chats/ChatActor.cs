@@ -499,6 +499,8 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
             .SkipWhile(m => m.Seq <= start)
             .TakeWhile(m => m.Seq <= upTo)
             .Take(wanted)
+            // Each device's own envelopes only, before the page is gathered: a large group's have thousands.
+            .Select(m => viewer is var (user, device) ? m.ForDevice(user, device) : m)
             .RunWith(Sink.Seq<ChatMessage>(), _materializer)
             .PipeTo(replyTo,
                 success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq.Value, viewer)

@@ -17,6 +17,9 @@ public sealed partial class ConnectionActor
 
     public const string SealedSendRequiredMessage = "this server accepts end-to-end encrypted sends only: seal the body and send its envelopes";
 
+    // Sends queued behind a device check (each up to a frame of 2 MiB): bounded per connection.
+    private const int MaxWaitingSends = 64;
+
     private readonly Queue<SendFrame> _waitingSends = new();
     private bool _checkingEnvelopes;
 
@@ -35,6 +38,11 @@ public sealed partial class ConnectionActor
         if (s.Envelopes is null && _settings.RequireSealedSends)
         {
             Emit(new ErrorFrame(ErrorCodes.SealedSendRequired, SealedSendRequiredMessage, s.ClientMsgId));
+            return;
+        }
+        if (_waitingSends.Count >= MaxWaitingSends)
+        {
+            Emit(new ErrorFrame(ErrorCodes.RateLimited, $"at most {MaxWaitingSends} sends wait behind a sealed send's device check; wait for the acks", s.ClientMsgId));
             return;
         }
         _waitingSends.Enqueue(s);

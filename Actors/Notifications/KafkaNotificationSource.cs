@@ -98,8 +98,8 @@ public sealed class KafkaNotificationSource(NotificationOptions options) : INoti
         }
         catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_State)
         {
-            // The partition was revoked in a rebalance: its new owner reads this record again, and the
-            // dispatcher dedupes what it already handed off.
+            // The partition was revoked in a rebalance: its new owner reads this record again. Its dedupe is
+            // in its own process's memory, so a record handed off here may be pushed twice.
         }
     }
 }

@@ -109,21 +109,24 @@ public sealed class NotificationProjection : ReceivePersistentActor
         base.PostStop();
     }
 
+    private static readonly TimeSpan TimeoutRetryLimit = TimeSpan.FromMinutes(2);
+
     /// <summary>
-    /// Resolves with retries. A timeout is the cluster being unavailable (a node lost, shards moving): it is
-    /// retried until it answers, or until the message is past <see cref="NotificationOptions.MaxAge"/>. Any
-    /// other failure (its chat fails to start, say) gets three attempts, then the message is logged and passed
-    /// over, so one bad message cannot stop everyone's notifications.
+    /// Resolves with retries. Timeouts are what a failover looks like (a node lost, shards moving, for tens
+    /// of seconds): they are retried for up to <see cref="TimeoutRetryLimit"/>. Any other failure gets three
+    /// attempts. Then the message is logged and passed over: one message whose chat never answers (its
+    /// recovery keeps failing, say) must not hold back everyone's notifications.
     /// </summary>
     private async Task<Resolved> ResolveAsync(EventEnvelope envelope)
     {
+        var started = DateTimeOffset.UtcNow;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 return await ResolveOnceAsync(envelope);
             }
-            catch (AskTimeoutException e)
+            catch (AskTimeoutException e) when (DateTimeOffset.UtcNow - started < TimeoutRetryLimit)
             {
                 _log.Warning("Resolving recipients at offset {0} timed out ({1}); the cluster may be failing over, retrying",
                     ((Sequence)envelope.Offset).Value, e.Message);

@@ -13,14 +13,21 @@ public sealed partial record UserState
 {
     public const int MaxPendingLinks = 3;
 
+    /// <summary>Pending links with the oldest unapproved ones dropped so one more fits the limit.</summary>
+    private static IEnumerable<PendingLink> WithRoomForOneMore(IReadOnlyList<PendingLink> live)
+    {
+        var excess = live.Count(l => l.ApprovedAs is null) - (MaxPendingLinks - 1);
+        var dropped = live.Where(l => l.ApprovedAs is null).OrderBy(l => l.RequestedAt).Take(Math.Max(0, excess)).Select(l => l.LinkId).ToHashSet();
+        return live.Where(l => !dropped.Contains(l.LinkId));
+    }
+
     /// <summary>Links not yet expired at <paramref name="now"/>.</summary>
     public IReadOnlyList<PendingLink> LiveLinks(DateTimeOffset now) => (Links ?? []).Where(l => l.ExpiresAt > now).ToList();
 
     private (IReadOnlyList<IUserEvent>, (string, string)?) DecideRequestLink(RequestLink r)
     {
         if (Devices.Count >= MaxDevices) return ([], (UserRejections.TooManyDevices, $"an account has at most {MaxDevices} devices"));
-        if (LiveLinks(r.At).Count(l => l.ApprovedAs is null) >= MaxPendingLinks)
-            return ([], (UserRejections.TooManyLinks, $"at most {MaxPendingLinks} links wait for approval at once"));
+        // Anyone may ask: past the limit the oldest request goes, so strangers cannot block linking (the edge rate-limits asking).
         return ([new LinkRequested(Id, new PendingLink(r.LinkId, r.DeviceName, r.ApprovalHash, r.DeviceSecretHash, r.At, r.ExpiresAt, null))], null);
     }
 
@@ -30,6 +37,8 @@ public sealed partial record UserState
         if (link is null || !CryptographicEquals(link.ApprovalHash, a.ApprovalHash))
             return ([], (UserRejections.InvalidLink, "no such link waiting for approval, or the wrong code"));
         if (Devices.All(d => d.Id != a.By)) return ([], (UserRejections.UnknownDevice, $"no device {a.By}"));
+        // As with removing devices: the primary decides who joins the account.
+        if (a.By != Devices[0].Id) return ([], (UserRejections.NotPrimary, "only the primary device approves new devices"));
         if (Devices.Count >= MaxDevices) return ([], (UserRejections.TooManyDevices, $"an account has at most {MaxDevices} devices"));
         return ([new LinkApproved(Id, a.LinkId, a.By, new DeviceId(LastDeviceId + 1), a.At)], null);
     }
@@ -52,7 +61,8 @@ public sealed partial record UserState
         {
             Devices = [.. Devices, new DeviceInfo(a.Device, link.DeviceName, a.At)],
             LastDeviceId = a.Device.Value,
-            Links = (Links ?? []).Select(l => l.LinkId == a.LinkId ? l with { ApprovedAs = a.Device } : l).ToList(),
+            // The new device gets a full lifetime from the approval to collect its session.
+            Links = (Links ?? []).Select(l => l.LinkId == a.LinkId ? l with { ApprovedAs = a.Device, ExpiresAt = a.At + (l.ExpiresAt - l.RequestedAt) } : l).ToList(),
         };
     }
 }

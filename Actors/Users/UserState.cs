@@ -146,7 +146,7 @@ public sealed partial record UserState(
         DeviceMessagesAcked a => this with { Inbox = (Inbox ?? []).Where(m => m.To != a.Device || m.Id > a.UpToId).ToList() },
         DeviceKeysPublished p => ApplyKeys(p),
         PreKeysClaimed c => ApplyClaims(c),
-        LinkRequested l => this with { Links = [.. LiveLinks(l.Link.RequestedAt), l.Link] },
+        LinkRequested l => this with { Links = [.. WithRoomForOneMore(LiveLinks(l.Link.RequestedAt)), l.Link] },
         LinkApproved a => ApplyLinkApproved(a),
         LinkCompleted c => this with { Links = (Links ?? []).Where(l => l.LinkId != c.LinkId).ToList() },
         MediaForgotten f => this with { Uploads = (Uploads ?? []).Where(u => u.BlobId != f.BlobId).ToList() },

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Natter.Client.Crypto;
@@ -34,24 +35,44 @@ public sealed partial class SecureDevice
         return entries.Count;
     }
 
-    /// <summary>Takes the history transfers waiting in this device's inbox; returns how many content keys they brought.</summary>
+    // Archive keys of inbox messages opened but not yet acknowledged: an envelope opens only once, so a
+    // download that failed is retried with the key kept here.
+    private readonly ConcurrentDictionary<long, (string MediaId, byte[] Key)> _openedTransfers = new();
+
+    /// <summary>
+    /// Takes the history transfers waiting in this device's inbox, in order, acknowledging each once it is
+    /// taken; returns how many content keys they brought. A message that is not a transfer this device can
+    /// open is acknowledged and skipped; a download that fails stops here, to be retried.
+    /// </summary>
     public async Task<int> ReceiveHistoryAsync(CancellationToken ct = default)
     {
-        var waiting = await _api.GetDeviceMessagesAsync(_session.AccessToken, ct);
         var learned = 0;
-        foreach (var message in waiting)
+        foreach (var message in (await _api.GetDeviceMessagesAsync(_session.AccessToken, ct)).OrderBy(m => m.Id))
         {
-            var pointer = JsonSerializer.Deserialize<HistoryPointer>(message.Data, ProtocolJson.Options)
-                          ?? throw new InvalidMessageException("not a history transfer");
-            var from = AddressOf(_session.UserId, message.FromDevice);
-            var archiveKey = _crypto.OpenKey(pointer.Envelope, from, _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct));
-            using var download = await _api.DownloadMediaAsync(_session.AccessToken, pointer.MediaId, ct: ct);
+            if (!_openedTransfers.TryGetValue(message.Id, out var transfer))
+            {
+                try
+                {
+                    var pointer = JsonSerializer.Deserialize<HistoryPointer>(message.Data, ProtocolJson.Options)
+                                  ?? throw new InvalidMessageException("not a history transfer");
+                    var from = AddressOf(_session.UserId, message.FromDevice);
+                    transfer = _openedTransfers[message.Id] =
+                        (pointer.MediaId, _crypto.OpenKey(pointer.Envelope, from, _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct)));
+                }
+                catch (Exception e) when (e is JsonException or InvalidMessageException or UntrustedIdentityException)
+                {
+                    await _api.AckDeviceMessagesAsync(_session.AccessToken, message.Id, ct);
+                    continue;
+                }
+            }
+            using var download = await _api.DownloadMediaAsync(_session.AccessToken, transfer.MediaId, ct: ct);
             var archive = await download.Content.ReadAsByteArrayAsync(ct);
-            var entries = JsonSerializer.Deserialize<List<HistoryEntry>>(MessageBody.Decrypt(HistoryContext, archive, archiveKey), ProtocolJson.Options)!;
+            var entries = JsonSerializer.Deserialize<List<HistoryEntry>>(MessageBody.Decrypt(HistoryContext, archive, transfer.Key), ProtocolJson.Options)!;
             foreach (var entry in entries) _contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
             learned += entries.Count;
+            await _api.AckDeviceMessagesAsync(_session.AccessToken, message.Id, ct);
+            _openedTransfers.TryRemove(message.Id, out _);
         }
-        if (waiting.Count > 0) await _api.AckDeviceMessagesAsync(_session.AccessToken, waiting.Max(m => m.Id), ct);
         return learned;
     }
 }

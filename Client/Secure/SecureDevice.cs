@@ -17,7 +17,14 @@ public sealed partial class SecureDevice
     private readonly DeviceSession _session;
     private readonly E2eeDevice _crypto;
     // The keyed devices of each user as far as this device knows; corrected by the server's stale_devices.
-    private readonly ConcurrentDictionary<string, HashSet<int>> _devices = new();
+    // Guarded by _devicesGate: sends on several tasks read and correct them.
+    private readonly Dictionary<string, HashSet<int>> _devices = new();
+    private readonly object _devicesGate = new();
+    // A message's body and content key, made once per clientMsgId: a resend must carry the same body, or the
+    // key kept for the stored message would be another attempt's.
+    private readonly ConcurrentDictionary<(string ChatId, string ClientMsgId), (byte[] Body, byte[] ContentKey)> _outgoing = new();
+    // Opening an envelope uses its ratchet key up: one open at a time, and a kept key checked first.
+    private readonly SemaphoreSlim _opening = new(1, 1);
     // Content keys of the messages this device sent or opened, by (chatId, seq): what a history transfer carries.
     private readonly ConcurrentDictionary<(string ChatId, long Seq), byte[]> _contentKeys = new();
 
@@ -41,7 +48,7 @@ public sealed partial class SecureDevice
     }
 
     /// <summary>Publishes more one-time prekeys (after a <c>prekeys_low</c> frame).</summary>
-    public Task<KeysStatusView> TopUpAsync(int count, CancellationToken ct = default) => PublishAsync(_crypto.Keys.NewOneTimePreKeys(count), ct);
+    public Task<KeysStatusView> TopUpAsync(int count, CancellationToken ct = default) => PublishAsync(_crypto.NewOneTimePreKeys(count), ct);
 
     private Task<KeysStatusView> PublishAsync(IEnumerable<OneTimePreKeyPair> oneTimePreKeys, CancellationToken ct)
     {
@@ -65,11 +72,13 @@ public sealed partial class SecureDevice
         byte[] plaintext, CancellationToken ct = default, MediaFrame? attachment = null)
     {
         const int attempts = 3;
+        var (body, contentKey) = _outgoing.GetOrAdd((chatId, clientMsgId), _ => MessageBody.Encrypt(chatId, plaintext));
+        // The server may name members this device did not know of (someone just joined a group).
+        var members = new HashSet<string>(memberUserIds) { _session.UserId };
         for (var attempt = 1; ; attempt++)
         {
-            var bundles = await LearnDevicesAsync(memberUserIds.Append(_session.UserId).Distinct(), ct);
-            var (body, contentKey) = MessageBody.Encrypt(chatId, plaintext);
-            var envelopes = Recipients(memberUserIds)
+            var bundles = await LearnDevicesAsync(members, ct);
+            var envelopes = Recipients(members)
                 .Select(d => new EnvelopeFrame(d.UserId, int.Parse(d.DeviceId), _crypto.SealKey(contentKey, d, bundles.GetValueOrDefault(d))))
                 .ToList();
             try
@@ -77,11 +86,13 @@ public sealed partial class SecureDevice
                 var ack = await connection.SendAsync(chatId, clientMsgId, body, ct, media: attachment is null ? null : attachment with { Thumbnail = null, Caption = null },
                     envelopes: envelopes);
                 _contentKeys[(chatId, ack.Seq)] = contentKey;
+                _outgoing.TryRemove((chatId, clientMsgId), out _);
                 return ack;
             }
             catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDevices && attempt < attempts)
             {
                 Correct(e.Missing, e.Extra);
+                members.UnionWith(e.Missing.Select(d => d.UserId));
             }
         }
     }
@@ -97,45 +108,70 @@ public sealed partial class SecureDevice
             if (message.Envelope is not { } envelope)
                 throw new InvalidMessageException($"no envelope for this device in {message.ChatId}#{message.Seq}, and no content key from a history transfer");
             var from = AddressOf(message.Sender, message.SenderDevice);
-            contentKey = _crypto.OpenKey(envelope, from, _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct));
-            _contentKeys[(message.ChatId, message.Seq)] = contentKey;
+            var identity = _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct);
+            await _opening.WaitAsync(ct);
+            try
+            {
+                // Another task may have opened it meanwhile (a live push and a history page of the same message).
+                if (!_contentKeys.TryGetValue((message.ChatId, message.Seq), out contentKey))
+                    contentKey = _contentKeys[(message.ChatId, message.Seq)] = _crypto.OpenKey(envelope, from, identity);
+            }
+            finally
+            {
+                _opening.Release();
+            }
         }
         return MessageBody.Decrypt(message.ChatId, message.Body, contentKey);
     }
 
-    private IEnumerable<DeviceAddress> Recipients(IEnumerable<string> memberUserIds) =>
-        memberUserIds.Append(_session.UserId).Distinct()
-            .SelectMany(u => _devices.TryGetValue(u, out var devices) ? devices.Select(d => AddressOf(u, d)) : [])
-            .Where(d => d != Address);
+    private List<DeviceAddress> Recipients(IEnumerable<string> memberUserIds)
+    {
+        lock (_devicesGate)
+            return memberUserIds.Append(_session.UserId).Distinct()
+                .SelectMany(u => _devices.TryGetValue(u, out var devices) ? devices.Select(d => AddressOf(u, d)) : [])
+                .Where(d => d != Address)
+                .ToList();
+    }
 
     /// <summary>Device lists of users not seen before, with the bundles that start sessions with them.</summary>
     private async Task<Dictionary<DeviceAddress, DevicePreKeyBundle>> LearnDevicesAsync(IEnumerable<string> userIds, CancellationToken ct)
     {
         var bundles = new Dictionary<DeviceAddress, DevicePreKeyBundle>();
-        foreach (var user in userIds.Where(u => !_devices.ContainsKey(u)))
+        List<string> unknown;
+        lock (_devicesGate) unknown = userIds.Where(u => !_devices.ContainsKey(u)).ToList();
+        foreach (var user in unknown)
         {
             UserBundlesView fetched;
             try { fetched = await _api.GetBundlesAsync(_session.AccessToken, "+" + user, ct); }
             catch (NatterApiException e) when (e.Code == ErrorCodes.KeysNotPublished)
             {
-                _devices[user] = [];
+                lock (_devicesGate) _devices.TryAdd(user, []);
                 continue;
             }
-            _devices[user] = fetched.Devices.Select(b => b.DeviceId).ToHashSet();
+            lock (_devicesGate) _devices[user] = fetched.Devices.Select(b => b.DeviceId).ToHashSet();
             foreach (var bundle in fetched.Devices.Select(BundleOf).Where(b => b.Address != Address && !_crypto.HasSession(b.Address)))
                 bundles[bundle.Address] = bundle;
         }
         // Devices added by a correction: one bundle each.
-        foreach (var device in Recipients(_devices.Keys).Where(d => !_crypto.HasSession(d) && !bundles.ContainsKey(d)))
+        List<string> known;
+        lock (_devicesGate) known = _devices.Keys.ToList();
+        foreach (var device in Recipients(known).Where(d => !_crypto.HasSession(d) && !bundles.ContainsKey(d)))
             bundles[device] = BundleOf(await _api.GetBundleAsync(_session.AccessToken, "+" + device.UserId, int.Parse(device.DeviceId), ct));
         return bundles;
     }
 
     private void Correct(IReadOnlyList<DeviceRef> missing, IReadOnlyList<DeviceRef> extra)
     {
-        foreach (var m in missing) _devices.GetOrAdd(m.UserId, _ => []).Add(m.DeviceId);
-        foreach (var x in extra)
-            if (_devices.TryGetValue(x.UserId, out var devices)) devices.Remove(x.DeviceId);
+        lock (_devicesGate)
+        {
+            foreach (var m in missing)
+            {
+                if (!_devices.TryGetValue(m.UserId, out var devices)) _devices[m.UserId] = devices = [];
+                devices.Add(m.DeviceId);
+            }
+            foreach (var x in extra)
+                if (_devices.TryGetValue(x.UserId, out var devices)) devices.Remove(x.DeviceId);
+        }
     }
 
     private async Task<DeviceIdentity> IdentityAsync(DeviceAddress device, CancellationToken ct)

@@ -19,18 +19,21 @@ public static class AccountEndpoints
     public static void MapAccountEndpoints(this IEndpointRouteBuilder api)
     {
         var accounts = api.MapGroup("/accounts");
-        accounts.MapPost("/register", async (RegisterRequest request, AccountService service, CancellationToken ct) =>
+        accounts.MapPost("/register", async (RegisterRequest request, AccountService service, AccountRequestLimiter limiter, CancellationToken ct) =>
         {
+            if (!limiter.TryTake(PhoneKey(request.Phone))) return limiter.Refusal;
             var (started, code, error) = await service.RequestCodeAsync(request.Phone, ct);
             return started is null ? ApiErrors.Result(code!, error!) : Results.Accepted(value: started);
         });
-        accounts.MapPost("/verify", async (VerifyRequest request, AccountService service, CancellationToken ct) =>
+        accounts.MapPost("/verify", async (VerifyRequest request, AccountService service, AccountRequestLimiter limiter, CancellationToken ct) =>
         {
+            if (!limiter.TryTake(PhoneKey(request.Phone))) return limiter.Refusal;
             var (session, code, error) = await service.VerifyAsync(request.Phone, request.Code, request.DeviceName, ct);
             return session is null ? ApiErrors.Result(code!, error!) : Results.Ok(session);
         });
-        accounts.MapPost("/link", async (LinkRequestBody request, AccountService service, CancellationToken ct) =>
+        accounts.MapPost("/link", async (LinkRequestBody request, AccountService service, AccountRequestLimiter limiter, CancellationToken ct) =>
         {
+            if (!limiter.TryTake(PhoneKey(request.Phone))) return limiter.Refusal;
             var (link, code, error) = await service.RequestLinkAsync(request.Phone, request.DeviceName, ct);
             return link is null ? ApiErrors.Result(code!, error!) : Results.Accepted(value: link);
         });
@@ -40,4 +43,7 @@ public static class AccountEndpoints
             return session is null ? ApiErrors.Result(code!, error!) : Results.Ok(session);
         });
     }
+
+    // The same number however it is written; anything not a number shares one bucket.
+    private static string PhoneKey(string? phone) => Natter.Messages.UserId.FromPhoneNumber(phone)?.Value ?? "invalid";
 }

@@ -30,7 +30,7 @@ public static class ApiErrors
         ErrorCodes.GroupFull or "chat_exists" => StatusCodes.Status409Conflict,
         ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCodes.UnknownDevice or ErrorCodes.KeysNotPublished or ErrorCodes.InvalidLink => StatusCodes.Status404NotFound,
-        ErrorCodes.LinkPending or ErrorCodes.TooManyLinks or ErrorCodes.InboxFull => StatusCodes.Status409Conflict,
+        ErrorCodes.LinkPending or ErrorCodes.InboxFull => StatusCodes.Status409Conflict,
         ErrorCodes.StaleDevices => StatusCodes.Status409Conflict,
         ErrorCodes.ChatNotFound or ErrorCodes.UnknownUser => StatusCodes.Status404NotFound,
         ErrorCodes.BodyTooLarge or ErrorCodes.MediaTooLarge or ErrorCodes.QuotaExceeded => StatusCodes.Status413PayloadTooLarge,

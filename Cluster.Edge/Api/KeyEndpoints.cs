@@ -34,7 +34,7 @@ public static class KeyEndpoints
         api.MapGet("/keys/{phone}", async (string phone, HttpContext http, UserGateway users, BundleClaimLimiter limiter) =>
         {
             if (UserId.FromPhoneNumber(phone) is not { } target) return ApiErrors.Result(ErrorCodes.InvalidField, "not a phone number");
-            if (!limiter.TryClaim(http.Principal().User)) return limiter.Refusal;
+            if (!limiter.TryTake(http.Principal().User.Value)) return limiter.Refusal;
             var result = await users.ClaimBundlesAsync(target, null, DateTimeOffset.UtcNow);
             return result.Ok
                 ? Results.Json(new UserBundlesView(target.Value, result.Value!.Items.Select(ViewOf).ToList()), ProtocolJson.Options)
@@ -54,7 +54,7 @@ public static class KeyEndpoints
         api.MapGet("/keys/{phone}/{deviceId:int}", async (string phone, int deviceId, HttpContext http, UserGateway users, BundleClaimLimiter limiter) =>
         {
             if (UserId.FromPhoneNumber(phone) is not { } target) return ApiErrors.Result(ErrorCodes.InvalidField, "not a phone number");
-            if (!limiter.TryClaim(http.Principal().User)) return limiter.Refusal;
+            if (!limiter.TryTake(http.Principal().User.Value)) return limiter.Refusal;
             var result = await users.ClaimBundlesAsync(target, new DeviceId(deviceId), DateTimeOffset.UtcNow);
             return result.Ok
                 ? Results.Json(ViewOf(result.Value!.Items.Single()), ProtocolJson.Options)

@@ -36,6 +36,8 @@ public static class EdgeHost
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton(new BundleClaimLimiter(
             builder.Configuration.GetValue($"{NatterOptions.Section}:Keys:BundleClaimsPerMinute", 120)));
+        builder.Services.AddSingleton(new AccountRequestLimiter(
+            builder.Configuration.GetValue($"{NatterOptions.Section}:Auth:AccountRequestsPerHour", 20)));
         builder.Services.AddSingleton<ClientSocketHandler>();
         builder.Services.AddSingleton(sp => new ChatGateway(
             sp.GetRequiredService<IRequiredActor<ChatRegion>>().ActorRef,

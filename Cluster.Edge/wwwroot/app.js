@@ -41,7 +41,7 @@ function enqueue(task) {
 const vaultName = () => `natter-e2ee/${state.me}/${state.device}`;
 const toJson = (value) => JSON.stringify(value, (_, v) => (v instanceof Uint8Array ? { $b: bytes.toBase64(v) } : v));
 const fromJson = (text) => JSON.parse(text, (_, v) => (v && typeof v === "object" && typeof v.$b === "string" ? bytes.fromBase64(v.$b) : v));
-const saveVault = () => localStorage.setItem(vaultName(), toJson(state.vault));
+const saveVault = () => { if (!state.replaced) localStorage.setItem(vaultName(), toJson(state.vault)); };
 
 async function openVault() {
   const saved = localStorage.getItem(vaultName());
@@ -80,8 +80,9 @@ async function startSession(bundle) {
 }
 
 /** Seals the text for every keyed device of the chat's members (this account's other devices too) and sends it. */
-async function sealAndSend(chatId, clientMsgId, text) {
-  const members = state.chats.get(chatId)?.members || [];
+async function sealAndSend(chatId, clientMsgId, text, alsoUsers = []) {
+  // alsoUsers: members the server named that this page's chat list did not have yet (someone just joined).
+  const members = [...new Set([...(state.chats.get(chatId)?.members || []), ...alsoUsers])];
   await learnDevices([...new Set([...members, state.me])]);
   const { body, contentKey } = e2ee.encryptBody(chatId, utf8(text));
   const envelopes = [];
@@ -107,7 +108,10 @@ function onStaleDevices(error) {
     state.vault.devices[d.userId] = (state.vault.devices[d.userId] || []).filter((x) => x !== d.deviceId);
     delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
   }
-  enqueue(() => sealAndSend(pending.chatId, error.ref, pending.text));
+  enqueue(async () => {
+    await refreshChats();
+    await sealAndSend(pending.chatId, error.ref, pending.text, (error.missing || []).map((d) => d.userId));
+  });
   return true;
 }
 
@@ -152,8 +156,15 @@ function connect() {
   socket.onclose = (event) => {
     clearInterval(heartbeat);
     setStatus("offline");
-    // 4001: the token expired; 4010: this device was removed; anything else: reconnect and sync from the cursors.
-    if (event.code !== 4001 && event.code !== 4010 && state.token) setTimeout(connect, 1000);
+    // 4001: the token expired; 4009: another tab or window of this device took over (two pages must not
+    // both use its sessions); 4010: this device was removed. Anything else: reconnect and sync from the cursors.
+    if (event.code === 4009) {
+      // The page that took over owns the vault now: this one stops writing it and stops sending.
+      state.replaced = true;
+      $("composer").hidden = true;
+      $("error").textContent = "This device is open in another tab or window.";
+    }
+    if (![4001, 4009, 4010].includes(event.code) && state.token) setTimeout(connect, 1000);
   };
   socket.addEventListener("message", function welcome(event) {
     const frame = JSON.parse(event.data);

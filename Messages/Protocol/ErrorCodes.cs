@@ -30,7 +30,6 @@ public static class ErrorCodes
     public const string InvalidKey = "invalid_key";
     public const string InvalidLink = "invalid_link";
     public const string LinkPending = "link_pending";
-    public const string TooManyLinks = "too_many_links";
     public const string TooManyDevices = "too_many_devices";
     public const string StaleDevices = "stale_devices";
     public const string InboxFull = "inbox_full";

@@ -19,6 +19,5 @@ public static class UserRejections
     public const string InvalidKey = "invalid_key";
     public const string InvalidLink = "invalid_link";
     public const string LinkPending = "link_pending";
-    public const string TooManyLinks = "too_many_links";
     public const string InboxFull = "inbox_full";
 }

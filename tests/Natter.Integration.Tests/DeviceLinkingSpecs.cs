@@ -87,4 +87,24 @@ public sealed class DeviceLinkingSpecs : IAsyncLifetime
         Assert.Equal(("new phone", true), (Assert.Single(devices).Name, devices[0].Primary));
         Assert.Equal(ErrorCodes.Unauthorized, (await Assert.ThrowsAsync<NatterApiException>(() => _server.Api.GetChatsAsync(laptop.AccessToken))).Code);
     }
+
+    [Fact]
+    public async Task Only_the_primary_approves_a_fourth_request_replaces_the_oldest_and_asking_is_rate_limited_per_number()
+    {
+        var phone = await _server.RegisterAsync();
+        var laptop = await _server.LinkDeviceAsync(phone, "laptop");
+        var links = new List<LinkRequest>();
+        for (var i = 0; i < 4; i++) links.Add(await _server.Api.RequestLinkAsync("+" + phone.UserId, $"asker {i}"));
+
+        // Strangers cannot block linking: the oldest request made room for the newest.
+        Assert.Equal(links.Skip(1).Select(l => l.LinkId).Order(), (await _server.Api.GetPendingLinksAsync(phone.AccessToken)).Select(l => l.LinkId).Order());
+        var notPrimary = await Assert.ThrowsAsync<NatterApiException>(() => _server.Api.ApproveLinkAsync(laptop.AccessToken, links[3].LinkId, links[3].ApprovalCode));
+        Assert.Equal((ErrorCodes.NotPrimary, (int?)403), (notPrimary.Code, notPrimary.HttpStatus));
+
+        // Register, verify and link requests for one number: 20 an hour (7 so far), then 429.
+        for (var i = 0; i < 13; i++) await _server.Api.RegisterAsync("+" + phone.UserId);
+        var limited = await Assert.ThrowsAsync<NatterApiException>(() => _server.Api.RegisterAsync("+" + phone.UserId));
+        Assert.Equal((ErrorCodes.RateLimited, (int?)429), (limited.Code, limited.HttpStatus));
+        Assert.Equal(ErrorCodes.RateLimited, (await Assert.ThrowsAsync<NatterApiException>(() => _server.Api.RequestLinkAsync("+" + phone.UserId, "more"))).Code);
+    }
 }

@@ -36,10 +36,10 @@ public static class FailoverScenario
         Console.Error.WriteLine($"failover: the same load; node {victim} killed at {killAt.TotalSeconds:F0} s, restarted at {restartAt.TotalSeconds:F0} s");
         var failover = await SteadyLoad.RunAsync(lanes, phase, options.BodyBytes, async clock =>
         {
-            await Task.Delay(killAt - clock.Elapsed);
+            await Task.Delay(Until(killAt, clock));
             Console.Error.WriteLine($"  {clock.Elapsed.TotalSeconds:F1} s: killing node {victim}");
             await cluster.KillNodeAsync(victim);
-            await Task.Delay(restartAt - clock.Elapsed);
+            await Task.Delay(Until(restartAt, clock));
             Console.Error.WriteLine($"  {clock.Elapsed.TotalSeconds:F1} s: starting node {victim} again");
             var restart = Stopwatch.StartNew();
             await cluster.StartNodeAsync(victim);
@@ -80,6 +80,8 @@ public static class FailoverScenario
                 ["plots"] = plots,
             });
     }
+
+    private static TimeSpan Until(TimeSpan at, Stopwatch clock) => at > clock.Elapsed ? at - clock.Elapsed : TimeSpan.Zero;
 
     private static Plots.Series SeriesOf(string name, SteadyOutcome outcome)
     {

@@ -1,0 +1,40 @@
+using System.Threading.RateLimiting;
+using Natter.Messages.Protocol;
+
+namespace Natter.Cluster.Edge;
+
+/// <summary>At most a number of requests per key (a user, a phone number) and period, per edge process; a token bucket per key.</summary>
+public class KeyedRateLimiter(int permits, TimeSpan period, string refusal)
+{
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(key =>
+        RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = permits,
+            TokensPerPeriod = permits,
+            ReplenishmentPeriod = period,
+            QueueLimit = 0,
+        }));
+
+    public bool TryTake(string key)
+    {
+        using var lease = _limiter.AttemptAcquire(key);
+        return lease.IsAcquired;
+    }
+
+    public IResult Refusal => ApiErrors.Result(ErrorCodes.RateLimited, refusal);
+}
+
+/// <summary>
+/// Bundle requests per user and minute (Natter:Keys:BundleClaimsPerMinute): each takes one-time prekeys,
+/// so one caller must not drain everyone's.
+/// </summary>
+public sealed class BundleClaimLimiter(int perMinute)
+    : KeyedRateLimiter(perMinute, TimeSpan.FromMinutes(1), $"at most {perMinute} bundle requests a minute");
+
+/// <summary>
+/// Unauthenticated account requests (register, verify, link) per phone number and hour
+/// (Natter:Auth:AccountRequestsPerHour): a 6-digit code must not be guessable by asking for new codes
+/// again and again, and strangers must not flood an account with link requests.
+/// </summary>
+public sealed class AccountRequestLimiter(int perHour)
+    : KeyedRateLimiter(perHour, TimeSpan.FromHours(1), $"at most {perHour} account requests an hour for a phone number; try later");
