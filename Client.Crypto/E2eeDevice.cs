@@ -84,7 +84,8 @@ public sealed class E2eeDevice
             var targets = devices.Concat(bundleList.Select(b => b.Address)).Where(d => d != Address).Distinct().ToList();
             StartSessions(bundleList, targets);
             var (body, contentKey) = MessageBody.Encrypt(chatId, plaintext);
-            var envelopes = targets.ToDictionary(d => d, d => Envelope.Seal(_sessions[d].Current!, contentKey));
+            var sealedKey = MessageKeys.Seal(contentKey, body);
+            var envelopes = targets.ToDictionary(d => d, d => Envelope.Seal(_sessions[d].Current!, sealedKey));
             return new SealedMessage(body, envelopes);
         }
     }
@@ -99,14 +100,45 @@ public sealed class E2eeDevice
         lock (_gate)
         {
             var from = new DeviceAddress(fromUserId, fromDeviceId);
-            var opened = Prepare(envelope, from, senderIdentity);
-            var plaintext = MessageBody.Decrypt(chatId, body, opened.Plaintext);
+            var opened = Prepare(envelope, from, senderIdentity, MessageKeys.Size);
+            var plaintext = MessageBody.Decrypt(chatId, body, MessageKeys.Open(opened.Plaintext, body));
             opened.Commit();
             return plaintext;
         }
     }
 
-    /// <summary>Seals a 32-byte content key for one device: history transfer re-wraps old content keys for a new device.</summary>
+    /// <summary>
+    /// Seals a message's content key for one device, bound to the message's <paramref name="body"/> (docs/e2ee.md §4):
+    /// whoever else holds the key cannot pass another body off as this sender's.
+    /// </summary>
+    public byte[] SealContentKey(byte[] contentKey, byte[] body, DeviceAddress device, DevicePreKeyBundle? bundle = null)
+    {
+        if (device == Address) throw new ArgumentException("A device has no session with itself.", nameof(device));
+        if (bundle is not null && bundle.Address != device) throw new ArgumentException("The bundle is for another device.", nameof(bundle));
+        var sealedKey = MessageKeys.Seal(contentKey, body);
+        lock (_gate)
+        {
+            StartSessions(bundle is null ? [] : [bundle], [device]);
+            return Envelope.Seal(_sessions[device].Current!, sealedKey);
+        }
+    }
+
+    /// <summary>
+    /// The content key in a message's envelope from <paramref name="from"/>, once the envelope is shown to be for
+    /// this <paramref name="body"/>; nothing changes when it is not (<see cref="InvalidMessageException"/>).
+    /// </summary>
+    public byte[] OpenContentKey(byte[] envelope, byte[] body, DeviceAddress from, DeviceIdentity? senderIdentity = null)
+    {
+        lock (_gate)
+        {
+            var opened = Prepare(envelope, from, senderIdentity, MessageKeys.Size);
+            var contentKey = MessageKeys.Open(opened.Plaintext, body);
+            opened.Commit();
+            return contentKey;
+        }
+    }
+
+    /// <summary>Seals a 32-byte key for one device: history transfer seals the key of its archive for a new device.</summary>
     public byte[] SealKey(byte[] contentKey, DeviceAddress device, DevicePreKeyBundle? bundle = null)
     {
         if (contentKey.Length != MessageBody.ContentKeySize) throw new ArgumentException("A content key is 32 bytes.", nameof(contentKey));
@@ -119,12 +151,12 @@ public sealed class E2eeDevice
         }
     }
 
-    /// <summary>The 32-byte content key in an envelope from <paramref name="from"/>.</summary>
+    /// <summary>The 32-byte key in an envelope from <paramref name="from"/> made by <see cref="SealKey"/>.</summary>
     public byte[] OpenKey(byte[] envelope, DeviceAddress from, DeviceIdentity? senderIdentity = null)
     {
         lock (_gate)
         {
-            var opened = Prepare(envelope, from, senderIdentity);
+            var opened = Prepare(envelope, from, senderIdentity, MessageBody.ContentKeySize);
             opened.Commit();
             return opened.Plaintext;
         }
@@ -181,7 +213,8 @@ public sealed class E2eeDevice
         }
     }
 
-    private OpenedEnvelope Prepare(byte[] envelope, DeviceAddress from, DeviceIdentity? senderIdentity)
+    /// <param name="plaintextLength">What the envelope must hold: a message's content key and body hash, or a bare key.</param>
+    private OpenedEnvelope Prepare(byte[] envelope, DeviceAddress from, DeviceIdentity? senderIdentity, int plaintextLength)
     {
         var identity = senderIdentity ?? _identities.GetValueOrDefault(from);
         var record = _sessions.GetValueOrDefault(from) ?? new SessionRecord();
@@ -194,7 +227,7 @@ public sealed class E2eeDevice
         {
             throw new UntrustedIdentityException(from, $"{from}: {e.Message} Fetch its identity from the key directory and open again.");
         }
-        if (opened.Plaintext.Length != MessageBody.ContentKeySize) throw new InvalidMessageException("An envelope holds a 32-byte content key.");
+        if (opened.Plaintext.Length != plaintextLength) throw new InvalidMessageException($"This envelope should hold {plaintextLength} bytes.");
         return new OpenedEnvelope(opened.Plaintext, opened.SetUpSession, () =>
         {
             opened.Commit();

@@ -79,7 +79,7 @@ public sealed partial class SecureDevice
         {
             var bundles = await LearnDevicesAsync(members, ct);
             var envelopes = Recipients(members)
-                .Select(d => new EnvelopeFrame(d.UserId, int.Parse(d.DeviceId), _crypto.SealKey(contentKey, d, bundles.GetValueOrDefault(d))))
+                .Select(d => new EnvelopeFrame(d.UserId, int.Parse(d.DeviceId), _crypto.SealContentKey(contentKey, body, d, bundles.GetValueOrDefault(d))))
                 .ToList();
             try
             {
@@ -114,7 +114,7 @@ public sealed partial class SecureDevice
             {
                 // Another task may have opened it meanwhile (a live push and a history page of the same message).
                 if (!_contentKeys.TryGetValue((message.ChatId, message.Seq), out contentKey))
-                    contentKey = _contentKeys[(message.ChatId, message.Seq)] = _crypto.OpenKey(envelope, from, identity);
+                    contentKey = _contentKeys[(message.ChatId, message.Seq)] = _crypto.OpenContentKey(envelope, message.Body, from, identity);
             }
             finally
             {

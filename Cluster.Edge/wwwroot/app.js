@@ -90,7 +90,7 @@ async function sealAndSend(chatId, clientMsgId, text, alsoUsers = []) {
     if (!members.includes(user) && user !== state.me) continue;
     for (const device of devices) {
       if (user === state.me && device === state.device) continue;
-      envelopes.push({ userId: user, deviceId: device, data: bytes.toBase64(await e2ee.sealKey(state.vault.sessions[`${user}/${device}`][0], contentKey)) });
+      envelopes.push({ userId: user, deviceId: device, data: bytes.toBase64(await e2ee.sealKey(state.vault.sessions[`${user}/${device}`][0], contentKey, body)) });
     }
   }
   saveVault();
@@ -134,7 +134,7 @@ async function readable(m) {
     const sessions = state.vault.sessions[address] || [];
     const envelope = bytes.fromBase64(m.envelope);
     const sender = envelope[0] === 1 ? await senderIdentity(m.sender, m.senderDevice) : null;
-    const opened = await e2ee.openKey(state.vault.keys, sessions, envelope, sender);
+    const opened = await e2ee.openKey(state.vault.keys, sessions, envelope, sender, body);
     state.vault.sessions[address] = opened.sessions;
     contentKey = opened.contentKey;
   }

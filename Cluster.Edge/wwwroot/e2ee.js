@@ -212,18 +212,24 @@ async function respond(keys, setup, sender) {
 
 // --- envelopes and bodies -----------------------------------------------------------------------
 
-/** Seals a 32-byte content key in the device's session (a prekey message until the device has answered). */
-export async function sealKey(session, contentKey) {
-  const message = await ratchetEncrypt(session, contentKey);
+const sha256 = async (data) => new Uint8Array(await subtle.digest("SHA-256", data));
+
+/**
+ * Seals a message's content key in the device's session (a prekey message until the device has answered),
+ * bound to its body: content key (32) || SHA-256(body) (32), so no other holder of the key can pass
+ * another body off as the sender's.
+ */
+export async function sealKey(session, contentKey, body) {
+  const message = await ratchetEncrypt(session, bytes.concat(contentKey, await sha256(body)));
   return session.setup ? bytes.concat(new Uint8Array([1]), session.setup, message) : message;
 }
 
 /**
- * Opens an envelope with the sessions of its sender device (newest first); a prekey message with a new base
- * key starts a session. `sender` is the verified directory identity, needed for a new session. Returns the
- * content key and the sessions to keep; nothing is kept when it fails.
+ * Opens a message's envelope with the sessions of its sender device (newest first); a prekey message with a
+ * new base key starts a session. `sender` is the verified directory identity, needed for a new session; the
+ * sealed hash must be `body`'s. Returns the content key and the sessions to keep; nothing is kept when it fails.
  */
-export async function openKey(keys, sessions, envelope, sender) {
+export async function openKey(keys, sessions, envelope, sender, body) {
   let message = envelope;
   let fresh = null;
   if (envelope[0] === 1) {
@@ -236,14 +242,17 @@ export async function openKey(keys, sessions, envelope, sender) {
     }
   }
   if (message[0] !== 2 || message.length < 41 + 16) throw new Error("not an envelope");
+  let failure = null;
   for (const [i, candidate] of sessions.entries()) {
     try {
       const { session, plaintext } = await ratchetDecrypt(candidate, message);
+      if (plaintext.length !== 64 || !bytes.equal(plaintext.subarray(32), await sha256(body)))
+        throw new Error("the body is not the one the sender sealed this key for");
       fresh?.used();
-      return { contentKey: plaintext, sessions: [session, ...sessions.filter((_, j) => j !== i)].slice(0, 6) };
-    } catch { /* the next session, if any */ }
+      return { contentKey: plaintext.slice(0, 32), sessions: [session, ...sessions.filter((_, j) => j !== i)].slice(0, 6) };
+    } catch (e) { failure = e; /* the next session, if any */ }
   }
-  throw new Error("no session opens this envelope");
+  throw new Error(failure?.message?.startsWith("the body") ? failure.message : "no session opens this envelope");
 }
 
 export function encryptBody(chatId, plaintext) {

@@ -59,6 +59,23 @@ public sealed class E2eeDeviceTests
     }
 
     [Fact]
+    public void A_recipient_holding_the_content_key_cannot_pass_another_body_off_as_the_senders()
+    {
+        var sealedMessage = _alicePhone.Seal("chat-1", "pay Bob 10"u8.ToArray(), [], [BundleOf(_bob[0]), BundleOf(_bob[1])]);
+        // Bob's first device knows the content key, so it can encrypt any body under it...
+        var key = _bob[0].OpenContentKey(sealedMessage.Envelopes[_bob[0].Address], sealedMessage.Body, _alicePhone.Address, _alicePhone.Keys.Identity.PublicIdentity);
+        var forged = MessageBody.Encrypt("chat-1", "pay Bob 1000"u8.ToArray(), key);
+
+        // ...but the envelope Alice sealed for Bob's other device names her body, not this one.
+        var envelope = sealedMessage.Envelopes[_bob[1].Address];
+        Assert.Throws<InvalidMessageException>(() =>
+            _bob[1].Open("chat-1", forged, envelope, "alice", "1", _alicePhone.Keys.Identity.PublicIdentity));
+        // Nothing changed: the real body still opens.
+        Assert.Equal("pay Bob 10", System.Text.Encoding.UTF8.GetString(
+            _bob[1].Open("chat-1", sealedMessage.Body, envelope, "alice", "1", _alicePhone.Keys.Identity.PublicIdentity)));
+    }
+
+    [Fact]
     public void One_forged_bundle_refuses_the_whole_send()
     {
         var forged = BundleOf(_bob[1]) with { SignedPreKey = IdentityKeyPair.Generate().IdentityDhKey.PublicKey };
@@ -130,7 +147,7 @@ public sealed class E2eeDeviceTests
     public void History_transfer_rewraps_an_old_content_key_for_a_new_device()
     {
         var old = _alicePhone.Seal("chat-1", "from last year"u8.ToArray(), [], [BundleOf(_bob[0])]);
-        var contentKey = _bob[0].OpenKey(old.Envelopes[_bob[0].Address], _alicePhone.Address, _alicePhone.Keys.Identity.PublicIdentity);
+        var contentKey = _bob[0].OpenContentKey(old.Envelopes[_bob[0].Address], old.Body, _alicePhone.Address, _alicePhone.Keys.Identity.PublicIdentity);
         var newBobDevice = _bob[1];
 
         var rewrapped = _bob[0].SealKey(contentKey, newBobDevice.Address, BundleOf(newBobDevice));
