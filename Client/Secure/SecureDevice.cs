@@ -47,6 +47,12 @@ public sealed partial class SecureDevice
         return device;
     }
 
+    /// <summary>
+    /// A contact's device published a new identity (an <c>identity_changed</c> frame): its sessions are
+    /// dropped, so the next send starts a new one from its new bundle. The safety number with that user changed.
+    /// </summary>
+    public void OnIdentityChanged(IdentityChangedFrame changed) => _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
+
     /// <summary>Publishes more one-time prekeys (after a <c>prekeys_low</c> frame).</summary>
     public Task<KeysStatusView> TopUpAsync(int count, CancellationToken ct = default) => PublishAsync(_crypto.NewOneTimePreKeys(count), ct);
 

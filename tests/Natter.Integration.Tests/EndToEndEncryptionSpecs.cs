@@ -152,7 +152,9 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
     {
         var alice = await DeviceAsync(await _server.RegisterAsync());
         var bob = await DeviceAsync(await _server.RegisterAsync());
-        await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId);
+        var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
+        string[] members = [alice.Session.UserId, bob.Session.UserId];
+        await bob.Secure.SendAsync(bob.Socket, chatId, members, "before", "before the reinstall"u8.ToArray());
 
         async Task<string> SafetyNumberAsync(Device viewer, DeviceSession other)
         {
@@ -165,10 +167,16 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         Assert.Equal(60, before.Length);
 
         // Alice's app is reinstalled on the same device: new keys under the same device id.
-        await SecureDevice.CreateAsync(_server.Api, alice.Session);
+        var reinstalled = await SecureDevice.CreateAsync(_server.Api, alice.Session);
         var changed = await bob.Socket.NextAsync<IdentityChangedFrame>(timeout: Wait);
         Assert.Equal((alice.Session.UserId, alice.Session.DeviceId), (changed.UserId, changed.DeviceId));
         await bob.Socket.NextAsync<DevicesChangedFrame>(d => d.UserId == alice.Session.UserId, Wait);
         Assert.NotEqual(before, await SafetyNumberAsync(bob, alice.Session));
+
+        // Bob drops the old sessions and seals the next message for the new keys.
+        bob.Secure.OnIdentityChanged(changed);
+        await bob.Secure.SendAsync(bob.Socket, chatId, members, "after", "after the reinstall"u8.ToArray());
+        await alice.Socket.Received.WaitForCountAsync(chatId, 2, Wait);
+        Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(alice.Socket.Received.Of(chatId)[^1])));
     }
 }
