@@ -109,9 +109,20 @@ public sealed class ChatFanout : ReceiveActor
     private void OnNotice(ChatNotices.IChatNotice notice)
     {
         if (!_subscriptions.TryGetValue(notice.ChatId, out var sub)) return;
+        // A sealed message to a large group carries thousands of envelopes: each user's connections get only
+        // that user's, split once here rather than searched by every connection.
+        var byUser = notice is ChatNotices.NewMessage { Message.Envelopes: { } envelopes }
+            ? envelopes.GroupBy(e => e.User).ToDictionary(g => g.Key, g => (IReadOnlyList<DeviceEnvelope>)g.ToList())
+            : null;
         foreach (var user in sub.Accepted)
+        {
+            var forUser = byUser is null ? notice
+                : notice is ChatNotices.NewMessage sealedNotice
+                    ? sealedNotice with { Message = sealedNotice.Message with { Envelopes = byUser.GetValueOrDefault(user) ?? [] } }
+                    : notice;
             foreach (var connection in sub.Connections[user])
-                connection.Tell(notice);
+                connection.Tell(forUser);
+        }
         if (notice is not ChatNotices.NewMessage { Message: var entry }) return;
         sub.Head = Math.Max(sub.Head, entry.Seq);
         // The removal itself was delivered above; nothing after it is.

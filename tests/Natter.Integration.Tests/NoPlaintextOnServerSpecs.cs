@@ -68,6 +68,8 @@ public abstract class NoPlaintextOnServerSpecs : IAsyncLifetime
         // The recipients can read it all.
         await bobSocket.Received.WaitForCountAsync(direct, 2, Wait);
         Assert.Equal(canary, await secure[bob.AccessToken].OpenAsync(bobSocket.Received.Of(direct)[0]));
+        await bobSocket.Received.WaitForCountAsync(group, 2, Wait); // the group's creation entry, then the message
+        Assert.Equal(canary, await secure[bob.AccessToken].OpenAsync(bobSocket.Received.Of(group).Single(m => m.ClientMsgId == "g1")));
         var groupPage = await _server.Api.GetGroupMessagesAsync(carol.AccessToken, group);
         Assert.Equal(canary, await secure[carol.AccessToken].OpenAsync(groupPage.Messages.Single(m => m.ClientMsgId == "g1")));
         using (var download = await _server.Api.DownloadMediaAsync(bob.AccessToken, stored.Id, direct, bobSocket.Received.Of(direct)[1].Seq))
