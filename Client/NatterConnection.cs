@@ -23,6 +23,7 @@ public sealed class NatterConnection : IAsyncDisposable
     private TaskCompletionSource<SyncedFrame> _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _readLoop;
     private long _nextRid;
+    private long _nextRoundTrip;
     private Exception? _readFault;
 
     private NatterConnection(ClientWebSocket socket, ReceivedMessages received)
@@ -157,6 +158,18 @@ public sealed class NatterConnection : IAsyncDisposable
         WriteAsync(new ReadFrame { ChatId = chatId, Seq = seq }, ct);
 
     public Task PingAsync(long t, CancellationToken ct = default) => WriteAsync(new PingFrame { T = t }, ct);
+
+    /// <summary>
+    /// A ping and its pong: once it returns, every frame the server had queued for this connection before the
+    /// ping has arrived (one connection's frames keep their order). Frames before the pong are skipped on
+    /// <see cref="Frames"/>; messages are still collected in <see cref="Received"/>.
+    /// </summary>
+    public async Task RoundTripAsync(TimeSpan? timeout = null)
+    {
+        var t = -Interlocked.Increment(ref _nextRoundTrip);
+        await PingAsync(t);
+        await NextAsync<PongFrame>(p => p.T == t, timeout);
+    }
 
     /// <summary>Sends raw text, for tests of how the server answers bad input.</summary>
     public async Task SendRawAsync(string text, CancellationToken ct = default) => await SendBytesAsync(Encoding.UTF8.GetBytes(text), ct);

@@ -13,7 +13,7 @@ namespace Natter.Actors.Connections;
 /// </summary>
 public sealed partial class ConnectionActor
 {
-    private sealed record EnvelopesChecked(SendFrame Send, GatewayResult<StaleDevices?> Result);
+    private sealed record EnvelopesChecked(SendFrame Send, IReadOnlyList<DeviceEnvelope> Envelopes, GatewayResult<StaleDevices?> Result);
 
     public const string SealedSendRequiredMessage = "this server accepts end-to-end encrypted sends only: seal the body and send its envelopes";
 
@@ -59,9 +59,10 @@ public sealed partial class ConnectionActor
                 continue;
             }
             _checkingEnvelopes = true;
-            _gateway.CheckEnvelopesAsync(new ChatId(next.ChatId), _user, _device, EnvelopesOf(next))
-                .PipeTo(Self, success: r => new EnvelopesChecked(next, r),
-                    failure: e => new EnvelopesChecked(next, GatewayResult<StaleDevices?>.Fail(ErrorCodes.Unavailable, e.Message)));
+            var envelopes = EnvelopesOf(next);
+            _gateway.CheckEnvelopesAsync(new ChatId(next.ChatId), _user, _device, envelopes)
+                .PipeTo(Self, success: r => new EnvelopesChecked(next, envelopes, r),
+                    failure: e => new EnvelopesChecked(next, envelopes, GatewayResult<StaleDevices?>.Fail(ErrorCodes.Unavailable, e.Message)));
         }
     }
 
@@ -69,11 +70,11 @@ public sealed partial class ConnectionActor
     {
         _waitingSends.Dequeue();
         _checkingEnvelopes = false;
-        var (send, result) = checkedSend;
+        var (send, envelopes, result) = checkedSend;
         if (!result.Ok) Emit(new ErrorFrame(result.ErrorCode!, result.ErrorMessage!, send.ClientMsgId));
         else if (result.Value is { } stale)
             Emit(new ErrorFrame(ErrorCodes.StaleDevices, ChatGateway.Describe(stale), send.ClientMsgId, stale.Missing, stale.Extra));
-        else Forward(send, EnvelopesOf(send));
+        else Forward(send, envelopes);
         SendWaiting();
     }
 

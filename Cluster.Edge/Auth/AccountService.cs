@@ -35,15 +35,8 @@ public sealed class AccountService(
             return (null, ErrorCodes.InvalidField, "'phone' must be an E.164 phone number, like +15551230001");
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var expiresAt = clock.GetUtcNow().Add(options.Value.CodeLifetime);
-        var region = await users.GetAsync(ct);
-        try
-        {
-            await region.Ask<UserReplies.VerificationIssued>(new UserCommands.IssueVerification(user, Hash(user, code), expiresAt), AskTimeout, ct);
-        }
-        catch (AskTimeoutException)
-        {
-            return (null, ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
-        }
+        if (await AskAsync(new UserCommands.IssueVerification(user, Hash(user, code), expiresAt), ct) is not UserReplies.VerificationIssued)
+            return (null, ErrorCodes.Unavailable, NoAnswer);
         await sender.SendAsync(user, code, ct);
         return (new RegistrationStarted(user.Value, expiresAt), null, null);
     }
@@ -55,18 +48,9 @@ public sealed class AccountService(
         if (string.IsNullOrWhiteSpace(code)) return (null, ErrorCodes.MissingField, "'code' is required");
         var name = NameOf(deviceName);
 
-        var region = await users.GetAsync(ct);
-        object reply;
-        try
-        {
-            reply = await region.Ask<object>(new UserCommands.VerifyAndLinkDevice(user, Hash(user, code.Trim()), name, clock.GetUtcNow()), AskTimeout, ct);
-        }
-        catch (AskTimeoutException)
-        {
-            return (null, ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
-        }
+        var reply = await AskAsync(new UserCommands.VerifyAndLinkDevice(user, Hash(user, code.Trim()), name, clock.GetUtcNow()), ct);
         if (reply is UserReplies.UserRejected rejected) return (null, rejected.Code, rejected.Reason);
-        var linked = (UserReplies.DeviceLinked)reply;
+        if (reply is not UserReplies.DeviceLinked linked) return (null, ErrorCodes.Unavailable, NoAnswer);
         var (token, expiresAt) = tokens.Issue(user, linked.DeviceId, options.Value.TokenLifetime);
         return (new DeviceSession(user.Value, linked.DeviceId.Value, token, expiresAt, linked.NewAccount), null, null);
     }
@@ -89,7 +73,7 @@ public sealed class AccountService(
         {
             UserReplies.LinkStarted started => (new LinkRequest(started.LinkId, approvalCode, deviceSecret, started.ExpiresAt), null, null),
             UserReplies.UserRejected r => (null, r.Code, r.Reason),
-            _ => (null, ErrorCodes.Unavailable, "the cluster did not answer in time; retry"),
+            _ => (null, ErrorCodes.Unavailable, NoAnswer),
         };
     }
 
@@ -107,7 +91,7 @@ public sealed class AccountService(
             case UserReplies.UserRejected r:
                 return (null, r.Code, r.Reason);
             default:
-                return (null, ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
+                return (null, ErrorCodes.Unavailable, NoAnswer);
         }
     }
 
@@ -118,6 +102,9 @@ public sealed class AccountService(
     public static UserId? UserIdOfLink(string linkId) =>
         linkId.IndexOf('.') is > 0 and var dot && UserId.FromPhoneNumber("+" + linkId[..dot]) is { } user ? user : null;
 
+    private const string NoAnswer = "the cluster did not answer in time; retry";
+
+    /// <summary>The account's reply, or null when the cluster did not answer within the ask timeout.</summary>
     private async Task<object?> AskAsync(UserCommands.IUserCommand command, CancellationToken ct)
     {
         var region = await users.GetAsync(ct);

@@ -93,7 +93,8 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         await bobSocket.Received.WaitForCountAsync(groupId, (int)last.Seq, TimeSpan.FromSeconds(30));
         await bobSocket.MarkDeliveredAsync(groupId, last.Seq);
         await carolSocket.Received.WaitForCountAsync(groupId, (int)removed.Seq, TimeSpan.FromSeconds(30));
-        await Task.Delay(300);
+        // Bob has the last message, so anything sent to Carol with it is queued before this round trip's pong.
+        await carolSocket.RoundTripAsync();
 
         Assert.Equal(Enumerable.Range(1, (int)last.Seq).Select(i => (long)i), bobSocket.Received.Of(groupId).Select(m => m.Seq));
         Assert.Equal(removed.Seq, carolSocket.Received.Of(groupId)[^1].Seq);

@@ -126,7 +126,8 @@ public abstract class GroupChatOverWebSocketSpecs : IAsyncLifetime
         await daveSocket.Received.WaitForCountAsync(groupId, 2, Wait);
         var refused = await Assert.ThrowsAsync<NatterApiException>(() => carolSocket.SendAsync(groupId, "carol-late", [3]));
         Assert.Equal(ErrorCodes.NotMember, refused.Code);
-        await Task.Delay(300);
+        // Bob has the message, so anything sent to Carol with it is queued before this round trip's pong.
+        await carolSocket.RoundTripAsync();
         Assert.Equal(removed.Seq, carolSocket.Received.Of(groupId)[^1].Seq);
 
         // She resyncs on a new connection: still nothing after her removal.

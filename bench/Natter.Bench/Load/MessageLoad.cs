@@ -53,15 +53,7 @@ public static class MessageLoad
 
         // Everything acknowledged must arrive: wait for it, giving up after 20 s without progress.
         long Missing() => lanes.Sum(l => Math.Max(0, baseline[l] + acked.GetValueOrDefault(l.ChatId) - l.Recipient.Received.Of(l.ChatId).Count));
-        var last = Missing();
-        var lastChange = Stopwatch.StartNew();
-        while (last > 0 && lastChange.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            await Task.Delay(10);
-            var now = Missing();
-            if (now != last) lastChange.Restart();
-            last = now;
-        }
+        var last = await Arrivals.SettleAsync(Missing);
         var elapsed = started.Elapsed;
         foreach (var recipient in lanes.Select(l => l.Recipient).Distinct()) recipient.FrameReceived -= OnFrame;
 

@@ -78,11 +78,11 @@ public static class SteadyLoad
         var elapsed = clock.Elapsed;
 
         long Missing() => lanes.Sum(l => Math.Max(0, baseline[l] + acked.GetValueOrDefault(l.ChatId) - l.Recipient.Received.Of(l.ChatId).Count));
-        var lostLive = await SettleAsync(Missing);
+        var lostLive = await Arrivals.SettleAsync(Missing);
         if (lostLive > 0) DescribeLate(lanes, baseline, acked);
         // A device that missed a live push catches up on its next sync (a reconnect, or the next message of the chat).
         foreach (var recipient in recipients) await recipient.SyncAsync();
-        var lost = await SettleAsync(Missing);
+        var lost = await Arrivals.SettleAsync(Missing);
         foreach (var recipient in recipients) recipient.FrameReceived -= OnFrame;
 
         return new SteadyOutcome(acked.Values.Sum(), unacked, retries, lostLive, lost,
@@ -138,21 +138,6 @@ public static class SteadyLoad
             Console.Error.WriteLine($"  late in {lane.ChatId}: received {received.Count} (contiguous to {contiguous}, highest {highest}), acked {baseline[lane] + acked.GetValueOrDefault(lane.ChatId)}");
         }
         Console.Error.WriteLine($"lanes with late messages: {holes + tails} ({holes} with holes, {tails} missing a tail)");
-    }
-
-    /// <summary>Waits until nothing is missing, or nothing arrived for 20 s; returns what is still missing.</summary>
-    private static async Task<long> SettleAsync(Func<long> missing)
-    {
-        var last = missing();
-        var lastChange = Stopwatch.StartNew();
-        while (last > 0 && lastChange.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            await Task.Delay(50);
-            var now = missing();
-            if (now != last) lastChange.Restart();
-            last = now;
-        }
-        return last;
     }
 
     private static void InterlockedMax(ref long target, long value)
