@@ -155,6 +155,7 @@ public sealed partial class ConnectionActor : ReceiveActor
             AnnounceOnline();
             ScheduleRefresh();
         });
+        ReceivePresenceRegistration();
         Receive<Status.Failure>(f => _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message));
     }
 
@@ -184,9 +185,6 @@ public sealed partial class ConnectionActor : ReceiveActor
     {
         _presence.Tell(new PresenceCommands.DeviceOffline(_user, _device, _connectionId, DateTimeOffset.UtcNow));
     }
-
-    private void AnnounceOnline() =>
-        _presence.Tell(new PresenceCommands.DeviceOnline(_user, _device, _connectionId, Self, _connectedAt, DateTimeOffset.UtcNow));
 
     private void OnFrame(ClientFrame frame)
     {
@@ -357,6 +355,7 @@ public sealed partial class ConnectionActor : ReceiveActor
     private void OnChatList(UserReplies.ChatList list)
     {
         if (!_syncInProgress) return;
+        _hasSynced = true;
         _syncPushed = 0;
         _syncSummary.Clear();
         _syncPendingChats = 0;

@@ -129,7 +129,11 @@ public sealed class PresenceActor : ReceiveActor
         _lastSeen = Max(_lastSeen, d.At);
         if (_online.TryGetValue(d.Device, out var current))
         {
-            if (current.ConnectionId == d.ConnectionId) return;
+            if (current.ConnectionId == d.ConnectionId)
+            {
+                if (!d.Registered) d.Connection.Tell(new PresenceRegistered(_userId, d.Device, Self));
+                return;
+            }
             if (d.ConnectedAt < current.ConnectedAt)
             {
                 // A late refresh from an older connection: it is the one to go, not the current one.
@@ -143,6 +147,7 @@ public sealed class PresenceActor : ReceiveActor
         }
         _online[d.Device] = new Online(d.ConnectionId, d.Connection, d.ConnectedAt);
         Context.Watch(d.Connection);
+        d.Connection.Tell(new PresenceRegistered(_userId, d.Device, Self));
         if (wasOffline) Changed(d.At);
     }
 

@@ -15,8 +15,20 @@ public static class PresenceCommands
     /// that moved to another node during a rebalance relearns its devices).
     /// </summary>
     /// <param name="ConnectedAt">When the connection opened: of two connections of a device, the newer one stays.</param>
+    /// <param name="Registered">
+    /// The connection holds a <see cref="PresenceRegistered"/> from a live entity. When false, the entity answers
+    /// with one even if it already knew the connection.
+    /// </param>
     public sealed record DeviceOnline(UserId UserId, DeviceId Device, string ConnectionId, IActorRef Connection,
-        DateTimeOffset ConnectedAt, DateTimeOffset At) : IWithUserId;
+        DateTimeOffset ConnectedAt, DateTimeOffset At, bool Registered = false) : IWithUserId;
+
+    /// <summary>
+    /// Told to a connection when a presence entity starts serving it. The connection watches
+    /// <see cref="Presence"/>: if that entity dies (its node failed, its shard moved), pushes to the device were
+    /// lost meanwhile, so the connection registers again at once and, on the next registration, fetches what its
+    /// chats hold beyond what it has pushed.
+    /// </summary>
+    public sealed record PresenceRegistered(UserId UserId, DeviceId Device, IActorRef Presence) : INatterMessage;
 
     public sealed record DeviceOffline(UserId UserId, DeviceId Device, string ConnectionId, DateTimeOffset At) : IWithUserId;
 

@@ -138,6 +138,7 @@ public static class Manifests
         ("pq.get", typeof(PresenceCommands.GetPresence)),
         ("pr.status", typeof(PresenceCommands.PresenceStatus)),
         ("pr.replaced", typeof(PresenceCommands.SessionReplaced)),
+        ("pr.registered", typeof(PresenceCommands.PresenceRegistered)),
         ("pq.view", typeof(PresenceCommands.ViewPresence)),
         ("pr.view", typeof(PresenceCommands.PresenceView)),
         ("pc.deliver-presence", typeof(PresenceCommands.DeliverPresence)),

@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Natter.Actors.Chats;
+using Natter.Actors.Connections;
+using Natter.Actors.Presence;
+using Natter.Actors.Services;
+using Natter.Messages;
+using Natter.Messages.Chats;
+using Natter.Messages.Protocol;
+using Natter.Messages.Users;
+using Xunit;
+using static Natter.Messages.Chats.ChatCommands;
+using static Natter.Messages.Chats.ChatReplies;
+
+namespace Natter.Actors.Tests;
+
+/// <summary>
+/// A connected device whose PresenceActor dies (its node failed, its shard moved): the pushes sent meanwhile are
+/// lost with it, yet every acknowledged message still reaches the device without waiting for a later one.
+/// Real ChatActors on SQLite, real PresenceActors and a real ConnectionActor; the shard regions are stand-ins that
+/// can lose a presence entity the way a crashed node does.
+/// </summary>
+public sealed class PresenceLossSpecs : TestKit
+{
+    private static readonly UserId Alice = new("15550000001");
+    private static readonly UserId Bob = new("15550000002");
+    private static readonly UserId Carol = new("15550000003");
+    private static readonly DeviceId Phone = new(1);
+    private static readonly ChatId AliceAndBob = ChatId.Direct(Alice, Bob);
+    private static readonly ChatId CarolAndBob = ChatId.Direct(Carol, Bob);
+    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private readonly IActorRef _chats;
+    private readonly IActorRef _users;
+    private readonly IActorRef _presence;
+
+    public PresenceLossSpecs() : base(SqliteJournalConfig.For(SqliteJournalConfig.NewDatabaseFile()), "presence-loss-specs")
+    {
+        _users = Sys.ActorOf(Props.Create(() => new ChatListUsers()));
+        _presence = Sys.ActorOf(Props.Create(() => new CrashablePresenceRegion(_users)));
+        var presence = _presence;
+        _chats = Sys.ActorOf(Props.Create(() => new ChatsRegion(presence)));
+        CreateChat(AliceAndBob, Alice, Bob);
+    }
+
+    [Fact]
+    public void A_message_acknowledged_while_the_recipients_presence_entity_was_down_reaches_the_connected_recipient_without_a_later_message()
+    {
+        var bob = Connect(Bob);
+        Send(AliceAndBob, Alice, "m1");
+        Assert.Equal(1, bob.NextMessage(AliceAndBob).Seq);
+
+        _presence.Tell(new CrashablePresenceRegion.Crash(Bob));
+        Send(AliceAndBob, Alice, "m2"); // acknowledged; its push to Bob is lost with the entity
+        _presence.Tell(new CrashablePresenceRegion.Recover(Bob));
+
+        var m2 = bob.NextMessage(AliceAndBob);
+        Assert.Equal((2L, "m2"), (m2.Seq, m2.ClientMsgId));
+
+        // And the new entity serves the connection live from then on.
+        Send(AliceAndBob, Alice, "m3");
+        Assert.Equal(3, bob.NextMessage(AliceAndBob).Seq);
+    }
+
+    [Fact]
+    public void A_chat_that_started_while_the_presence_entity_was_down_reaches_a_synced_connection_too()
+    {
+        var bob = Connect(Bob);
+        _users.Tell(new ChatListUsers.List(Bob, [AliceAndBob]));
+        bob.Connection.Tell(new ConnectionMessages.Inbound(new SyncFrame()));
+        bob.Next<SyncedFrame>();
+
+        _presence.Tell(new CrashablePresenceRegion.Crash(Bob));
+        CreateChat(CarolAndBob, Carol, Bob);
+        _users.Tell(new ChatListUsers.List(Bob, [AliceAndBob, CarolAndBob]));
+        Send(CarolAndBob, Carol, "hello");
+        _presence.Tell(new CrashablePresenceRegion.Recover(Bob));
+
+        var hello = bob.NextMessage(CarolAndBob);
+        Assert.Equal((1L, "hello"), (hello.Seq, hello.ClientMsgId));
+    }
+
+    [Fact]
+    public void A_connection_registers_again_when_its_presence_entity_dies_without_waiting_for_its_heartbeat()
+    {
+        var bob = Connect(Bob); // heartbeat 30 s: a registration within the wait below is the prompt one
+        _presence.Tell(new CrashablePresenceRegion.Crash(Bob));
+        _presence.Tell(new CrashablePresenceRegion.Recover(Bob));
+
+        AwaitAssert(() =>
+        {
+            _presence.Tell(new PresenceCommands.GetPresence(Bob));
+            Assert.Equal([Phone], ExpectMsg<PresenceCommands.PresenceStatus>(Wait).OnlineDevices);
+        }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
+        Send(AliceAndBob, Alice, "after");
+        Assert.Equal("after", bob.NextMessage(AliceAndBob).ClientMsgId);
+    }
+
+    private void CreateChat(ChatId chat, UserId creator, UserId peer)
+    {
+        _chats.Tell(new CreateChat(chat, ChatKind.Direct, [creator, peer], creator, T0));
+        ExpectMsg<ChatReady>(Wait);
+    }
+
+    private void Send(ChatId chat, UserId from, string clientMsgId)
+    {
+        _chats.Tell(new SendMessage(chat, from, Phone, clientMsgId, [1, 2, 3], DateTimeOffset.UtcNow));
+        Assert.Equal(clientMsgId, ExpectMsg<MessageAccepted>(Wait).ClientMsgId);
+    }
+
+    private Device Connect(UserId user)
+    {
+        var outbound = new RecordingOutbound();
+        var gateway = new ChatGateway(_chats, _users, Wait);
+        var connection = Sys.ActorOf(ConnectionActor.PropsFor(user, Phone, Guid.NewGuid().ToString("N"),
+            DateTimeOffset.UtcNow.AddHours(1), outbound, gateway, _presence, CreateTestProbe().Ref, new ConnectionSettings()));
+        var device = new Device(connection, outbound);
+        device.Next<WelcomeFrame>();
+        // Registered once the entity knows the device.
+        AwaitAssert(() =>
+        {
+            _presence.Tell(new PresenceCommands.GetPresence(user));
+            Assert.Contains(Phone, ExpectMsg<PresenceCommands.PresenceStatus>(Wait).OnlineDevices);
+        }, Wait, TimeSpan.FromMilliseconds(100));
+        return device;
+    }
+
+    private sealed record Device(IActorRef Connection, RecordingOutbound Outbound)
+    {
+        public T Next<T>() where T : ServerFrame
+        {
+            var deadline = DateTime.UtcNow + Wait;
+            while (DateTime.UtcNow < deadline)
+            {
+                if (Outbound.Frames.TryTake(out var frame, TimeSpan.FromMilliseconds(100)) && frame is T wanted) return wanted;
+            }
+            throw new TimeoutException($"no {typeof(T).Name} within {Wait}");
+        }
+
+        public MessageFrame NextMessage(ChatId chat)
+        {
+            while (true)
+            {
+                var message = Next<MessageFrame>();
+                if (message.ChatId == chat.Value) return message;
+            }
+        }
+    }
+
+    private sealed class RecordingOutbound : IClientOutbound
+    {
+        public readonly BlockingCollection<ServerFrame> Frames = new();
+
+        public bool TryEnqueue(ServerFrame frame)
+        {
+            Frames.Add(frame);
+            return true;
+        }
+
+        public int Pending => 0;
+        public int Capacity => 1024;
+        public void Close(int closeCode, string reason) => Frames.CompleteAdding();
+    }
+
+    /// <summary>Starts each chat's ChatActor on its first message, as a shard region does.</summary>
+    private sealed class ChatsRegion : ReceiveActor
+    {
+        public ChatsRegion(IActorRef presence)
+        {
+            ReceiveAny(message =>
+            {
+                var id = ((IWithChatId)message).ChatId.Value;
+                var chat = Context.Child(id);
+                if (chat.IsNobody()) chat = Context.ActorOf(ChatActor.PropsFor(id, presence, new ChatSettings()), id);
+                chat.Forward(message);
+            });
+        }
+    }
+
+    /// <summary>
+    /// Starts each user's PresenceActor on demand. <see cref="Crash"/> stops one the way a failed node loses it:
+    /// until <see cref="Recover"/>, pushes to that user are lost and everything else waits, as in a shard region
+    /// whose shard is being re-homed.
+    /// </summary>
+    private sealed class CrashablePresenceRegion : ReceiveActor
+    {
+        public sealed record Crash(UserId User);
+
+        public sealed record Recover(UserId User);
+
+        private readonly Dictionary<UserId, List<(object Message, IActorRef Sender)>> _down = new();
+        private readonly Dictionary<UserId, IActorRef> _entities = new();
+        private readonly IActorRef _users;
+
+        public CrashablePresenceRegion(IActorRef users)
+        {
+            _users = users;
+            Receive<Crash>(c =>
+            {
+                if (_entities.Remove(c.User, out var entity)) Context.Stop(entity);
+                _down[c.User] = [];
+            });
+            Receive<Recover>(r =>
+            {
+                if (!_down.Remove(r.User, out var waiting)) return;
+                foreach (var (message, sender) in waiting) Route(message, sender);
+            });
+            ReceiveAny(message =>
+            {
+                var user = ((IWithUserId)message).UserId;
+                if (_down.TryGetValue(user, out var waiting))
+                {
+                    if (message is not PresenceCommands.DeliverNotice) waiting.Add((message, Sender));
+                    return;
+                }
+                Route(message, Sender);
+            });
+        }
+
+        private void Route(object message, IActorRef sender)
+        {
+            var user = ((IWithUserId)message).UserId;
+            if (!_entities.TryGetValue(user, out var entity))
+                _entities[user] = entity = Context.ActorOf(PresenceActor.PropsFor(user.Value, _users, Self));
+            entity.Tell(message, sender);
+        }
+    }
+
+    /// <summary>The users' shard region, as far as presence and sync ask it: chat lists set by the spec.</summary>
+    private sealed class ChatListUsers : ReceiveActor
+    {
+        public sealed record List(UserId User, IReadOnlyList<ChatId> Chats);
+
+        private readonly Dictionary<UserId, IReadOnlyList<ChatId>> _lists = new();
+
+        public ChatListUsers()
+        {
+            Receive<List>(l => _lists[l.User] = l.Chats);
+            Receive<UserQueries.GetChatList>(q => Sender.Tell(new UserReplies.ChatList(q.UserId, _lists.GetValueOrDefault(q.UserId, []))));
+            ReceiveAny(_ => { }); // last-seen records: nothing to answer for these specs
+        }
+    }
+}
