@@ -13,7 +13,7 @@ public static class NodeHost
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(HostArguments.WithoutConfigReload(args));
         configure?.Invoke(builder);
         var natter = builder.Configuration.GetSection(NatterOptions.Section).Get<NatterOptions>() ?? new NatterOptions();
         if (natter.Roles.Length == 0) natter.Roles = [NatterRoles.Node];

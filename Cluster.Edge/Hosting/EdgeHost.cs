@@ -21,7 +21,7 @@ public static class EdgeHost
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(HostArguments.WithoutConfigReload(args));
         configure?.Invoke(builder);
 
         var natter = builder.Configuration.GetSection(NatterOptions.Section).Get<NatterOptions>() ?? new NatterOptions();
