@@ -27,26 +27,35 @@ public sealed partial class ConnectionActor
     private bool _presenceEverRegistered;
     private bool _hasSynced;
 
-    private void ReceivePresenceRegistration()
+    /// <summary>The registration's own messages; false for anything else.</summary>
+    private bool OnPresenceRegistration(object message)
     {
-        Receive<PresenceCommands.PresenceRegistered>(OnPresenceRegistered);
-        Receive<Terminated>(t =>
+        switch (message)
         {
-            if (!t.ActorRef.Equals(_presenceEntity)) return;
-            _presenceEntity = null;
-            _log.Info("Connection {0} of {1}/{2}: its presence entity stopped; registering again", _connectionId, _user, _device);
-            AnnounceOnline();
-            Context.System.Scheduler.ScheduleTellOnce(FirstPresenceRetry, Self, new PresenceRetry(FirstPresenceRetry), Self);
-        });
-        Receive<PresenceRetry>(r =>
-        {
-            if (_presenceEntity is not null || _closing) return;
-            AnnounceOnline();
-            // Until the shard is home again; the heartbeat's own refresh goes on at its period anyway.
-            var next = TimeSpan.FromTicks(Math.Min(r.Delay.Ticks * 2, TimeSpan.FromSeconds(_settings.HeartbeatSeconds).Ticks));
-            Context.System.Scheduler.ScheduleTellOnce(next, Self, new PresenceRetry(next), Self);
-        });
-        Receive<CatchUpChatList>(c => CatchUpNewChats(c.List));
+            case PresenceCommands.PresenceRegistered registered:
+                OnPresenceRegistered(registered);
+                return true;
+            case Terminated t when t.ActorRef.Equals(_presenceEntity):
+                _presenceEntity = null;
+                _log.Info("Connection {0} of {1}/{2}: its presence entity stopped; registering again", _connectionId, _user, _device);
+                AnnounceOnline();
+                Context.System.Scheduler.ScheduleTellOnce(FirstPresenceRetry, Self, new PresenceRetry(FirstPresenceRetry), Self);
+                return true;
+            case Terminated:
+                return true; // an entity this connection has already moved on from
+            case PresenceRetry r:
+                if (_presenceEntity is not null || _closing) return true;
+                AnnounceOnline();
+                // Until the shard is home again; the heartbeat's own refresh goes on at its period anyway.
+                var next = TimeSpan.FromTicks(Math.Min(r.Delay.Ticks * 2, TimeSpan.FromSeconds(_settings.HeartbeatSeconds).Ticks));
+                Context.System.Scheduler.ScheduleTellOnce(next, Self, new PresenceRetry(next), Self);
+                return true;
+            case CatchUpChatList c:
+                CatchUpNewChats(c.List);
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void AnnounceOnline() =>

@@ -19,7 +19,7 @@ namespace Natter.Actors.Connections;
 /// connection (missing seqs are fetched from the chat before anything newer goes out). Output goes
 /// through a bounded queue: a client that cannot keep up is disconnected and resyncs from its cursors.
 /// </summary>
-public sealed partial class ConnectionActor : ReceiveActor
+public sealed partial class ConnectionActor : UntypedActor
 {
     private sealed record FetchResult(ChatId ChatId, object Reply);
 
@@ -81,82 +81,102 @@ public sealed partial class ConnectionActor : ReceiveActor
         _settings = settings;
         _typing = new TokenBucket(settings.TypingBurst, 1);
         _locations = new TokenBucket(settings.LocationBurst, 1);
+    }
 
-        Receive<Inbound>(i =>
+    // One switch rather than ReceiveActor's handlers: those are delegates built per instance, about 3 KB for
+    // each of the (many, mostly idle) connections an edge holds.
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _lastInbound = DateTimeOffset.UtcNow;
-            OnFrame(i.Frame);
-        });
-        Receive<InboundInvalid>(i =>
-        {
-            _lastInbound = DateTimeOffset.UtcNow;
-            Emit(i.Error);
-        });
-        Receive<SocketClosed>(_ => Context.Stop(Self));
+            case Inbound i:
+                _lastInbound = DateTimeOffset.UtcNow;
+                OnFrame(i.Frame);
+                break;
+            case InboundInvalid i:
+                _lastInbound = DateTimeOffset.UtcNow;
+                Emit(i.Error);
+                break;
+            case SocketClosed:
+                Context.Stop(Self);
+                break;
 
-        Receive<ChatNotices.NewMessage>(n => OnLiveMessage(n.Message));
-        Receive<ChatNotices.ReceiptUpdated>(r => Emit(new ReceiptFrame(r.ChatId.Value, r.User.Value,
-            r.Kind == CursorKind.Delivered ? "delivered" : "read", r.Seq, r.At)));
-        Receive<ChatNotices.GroupReceiptsUpdated>(r => Emit(new GroupReceiptsFrame(r.ChatId.Value, r.Receipts.DeliveredToAll, r.Receipts.ReadByAll)));
-        Receive<ChatFanout.ChatHead>(OnChatHead);
-        Receive<ChatFanout.SubscribeAgain>(_ =>
-        {
-            foreach (var chatId in _subscribedGroups) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
-        });
-        Receive<ChatNotices.Typing>(t =>
-        {
-            if (t.User != _user) Emit(new TypingNoticeFrame(t.ChatId.Value, t.User.Value, t.IsTyping ? "typing" : "paused"));
-        });
-        Receive<ChatNotices.LocationUpdated>(l => Emit(new LocationNoticeFrame(l.ChatId.Value, l.ShareSeq, l.User.Value, l.Body, l.At)));
-        Receive<ChatNotices.LocationStopped>(l => Emit(new LocationStoppedFrame(l.ChatId.Value, l.ShareSeq, l.User.Value, l.Expired ? "expired" : "stopped")));
-        Receive<PresenceCommands.PresenceChanged>(p => Emit(new PresenceFrame(null, p.User.Value, true, p.Online, p.LastSeen)));
-        Receive<PresenceResult>(r => Emit(r.View is { } v
-            ? new PresenceFrame(r.Rid, v.UserId.Value, v.Visible, v.Online, v.LastSeen)
-            : new ErrorFrame(ErrorCodes.Unavailable, "presence could not be read; retry", r.Rid)));
+            case ChatNotices.NewMessage n: OnLiveMessage(n.Message); break;
+            case ChatNotices.ReceiptUpdated r:
+                Emit(new ReceiptFrame(r.ChatId.Value, r.User.Value, r.Kind == CursorKind.Delivered ? "delivered" : "read", r.Seq, r.At));
+                break;
+            case ChatNotices.GroupReceiptsUpdated r: Emit(new GroupReceiptsFrame(r.ChatId.Value, r.Receipts.DeliveredToAll, r.Receipts.ReadByAll)); break;
+            case ChatFanout.ChatHead head: OnChatHead(head); break;
+            case ChatFanout.SubscribeAgain:
+                foreach (var chatId in _subscribedGroups) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
+                break;
+            case ChatNotices.Typing t:
+                if (t.User != _user) Emit(new TypingNoticeFrame(t.ChatId.Value, t.User.Value, t.IsTyping ? "typing" : "paused"));
+                break;
+            case ChatNotices.LocationUpdated l: Emit(new LocationNoticeFrame(l.ChatId.Value, l.ShareSeq, l.User.Value, l.Body, l.At)); break;
+            case ChatNotices.LocationStopped l:
+                Emit(new LocationStoppedFrame(l.ChatId.Value, l.ShareSeq, l.User.Value, l.Expired ? "expired" : "stopped"));
+                break;
+            case PresenceCommands.PresenceChanged p: Emit(new PresenceFrame(null, p.User.Value, true, p.Online, p.LastSeen)); break;
+            case PresenceResult r:
+                Emit(r.View is { } v
+                    ? new PresenceFrame(r.Rid, v.UserId.Value, v.Visible, v.Online, v.LastSeen)
+                    : new ErrorFrame(ErrorCodes.Unavailable, "presence could not be read; retry", r.Rid));
+                break;
 
-        Receive<MessageAccepted>(a => Emit(new AckFrame(a.ChatId.Value, a.ClientMsgId, a.Seq, a.At, a.Duplicate)));
-        Receive<CursorAccepted>(_ => { });
-        Receive<ChatRejected>(r => Emit(new ErrorFrame(r.Code, r.Reason, r.ClientMsgId ?? r.ChatId.Value)));
-        Receive<UserReplies.ChatList>(OnChatList);
-        Receive<ChatListFailed>(OnChatListFailed);
-        Receive<FetchResult>(OnFetchResult);
-        Receive<ContinueFetch>(c => ContinueFetching(c.ChatId, StreamOf(c.ChatId)));
-        Receive<OpenChatResult>(OnOpenChatResult);
-        Receive<HistoryResult>(OnHistoryResult);
-        Receive<EnvelopesChecked>(OnEnvelopesChecked);
-        Receive<GroupResult>(r => Emit(r.Outcome is { Ok: true, Value: var o }
-            ? new GroupResultFrame(r.Rid, GroupActions.NameOf(o!.Action), o.GroupId.Value, o.Seq, o.InviteCode)
-            : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid)));
-        Receive<MessageInfoResult>(r => Emit(r.Outcome.Ok
-            ? MessageFrames.Of(r.Rid, r.Outcome.Value!)
-            : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid)));
+            case MessageAccepted a: Emit(new AckFrame(a.ChatId.Value, a.ClientMsgId, a.Seq, a.At, a.Duplicate)); break;
+            case CursorAccepted: break;
+            case ChatRejected r: Emit(new ErrorFrame(r.Code, r.Reason, r.ClientMsgId ?? r.ChatId.Value)); break;
+            case UserReplies.ChatList list: OnChatList(list); break;
+            case ChatListFailed failed: OnChatListFailed(failed); break;
+            case FetchResult result: OnFetchResult(result); break;
+            case ContinueFetch c: ContinueFetching(c.ChatId, StreamOf(c.ChatId)); break;
+            case OpenChatResult r: OnOpenChatResult(r); break;
+            case HistoryResult r: OnHistoryResult(r); break;
+            case EnvelopesChecked checkedSend: OnEnvelopesChecked(checkedSend); break;
+            case GroupResult r:
+                Emit(r.Outcome is { Ok: true, Value: var o }
+                    ? new GroupResultFrame(r.Rid, GroupActions.NameOf(o!.Action), o.GroupId.Value, o.Seq, o.InviteCode)
+                    : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid));
+                break;
+            case MessageInfoResult r:
+                Emit(r.Outcome.Ok
+                    ? MessageFrames.Of(r.Rid, r.Outcome.Value!)
+                    : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid));
+                break;
 
-        Receive<DeviceNotices.PreKeysLow>(n => Emit(new PreKeysLowFrame(n.Remaining)));
-        Receive<DeviceNotices.IdentityChanged>(n => Emit(new IdentityChangedFrame(n.Contact.Value, n.Device.Value)));
-        Receive<DeviceNotices.DevicesChanged>(n => Emit(new DevicesChangedFrame(n.User.Value)));
-        Receive<DeviceNotices.DeviceMessageArrived>(n =>
-            Emit(new DeviceMessageFrame(n.Message.Id, n.Message.From.Value, n.Message.Data, n.Message.At)));
-        Receive<DeviceNotices.LinkRequested>(n => Emit(new LinkRequestFrame(n.LinkId, n.DeviceName, n.ExpiresAt)));
-        Receive<PresenceCommands.DeviceRevoked>(_ => Close(CloseCodes.DeviceRemoved, "this device was removed from the account"));
-        Receive<PresenceCommands.SessionReplaced>(_ => CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"));
-        Receive<RefreshPresence>(_ =>
+            case DeviceNotices.PreKeysLow n: Emit(new PreKeysLowFrame(n.Remaining)); break;
+            case DeviceNotices.IdentityChanged n: Emit(new IdentityChangedFrame(n.Contact.Value, n.Device.Value)); break;
+            case DeviceNotices.DevicesChanged n: Emit(new DevicesChangedFrame(n.User.Value)); break;
+            case DeviceNotices.DeviceMessageArrived n:
+                Emit(new DeviceMessageFrame(n.Message.Id, n.Message.From.Value, n.Message.Data, n.Message.At));
+                break;
+            case DeviceNotices.LinkRequested n: Emit(new LinkRequestFrame(n.LinkId, n.DeviceName, n.ExpiresAt)); break;
+            case PresenceCommands.DeviceRevoked: Close(CloseCodes.DeviceRemoved, "this device was removed from the account"); break;
+            case PresenceCommands.SessionReplaced: CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"); break;
+            case RefreshPresence: OnRefreshPresence(); break;
+            case Status.Failure f: _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message); break;
+            default:
+                if (!OnPresenceRegistration(message)) Unhandled(message);
+                break;
+        }
+    }
+
+    private void OnRefreshPresence()
+    {
+        if (DateTimeOffset.UtcNow >= _tokenExpiresAt)
         {
-            if (DateTimeOffset.UtcNow >= _tokenExpiresAt)
-            {
-                Close(CloseCodes.TokenExpired, "access token expired");
-                return;
-            }
-            if (DateTimeOffset.UtcNow - _lastInbound > TimeSpan.FromSeconds(_settings.IdleTimeoutSeconds))
-            {
-                _log.Info("Connection {0} of {1}/{2} sent nothing for {3} s; closing it", _connectionId, _user, _device, _settings.IdleTimeoutSeconds);
-                Close(CloseCodes.HeartbeatMissed, $"no frame for {_settings.IdleTimeoutSeconds} s; ping every heartbeatSeconds");
-                return;
-            }
-            AnnounceOnline();
-            ScheduleRefresh();
-        });
-        ReceivePresenceRegistration();
-        Receive<Status.Failure>(f => _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message));
+            Close(CloseCodes.TokenExpired, "access token expired");
+            return;
+        }
+        if (DateTimeOffset.UtcNow - _lastInbound > TimeSpan.FromSeconds(_settings.IdleTimeoutSeconds))
+        {
+            _log.Info("Connection {0} of {1}/{2} sent nothing for {3} s; closing it", _connectionId, _user, _device, _settings.IdleTimeoutSeconds);
+            Close(CloseCodes.HeartbeatMissed, $"no frame for {_settings.IdleTimeoutSeconds} s; ping every heartbeatSeconds");
+            return;
+        }
+        AnnounceOnline();
+        ScheduleRefresh();
     }
 
     public static Props PropsFor(UserId user, DeviceId device, string connectionId, DateTimeOffset tokenExpiresAt,

@@ -57,13 +57,12 @@ public sealed class ClientSocketHandler(
                 presenceRegion, chatFanout, limits),
             $"conn-{principal.User.Value}-{principal.Device.Value}-{connectionId}");
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        var writer = outbound.RunAsync(stop.Token);
-        var reason = await ReadLoopAsync(socket, connection, limits.MaxFrameBytes, principal, stop.Token);
+        var writer = outbound.RunAsync();
+        var reason = await ReadLoopAsync(socket, connection, limits.MaxFrameBytes, principal, context.RequestAborted);
         connection.Tell(new SocketClosed(reason));
         outbound.Complete();
         await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(5)));
-        await stop.CancelAsync();
+        outbound.Abort();
     }
 
     private async Task<string> ReadLoopAsync(WebSocket socket, IActorRef connection, int maxFrameBytes, DevicePrincipal who, CancellationToken ct)

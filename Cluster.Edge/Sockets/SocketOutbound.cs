@@ -15,8 +15,9 @@ public sealed class SocketOutbound(WebSocket socket, int capacity, ILogger logge
     private readonly Channel<ServerFrame> _queue = Channel.CreateBounded<ServerFrame>(
         new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private (int Code, string Reason)? _close;
-    // A client that stopped reading could hold a close open forever: give the flush a deadline.
-    private readonly CancellationTokenSource _closeDeadline = new();
+    // The writer's one token (no linked sources: an edge holds many idle sockets). A client that stopped
+    // reading could hold a close open forever, so a close gives the flush a deadline.
+    private readonly CancellationTokenSource _abort = new();
     private static readonly TimeSpan FlushOnCloseLimit = TimeSpan.FromSeconds(10);
 
     public bool TryEnqueue(ServerFrame frame) => _queue.Writer.TryWrite(frame);
@@ -29,16 +30,18 @@ public sealed class SocketOutbound(WebSocket socket, int capacity, ILogger logge
     {
         _close = (closeCode, reason);
         _queue.Writer.TryComplete();
-        _closeDeadline.CancelAfter(FlushOnCloseLimit);
+        _abort.CancelAfter(FlushOnCloseLimit);
     }
 
     /// <summary>Ends the loop without a close frame of ours (the socket is already closing).</summary>
     public void Complete() => _queue.Writer.TryComplete();
 
-    public async Task RunAsync(CancellationToken stop)
+    /// <summary>Stops a writer that is still stuck on a socket whose reading side has ended.</summary>
+    public void Abort() => _abort.Cancel();
+
+    public async Task RunAsync()
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, _closeDeadline.Token);
-        var cancellationToken = linked.Token;
+        var cancellationToken = _abort.Token;
         try
         {
             await foreach (var frame in _queue.Reader.ReadAllAsync(cancellationToken))
@@ -52,7 +55,7 @@ public sealed class SocketOutbound(WebSocket socket, int capacity, ILogger logge
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             logger.LogDebug("Socket writer stopped: {Reason}", e.Message);
-            if (_closeDeadline.IsCancellationRequested) socket.Abort(); // ends the read loop too
+            if (_abort.IsCancellationRequested) socket.Abort(); // ends the read loop too
         }
         catch (Exception e)
         {
