@@ -14,7 +14,7 @@ namespace Natter.Actors.Presence;
 /// seen survives restarts) and the change is pushed to their contacts, as their privacy setting allows.
 /// It passivates itself once no device has been online, and no message has come, for two minutes.
 /// </summary>
-public sealed class PresenceActor : ReceiveActor
+public sealed class PresenceActor : UntypedActor
 {
     private sealed record Online(string ConnectionId, IActorRef Connection, DateTimeOffset ConnectedAt);
 
@@ -45,65 +45,70 @@ public sealed class PresenceActor : ReceiveActor
         _users = users;
         _presence = presence;
         ScheduleIdleCheck();
+    }
 
-        Receive<DeviceOnline>(OnDeviceOnline);
-        Receive<DeviceOffline>(d =>
+    // One switch rather than ReceiveActor's handlers, which are delegates built per instance: there is one
+    // of these entities for every user online.
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            if (_online.TryGetValue(d.Device, out var current) && current.ConnectionId == d.ConnectionId)
-            {
-                Context.Unwatch(current.Connection);
-                _online.Remove(d.Device);
-            }
-            _lastSeen = Max(_lastSeen, d.At);
-            if (_online.Count == 0) WentOffline();
-        });
-        Receive<Terminated>(t =>
-        {
-            var before = _online.Count;
-            foreach (var (device, online) in _online.Where(kv => kv.Value.Connection.Equals(t.ActorRef)).ToList())
-                _online.Remove(device);
-            if (before > 0 && _online.Count == 0)
-            {
-                _lastSeen = Max(_lastSeen, DateTimeOffset.UtcNow);
-                WentOffline();
-            }
-        });
-        Receive<DeliverNotice>(d =>
-        {
-            foreach (var online in _online.Values) online.Connection.Tell(d.Notice);
-        });
-        Receive<DeliverDeviceNotice>(d =>
-        {
-            foreach (var (device, online) in _online)
-                if (d.Device is null || d.Device == device) online.Connection.Tell(d.Notice);
-        });
-        Receive<DeviceRevoked>(r =>
-        {
-            if (_online.TryGetValue(r.Device, out var online)) online.Connection.Tell(r);
-        });
-        Receive<DeliverPresence>(d =>
-        {
-            foreach (var online in _online.Values) online.Connection.Tell(d.Change);
-        });
-        Receive<GetPresence>(_ => Sender.Tell(new PresenceStatus(_userId, _online.Keys.Order().ToList(), _lastSeen)));
-        Receive<ViewPresence>(v =>
-        {
-            var replyTo = Sender;
-            _users.Ask<UserReplies.Profile>(new UserQueries.GetProfile(_userId), AskTimeout)
-                .PipeTo(Self, success: p => new ViewWith(p, v.Viewer, replyTo),
-                    failure: _ => new ViewWith(HiddenProfile(), v.Viewer, replyTo));
-        });
-        Receive<ViewWith>(v => v.ReplyTo.Tell(ViewFor(v.Profile, v.Viewer)));
-        Receive<AnnounceWith>(a => Announce(a.Profile));
-        Receive<Status.Failure>(f => _log.Warning("Presence of {0}: profile unavailable: {1}", _userId, f.Cause.Message));
-        Receive<IdleCheck>(_ =>
-        {
-            _idleCheckScheduled = false;
-            if (_online.Count == 0 && DateTimeOffset.UtcNow - _lastActivity >= IdleAfter)
-                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-            else if (_online.Count == 0)
-                ScheduleIdleCheck();
-        });
+            case DeviceOnline d: OnDeviceOnline(d); break;
+            case DeviceOffline d:
+                if (_online.TryGetValue(d.Device, out var current) && current.ConnectionId == d.ConnectionId)
+                {
+                    Context.Unwatch(current.Connection);
+                    _online.Remove(d.Device);
+                }
+                _lastSeen = Max(_lastSeen, d.At);
+                if (_online.Count == 0) WentOffline();
+                break;
+            case Terminated t:
+                var before = _online.Count;
+                foreach (var (device, _) in _online.Where(kv => kv.Value.Connection.Equals(t.ActorRef)).ToList())
+                    _online.Remove(device);
+                if (before > 0 && _online.Count == 0)
+                {
+                    _lastSeen = Max(_lastSeen, DateTimeOffset.UtcNow);
+                    WentOffline();
+                }
+                break;
+            case DeliverNotice d:
+                foreach (var online in _online.Values) online.Connection.Tell(d.Notice);
+                break;
+            case DeliverDeviceNotice d:
+                foreach (var (device, online) in _online)
+                    if (d.Device is null || d.Device == device) online.Connection.Tell(d.Notice);
+                break;
+            case DeviceRevoked r:
+                if (_online.TryGetValue(r.Device, out var revoked)) revoked.Connection.Tell(r);
+                break;
+            case DeliverPresence d:
+                foreach (var online in _online.Values) online.Connection.Tell(d.Change);
+                break;
+            case GetPresence:
+                Sender.Tell(new PresenceStatus(_userId, _online.Keys.Order().ToList(), _lastSeen));
+                break;
+            case ViewPresence v:
+                var replyTo = Sender;
+                _users.Ask<UserReplies.Profile>(new UserQueries.GetProfile(_userId), AskTimeout)
+                    .PipeTo(Self, success: p => new ViewWith(p, v.Viewer, replyTo),
+                        failure: _ => new ViewWith(HiddenProfile(), v.Viewer, replyTo));
+                break;
+            case ViewWith v: v.ReplyTo.Tell(ViewFor(v.Profile, v.Viewer)); break;
+            case AnnounceWith a: Announce(a.Profile); break;
+            case Status.Failure f: _log.Warning("Presence of {0}: profile unavailable: {1}", _userId, f.Cause.Message); break;
+            case IdleCheck:
+                _idleCheckScheduled = false;
+                if (_online.Count == 0 && DateTimeOffset.UtcNow - _lastActivity >= IdleAfter)
+                    Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                else if (_online.Count == 0)
+                    ScheduleIdleCheck();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     public static Props PropsFor(string userId, IActorRef users, IActorRef presence) =>
