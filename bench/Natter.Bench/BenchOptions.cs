@@ -28,6 +28,10 @@ public sealed record BenchOptions
     /// <summary>Length of each of the `failover` scenario's two phases.</summary>
     public int PhaseSeconds { get; init; } = 90;
     public string Journal { get; init; } = "sqlite";
+
+    /// <summary>`connections` also holds the connections on a cluster's edge-only process (one node behind it).</summary>
+    public bool EdgeOnly { get; init; }
+
     public bool Quick { get; init; }
     public string? Json { get; init; }
     public int? Port { get; init; }
@@ -40,7 +44,7 @@ public sealed record BenchOptions
         if (args.Length == 0 || args[0].StartsWith('-'))
             throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|group|media|connections|recovery|failover> [--clients N] [--messages N] "
                                         + "[--inflight N] [--body-bytes N] [--members N] [--rounds N] [--media-mb N] [--connections N] [--events N] [--hold-seconds N] "
-                                        + "[--nodes N] [--phase-seconds N] "
+                                        + "[--nodes N] [--phase-seconds N] [--edge-only] "
                                         + "[--journal sqlite|postgres] [--peer ejabberd] [--quick] [--json FILE]");
         var options = new BenchOptions { Scenario = args[0] };
         for (var i = 1; i < args.Length; i++)
@@ -65,6 +69,7 @@ public sealed record BenchOptions
                 "--json" => options with { Json = Next() },
                 "--port" => options with { Port = int.Parse(Next()) },
                 "--peer" => options with { Peer = Next() },
+                "--edge-only" => options with { EdgeOnly = true },
                 "--quick" => options with { Quick = true },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };
