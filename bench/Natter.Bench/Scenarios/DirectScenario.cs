@@ -29,7 +29,8 @@ public static class DirectScenario
             var lanes = population.Select((p, i) => new SenderLane(connections[2 * i], p.ChatId, connections[2 * i + 1])).ToList();
 
             Console.Error.WriteLine($"natter: {pairs} senders x {perSender} messages, window {options.InFlight}");
-            await MessageLoad.RunAsync(lanes, Math.Max(1, perSender / 10), options.InFlight, options.BodyBytes); // warm-up
+            await Warmup.RunAsync("natter", Warmup.For(options),
+                () => MessageLoad.RunAsync(lanes, Math.Max(1, perSender / 10), options.InFlight, options.BodyBytes));
             var cpuBefore = ProcessCpu.Seconds(server.Process.ProcessId);
             var saturation = await MessageLoad.RunAsync(lanes, perSender, options.InFlight, options.BodyBytes);
             serverCpuMsPerMessage = Math.Round((ProcessCpu.Seconds(server.Process.ProcessId) - cpuBefore) * 1000 / Math.Max(1, saturation.Acked), 4);
@@ -87,7 +88,7 @@ public static class DirectScenario
         await using var server = await EjabberdServer.StartAsync(archive);
         Console.Error.WriteLine($"{server.Name}: {pairs} senders x {perSender} messages, window {options.InFlight}");
         var clients = await XmppLoad.ConnectPairsAsync(server, pairs, new LocalAddresses(4));
-        await XmppLoad.RunAsync(clients, Math.Max(1, perSender / 10), options.InFlight); // warm-up
+        await Warmup.RunAsync(server.Name, Warmup.For(options), () => XmppLoad.RunAsync(clients, Math.Max(1, perSender / 10), options.InFlight));
         var saturation = await XmppLoad.RunAsync(clients, perSender, options.InFlight);
         var senders = clients.Take(Math.Min(clients.Count, options.LatencyInFlight)).ToList();
         var window = Math.Max(1, options.LatencyInFlight / senders.Count);
@@ -112,7 +113,7 @@ public static class DirectScenario
         Console.Error.WriteLine($"kestrel-echo: {clients} clients x {perClient} frames, window {options.InFlight}");
         // Half the clients send in the Natter run; here all of them do, so each sends half as many.
         var perEcho = Math.Max(1, perClient / 2);
-        await EchoLoad.RunAsync(sockets, Math.Max(1, perEcho / 10), options.InFlight, options.BodyBytes);
+        await Warmup.RunAsync("kestrel-echo", Warmup.For(options), () => EchoLoad.RunAsync(sockets, Math.Max(1, perEcho / 10), options.InFlight, options.BodyBytes));
         var saturation = await EchoLoad.RunAsync(sockets, perEcho, options.InFlight, options.BodyBytes);
         var latencySockets = sockets.Take(Math.Min(sockets.Length, options.LatencyInFlight)).ToList();
         var window = Math.Max(1, options.LatencyInFlight / latencySockets.Count);
