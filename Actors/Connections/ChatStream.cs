@@ -19,4 +19,10 @@ public sealed class ChatStream
 
     /// <summary>Part of a sync whose completion the client is waiting for.</summary>
     public bool InSync { get; set; }
+
+    /// <summary>Being fetched to catch up after the connection's presence entity was lost (ConnectionActor.Presence.cs).</summary>
+    public bool CatchingUp { get; set; }
+
+    /// <summary>Catch-up fetches of this chat the chat did not answer, in a row.</summary>
+    public int CatchUpAttempts { get; set; }
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Natter.Actors.Presence;
 using Natter.Messages;
+using Natter.Messages.Chats;
 using Natter.Messages.Users;
 
 namespace Natter.Actors.Connections;
@@ -11,21 +12,33 @@ namespace Natter.Actors.Connections;
 /// That entity keeps its devices in memory only: when it dies (its node failed, its shard moved to another node)
 /// the pushes sent to it meanwhile are gone, and the entity that replaces it knows no devices. So the connection
 /// watches the entity that registered it, registers again at once when it dies (and again, backing off, until a
-/// new one answers), and on that new registration fetches whatever its chats hold beyond what it has pushed.
-/// Without this a message acknowledged during a failover would reach a connected device only with the chat's
-/// next message or at the next sync.
+/// new one answers), and on that new registration catches up: it fetches whatever its chats hold beyond what it
+/// has pushed. Without this a message acknowledged during a failover would reach a connected device only with the
+/// chat's next message or at the next sync.
+/// The catch-up is the connection's own business, not the client's: one chat at a time (a failover does this for
+/// every connection whose entity was on the lost node) and only while the client's queue is at most half full, and a
+/// chat that does not answer (its shard may be moving too) goes to the back of the line and is tried again quietly,
+/// instead of the client being asked to sync.
 /// </summary>
 public sealed partial class ConnectionActor
 {
-    private sealed record PresenceRetry(TimeSpan Delay) : IDeadLetterSuppression;
+    private sealed record PresenceRetry(int Generation, TimeSpan Delay) : IDeadLetterSuppression;
 
-    private sealed record CatchUpChatList(UserReplies.ChatList List);
+    private sealed record CatchUpChatList(UserReplies.ChatList? List, int Attempt);
 
     private static readonly TimeSpan FirstPresenceRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromSeconds(2);
+    private const int MaxCatchUpAttempts = 10;
+    // One page in flight, fetched only when the client's queue is at most half full: catch-up never fills more
+    // than three quarters of it, as a sync's pages never do.
+    private const int MaxCatchUpFetches = 1;
 
     private IActorRef? _presenceEntity;
+    private int _presenceGeneration;
     private bool _presenceEverRegistered;
     private bool _hasSynced;
+    private Queue<ChatId>? _catchUpQueue;
+    private int _catchUpFetches;
 
     /// <summary>The registration's own messages; false for anything else.</summary>
     private bool OnPresenceRegistration(object message)
@@ -39,24 +52,43 @@ public sealed partial class ConnectionActor
                 _presenceEntity = null;
                 _log.Info("Connection {0} of {1}/{2}: its presence entity stopped; registering again", _connectionId, _user, _device);
                 AnnounceOnline();
-                Context.System.Scheduler.ScheduleTellOnce(FirstPresenceRetry, Self, new PresenceRetry(FirstPresenceRetry), Self);
+                // A new chain of retries; an older one (the entity died twice in a row) ends at its next tick.
+                Context.System.Scheduler.ScheduleTellOnce(FirstPresenceRetry, Self, new PresenceRetry(++_presenceGeneration, FirstPresenceRetry), Self);
                 return true;
             case Terminated:
                 return true; // an entity this connection has already moved on from
             case PresenceRetry r:
-                if (_presenceEntity is not null || _closing) return true;
+                if (r.Generation != _presenceGeneration || _presenceEntity is not null || _closing) return true;
                 AnnounceOnline();
-                // Until the shard is home again; the heartbeat's own refresh goes on at its period anyway.
-                var next = TimeSpan.FromTicks(Math.Min(r.Delay.Ticks * 2, TimeSpan.FromSeconds(_settings.HeartbeatSeconds).Ticks));
-                Context.System.Scheduler.ScheduleTellOnce(next, Self, new PresenceRetry(next), Self);
+                // Until the shard is home again; past the heartbeat period, the heartbeat's own refresh does it.
+                var next = r.Delay * 2;
+                if (next < TimeSpan.FromSeconds(_settings.HeartbeatSeconds))
+                    Context.System.Scheduler.ScheduleTellOnce(next, Self, r with { Delay = next }, Self);
                 return true;
-            case CatchUpChatList c:
-                CatchUpNewChats(c.List);
+            case CatchUpChatList { List: { } list }:
+                CatchUpNewChats(list);
+                return true;
+            case CatchUpChatList failed:
+                if (failed.Attempt < MaxCatchUpAttempts)
+                    Context.System.Scheduler.ScheduleTellOnce(CatchUpRetryDelay, Self, new AskCatchUpChatList(failed.Attempt + 1), Self);
+                else
+                    _log.Warning("Connection {0}: no chat list for the catch-up after a presence loss; new chats arrive at the next sync", _connectionId);
+                return true;
+            case AskCatchUpChatList ask:
+                AskChatListForCatchUp(ask.Attempt);
+                return true;
+            case RequeueCatchUp requeue:
+                QueueCatchUp(requeue.ChatId);
+                PumpCatchUp();
                 return true;
             default:
                 return false;
         }
     }
+
+    private sealed record AskCatchUpChatList(int Attempt) : IDeadLetterSuppression;
+
+    private sealed record RequeueCatchUp(ChatId ChatId) : IDeadLetterSuppression;
 
     private void AnnounceOnline() =>
         _presence.Tell(new PresenceCommands.DeviceOnline(_user, _device, _connectionId, Self, _connectedAt,
@@ -79,14 +111,20 @@ public sealed partial class ConnectionActor
             _connectionId, _user, _device);
         // Direct chats' messages come through presence; groups' come through this process's fanout.
         foreach (var (chatId, stream) in _streams)
-            if (!chatId.IsGroup && stream.Known && !stream.Fetching) Fetch(chatId, stream);
+        {
+            if (chatId.IsGroup || !stream.Known) continue;
+            stream.CatchUpAttempts = 0;
+            QueueCatchUp(chatId);
+        }
         // A chat that started meanwhile is not among the streams yet. Only a client that has synced has them all;
         // one that never synced has asked for nothing but live messages.
-        if (_hasSynced)
-            _gateway.Users.Ask<UserReplies.ChatList>(new UserQueries.GetChatList(_user), _settings.AskTimeout)
-                .PipeTo(Self, success: list => new CatchUpChatList(list),
-                    failure: e => new Status.Failure(new Exception($"chat list for the catch-up after a presence loss: {e.Message}")));
+        if (_hasSynced) AskChatListForCatchUp(1);
+        PumpCatchUp();
     }
+
+    private void AskChatListForCatchUp(int attempt) =>
+        _gateway.Users.Ask<UserReplies.ChatList>(new UserQueries.GetChatList(_user), _settings.AskTimeout)
+            .PipeTo(Self, success: list => new CatchUpChatList(list, attempt), failure: _ => new CatchUpChatList(null, attempt));
 
     private void CatchUpNewChats(UserReplies.ChatList list)
     {
@@ -94,8 +132,53 @@ public sealed partial class ConnectionActor
         {
             if (_streams.ContainsKey(chatId)) continue;
             SubscribeToGroup(chatId);
-            // From this device's stored delivered cursor, as a sync would.
-            Fetch(chatId, StreamOf(chatId));
+            StreamOf(chatId); // unknown: fetched from this device's stored delivered cursor, as a sync would
+            QueueCatchUp(chatId);
         }
+        PumpCatchUp();
+    }
+
+    private void QueueCatchUp(ChatId chatId) => (_catchUpQueue ??= new Queue<ChatId>()).Enqueue(chatId);
+
+    private void PumpCatchUp()
+    {
+        while (_catchUpFetches < MaxCatchUpFetches && _catchUpQueue is { Count: > 0 } queue && !_closing)
+        {
+            var chatId = queue.Dequeue();
+            var stream = StreamOf(chatId);
+            // A fetch already under way (a sync, a gap) reads on to the end of the chat anyway.
+            if (stream.Fetching || stream.CatchingUp) continue;
+            stream.CatchingUp = true;
+            _catchUpFetches++;
+            ContinueFetching(chatId, stream);
+        }
+        if (_catchUpQueue is { Count: 0 }) _catchUpQueue = null;
+    }
+
+    /// <summary>
+    /// A catch-up fetch the chat did not answer: true if the chat goes to the back of the line to be tried again
+    /// (quietly, after a pause), false if the caller reports the failure as for any fetch.
+    /// </summary>
+    private bool RetryCatchUp(ChatId chatId, ChatStream stream, object reply)
+    {
+        if (!stream.CatchingUp || stream.InSync || reply is ChatReplies.ChatRejected) return false;
+        if (++stream.CatchUpAttempts >= MaxCatchUpAttempts)
+        {
+            _log.Warning("Connection {0}: catch-up of {1} failed {2} times; it arrives with the chat's next message or the next sync",
+                _connectionId, chatId, stream.CatchUpAttempts);
+            return false;
+        }
+        FinishCatchUpOf(stream);
+        Context.System.Scheduler.ScheduleTellOnce(CatchUpRetryDelay, Self, new RequeueCatchUp(chatId), Self);
+        return true;
+    }
+
+    /// <summary>The stream has caught up (or given up): the next chat in line may go.</summary>
+    private void FinishCatchUpOf(ChatStream stream)
+    {
+        if (!stream.CatchingUp) return;
+        stream.CatchingUp = false;
+        _catchUpFetches--;
+        PumpCatchUp();
     }
 }

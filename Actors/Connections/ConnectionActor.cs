@@ -446,6 +446,8 @@ public sealed partial class ConnectionActor : UntypedActor
         stream.Fetching = false;
         if (result.Reply is not MessagePage page)
         {
+            if (RetryCatchUp(result.ChatId, stream, result.Reply)) return;
+            FinishCatchUpOf(stream);
             var (code, reason) = result.Reply is ChatRejected r
                 ? (r.Code, r.Reason)
                 : (ErrorCodes.Unavailable, "the chat did not answer in time; sync again");
@@ -491,6 +493,7 @@ public sealed partial class ConnectionActor : UntypedActor
                 Emit(new LocationNoticeFrame(result.ChatId.Value, live.ShareSeq, live.User.Value, live.Body, live.At));
         }
         FinishSyncOf(stream);
+        FinishCatchUpOf(stream);
     }
 
     /// <summary>At the end of a chat's catch-up: where the other members stand, for ticks that moved while away.</summary>
