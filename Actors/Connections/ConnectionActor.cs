@@ -155,6 +155,7 @@ public sealed partial class ConnectionActor : UntypedActor
             case PresenceCommands.DeviceRevoked: Close(CloseCodes.DeviceRemoved, "this device was removed from the account"); break;
             case PresenceCommands.SessionReplaced: CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"); break;
             case RefreshPresence: OnRefreshPresence(); break;
+            case PumpSyncFetches: OnPumpSyncFetches(); break;
             case Status.Failure f: _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message); break;
             default:
                 if (!OnPresenceRegistration(message)) Unhandled(message);
@@ -396,9 +397,13 @@ public sealed partial class ConnectionActor : UntypedActor
             }
             stream.InSync = true;
             _syncPendingChats++;
-            if (!stream.Fetching) Fetch(chatId, stream);
+            if (stream.Fetching) continue; // the fetch under way finishes this chat's part of the sync
+            // Fetching from here on, even while it waits in line: live messages only raise HighestSeen meanwhile.
+            stream.Fetching = true;
+            QueueSyncFetch(chatId);
         }
         if (_syncPendingChats == 0) CompleteSync();
+        else PumpSyncFetchQueue();
     }
 
     private void OnLiveMessage(ChatMessage message)
@@ -431,12 +436,10 @@ public sealed partial class ConnectionActor : UntypedActor
     private void Fetch(ChatId chatId, ChatStream stream)
     {
         stream.Fetching = true;
+        _pagesInFlight++;
         var after = stream.Known ? stream.Delivered : (long?)null;
-        // A page is at most a quarter of the outbound queue and is fetched only when the queue is at most
-        // half full, so catch-up alone never fills more than three quarters: the rest stays free for
-        // acks, receipts, live messages and the "synced" frame.
-        var limit = Math.Min(_settings.SyncPageSize, Math.Max(1, _outbound.Capacity / 4));
-        _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, limit), _settings.AskTimeout)
+        // Pages are paced so that they never fill more than three quarters of the outbound queue (ConnectionActor.Paging.cs).
+        _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, PageLimit), _settings.AskTimeout)
             .PipeTo(Self, success: reply => new FetchResult(chatId, reply), failure: e => new FetchResult(chatId, new Status.Failure(e)));
     }
 
@@ -444,6 +447,14 @@ public sealed partial class ConnectionActor : UntypedActor
     {
         var stream = StreamOf(result.ChatId);
         stream.Fetching = false;
+        _pagesInFlight--;
+        OnFetchResultOf(result, stream);
+        // This page is no longer in flight: the sync's next chats may fit now.
+        PumpSyncFetchQueue();
+    }
+
+    private void OnFetchResultOf(FetchResult result, ChatStream stream)
+    {
         if (result.Reply is not MessagePage page)
         {
             if (RetryCatchUp(result.ChatId, stream, result.Reply)) return;
@@ -512,7 +523,7 @@ public sealed partial class ConnectionActor : UntypedActor
     private void ContinueFetching(ChatId chatId, ChatStream stream)
     {
         if (_closing) return;
-        if (_outbound.Pending <= _outbound.Capacity / 2)
+        if (_outbound.Pending <= _outbound.Capacity / 2 && (NextPageFits || _pagesInFlight == 0))
         {
             Fetch(chatId, stream);
             return;

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Natter.Actors.Chats;
+using Natter.Actors.Connections;
+using Natter.Actors.Presence;
+using Natter.Messages;
+using Natter.Messages.Chats;
+using Natter.Messages.Protocol;
+using Natter.Messages.Users;
+
+namespace Natter.Actors.Tests;
+
+// Stand-ins for the shard regions and the socket around a real ConnectionActor, shared by its specs.
+
+internal sealed class RecordingOutbound : IClientOutbound
+{
+    public readonly BlockingCollection<ServerFrame> Frames = new();
+
+    public bool TryEnqueue(ServerFrame frame)
+    {
+        Frames.Add(frame);
+        return true;
+    }
+
+    public int Pending => 0;
+    public int Capacity => 1024;
+    public void Close(int closeCode, string reason) => Frames.CompleteAdding();
+}
+
+/// <summary>Starts each chat's ChatActor on its first message, as a shard region does; can leave fetches unanswered.</summary>
+internal sealed class ChatsRegion : ReceiveActor
+{
+    public sealed record DropFetches(int Count);
+
+    private int _dropFetches;
+
+    public ChatsRegion(IActorRef presence)
+    {
+        Receive<DropFetches>(d => _dropFetches = d.Count);
+        ReceiveAny(message =>
+        {
+            if (message is ChatQueries.GetMessagesAfter && _dropFetches > 0)
+            {
+                _dropFetches--;
+                return;
+            }
+            var id = ((IWithChatId)message).ChatId.Value;
+            var chat = Context.Child(id);
+            if (chat.IsNobody()) chat = Context.ActorOf(ChatActor.PropsFor(id, presence, new ChatSettings()), id);
+            chat.Forward(message);
+        });
+    }
+}
+
+/// <summary>
+/// Starts each user's PresenceActor on demand. <see cref="Crash"/> stops one the way a failed node loses it:
+/// until <see cref="Recover"/>, pushes to that user are lost and everything else waits, as in a shard region
+/// whose shard is being re-homed.
+/// </summary>
+internal sealed class CrashablePresenceRegion : ReceiveActor
+{
+    public sealed record Crash(UserId User);
+
+    public sealed record Recover(UserId User);
+
+    private readonly Dictionary<UserId, List<(object Message, IActorRef Sender)>> _down = new();
+    private readonly Dictionary<UserId, IActorRef> _entities = new();
+    private readonly IActorRef _users;
+
+    public CrashablePresenceRegion(IActorRef users)
+    {
+        _users = users;
+        Receive<Crash>(c =>
+        {
+            if (_entities.Remove(c.User, out var entity)) Context.Stop(entity);
+            _down[c.User] = [];
+        });
+        Receive<Recover>(r =>
+        {
+            if (!_down.Remove(r.User, out var waiting)) return;
+            foreach (var (message, sender) in waiting) Route(message, sender);
+        });
+        ReceiveAny(message =>
+        {
+            var user = ((IWithUserId)message).UserId;
+            if (_down.TryGetValue(user, out var waiting))
+            {
+                if (message is not PresenceCommands.DeliverNotice) waiting.Add((message, Sender));
+                return;
+            }
+            Route(message, Sender);
+        });
+    }
+
+    private void Route(object message, IActorRef sender)
+    {
+        var user = ((IWithUserId)message).UserId;
+        if (!_entities.TryGetValue(user, out var entity))
+            _entities[user] = entity = Context.ActorOf(PresenceActor.PropsFor(user.Value, _users, Self));
+        entity.Tell(message, sender);
+    }
+}
+
+/// <summary>The users' shard region, as far as presence and sync ask it: chat lists set by the spec.</summary>
+internal sealed class ChatListUsers : ReceiveActor
+{
+    public sealed record List(UserId User, IReadOnlyList<ChatId> Chats);
+
+    private readonly Dictionary<UserId, IReadOnlyList<ChatId>> _lists = new();
+
+    public ChatListUsers()
+    {
+        Receive<List>(l => _lists[l.User] = l.Chats);
+        Receive<UserQueries.GetChatList>(q => Sender.Tell(new UserReplies.ChatList(q.UserId, _lists.GetValueOrDefault(q.UserId, []))));
+        ReceiveAny(_ => { }); // last-seen records: nothing to answer for these specs
+    }
+}
+
+/// <summary>A client that reads only when the spec says so: frames wait in a queue of <see cref="Capacity"/>.</summary>
+internal sealed class SlowOutbound(int capacity) : IClientOutbound
+{
+    private readonly ConcurrentQueue<ServerFrame> _frames = new();
+
+    public int? ClosedWith { get; private set; }
+
+    public bool TryEnqueue(ServerFrame frame)
+    {
+        if (_frames.Count >= capacity) return false;
+        _frames.Enqueue(frame);
+        return true;
+    }
+
+    public int Pending => _frames.Count;
+    public int Capacity => capacity;
+    public void Close(int closeCode, string reason) => ClosedWith ??= closeCode;
+
+    /// <summary>Takes up to <paramref name="count"/> frames, as a client reading its socket would.</summary>
+    public List<ServerFrame> Read(int count)
+    {
+        var read = new List<ServerFrame>();
+        while (read.Count < count && _frames.TryDequeue(out var frame)) read.Add(frame);
+        return read;
+    }
+}
