@@ -5,11 +5,12 @@ using Natter.Messages;
 namespace Natter.Actors.Connections;
 
 /// <summary>
-/// How many pages of messages a connection fetches at once. A page is at most a quarter of the client's outbound
+/// How many messages a connection asks its chats for at once. A page is at most a quarter of the client's outbound
 /// queue, and a page is asked for only if it fits, with every page already asked for, into three quarters of the
-/// queue: the rest stays free for acks, receipts, live messages and the "synced" frame. So a sync of many chats
-/// with many unread messages each fetches a few chats at a time as the client reads, instead of all at once
-/// (which overflowed the queue and closed the connection with 4008 before it was read).
+/// queue: the rest stays free for acks, receipts, live messages and the "synced" frame. A sync asks each chat for a
+/// small first page (a sixteenth of the queue), so many chats, most with nothing unread, are asked at once; a chat
+/// with more goes on with full pages as the client reads. Before, a sync asked every chat for a full page at once,
+/// and a user with several busy chats overflowed the queue and was disconnected with 4008.
 /// </summary>
 public sealed partial class ConnectionActor
 {
@@ -20,13 +21,15 @@ public sealed partial class ConnectionActor
 
     private static readonly TimeSpan PagePumpDelay = TimeSpan.FromMilliseconds(10);
 
-    private int _pagesInFlight;
+    private int _framesInFlight;
     private Queue<ChatId>? _syncFetchQueue;
     private bool _syncPumpScheduled;
 
     private int PageLimit => Math.Min(_settings.SyncPageSize, Math.Max(1, _outbound.Capacity / 4));
 
-    private bool NextPageFits => _outbound.Pending + (_pagesInFlight + 1) * PageLimit <= _outbound.Capacity * 3 / 4;
+    private int SyncFirstPageLimit => Math.Max(1, PageLimit / 4);
+
+    private bool PageFits(int limit) => _outbound.Pending + _framesInFlight + limit <= _outbound.Capacity * 3 / 4;
 
     /// <summary>Queues a chat of a sync; the caller has marked its stream as fetching.</summary>
     private void QueueSyncFetch(ChatId chatId) => (_syncFetchQueue ??= new Queue<ChatId>()).Enqueue(chatId);
@@ -36,14 +39,14 @@ public sealed partial class ConnectionActor
     {
         while (_syncFetchQueue is { Count: > 0 } queue && !_closing)
         {
-            // The first page of a sync always goes, so a queue smaller than a page cannot stall it.
-            if ((!NextPageFits && _pagesInFlight > 0) || _outbound.Pending > _outbound.Capacity / 2)
+            // With nothing in flight a page always goes, so a queue smaller than a page cannot stall the sync.
+            if ((!PageFits(SyncFirstPageLimit) && _framesInFlight > 0) || _outbound.Pending > _outbound.Capacity / 2)
             {
                 ScheduleSyncPump();
                 return;
             }
             var chatId = queue.Dequeue();
-            Fetch(chatId, StreamOf(chatId));
+            Fetch(chatId, StreamOf(chatId), SyncFirstPageLimit);
         }
         if (_syncFetchQueue is { Count: 0 }) _syncFetchQueue = null;
     }

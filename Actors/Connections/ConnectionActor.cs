@@ -21,7 +21,7 @@ namespace Natter.Actors.Connections;
 /// </summary>
 public sealed partial class ConnectionActor : UntypedActor
 {
-    private sealed record FetchResult(ChatId ChatId, object Reply);
+    private sealed record FetchResult(ChatId ChatId, object Reply, int Limit);
 
     private sealed record OpenChatResult(string? Rid, string Peer, GatewayResult<ChatId> Outcome);
 
@@ -433,21 +433,23 @@ public sealed partial class ConnectionActor : UntypedActor
         Fetch(message.ChatId, stream);
     }
 
-    private void Fetch(ChatId chatId, ChatStream stream)
+    private void Fetch(ChatId chatId, ChatStream stream, int? limit = null)
     {
         stream.Fetching = true;
-        _pagesInFlight++;
-        var after = stream.Known ? stream.Delivered : (long?)null;
         // Pages are paced so that they never fill more than three quarters of the outbound queue (ConnectionActor.Paging.cs).
-        _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, PageLimit), _settings.AskTimeout)
-            .PipeTo(Self, success: reply => new FetchResult(chatId, reply), failure: e => new FetchResult(chatId, new Status.Failure(e)));
+        var pageLimit = limit ?? PageLimit;
+        _framesInFlight += pageLimit;
+        var after = stream.Known ? stream.Delivered : (long?)null;
+        _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, pageLimit), _settings.AskTimeout)
+            .PipeTo(Self, success: reply => new FetchResult(chatId, reply, pageLimit),
+                failure: e => new FetchResult(chatId, new Status.Failure(e), pageLimit));
     }
 
     private void OnFetchResult(FetchResult result)
     {
         var stream = StreamOf(result.ChatId);
         stream.Fetching = false;
-        _pagesInFlight--;
+        _framesInFlight -= result.Limit;
         OnFetchResultOf(result, stream);
         // This page is no longer in flight: the sync's next chats may fit now.
         PumpSyncFetchQueue();
@@ -523,7 +525,7 @@ public sealed partial class ConnectionActor : UntypedActor
     private void ContinueFetching(ChatId chatId, ChatStream stream)
     {
         if (_closing) return;
-        if (_outbound.Pending <= _outbound.Capacity / 2 && (NextPageFits || _pagesInFlight == 0))
+        if (_outbound.Pending <= _outbound.Capacity / 2 && (PageFits(PageLimit) || _framesInFlight == 0))
         {
             Fetch(chatId, stream);
             return;
