@@ -13,6 +13,7 @@ public sealed class ChatStream
     /// <summary>False until a cursor is known: live messages then start the stream where they are.</summary>
     public bool Known { get; set; }
 
+    /// <summary>A fetch is in flight, or the chat waits in a sync's queue for one: live messages only raise <see cref="HighestSeen"/>.</summary>
     public bool Fetching { get; set; }
 
     public long HighestSeen { get; set; }

@@ -7,9 +7,10 @@ namespace Natter.Actors.Connections;
 /// <summary>
 /// How many messages a connection asks its chats for at once. A page is at most a quarter of the client's outbound
 /// queue, and a page is asked for only if it fits, with every page already asked for, into three quarters of the
-/// queue: the rest stays free for acks, receipts, live messages and the "synced" frame. A sync asks each chat for a
-/// small first page (a sixteenth of the queue), so many chats, most with nothing unread, are asked at once; a chat
-/// with more goes on with full pages as the client reads. Before, a sync asked every chat for a full page at once,
+/// queue: the rest stays free for acks, receipts, live messages and the "synced" frame. A page's reservation includes
+/// the receipts a chat's last page replays. A sync asks each chat for a small first page (a quarter of a page: 50
+/// messages by default), so many chats, most with nothing unread, are asked at once; a chat with more goes on with
+/// full pages as the client reads. Before, a sync asked every chat for a full page at once,
 /// and a user with several busy chats overflowed the queue and was disconnected with 4008.
 /// </summary>
 public sealed partial class ConnectionActor
@@ -29,7 +30,21 @@ public sealed partial class ConnectionActor
 
     private int SyncFirstPageLimit => Math.Max(1, PageLimit / 4);
 
-    private bool PageFits(int limit) => _outbound.Pending + _framesInFlight + limit <= _outbound.Capacity * 3 / 4;
+    // Besides its messages, a chat's last page replays the members' receipts: two frames for a direct chat.
+    private const int ReplayFramesPerPage = 3;
+
+    /// <summary>Counts a page's frames as asked for; returns what <see cref="Release"/> takes back with its result.</summary>
+    private int Reserve(int pageLimit)
+    {
+        var reserved = pageLimit + ReplayFramesPerPage;
+        _framesInFlight += reserved;
+        return reserved;
+    }
+
+    // Never below zero: an answer to a fetch of the actor's previous incarnation (before a restart) counts for nothing.
+    private void Release(int reserved) => _framesInFlight = Math.Max(0, _framesInFlight - reserved);
+
+    private bool PageFits(int limit) => _outbound.Pending + _framesInFlight + limit + ReplayFramesPerPage <= _outbound.Capacity * 3 / 4;
 
     /// <summary>Queues a chat of a sync; the caller has marked its stream as fetching.</summary>
     private void QueueSyncFetch(ChatId chatId) => (_syncFetchQueue ??= new Queue<ChatId>()).Enqueue(chatId);
@@ -42,7 +57,8 @@ public sealed partial class ConnectionActor
             // With nothing in flight a page always goes, so a queue smaller than a page cannot stall the sync.
             if ((!PageFits(SyncFirstPageLimit) && _framesInFlight > 0) || _outbound.Pending > _outbound.Capacity / 2)
             {
-                ScheduleSyncPump();
+                // A page in flight pumps again when it is answered; only a client that has yet to read needs the timer.
+                if (_framesInFlight == 0) ScheduleSyncPump();
                 return;
             }
             var chatId = queue.Dequeue();

@@ -438,18 +438,18 @@ public sealed partial class ConnectionActor : UntypedActor
         stream.Fetching = true;
         // Pages are paced so that they never fill more than three quarters of the outbound queue (ConnectionActor.Paging.cs).
         var pageLimit = limit ?? PageLimit;
-        _framesInFlight += pageLimit;
+        var reserved = Reserve(pageLimit);
         var after = stream.Known ? stream.Delivered : (long?)null;
         _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, pageLimit), _settings.AskTimeout)
-            .PipeTo(Self, success: reply => new FetchResult(chatId, reply, pageLimit),
-                failure: e => new FetchResult(chatId, new Status.Failure(e), pageLimit));
+            .PipeTo(Self, success: reply => new FetchResult(chatId, reply, reserved),
+                failure: e => new FetchResult(chatId, new Status.Failure(e), reserved));
     }
 
     private void OnFetchResult(FetchResult result)
     {
         var stream = StreamOf(result.ChatId);
         stream.Fetching = false;
-        _framesInFlight -= result.Limit;
+        Release(result.Limit);
         OnFetchResultOf(result, stream);
         // This page is no longer in flight: the sync's next chats may fit now.
         PumpSyncFetchQueue();
