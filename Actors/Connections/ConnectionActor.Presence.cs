@@ -29,8 +29,8 @@ public sealed partial class ConnectionActor
     private static readonly TimeSpan FirstPresenceRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromSeconds(2);
     private const int MaxCatchUpAttempts = 10;
-    // One page in flight, fetched only when the client's queue is at most half full: catch-up never fills more
-    // than three quarters of it, as a sync's pages never do.
+    // One chat at a time: after a failover every connection whose entity was on the lost node catches up at
+    // once, and each fetch may wake a chat that has to recover. The client's queue is guarded by the page budget.
     private const int MaxCatchUpFetches = 1;
 
     private IActorRef? _presenceEntity;

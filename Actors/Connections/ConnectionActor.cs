@@ -21,7 +21,7 @@ namespace Natter.Actors.Connections;
 /// </summary>
 public sealed partial class ConnectionActor : UntypedActor
 {
-    private sealed record FetchResult(ChatId ChatId, object Reply, int Limit);
+    private sealed record FetchResult(ChatId ChatId, object Reply, int Reserved);
 
     private sealed record OpenChatResult(string? Rid, string Peer, GatewayResult<ChatId> Outcome);
 
@@ -449,13 +449,13 @@ public sealed partial class ConnectionActor : UntypedActor
     {
         var stream = StreamOf(result.ChatId);
         stream.Fetching = false;
-        Release(result.Limit);
-        OnFetchResultOf(result, stream);
+        Release(result.Reserved);
+        ApplyFetchResult(result, stream);
         // This page is no longer in flight: the sync's next chats may fit now.
         PumpSyncFetchQueue();
     }
 
-    private void OnFetchResultOf(FetchResult result, ChatStream stream)
+    private void ApplyFetchResult(FetchResult result, ChatStream stream)
     {
         if (result.Reply is not MessagePage page)
         {
@@ -521,7 +521,10 @@ public sealed partial class ConnectionActor : UntypedActor
         }
     }
 
-    /// <summary>Fetches the next page once the client has taken at least half of what is queued for it.</summary>
+    /// <summary>
+    /// Fetches the next page once the client has taken at least half of what is queued for it and the page fits the
+    /// budget of frames asked for (ConnectionActor.Paging.cs); until then, tries again shortly.
+    /// </summary>
     private void ContinueFetching(ChatId chatId, ChatStream stream)
     {
         if (_closing) return;

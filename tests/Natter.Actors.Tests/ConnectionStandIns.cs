@@ -12,6 +12,18 @@ namespace Natter.Actors.Tests;
 
 // Stand-ins for the shard regions and the socket around a real ConnectionActor, shared by its specs.
 
+/// <summary>The three regions a connection talks to: real ChatActors and PresenceActors behind stand-ins.</summary>
+internal sealed record StandInRegions(IActorRef Chats, IActorRef Users, IActorRef Presence)
+{
+    public static StandInRegions Start(ActorSystem system)
+    {
+        var users = system.ActorOf(Props.Create(() => new ChatListUsers()));
+        var presence = system.ActorOf(Props.Create(() => new CrashablePresenceRegion(users)));
+        var chats = system.ActorOf(Props.Create(() => new ChatsRegion(presence)));
+        return new StandInRegions(chats, users, presence);
+    }
+}
+
 internal sealed class RecordingOutbound : IClientOutbound
 {
     public readonly BlockingCollection<ServerFrame> Frames = new();

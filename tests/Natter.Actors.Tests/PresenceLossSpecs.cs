@@ -38,10 +38,7 @@ public sealed class PresenceLossSpecs : TestKit
 
     public PresenceLossSpecs() : base(SqliteJournalConfig.For(SqliteJournalConfig.NewDatabaseFile()), "presence-loss-specs")
     {
-        _users = Sys.ActorOf(Props.Create(() => new ChatListUsers()));
-        _presence = Sys.ActorOf(Props.Create(() => new CrashablePresenceRegion(_users)));
-        var presence = _presence;
-        _chats = Sys.ActorOf(Props.Create(() => new ChatsRegion(presence)));
+        (_chats, _users, _presence) = StandInRegions.Start(Sys);
         CreateChat(AliceAndBob, Alice, Bob);
     }
 

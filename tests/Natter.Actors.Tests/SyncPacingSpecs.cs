@@ -29,10 +29,7 @@ public sealed class SyncPacingSpecs : TestKit
 
     public SyncPacingSpecs() : base(SqliteJournalConfig.For(SqliteJournalConfig.NewDatabaseFile()), "sync-pacing-specs")
     {
-        _users = Sys.ActorOf(Props.Create(() => new ChatListUsers()));
-        _presence = Sys.ActorOf(Props.Create(() => new CrashablePresenceRegion(_users)));
-        var presence = _presence;
-        _chats = Sys.ActorOf(Props.Create(() => new ChatsRegion(presence)));
+        (_chats, _users, _presence) = StandInRegions.Start(Sys);
     }
 
     [Fact]
