@@ -103,8 +103,7 @@ public static class NatterAkkaExtensions
         if (!options.IsPostgres)
         {
             SqliteDatabase.Prepare(options);
-            // SQLite has one writer: concurrent write transactions only queue on its lock.
-            builder.AddHocon("akka.persistence.journal.sql.parallelism = 1", HoconAddMode.Prepend);
+            builder.AddHocon(SqliteDatabase.JournalSettings, HoconAddMode.Prepend);
         }
         return builder.WithSqlPersistence(
             connectionString: options.EffectiveConnectionString,

@@ -43,6 +43,7 @@ public sealed class NatterOptions
             throw new InvalidOperationException($"Natter:Persistence:Provider: unknown provider '{Persistence.Provider}' (use \"sqlite\" or \"postgres\")");
         if (Persistence.IsPostgres && string.IsNullOrWhiteSpace(Persistence.ConnectionString))
             throw new InvalidOperationException("Natter:Persistence:ConnectionString is required with the postgres provider");
+        if (!Persistence.IsPostgres) SqliteDatabase.RefuseSharedCache(Persistence.EffectiveConnectionString);
     }
 }
 

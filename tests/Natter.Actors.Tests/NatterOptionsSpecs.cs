@@ -33,6 +33,13 @@ public sealed class NatterOptionsSpecs
     }
 
     [Fact]
+    public void A_shared_sqlite_cache_is_refused_because_journal_reads_would_see_uncommitted_events()
+    {
+        var options = new NatterOptions { Persistence = new PersistenceOptions { ConnectionString = "Data Source=natter.db;Cache=Shared" } };
+        Assert.Contains("Cache=Shared", Assert.Throws<InvalidOperationException>(options.Validate).Message);
+    }
+
+    [Fact]
     public void An_edge_only_process_needs_no_journal_settings()
     {
         var options = new NatterOptions { Roles = [NatterRoles.Edge], Persistence = new PersistenceOptions { Provider = "postgres" } };

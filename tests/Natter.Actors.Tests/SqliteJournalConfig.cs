@@ -1,10 +1,14 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using LinqToDB;
+using Natter.Actors.Hosting;
 
 namespace Natter.Actors.Tests;
 
-/// <summary>A real Akka.Persistence.Sql journal and snapshot store on a fresh SQLite file, with Natter's serializer.</summary>
+/// <summary>
+/// A real Akka.Persistence.Sql journal and snapshot store on a fresh SQLite file, with Natter's serializer and
+/// the hosts' SQLite settings.
+/// </summary>
 public static class SqliteJournalConfig
 {
     public static Config For(string databaseFile)
@@ -31,7 +35,9 @@ public static class SqliteJournalConfig
               }
               query.journal.sql { connection-string = "{{connection}}", provider-name = "{{provider}}" }
             }
-            """).WithFallback(SqlPersistence.DefaultConfiguration);
+            """)
+            .WithFallback(ConfigurationFactory.ParseString(SqliteDatabase.JournalSettings))
+            .WithFallback(SqlPersistence.DefaultConfiguration);
     }
 
     public static string NewDatabaseFile() =>
