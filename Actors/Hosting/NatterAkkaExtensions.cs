@@ -103,7 +103,8 @@ public static class NatterAkkaExtensions
         if (!options.IsPostgres)
         {
             SqliteDatabase.Prepare(options);
-            builder.AddHocon(SqliteDatabase.JournalSettings, HoconAddMode.Prepend);
+            builder.AddHocon(SqliteDatabase.JournalSettings, HoconAddMode.Prepend)
+                .AddSetup(SqliteDatabase.ConnectionSetup(options.EffectiveConnectionString));
         }
         return builder.WithSqlPersistence(
             connectionString: options.EffectiveConnectionString,

@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using LinqToDB;
@@ -11,7 +13,11 @@ namespace Natter.Actors.Tests;
 /// </summary>
 public static class SqliteJournalConfig
 {
-    public static Config For(string databaseFile)
+    public static ActorSystemSetup For(string databaseFile) =>
+        BootstrapSetup.Create().WithConfig(ConfigFor(databaseFile))
+            .And(SqliteDatabase.ConnectionSetup($"Data Source={databaseFile}"));
+
+    private static Config ConfigFor(string databaseFile)
     {
         var connection = $"Data Source={databaseFile}";
         var provider = ProviderName.SQLiteMS;

@@ -4,6 +4,7 @@ using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
+using LinqToDB.Data;
 using Microsoft.Data.Sqlite;
 using Natter.Actors.Chats;
 using Natter.Actors.Hosting;
@@ -60,6 +61,18 @@ public sealed class SqliteReadSpecs : TestKit
             .RunWith(Sink.Seq<EventEnvelope>(), Sys.Materializer());
         Assert.True(events.Wait(Dilated(Patience)), "the query waited for the write lock");
         Assert.Contains(events.Result, e => e.Event is ChatEvents.MessageAppended);
+    }
+
+    [Fact]
+    public void Every_connection_of_the_journal_waits_for_a_busy_lock_inside_sqlite()
+    {
+        var setup = SqliteDatabase.ConnectionSetup($"Data Source={_database}");
+        foreach (var pluginId in (string[])["akka.persistence.journal.sql", "akka.persistence.query.journal.sql", "akka.persistence.snapshot-store.sql"])
+        {
+            Assert.True(setup.TryGetDataOptionsFor(pluginId, out var options), pluginId);
+            using var connection = new DataConnection(options);
+            Assert.Equal(SqliteDatabase.BusyTimeoutMilliseconds, connection.Execute<long>("PRAGMA busy_timeout;"));
+        }
     }
 
     /// <summary>Another connection inside a write transaction: it holds SQLite's one write lock until disposed.</summary>
