@@ -32,8 +32,7 @@ public sealed class EjabberdServer : IAsyncDisposable
 
     public static async Task<EjabberdServer> StartAsync(bool archive)
     {
-        if (!File.Exists("/usr/sbin/ejabberdctl"))
-            throw new InvalidOperationException("ejabberd is not installed: apt-get install -y ejabberd erlang-p1-sqlite3");
+        await EnsureInstalledAsync();
         var directory = Path.Combine(Path.GetTempPath(), "natter-bench-ejabberd", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path.Combine(directory, "spool"));
         Directory.CreateDirectory(Path.Combine(directory, "logs"));
@@ -177,6 +176,32 @@ public sealed class EjabberdServer : IAsyncDisposable
         _process.Dispose();
     }
 
+
+    private const string Packages = "ejabberd erlang-p1-sqlite3";
+
+    /// <summary>
+    /// Installs Debian's packages when they are missing and the harness runs as root. RUNLEVEL=1 keeps the
+    /// package scripts from starting a system ejabberd: the harness runs its own, and stops only that one.
+    /// </summary>
+    private static async Task EnsureInstalledAsync()
+    {
+        if (File.Exists("/usr/sbin/ejabberdctl") && HasSqliteDriver()) return;
+        if (Environment.UserName != "root")
+            throw new InvalidOperationException($"ejabberd is not installed: sudo apt-get install -y {Packages}");
+        Console.WriteLine($"installing {Packages} (apt-get)");
+        foreach (var arguments in (string[])["update -qq", $"install -y -qq --no-install-recommends {Packages}"])
+        {
+            var apt = new ProcessStartInfo("apt-get", arguments);
+            apt.Environment["DEBIAN_FRONTEND"] = "noninteractive";
+            apt.Environment["RUNLEVEL"] = "1";
+            using var process = Process.Start(apt)!;
+            await process.WaitForExitAsync();
+            if (process.ExitCode != 0) throw new InvalidOperationException($"apt-get {arguments} failed ({process.ExitCode})");
+        }
+    }
+
+    private static bool HasSqliteDriver() =>
+        Directory.Exists("/usr/lib/erlang/lib") && Directory.EnumerateDirectories("/usr/lib/erlang/lib", "p1_sqlite3*").Any();
 
     private static async Task Run(string program, string arguments)
     {
