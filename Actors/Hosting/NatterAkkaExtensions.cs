@@ -70,7 +70,10 @@ public static class NatterAkkaExtensions
                 system.ActorOf(ChatFanout.PropsFor(registry.Get<ChatRegion>(), TimeSpan.FromMilliseconds(500)), "chat-fanout")))
             : builder;
 
-    /// <summary>Tuning that the builder does not expose lives in HOCON/*.hocon, one concern per file.</summary>
+    /// <summary>
+    /// Tuning that the builder does not expose lives in HOCON/*.hocon, one concern per file; settings that
+    /// depend on the journal's provider are in code beside it (SqliteDatabase).
+    /// </summary>
     public static AkkaConfigurationBuilder WithNatterHocon(this AkkaConfigurationBuilder builder)
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "HOCON");
@@ -103,7 +106,7 @@ public static class NatterAkkaExtensions
         if (!options.IsPostgres)
         {
             SqliteDatabase.Prepare(options);
-            builder.AddHocon(SqliteDatabase.JournalSettings, HoconAddMode.Prepend)
+            builder.AddHocon(SqliteDatabase.PersistenceSettings, HoconAddMode.Prepend)
                 .AddSetup(SqliteDatabase.ConnectionSetup(options.EffectiveConnectionString));
         }
         return builder.WithSqlPersistence(

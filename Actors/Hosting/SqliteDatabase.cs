@@ -19,17 +19,18 @@ public static class SqliteDatabase
     /// docs/benchmarks.md). "read-uncommitted" is the only level it begins deferred; it reads dirty rows
     /// only with a shared cache, which <see cref="RefuseSharedCache"/> rules out, so in WAL mode a read
     /// sees the last commit as usual.</item>
-    /// <item>Multi-row inserts bind their values as parameters instead of spelling payloads out as hex
-    /// literals in the SQL text, which SQLite then parses (lower p50 and p99 in `direct`).</item>
     /// </list>
     /// </summary>
-    public const string JournalSettings = """
+    public const string PersistenceSettings = """
         akka.persistence.journal.sql.parallelism = 1
-        akka.persistence.journal.sql.prefer-parameters-on-multirow-insert = true
         akka.persistence.journal.sql.read-isolation-level = read-uncommitted
         akka.persistence.query.journal.sql.read-isolation-level = read-uncommitted
         akka.persistence.snapshot-store.sql.read-isolation-level = read-uncommitted
         """;
+
+    /// <summary>The Akka.Persistence.Sql plugins Natter uses, by their `plugin-id`.</summary>
+    public static readonly IReadOnlyList<string> PluginIds =
+        ["akka.persistence.journal.sql", "akka.persistence.query.journal.sql", "akka.persistence.snapshot-store.sql"];
 
     /// <summary>How long a connection waits inside SQLite for another connection's write lock.</summary>
     public const int BusyTimeoutMilliseconds = 5000;
@@ -45,10 +46,9 @@ public static class SqliteDatabase
     {
         var options = new DataOptions()
             .UseConnectionString(ProviderName.SQLiteMS, connectionString)
-            .UseAfterConnectionOpened(SetBusyTimeout, (connection, token) => SetBusyTimeoutAsync(connection, token));
+            .UseAfterConnectionOpened(SetBusyTimeout, SetBusyTimeoutAsync);
         var setup = new MultiDataOptionsSetup();
-        foreach (var pluginId in (string[])["akka.persistence.journal.sql", "akka.persistence.query.journal.sql", "akka.persistence.snapshot-store.sql"])
-            setup.AddDataOptions(pluginId, options);
+        foreach (var pluginId in PluginIds) setup.AddDataOptions(pluginId, options);
         return setup;
     }
 
@@ -68,9 +68,12 @@ public static class SqliteDatabase
         await command.ExecuteNonQueryAsync(token);
     }
 
-    public static void Prepare(PersistenceOptions options)
+    public static void Prepare(PersistenceOptions options) => Prepare(options.EffectiveConnectionString);
+
+    public static void Prepare(string connectionString)
     {
-        var builder = new SqliteConnectionStringBuilder(options.EffectiveConnectionString);
+        RefuseSharedCache(connectionString);
+        var builder = new SqliteConnectionStringBuilder(connectionString);
         if (builder.DataSource is "" or ":memory:" || builder.Mode == SqliteOpenMode.Memory) return;
         var folder = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
         if (folder is not null) Directory.CreateDirectory(folder);
@@ -83,7 +86,7 @@ public static class SqliteDatabase
         command.ExecuteNonQuery();
     }
 
-    /// <summary>With a shared cache, the deferred reads of <see cref="JournalSettings"/> would see uncommitted rows.</summary>
+    /// <summary>With a shared cache, the deferred reads of <see cref="PersistenceSettings"/> would see uncommitted rows.</summary>
     public static void RefuseSharedCache(string connectionString)
     {
         if (new SqliteConnectionStringBuilder(connectionString).Cache == SqliteCacheMode.Shared)

@@ -8,14 +8,17 @@ using Natter.Actors.Hosting;
 namespace Natter.Actors.Tests;
 
 /// <summary>
-/// A real Akka.Persistence.Sql journal and snapshot store on a fresh SQLite file, with Natter's serializer and
-/// the hosts' SQLite settings.
+/// A real Akka.Persistence.Sql journal and snapshot store on a fresh SQLite file in WAL mode, with Natter's
+/// serializer and the hosts' journal settings (HOCON/journal.hocon and SQLite's own).
 /// </summary>
 public static class SqliteJournalConfig
 {
-    public static ActorSystemSetup For(string databaseFile) =>
-        BootstrapSetup.Create().WithConfig(ConfigFor(databaseFile))
-            .And(SqliteDatabase.ConnectionSetup($"Data Source={databaseFile}"));
+    public static ActorSystemSetup For(string databaseFile)
+    {
+        var connection = $"Data Source={databaseFile}";
+        SqliteDatabase.Prepare(connection);
+        return BootstrapSetup.Create().WithConfig(ConfigFor(databaseFile)).And(SqliteDatabase.ConnectionSetup(connection));
+    }
 
     private static Config ConfigFor(string databaseFile)
     {
@@ -42,7 +45,8 @@ public static class SqliteJournalConfig
               query.journal.sql { connection-string = "{{connection}}", provider-name = "{{provider}}" }
             }
             """)
-            .WithFallback(ConfigurationFactory.ParseString(SqliteDatabase.JournalSettings))
+            .WithFallback(ConfigurationFactory.ParseString(SqliteDatabase.PersistenceSettings))
+            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "HOCON", "journal.hocon"))))
             .WithFallback(SqlPersistence.DefaultConfiguration);
     }
 

@@ -4,6 +4,7 @@ using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
+using Akka.Persistence.Sql.Config;
 using LinqToDB.Data;
 using Microsoft.Data.Sqlite;
 using Natter.Actors.Chats;
@@ -18,7 +19,7 @@ using static Natter.Messages.Chats.ChatReplies;
 namespace Natter.Actors.Tests;
 
 /// <summary>
-/// Reads of the SQLite journal never wait for its write lock (see <see cref="SqliteDatabase.JournalSettings"/>):
+/// Reads of the SQLite journal never wait for its write lock (see <see cref="SqliteDatabase.PersistenceSettings"/>):
 /// a chat recovers, and the notification projection's query reads, while another connection holds the lock.
 /// Before, each read began "BEGIN IMMEDIATE" and waited for the lock (here: until the 30 s command timeout).
 /// </summary>
@@ -64,21 +65,27 @@ public sealed class SqliteReadSpecs : TestKit
     }
 
     [Fact]
-    public void Every_connection_of_the_journal_waits_for_a_busy_lock_inside_sqlite()
+    public void Every_connection_of_the_journal_its_query_side_and_the_snapshot_store_waits_for_a_busy_lock_inside_sqlite()
     {
-        var setup = SqliteDatabase.ConnectionSetup($"Data Source={_database}");
-        foreach (var pluginId in (string[])["akka.persistence.journal.sql", "akka.persistence.query.journal.sql", "akka.persistence.snapshot-store.sql"])
+        var setup = Sys.Settings.Setup.Get<MultiDataOptionsSetup>();
+        Assert.True(setup.HasValue);
+        // The ids the plugins look their connection options up by, as this system configures them.
+        foreach (var path in (string[])["akka.persistence.journal.sql", "akka.persistence.query.journal.sql", "akka.persistence.snapshot-store.sql"])
         {
-            Assert.True(setup.TryGetDataOptionsFor(pluginId, out var options), pluginId);
+            var pluginId = Sys.Settings.Config.GetString($"{path}.plugin-id");
+            Assert.True(setup.Value.TryGetDataOptionsFor(pluginId, out var options), pluginId);
             using var connection = new DataConnection(options);
             Assert.Equal(SqliteDatabase.BusyTimeoutMilliseconds, connection.Execute<long>("PRAGMA busy_timeout;"));
         }
     }
 
-    /// <summary>Another connection inside a write transaction: it holds SQLite's one write lock until disposed.</summary>
+    /// <summary>
+    /// Another connection inside a write transaction: it holds SQLite's one write lock until disposed (unpooled:
+    /// a pooled connection would go back to the pool still holding it).
+    /// </summary>
     private SqliteConnection HoldWriteLock()
     {
-        var connection = new SqliteConnection($"Data Source={_database}");
+        var connection = new SqliteConnection($"Data Source={_database};Pooling=False");
         connection.Open();
         using var begin = connection.CreateCommand();
         begin.CommandText = "BEGIN IMMEDIATE;";
