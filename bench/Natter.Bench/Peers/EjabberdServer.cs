@@ -17,10 +17,13 @@ public sealed class EjabberdServer : IAsyncDisposable
     private readonly Process _process;
     private readonly string _directory;
 
-    private EjabberdServer(Process process, string directory, int port, bool archive)
+    private readonly HashSet<int> _epmdBefore;
+
+    private EjabberdServer(Process process, string directory, int port, bool archive, HashSet<int> epmdBefore)
     {
         _process = process;
         _directory = directory;
+        _epmdBefore = epmdBefore;
         Port = port;
         Archive = archive;
     }
@@ -40,8 +43,10 @@ public sealed class EjabberdServer : IAsyncDisposable
         var database = Path.Combine(directory, "ejabberd.db");
         await File.WriteAllTextAsync(Path.Combine(directory, "ejabberd.yml"), Config(port, archive ? database : null));
         // Our own ctl config: Debian's sets EJABBERD_CONFIG_PATH itself, overriding --config.
+        // A node name of its own: a system ejabberd (ejabberd@localhost) may be running beside it.
         await File.WriteAllTextAsync(Path.Combine(directory, "ejabberdctl.cfg"),
-            "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\nINET_DIST_INTERFACE=127.0.0.1\nERL_EPMD_ADDRESS=127.0.0.1\n");
+            "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\nINET_DIST_INTERFACE=127.0.0.1\nERL_EPMD_ADDRESS=127.0.0.1\n"
+            + $"ERLANG_NODE=natter-bench-{Path.GetFileName(directory)[..8]}@localhost\n");
         if (archive) CreateSchema(database);
         await Run("chown", $"-R ejabberd:ejabberd {directory}");
 
@@ -53,12 +58,13 @@ public sealed class EjabberdServer : IAsyncDisposable
             WorkingDirectory = directory,
         };
         start.Environment["ERL_EPMD_ADDRESS"] = "127.0.0.1";
+        var epmdBefore = EpmdProcesses();
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new EjabberdServer(process, directory, port, archive);
+        var server = new EjabberdServer(process, directory, port, archive, epmdBefore);
         await server.WaitUntilListeningAsync();
         return server;
     }
@@ -146,12 +152,11 @@ public sealed class EjabberdServer : IAsyncDisposable
     /// <summary>RSS of the Erlang VM (beam.smp) serving this instance.</summary>
     public double RssMb()
     {
-        foreach (var pid in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsDigit)))
+        foreach (var pid in Processes(cmdline => cmdline.Contains("beam") && cmdline.Contains(_directory)))
         {
             try
             {
-                var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
-                if (cmdline.Contains("beam") && cmdline.Contains(_directory)) return Servers.ProcessMemory.RssMb(int.Parse(pid!));
+                return Servers.ProcessMemory.RssMb(pid);
             }
             catch (IOException) { /* the process ended while we looked */ }
         }
@@ -160,43 +165,80 @@ public sealed class EjabberdServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Kill the VM we started (found by its config path), then the epmd it started.
-        foreach (var pid in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsDigit)))
+        // Kill the VM we started (found by its config path), then an epmd only if it was not running before.
+        var ours = Processes(cmdline => cmdline.Contains(_directory))
+            .Concat(EpmdProcesses().Where(pid => !_epmdBefore.Contains(pid)));
+        foreach (var pid in ours)
         {
             try
             {
-                var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
-                if (cmdline.Contains(_directory) || (cmdline.StartsWith("/usr/lib/erlang/erts") && cmdline.Contains("epmd")))
-                    Process.GetProcessById(int.Parse(pid!)).Kill(entireProcessTree: true);
+                Process.GetProcessById(pid).Kill(entireProcessTree: true);
             }
-            catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
         }
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
         _process.Dispose();
     }
 
+    private static IEnumerable<int> Processes(Func<string, bool> commandLineMatches)
+    {
+        foreach (var name in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsDigit)))
+        {
+            string cmdline;
+            try
+            {
+                cmdline = File.ReadAllText($"/proc/{name}/cmdline");
+            }
+            catch (IOException)
+            {
+                continue; // the process ended while we looked
+            }
+            if (commandLineMatches(cmdline)) yield return int.Parse(name!);
+        }
+    }
+
+    private static HashSet<int> EpmdProcesses() =>
+        Processes(cmdline => cmdline.StartsWith("/usr/lib/erlang/erts") && cmdline.Contains("epmd")).ToHashSet();
 
     private const string Packages = "ejabberd erlang-p1-sqlite3";
+    private const string PolicyRcD = "/usr/sbin/policy-rc.d";
 
     /// <summary>
-    /// Installs Debian's packages when they are missing and the harness runs as root. RUNLEVEL=1 keeps the
-    /// package scripts from starting a system ejabberd: the harness runs its own, and stops only that one.
+    /// Installs Debian's packages when they are missing and the harness runs as root. A policy-rc.d that
+    /// refuses every start (the Debian way, honoured by invoke-rc.d and deb-systemd-invoke alike) keeps the
+    /// package scripts from starting a system ejabberd during the install; an existing one is left alone.
     /// </summary>
-    private static async Task EnsureInstalledAsync()
+    public static async Task EnsureInstalledAsync()
     {
         if (File.Exists("/usr/sbin/ejabberdctl") && HasSqliteDriver()) return;
-        if (Environment.UserName != "root")
+        if (!Environment.IsPrivilegedProcess)
             throw new InvalidOperationException($"ejabberd is not installed: sudo apt-get install -y {Packages}");
-        Console.WriteLine($"installing {Packages} (apt-get)");
-        foreach (var arguments in (string[])["update -qq", $"install -y -qq --no-install-recommends {Packages}"])
+        Console.Error.WriteLine($"installing {Packages} (apt-get)");
+        var ownPolicy = !File.Exists(PolicyRcD);
+        if (ownPolicy)
         {
-            var apt = new ProcessStartInfo("apt-get", arguments);
-            apt.Environment["DEBIAN_FRONTEND"] = "noninteractive";
-            apt.Environment["RUNLEVEL"] = "1";
-            using var process = Process.Start(apt)!;
-            await process.WaitForExitAsync();
-            if (process.ExitCode != 0) throw new InvalidOperationException($"apt-get {arguments} failed ({process.ExitCode})");
+            await File.WriteAllTextAsync(PolicyRcD, "#!/bin/sh\n# natter-bench: no service starts while it installs ejabberd\nexit 101\n");
+            File.SetUnixFileMode(PolicyRcD, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                                            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+        try
+        {
+            foreach (var arguments in (string[])["update -qq", $"install -y -qq --no-install-recommends {Packages}"])
+            {
+                var apt = new ProcessStartInfo("apt-get", arguments) { RedirectStandardOutput = true };
+                apt.Environment["DEBIAN_FRONTEND"] = "noninteractive";
+                using var process = Process.Start(apt)!;
+                // apt's progress goes to stderr with the harness's own; stdout is for results.
+                process.OutputDataReceived += (_, line) => { if (line.Data is not null) Console.Error.WriteLine(line.Data); };
+                process.BeginOutputReadLine();
+                await process.WaitForExitAsync();
+                if (process.ExitCode != 0) throw new InvalidOperationException($"apt-get {arguments} failed ({process.ExitCode})");
+            }
+        }
+        finally
+        {
+            if (ownPolicy) File.Delete(PolicyRcD);
         }
     }
 

@@ -14,6 +14,8 @@ public static class DirectScenario
 {
     public static async Task<BenchResult> RunAsync(BenchOptions options)
     {
+        // Before the long Natter and echo phases: a missing ejabberd is installed or reported now.
+        if (options.Peer == "ejabberd") await EjabberdServer.EnsureInstalledAsync();
         var pairs = Math.Max(1, options.Clients / 2);
         var perSender = Math.Max(1, options.Messages / pairs);
 
