@@ -150,7 +150,7 @@ public sealed partial class ConnectionActor
             if (stream.Fetching || stream.CatchingUp) continue;
             stream.CatchingUp = true;
             _catchUpFetches++;
-            ContinueFetching(chatId, stream);
+            FetchWhenItFits(chatId, stream);
         }
         if (_catchUpQueue is { Count: 0 }) _catchUpQueue = null;
     }

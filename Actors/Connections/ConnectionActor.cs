@@ -130,7 +130,7 @@ public sealed partial class ConnectionActor : UntypedActor
             case UserReplies.ChatList list: OnChatList(list); break;
             case ChatListFailed failed: OnChatListFailed(failed); break;
             case FetchResult result: OnFetchResult(result); break;
-            case ContinueFetch c: ContinueFetching(c.ChatId, StreamOf(c.ChatId)); break;
+            case ContinueFetch c: FetchWhenItFits(c.ChatId, StreamOf(c.ChatId)); break;
             case OpenChatResult r: OnOpenChatResult(r); break;
             case HistoryResult r: OnHistoryResult(r); break;
             case EnvelopesChecked checkedSend: OnEnvelopesChecked(checkedSend); break;
@@ -297,7 +297,7 @@ public sealed partial class ConnectionActor : UntypedActor
         // Raised even before the stream is known: a sync page in flight then fetches on to the head.
         stream.HighestSeen = Math.Max(stream.HighestSeen, head.LastSeq);
         if (!stream.Known) return;
-        if (!stream.Fetching && head.LastSeq > stream.Delivered) Fetch(head.ChatId, stream);
+        if (!stream.Fetching && head.LastSeq > stream.Delivered) FetchWhenItFits(head.ChatId, stream);
     }
 
     private void AdvanceCursor(string chat, CursorKind kind, long seq)
@@ -430,7 +430,7 @@ public sealed partial class ConnectionActor : UntypedActor
         }
         // A gap (a message of this chat went another way or was dropped): fetch it before going on.
         stream.HighestSeen = message.Seq;
-        Fetch(message.ChatId, stream);
+        FetchWhenItFits(message.ChatId, stream);
     }
 
     private void Fetch(ChatId chatId, ChatStream stream, int? limit = null)
@@ -495,7 +495,7 @@ public sealed partial class ConnectionActor : UntypedActor
         if (_closing) return;
         if (page.HasMore || stream.HighestSeen > stream.Delivered)
         {
-            ContinueFetching(result.ChatId, stream);
+            FetchWhenItFits(result.ChatId, stream);
             return;
         }
         if (stream.InSync)
@@ -522,10 +522,13 @@ public sealed partial class ConnectionActor : UntypedActor
     }
 
     /// <summary>
-    /// Fetches the next page once the client has taken at least half of what is queued for it and the page fits the
-    /// budget of frames asked for (ConnectionActor.Paging.cs); until then, tries again shortly.
+    /// Fetches a page once the client has taken at least half of what is queued for it and the page fits the budget
+    /// of frames asked for (ConnectionActor.Paging.cs); until then, tries again shortly, with the stream marked as
+    /// fetching so that its live messages wait. Every fetch but a sync's goes through here: a chat's next page, a
+    /// gap, a chat head, a catch-up (before, a gap or a chat head fetched at once, and several could overflow the
+    /// client's queue).
     /// </summary>
-    private void ContinueFetching(ChatId chatId, ChatStream stream)
+    private void FetchWhenItFits(ChatId chatId, ChatStream stream)
     {
         if (_closing) return;
         if (_outbound.Pending <= _outbound.Capacity / 2 && (PageFits(PageLimit) || _framesInFlight == 0))

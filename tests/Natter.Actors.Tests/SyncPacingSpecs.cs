@@ -61,16 +61,59 @@ public sealed class SyncPacingSpecs : TestKit
                 received.OfType<MessageFrame>().Where(m => m.ChatId == chat.Value).Select(m => m.Seq));
     }
 
+    [Fact]
+    public void Chat_heads_of_more_unread_pages_than_the_queue_holds_are_paced_to_a_slow_reader_like_a_sync()
+    {
+        const int chatCount = 6, perChat = 6, capacity = 16;
+        var peers = Enumerable.Range(1, chatCount).Select(i => new UserId($"1555000020{i}")).ToList();
+        var chats = peers.Select(peer => StartChatWith(peer, 0)).ToList();
+        _users.Tell(new ChatListUsers.List(Bob, chats));
+
+        // Registered with a probe, not with presence: the messages reach this connection only as chat heads
+        // (as a group's do, through the fanout), each asking it to fetch what it has not seen.
+        var outbound = new SlowOutbound(capacity);
+        var connection = Sys.ActorOf(ConnectionActor.PropsFor(Bob, Phone, "c1", DateTimeOffset.UtcNow.AddHours(1), outbound,
+            new ChatGateway(_chats, _users, Wait), CreateTestProbe().Ref, CreateTestProbe().Ref, new ConnectionSettings()));
+        connection.Tell(new ConnectionMessages.Inbound(new SyncFrame()));
+        var received = new List<ServerFrame>();
+        AwaitCondition(() =>
+        {
+            received.AddRange(outbound.Read(capacity));
+            return received.OfType<SyncedFrame>().Any();
+        }, Wait);
+
+        foreach (var (chat, peer) in chats.Zip(peers)) Send(chat, peer, perChat);
+        foreach (var chat in chats) connection.Tell(new ChatFanout.ChatHead(chat, perChat));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (received.OfType<MessageFrame>().Count() < chatCount * perChat && DateTime.UtcNow < deadline && outbound.ClosedWith is null)
+        {
+            Thread.Sleep(50);
+            received.AddRange(outbound.Read(3)); // slower than the server could push
+        }
+
+        Assert.Null(outbound.ClosedWith);
+        Assert.DoesNotContain(received, f => f is ErrorFrame);
+        foreach (var chat in chats)
+            Assert.Equal(Enumerable.Range(1, perChat).Select(i => (long)i),
+                received.OfType<MessageFrame>().Where(m => m.ChatId == chat.Value).Select(m => m.Seq));
+    }
+
     private ChatId StartChatWith(UserId peer, int messages)
     {
         var chat = ChatId.Direct(peer, Bob);
         _chats.Tell(new CreateChat(chat, ChatKind.Direct, [peer, Bob], peer, T0));
         ExpectMsg<ChatReady>(Wait);
+        Send(chat, peer, messages);
+        return chat;
+    }
+
+    private void Send(ChatId chat, UserId from, int messages)
+    {
         for (var i = 1; i <= messages; i++)
         {
-            _chats.Tell(new SendMessage(chat, peer, Phone, $"m{i}", [(byte)i], T0.AddSeconds(i)));
+            _chats.Tell(new SendMessage(chat, from, Phone, $"m{i}", [(byte)i], T0.AddSeconds(i)));
             ExpectMsg<MessageAccepted>(Wait);
         }
-        return chat;
     }
 }
