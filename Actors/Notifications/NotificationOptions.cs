@@ -17,6 +17,12 @@ public sealed record NotificationOptions
     /// <summary>Journal events resolved per batch; each batch's requests are published together.</summary>
     public int BatchSize { get; init; } = 256;
 
+    /// <summary>
+    /// How long the projection reuses a recipient's presence answer (see RecentPresence): a busy group's members are
+    /// asked once in this time, not once per message. Zero asks for every message.
+    /// </summary>
+    public TimeSpan PresenceReuse { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Messages older than this when the projection reaches them are not notified (a first start on an old journal).</summary>
     public TimeSpan MaxAge { get; init; } = TimeSpan.FromHours(24);
 

@@ -16,9 +16,9 @@ namespace Natter.Actors.Notifications;
 /// The cluster's one reader of stored messages for notifications (a cluster singleton on the node role).
 /// An Akka.Streams graph reads the journal in order by its global offset (AllEvents: a range read on the
 /// primary key; tagging messages instead made the SQL journal insert rows one by one), keeps stored
-/// messages, finds each message's
-/// recipients with no device online, publishes requests to the sink in batches (retrying with backoff as
-/// long as it takes), and only then persists the offset. Kafka being down delays notifications; the journal
+/// messages, finds each message's recipients with no device online (reusing a recipient's answer for a
+/// moment: RecentPresence), publishes requests to the sink in batches (retrying with backoff as long as it
+/// takes), and only then persists the offset. Kafka being down delays notifications; the journal
 /// keeps them, and backpressure stops reading until the sink takes more. After a crash, reading resumes
 /// from the last persisted offset: requests may be published twice, never lost (the dispatcher dedupes).
 /// </summary>
@@ -42,6 +42,7 @@ public sealed class NotificationProjection : ReceivePersistentActor
     private readonly NotificationOptions _options;
     private readonly string _readJournalId;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly RecentPresence _recentPresence;
     private long _offset;
     private long _resumeFrom; // read by the stream when it (re)starts
     private UniqueKillSwitch? _stream;
@@ -54,6 +55,7 @@ public sealed class NotificationProjection : ReceivePersistentActor
         _sink = sink;
         _options = options;
         _readJournalId = readJournalId;
+        _recentPresence = new RecentPresence(options.PresenceReuse, () => DateTimeOffset.UtcNow);
 
         Recover<SnapshotOffer>(s =>
         {
@@ -156,16 +158,20 @@ public sealed class NotificationProjection : ReceivePersistentActor
             ? [a, b]
             : (await _chats.Ask<ChatQueries.MembersAt>(new ChatQueries.GetMembersAt(m.ChatId, m.Seq), AskTimeout)).Members;
         var presences = await Task.WhenAll(members.Where(u => u != m.Sender)
-            .Select(u => _presence.Ask<PresenceCommands.PresenceStatus>(new PresenceCommands.GetPresence(u), AskTimeout)));
+            .Select(u => _recentPresence.GetAsync(u, AskPresence)));
         return new Resolved(offset, true, presences
             .Where(p => p.OnlineDevices.Count == 0)
             .Select(p => NotificationRequest.For(p.UserId, m.ChatId, m.Seq, m.Sender, m.At))
             .ToList());
     }
 
+    private Task<PresenceCommands.PresenceStatus> AskPresence(UserId user) =>
+        _presence.Ask<PresenceCommands.PresenceStatus>(new PresenceCommands.GetPresence(user), AskTimeout);
+
     /// <summary>Publishes a batch, retrying with backoff until the sink takes it; returns the offset to persist (0: none).</summary>
     private async Task<long> PublishAsync(IEnumerable<Resolved> batch)
     {
+        _recentPresence.Prune();
         var resolved = batch.ToList();
         var requests = resolved.SelectMany(r => r.Requests).ToList();
         var delay = TimeSpan.FromMilliseconds(100);
