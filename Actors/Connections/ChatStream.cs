@@ -13,7 +13,10 @@ public sealed class ChatStream
     /// <summary>False until a cursor is known: live messages then start the stream where they are.</summary>
     public bool Known { get; set; }
 
-    /// <summary>A fetch is in flight, or the chat waits in a sync's queue for one: live messages only raise <see cref="HighestSeen"/>.</summary>
+    /// <summary>
+    /// A fetch is in flight, or the chat waits for one (in a sync's queue, for the page budget, or for a retry):
+    /// live messages only raise <see cref="HighestSeen"/>.
+    /// </summary>
     public bool Fetching { get; set; }
 
     public long HighestSeen { get; set; }

@@ -33,7 +33,7 @@ public sealed partial class ConnectionActor : UntypedActor
 
     private sealed record PresenceResult(string? Rid, string UserId, PresenceCommands.PresenceView? View);
 
-    private sealed record ContinueFetch(ChatId ChatId);
+    private sealed record ContinueFetch(ChatId ChatId) : IDeadLetterSuppression;
 
     private sealed record ChatListFailed(string Reason);
 
@@ -465,8 +465,9 @@ public sealed partial class ConnectionActor : UntypedActor
                 ? (r.Code, r.Reason)
                 : (ErrorCodes.Unavailable, "the chat did not answer in time; sync again");
             Emit(new ErrorFrame(code, reason, result.ChatId.Value));
-            // Live messages held back during the failed fetch must not wait for the chat's next message.
-            if (stream.HighestSeen > stream.Delivered && result.Reply is not ChatRejected)
+            // Live messages held back during the failed fetch must not wait for the chat's next message. (Unless a
+            // fetch of this chat has started meanwhile: the catch-up finished above may have started one.)
+            if (stream.HighestSeen > stream.Delivered && result.Reply is not ChatRejected && !stream.Fetching && !_closing)
             {
                 stream.Fetching = true;
                 Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), Self, new ContinueFetch(result.ChatId), Self);

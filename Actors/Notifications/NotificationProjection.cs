@@ -55,7 +55,7 @@ public sealed class NotificationProjection : ReceivePersistentActor
         _sink = sink;
         _options = options;
         _readJournalId = readJournalId;
-        _recentPresence = new RecentPresence(options.PresenceReuse, () => DateTimeOffset.UtcNow);
+        _recentPresence = new RecentPresence(options.PresenceReuse, TimeProvider.System);
 
         Recover<SnapshotOffer>(s =>
         {

@@ -10,10 +10,18 @@ public sealed class RecentPresenceSpecs
 {
     private static readonly UserId Alice = new("15550000001");
     private static readonly UserId Bob = new("15550000002");
-    private static readonly DateTimeOffset T0 = new(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
 
-    private DateTimeOffset _now = T0;
+    private readonly ManualTime _time = new();
     private readonly List<UserId> _asked = [];
+
+    /// <summary>A monotonic clock the spec moves.</summary>
+    private sealed class ManualTime : TimeProvider
+    {
+        private long _ticks = 1_000_000;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long GetTimestamp() => _ticks;
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
 
     private Task<PresenceCommands.PresenceStatus> Ask(UserId user)
     {
@@ -21,7 +29,7 @@ public sealed class RecentPresenceSpecs
         return Task.FromResult(new PresenceCommands.PresenceStatus(user, [], null));
     }
 
-    private RecentPresence Reusing(TimeSpan reuse) => new(reuse, () => _now);
+    private RecentPresence Reusing(TimeSpan reuse) => new(reuse, _time);
 
     [Fact]
     public async Task A_recipient_is_asked_once_within_the_reuse_time_and_again_after_it()
@@ -29,12 +37,12 @@ public sealed class RecentPresenceSpecs
         var presence = Reusing(TimeSpan.FromSeconds(1));
 
         await presence.GetAsync(Alice, Ask);
-        _now = T0.AddMilliseconds(900);
+        _time.Advance(TimeSpan.FromMilliseconds(900));
         await presence.GetAsync(Alice, Ask);
         await presence.GetAsync(Bob, Ask);
         Assert.Equal([Alice, Bob], _asked);
 
-        _now = T0.AddSeconds(1);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
         Assert.Equal(Alice, (await presence.GetAsync(Alice, Ask)).UserId);
         Assert.Equal([Alice, Bob, Alice], _asked);
     }
@@ -62,9 +70,9 @@ public sealed class RecentPresenceSpecs
     {
         var presence = Reusing(TimeSpan.FromSeconds(1));
         await presence.GetAsync(Alice, Ask);
-        _now = T0.AddMilliseconds(500);
+        _time.Advance(TimeSpan.FromMilliseconds(500));
         await presence.GetAsync(Bob, Ask);
-        _now = T0.AddMilliseconds(1200);
+        _time.Advance(TimeSpan.FromMilliseconds(700));
         presence.Prune();
         Assert.Equal(1, presence.Count);
 
