@@ -20,7 +20,15 @@ public sealed partial class ConnectionActor
         public static readonly PumpSyncFetches Instance = new();
     }
 
+    private sealed class PumpBudgetFetches : IDeadLetterSuppression
+    {
+        public static readonly PumpBudgetFetches Instance = new();
+    }
+
     private static readonly TimeSpan PagePumpDelay = TimeSpan.FromMilliseconds(10);
+
+    private Queue<ChatId>? _budgetQueue;
+    private bool _budgetPumpScheduled;
 
     private int _framesInFlight;
     private Queue<ChatId>? _syncFetchQueue;
@@ -78,5 +86,54 @@ public sealed partial class ConnectionActor
     {
         _syncPumpScheduled = false;
         PumpSyncFetchQueue();
+    }
+
+    /// <summary>A full page fits: the client has taken at least half of its queue, and the page fits the budget.</summary>
+    private bool FullPageFits => _outbound.Pending <= _outbound.Capacity / 2 && (PageFits(PageLimit) || _framesInFlight == 0);
+
+    /// <summary>
+    /// Fetches a page of the chat now if it fits (<see cref="FullPageFits"/>) and no other chat waits before it;
+    /// otherwise the chat waits its turn in one queue, with its stream marked as fetching so that its live
+    /// messages wait too. Every fetch but a sync's goes through here: a chat's next page, a gap, a chat head, a
+    /// catch-up, a retry. (Before, a gap or a chat head fetched at once, and several could overflow the client's
+    /// queue; and each waiting chat polled on a timer of its own.)
+    /// </summary>
+    private void FetchWhenItFits(ChatId chatId, ChatStream stream)
+    {
+        if (_closing) return;
+        if (_budgetQueue is not { Count: > 0 } && FullPageFits)
+        {
+            Fetch(chatId, stream);
+            return;
+        }
+        stream.Fetching = true;
+        (_budgetQueue ??= new Queue<ChatId>()).Enqueue(chatId);
+        ScheduleBudgetPump();
+    }
+
+    /// <summary>Fetches the waiting chats, first come first served, while their pages fit; pumped by each answered page and a timer.</summary>
+    private void PumpBudgetQueue()
+    {
+        while (_budgetQueue is { Count: > 0 } queue && !_closing && FullPageFits)
+        {
+            var chatId = queue.Dequeue();
+            Fetch(chatId, StreamOf(chatId));
+        }
+        if (_budgetQueue is { Count: 0 }) _budgetQueue = null;
+        // A page in flight pumps again when it is answered; only a client that has yet to read needs the timer.
+        else if (_budgetQueue is not null && _framesInFlight == 0) ScheduleBudgetPump();
+    }
+
+    private void ScheduleBudgetPump()
+    {
+        if (_budgetPumpScheduled || _closing) return;
+        _budgetPumpScheduled = true;
+        Context.System.Scheduler.ScheduleTellOnce(PagePumpDelay, Self, PumpBudgetFetches.Instance, Self);
+    }
+
+    private void OnPumpBudgetFetches()
+    {
+        _budgetPumpScheduled = false;
+        PumpBudgetQueue();
     }
 }

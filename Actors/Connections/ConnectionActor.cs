@@ -156,6 +156,7 @@ public sealed partial class ConnectionActor : UntypedActor
             case PresenceCommands.SessionReplaced: CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"); break;
             case RefreshPresence: OnRefreshPresence(); break;
             case PumpSyncFetches: OnPumpSyncFetches(); break;
+            case PumpBudgetFetches: OnPumpBudgetFetches(); break;
             case Status.Failure f: _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message); break;
             default:
                 if (!OnPresenceRegistration(message)) Unhandled(message);
@@ -451,8 +452,9 @@ public sealed partial class ConnectionActor : UntypedActor
         stream.Fetching = false;
         Release(result.Reserved);
         ApplyFetchResult(result, stream);
-        // This page is no longer in flight: the sync's next chats may fit now.
+        // This page is no longer in flight: the sync's next chats, and the chats waiting for the budget, may fit now.
         PumpSyncFetchQueue();
+        PumpBudgetQueue();
     }
 
     private void ApplyFetchResult(FetchResult result, ChatStream stream)
@@ -520,25 +522,6 @@ public sealed partial class ConnectionActor : UntypedActor
             if (member.DeliveredSeq > 0) Emit(new ReceiptFrame(chatId.Value, member.User.Value, "delivered", member.DeliveredSeq, null));
             if (member.ReadSeq > 0) Emit(new ReceiptFrame(chatId.Value, member.User.Value, "read", member.ReadSeq, null));
         }
-    }
-
-    /// <summary>
-    /// Fetches a page once the client has taken at least half of what is queued for it and the page fits the budget
-    /// of frames asked for (ConnectionActor.Paging.cs); until then, tries again shortly, with the stream marked as
-    /// fetching so that its live messages wait. Every fetch but a sync's goes through here: a chat's next page, a
-    /// gap, a chat head, a catch-up (before, a gap or a chat head fetched at once, and several could overflow the
-    /// client's queue).
-    /// </summary>
-    private void FetchWhenItFits(ChatId chatId, ChatStream stream)
-    {
-        if (_closing) return;
-        if (_outbound.Pending <= _outbound.Capacity / 2 && (PageFits(PageLimit) || _framesInFlight == 0))
-        {
-            Fetch(chatId, stream);
-            return;
-        }
-        stream.Fetching = true; // live messages keep waiting for this catch-up
-        Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(10), Self, new ContinueFetch(chatId), Self);
     }
 
     private void FinishSyncOf(ChatStream stream)
