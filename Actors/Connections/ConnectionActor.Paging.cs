@@ -15,24 +15,17 @@ namespace Natter.Actors.Connections;
 /// </summary>
 public sealed partial class ConnectionActor
 {
-    private sealed class PumpSyncFetches : IDeadLetterSuppression
+    private sealed class PumpFetches : IDeadLetterSuppression
     {
-        public static readonly PumpSyncFetches Instance = new();
-    }
-
-    private sealed class PumpBudgetFetches : IDeadLetterSuppression
-    {
-        public static readonly PumpBudgetFetches Instance = new();
+        public static readonly PumpFetches Instance = new();
     }
 
     private static readonly TimeSpan PagePumpDelay = TimeSpan.FromMilliseconds(10);
 
-    private Queue<ChatId>? _budgetQueue;
-    private bool _budgetPumpScheduled;
-
     private int _framesInFlight;
     private Queue<ChatId>? _syncFetchQueue;
-    private bool _syncPumpScheduled;
+    private Queue<ChatId>? _budgetQueue;
+    private bool _pumpScheduled;
 
     private int PageLimit => Math.Min(_settings.SyncPageSize, Math.Max(1, _outbound.Capacity / 4));
 
@@ -66,7 +59,7 @@ public sealed partial class ConnectionActor
             if ((!PageFits(SyncFirstPageLimit) && _framesInFlight > 0) || _outbound.Pending > _outbound.Capacity / 2)
             {
                 // A page in flight pumps again when it is answered; only a client that has yet to read needs the timer.
-                if (_framesInFlight == 0) ScheduleSyncPump();
+                if (_framesInFlight == 0) SchedulePump();
                 return;
             }
             var chatId = queue.Dequeue();
@@ -75,17 +68,25 @@ public sealed partial class ConnectionActor
         if (_syncFetchQueue is { Count: 0 }) _syncFetchQueue = null;
     }
 
-    private void ScheduleSyncPump()
+    /// <summary>Both queues wait for the same thing (the client reading, a page answered), so they share one timer.</summary>
+    private void SchedulePump()
     {
-        if (_syncPumpScheduled) return;
-        _syncPumpScheduled = true;
-        Context.System.Scheduler.ScheduleTellOnce(PagePumpDelay, Self, PumpSyncFetches.Instance, Self);
+        if (_pumpScheduled || _closing) return;
+        _pumpScheduled = true;
+        Context.System.Scheduler.ScheduleTellOnce(PagePumpDelay, Self, PumpFetches.Instance, Self);
     }
 
-    private void OnPumpSyncFetches()
+    private void OnPumpFetches()
     {
-        _syncPumpScheduled = false;
+        _pumpScheduled = false;
+        PumpFetchQueues();
+    }
+
+    /// <summary>Starts what fits of the sync's queue, then of the chats waiting for the budget.</summary>
+    private void PumpFetchQueues()
+    {
         PumpSyncFetchQueue();
+        PumpBudgetQueue();
     }
 
     /// <summary>A full page fits: the client has taken at least half of its queue, and the page fits the budget.</summary>
@@ -108,10 +109,10 @@ public sealed partial class ConnectionActor
         }
         stream.Fetching = true;
         (_budgetQueue ??= new Queue<ChatId>()).Enqueue(chatId);
-        ScheduleBudgetPump();
+        SchedulePump();
     }
 
-    /// <summary>Fetches the waiting chats, first come first served, while their pages fit; pumped by each answered page and a timer.</summary>
+    /// <summary>Fetches the waiting chats, first come first served, while their pages fit; pumped by each answered page and the shared timer.</summary>
     private void PumpBudgetQueue()
     {
         while (_budgetQueue is { Count: > 0 } queue && !_closing && FullPageFits)
@@ -121,19 +122,6 @@ public sealed partial class ConnectionActor
         }
         if (_budgetQueue is { Count: 0 }) _budgetQueue = null;
         // A page in flight pumps again when it is answered; only a client that has yet to read needs the timer.
-        else if (_budgetQueue is not null && _framesInFlight == 0) ScheduleBudgetPump();
-    }
-
-    private void ScheduleBudgetPump()
-    {
-        if (_budgetPumpScheduled || _closing) return;
-        _budgetPumpScheduled = true;
-        Context.System.Scheduler.ScheduleTellOnce(PagePumpDelay, Self, PumpBudgetFetches.Instance, Self);
-    }
-
-    private void OnPumpBudgetFetches()
-    {
-        _budgetPumpScheduled = false;
-        PumpBudgetQueue();
+        else if (_budgetQueue is not null && _framesInFlight == 0) SchedulePump();
     }
 }

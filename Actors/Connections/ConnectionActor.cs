@@ -155,8 +155,7 @@ public sealed partial class ConnectionActor : UntypedActor
             case PresenceCommands.DeviceRevoked: Close(CloseCodes.DeviceRemoved, "this device was removed from the account"); break;
             case PresenceCommands.SessionReplaced: CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"); break;
             case RefreshPresence: OnRefreshPresence(); break;
-            case PumpSyncFetches: OnPumpSyncFetches(); break;
-            case PumpBudgetFetches: OnPumpBudgetFetches(); break;
+            case PumpFetches: OnPumpFetches(); break;
             case Status.Failure f: _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message); break;
             default:
                 if (!OnPresenceRegistration(message)) Unhandled(message);
@@ -453,8 +452,7 @@ public sealed partial class ConnectionActor : UntypedActor
         Release(result.Reserved);
         ApplyFetchResult(result, stream);
         // This page is no longer in flight: the sync's next chats, and the chats waiting for the budget, may fit now.
-        PumpSyncFetchQueue();
-        PumpBudgetQueue();
+        PumpFetchQueues();
     }
 
     private void ApplyFetchResult(FetchResult result, ChatStream stream)

@@ -40,25 +40,17 @@ public sealed class SyncPacingSpecs : TestKit
         _users.Tell(new ChatListUsers.List(Bob, chats));
 
         var outbound = new SlowOutbound(capacity);
-        var connection = Sys.ActorOf(ConnectionActor.PropsFor(Bob, Phone, "c1", DateTimeOffset.UtcNow.AddHours(1), outbound,
-            new ChatGateway(_chats, _users, Wait), _presence, CreateTestProbe().Ref, new ConnectionSettings()));
+        var connection = Connect(outbound, _presence);
         connection.Tell(new ConnectionMessages.Inbound(new SyncFrame()));
 
         var received = new List<ServerFrame>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!received.OfType<SyncedFrame>().Any() && DateTime.UtcNow < deadline && outbound.ClosedWith is null)
-        {
-            Thread.Sleep(50);
-            received.AddRange(outbound.Read(3)); // slower than the server could push
-        }
+        ReadSlowly(outbound, received, () => received.OfType<SyncedFrame>().Any());
 
         Assert.Null(outbound.ClosedWith);
         Assert.DoesNotContain(received, f => f is ErrorFrame);
         var synced = Assert.Single(received.OfType<SyncedFrame>());
         Assert.Equal(chatCount * perChat, synced.Messages);
-        foreach (var chat in chats)
-            Assert.Equal(Enumerable.Range(1, perChat).Select(i => (long)i),
-                received.OfType<MessageFrame>().Where(m => m.ChatId == chat.Value).Select(m => m.Seq));
+        AssertEveryChatInOrder(received, chats, perChat);
     }
 
     [Fact]
@@ -72,8 +64,7 @@ public sealed class SyncPacingSpecs : TestKit
         // Registered with a probe, not with presence: the messages reach this connection only as chat heads
         // (as a group's do, through the fanout), each asking it to fetch what it has not seen.
         var outbound = new SlowOutbound(capacity);
-        var connection = Sys.ActorOf(ConnectionActor.PropsFor(Bob, Phone, "c1", DateTimeOffset.UtcNow.AddHours(1), outbound,
-            new ChatGateway(_chats, _users, Wait), CreateTestProbe().Ref, CreateTestProbe().Ref, new ConnectionSettings()));
+        var connection = Connect(outbound, CreateTestProbe().Ref);
         connection.Tell(new ConnectionMessages.Inbound(new SyncFrame()));
         var received = new List<ServerFrame>();
         AwaitCondition(() =>
@@ -85,15 +76,33 @@ public sealed class SyncPacingSpecs : TestKit
         foreach (var (chat, peer) in chats.Zip(peers)) Send(chat, peer, perChat);
         foreach (var chat in chats) connection.Tell(new ChatFanout.ChatHead(chat, perChat));
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (received.OfType<MessageFrame>().Count() < chatCount * perChat && DateTime.UtcNow < deadline && outbound.ClosedWith is null)
-        {
-            Thread.Sleep(50);
-            received.AddRange(outbound.Read(3)); // slower than the server could push
-        }
+        ReadSlowly(outbound, received, () => received.OfType<MessageFrame>().Count() >= chatCount * perChat);
 
         Assert.Null(outbound.ClosedWith);
         Assert.DoesNotContain(received, f => f is ErrorFrame);
+        AssertEveryChatInOrder(received, chats, perChat);
+    }
+
+    private IActorRef Connect(SlowOutbound outbound, IActorRef presence) =>
+        Sys.ActorOf(ConnectionActor.PropsFor(Bob, Phone, "c1", DateTimeOffset.UtcNow.AddHours(1), outbound,
+            new ChatGateway(_chats, _users, Wait), presence, CreateTestProbe().Ref, new ConnectionSettings()));
+
+    /// <summary>
+    /// A client that reads 3 frames every 50 ms, slower than the server could push: the sleep is its reading pace,
+    /// not a wait for a condition. Stops when <paramref name="done"/>, when the connection is closed, or after 30 s.
+    /// </summary>
+    private static void ReadSlowly(SlowOutbound outbound, List<ServerFrame> received, Func<bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!done() && DateTime.UtcNow < deadline && outbound.ClosedWith is null)
+        {
+            Thread.Sleep(50);
+            received.AddRange(outbound.Read(3));
+        }
+    }
+
+    private static void AssertEveryChatInOrder(List<ServerFrame> received, IEnumerable<ChatId> chats, int perChat)
+    {
         foreach (var chat in chats)
             Assert.Equal(Enumerable.Range(1, perChat).Select(i => (long)i),
                 received.OfType<MessageFrame>().Where(m => m.ChatId == chat.Value).Select(m => m.Seq));
