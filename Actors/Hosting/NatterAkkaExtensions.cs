@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Pattern;
 using Akka.Cluster;
@@ -103,6 +104,9 @@ public static class NatterAkkaExtensions
 
     public static AkkaConfigurationBuilder WithNatterPersistence(this AkkaConfigurationBuilder builder, PersistenceOptions options)
     {
+        builder.AddHocon(
+            $"akka.persistence.journal.sql.commit-window = {options.CommitWindow.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms",
+            HoconAddMode.Prepend);
         if (!options.IsPostgres)
         {
             SqliteDatabase.Prepare(options);

@@ -43,6 +43,8 @@ public sealed class NatterOptions
             throw new InvalidOperationException($"Natter:Persistence:Provider: unknown provider '{Persistence.Provider}' (use \"sqlite\" or \"postgres\")");
         if (Persistence.IsPostgres && string.IsNullOrWhiteSpace(Persistence.ConnectionString))
             throw new InvalidOperationException("Natter:Persistence:ConnectionString is required with the postgres provider");
+        if (Persistence.CommitWindow < TimeSpan.Zero || Persistence.CommitWindow > TimeSpan.FromSeconds(1))
+            throw new InvalidOperationException($"Natter:Persistence:CommitWindow: {Persistence.CommitWindow} is outside 0 to 1 s");
         if (!Persistence.IsPostgres) SqliteDatabase.RefuseSharedCache(Persistence.EffectiveConnectionString);
     }
 }
@@ -72,6 +74,13 @@ public sealed class PersistenceOptions
     public string? ConnectionString { get; set; }
 
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>
+    /// How long the journal gathers writes from all chats before it commits them as one transaction (one
+    /// flush to disk for all of them); zero commits each write at once. A message is acknowledged only after
+    /// its transaction commits either way. See <see cref="GroupCommitJournal"/>.
+    /// </summary>
+    public TimeSpan CommitWindow { get; set; } = TimeSpan.FromMilliseconds(1);
 
     public bool IsPostgres => Provider.Equals("postgres", StringComparison.OrdinalIgnoreCase);
 

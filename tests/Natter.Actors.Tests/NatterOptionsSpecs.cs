@@ -39,6 +39,15 @@ public sealed class NatterOptionsSpecs
         Assert.Contains("Cache=Shared", Assert.Throws<InvalidOperationException>(options.Validate).Message);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1001)]
+    public void A_commit_window_below_zero_or_over_a_second_is_refused(int milliseconds)
+    {
+        var options = new NatterOptions { Persistence = new PersistenceOptions { CommitWindow = TimeSpan.FromMilliseconds(milliseconds) } };
+        Assert.Contains("CommitWindow", Assert.Throws<InvalidOperationException>(options.Validate).Message);
+    }
+
     [Fact]
     public void An_edge_only_process_needs_no_journal_settings()
     {

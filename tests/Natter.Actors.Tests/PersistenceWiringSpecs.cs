@@ -25,6 +25,26 @@ public sealed class PersistenceWiringSpecs
         Assert.Equal(1, config.GetInt("akka.persistence.journal.sql.parallelism"));
         Assert.True(config.GetBoolean("akka.persistence.journal.sql.prefer-parameters-on-multirow-insert"));
         Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.sql.plugin-id"));
+        AssertGroupCommit(config, TimeSpan.FromMilliseconds(1));
+    }
+
+    [Fact]
+    public void The_commit_window_is_the_operators_setting()
+    {
+        var builder = new AkkaConfigurationBuilder(new ServiceCollection(), "wiring")
+            .WithNatterHocon()
+            .WithNatterPersistence(new PersistenceOptions
+            {
+                DataDirectory = Path.Combine(Path.GetTempPath(), "natter-tests", $"wiring-{Guid.NewGuid():N}"),
+                CommitWindow = TimeSpan.FromMicroseconds(2500),
+            });
+        AssertGroupCommit(builder.Configuration.Value, TimeSpan.FromMicroseconds(2500));
+    }
+
+    private static void AssertGroupCommit(Akka.Configuration.Config config, TimeSpan window)
+    {
+        Assert.Equal(typeof(GroupCommitJournal), Type.GetType(config.GetString("akka.persistence.journal.sql.class")));
+        Assert.Equal(window, config.GetTimeSpan("akka.persistence.journal.sql.commit-window"));
     }
 
     [Fact]
@@ -37,5 +57,6 @@ public sealed class PersistenceWiringSpecs
 
         Assert.True(config.GetBoolean("akka.persistence.journal.sql.prefer-parameters-on-multirow-insert"));
         Assert.Equal("unspecified", config.GetString("akka.persistence.journal.sql.read-isolation-level"));
+        AssertGroupCommit(config, TimeSpan.FromMilliseconds(1));
     }
 }

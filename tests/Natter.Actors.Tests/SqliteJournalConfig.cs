@@ -13,11 +13,13 @@ namespace Natter.Actors.Tests;
 /// </summary>
 public static class SqliteJournalConfig
 {
-    public static ActorSystemSetup For(string databaseFile)
+    /// <param name="overrides">HOCON over the hosts' settings, for specs of the journal itself.</param>
+    public static ActorSystemSetup For(string databaseFile, string overrides = "")
     {
         var connection = $"Data Source={databaseFile}";
         SqliteDatabase.Prepare(connection);
-        return BootstrapSetup.Create().WithConfig(ConfigFor(databaseFile)).And(SqliteDatabase.ConnectionSetup(connection));
+        var config = ConfigurationFactory.ParseString(overrides).WithFallback(ConfigFor(databaseFile));
+        return BootstrapSetup.Create().WithConfig(config).And(SqliteDatabase.ConnectionSetup(connection));
     }
 
     private static Config ConfigFor(string databaseFile)
@@ -36,7 +38,8 @@ public static class SqliteJournalConfig
             akka.persistence {
               journal {
                 plugin = "akka.persistence.journal.sql"
-                sql { connection-string = "{{connection}}", provider-name = "{{provider}}", auto-initialize = on }
+                # The hosts' default commit window (PersistenceOptions.CommitWindow).
+                sql { connection-string = "{{connection}}", provider-name = "{{provider}}", auto-initialize = on, commit-window = 1ms }
               }
               snapshot-store {
                 plugin = "akka.persistence.snapshot-store.sql"
