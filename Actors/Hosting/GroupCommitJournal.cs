@@ -9,14 +9,19 @@ namespace Natter.Actors.Hosting;
 /// <summary>
 /// Akka.Persistence.Sql's journal with a commit window: the writes of all persistent actors that arrive
 /// within <c>commit-window</c> of the first go to the database as one transaction, so one flush to disk (one
-/// fsync on SQLite, one WAL flush on PostgreSQL) makes many chats' messages durable. The plugin writes as
-/// soon as its previous transaction ends; on this machine a transaction took about half a millisecond, so
-/// under load each carried about four messages and paid its own fsync and its own WAL pages
-/// (docs/benchmarks.md). Every write is still acknowledged only after its transaction commits, and a failed
-/// transaction fails every write in it, as the plugin's own batching already does.
+/// fsync on SQLite, one WAL flush on PostgreSQL) makes many chats' messages durable. The plugin alone writes
+/// as soon as its previous transaction ends; under load each transaction then carried about four messages
+/// and paid its own fsync (docs/benchmarks.md). Every write is still acknowledged only after its
+/// transaction commits.
 /// <para>
-/// A window of zero writes each request at once, as the plain plugin does. A window is also closed early once
-/// it holds <c>batch-size</c> events, the most the plugin puts in one transaction.
+/// A window of zero hands each request to the plugin at once. A window also closes early once it holds
+/// <c>batch-size</c> events, the most the plugin puts in one transaction. If a transaction of several
+/// requests fails, nothing of it was written; each request is then committed again on its own, so one bad
+/// write (a duplicate key after a handover, say) fails only its own actor, not every chat in the window.
+/// </para>
+/// <para>
+/// Everything here runs on the journal actor's thread except the completion of a commit, which only answers
+/// the gathered requests (their continuations are the journal's own replies) and tells this actor.
 /// </para>
 /// </summary>
 public sealed class GroupCommitJournal : SqlWriteJournal
@@ -30,12 +35,16 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     // Persistence ids with a write gathered or in flight here: a recovering actor must not read its highest
     // sequence number before the write of its previous incarnation has ended (the plugin tracks only the
     // first persistence id of each request it is given, and a gathered request is not yet given to it).
-    private readonly Dictionary<string, Task> _unfinished = new();
+    private readonly Dictionary<string, GatheredWrite> _unfinished = new();
+    private readonly Dictionary<string, List<WaitingRead>> _waitingReads = new();
 
     public GroupCommitJournal(Config journalConfig) : base(journalConfig)
     {
         _window = journalConfig.GetTimeSpan("commit-window", TimeSpan.Zero, allowInfinite: false);
         _eventsPerCommit = Math.Max(1, journalConfig.GetInt("batch-size", 100));
+        var callTimeout = journalConfig.GetTimeSpan("circuit-breaker.call-timeout", TimeSpan.FromSeconds(10));
+        if (_window < TimeSpan.Zero || _window >= callTimeout)
+            throw new ConfigurationException($"commit-window {_window} must be at least zero and below circuit-breaker.call-timeout ({callTimeout})");
     }
 
     protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
@@ -43,11 +52,13 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         if (_window <= TimeSpan.Zero) return base.WriteMessagesAsync(messages, cancellationToken);
 
         var write = new GatheredWrite(messages.ToList());
+        // A request with no events (DeferAsync behind a PersistAsync) has nothing to commit.
+        if (write.Writes.Count == 0) return Task.FromResult<IImmutableList<Exception>>(ImmutableList<Exception>.Empty);
         _gathered.Add(write);
         _gatheredEvents += write.Events;
-        foreach (var atomic in write.Writes) _unfinished[atomic.PersistenceId] = write.Done;
+        foreach (var atomic in write.Writes) _unfinished[atomic.PersistenceId] = write;
 
-        if (_gatheredEvents >= _eventsPerCommit) Commit();
+        if (_gatheredEvents >= _eventsPerCommit) CommitGathered();
         else if (_gathered.Count == 1) CloseWindowLater();
         return write.Done;
     }
@@ -59,13 +70,17 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         Task.Delay(_window).ContinueWith(_ => self.Tell(new CloseWindow(window)), TaskContinuationOptions.ExecuteSynchronously);
     }
 
-    private void Commit()
+    private void CommitGathered()
     {
         var gathered = _gathered;
         _gathered = [];
         _gatheredEvents = 0;
         _windowNumber++;
+        Commit(gathered);
+    }
 
+    private void Commit(List<GatheredWrite> gathered)
+    {
         var writes = gathered.Count == 1 ? gathered[0].Writes : gathered.SelectMany(g => g.Writes).ToList();
         Task<IImmutableList<Exception>> committed;
         try
@@ -82,6 +97,11 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         var self = Self;
         committed.ContinueWith(t =>
         {
+            if (t.IsFaulted && gathered.Count > 1)
+            {
+                self.Tell(new CommitEachAlone(gathered));
+                return;
+            }
             Answer(gathered, t);
             self.Tell(new Committed(gathered));
         }, TaskContinuationOptions.ExecuteSynchronously);
@@ -105,7 +125,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         var offset = 0;
         foreach (var write in gathered)
         {
-            // A null list means every write of the transaction was accepted.
+            // One entry per AtomicWrite, in order; a null list means every write was accepted.
             write.Completion.TrySetResult(rejections is null ? null! : ImmutableList.CreateRange(rejections.Skip(offset).Take(write.Writes.Count)));
             offset += write.Writes.Count;
         }
@@ -116,30 +136,48 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         switch (message)
         {
             case CloseWindow close:
-                if (close.Window == _windowNumber && _gathered.Count > 0) Commit();
+                if (close.Window == _windowNumber && _gathered.Count > 0) CommitGathered();
+                return true;
+            case CommitEachAlone retry:
+                // The failed transaction rolled back as a whole; the plugin's queue keeps these in order.
+                foreach (var write in retry.Writes) Commit([write]);
                 return true;
             case Committed committed:
-                foreach (var write in committed.Writes)
-                foreach (var atomic in write.Writes)
-                    if (_unfinished.TryGetValue(atomic.PersistenceId, out var latest) && latest == write.Done)
-                        _unfinished.Remove(atomic.PersistenceId);
+                foreach (var write in committed.Writes) Finished(write);
                 return true;
             default:
                 return base.ReceivePluginInternal(message);
         }
     }
 
-    public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
+    private void Finished(GatheredWrite write)
     {
-        if (_unfinished.TryGetValue(persistenceId, out var write))
-            await write.ContinueWith(static _ => { }, cancellationToken, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken);
+        foreach (var atomic in write.Writes)
+        {
+            var id = atomic.PersistenceId;
+            if (!_unfinished.TryGetValue(id, out var latest) || latest != write) continue;
+            _unfinished.Remove(id);
+            if (!_waitingReads.Remove(id, out var reads)) continue;
+            foreach (var read in reads) read.Answer(base.ReadHighestSequenceNrAsync(id, read.From, read.Token));
+        }
+    }
+
+    public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
+    {
+        if (!_unfinished.ContainsKey(persistenceId))
+            return base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken);
+        // Read once the write has ended (Finished), on this actor's thread, as the plugin expects.
+        var read = new WaitingRead(fromSequenceNr, cancellationToken);
+        if (!_waitingReads.TryGetValue(persistenceId, out var reads)) _waitingReads[persistenceId] = reads = [];
+        reads.Add(read);
+        return read.Result;
     }
 
     protected override void PostStop()
     {
-        foreach (var write in _gathered)
-            write.Completion.TrySetException(new InvalidOperationException("The journal stopped before this write was committed"));
+        var stopped = new InvalidOperationException("The journal stopped before this write was committed");
+        foreach (var write in _gathered) write.Completion.TrySetException(stopped);
+        foreach (var read in _waitingReads.Values.SelectMany(r => r)) read.Fail(stopped);
         base.PostStop();
     }
 
@@ -147,12 +185,30 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     {
         public List<AtomicWrite> Writes { get; } = writes;
         public int Events { get; } = writes.Sum(w => w.Size);
-        // The journal's continuations only tell actors, so they may run on the committing thread.
         public TaskCompletionSource<IImmutableList<Exception>> Completion { get; } = new();
         public Task<IImmutableList<Exception>> Done => Completion.Task;
     }
 
+    private sealed class WaitingRead(long from, CancellationToken token)
+    {
+        private readonly TaskCompletionSource<long> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long From { get; } = from;
+        public CancellationToken Token { get; } = token;
+        public Task<long> Result => _result.Task;
+
+        public void Answer(Task<long> read) => read.ContinueWith(t =>
+        {
+            if (t.IsCanceled) _result.TrySetCanceled();
+            else if (t.Exception is { } e) _result.TrySetException(e.InnerExceptions);
+            else _result.TrySetResult(t.Result);
+        }, TaskContinuationOptions.ExecuteSynchronously);
+
+        public void Fail(Exception cause) => _result.TrySetException(cause);
+    }
+
     private sealed record CloseWindow(long Window);
+
+    private sealed record CommitEachAlone(List<GatheredWrite> Writes);
 
     private sealed record Committed(List<GatheredWrite> Writes);
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Persistence;
 using Akka.TestKit.Xunit2;
+using Microsoft.Data.Sqlite;
 using Natter.Actors.Hosting;
 using Xunit;
 
@@ -8,24 +10,27 @@ namespace Natter.Actors.Tests;
 
 /// <summary>
 /// <see cref="GroupCommitJournal"/> on a real SQLite journal: writes of many persistent actors gathered in one
-/// window are acknowledged only once committed, in each actor's order, and survive a restart; a full window
-/// commits at once; an actor started again waits for its previous incarnation's gathered write before it
-/// reads where its log ends.
+/// window are committed together and acknowledged only then, in each actor's order, and survive a restart; a
+/// write that cannot be serialized is rejected alone; a failed transaction fails only the request that broke
+/// it; an actor started again waits for its previous incarnation's gathered write before it reads where its
+/// log ends.
 /// </summary>
 public sealed class GroupCommitJournalSpecs
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    // The window alone would hold writes for five seconds; batch-size closes it at three events.
+    private const string ThreeEventsPerCommit = "commit-window = 5s, batch-size = 3";
 
     [Fact]
-    public void Writes_of_many_actors_in_one_window_are_acknowledged_in_order_and_recovered_after_a_restart()
+    public void Writes_of_many_actors_are_acknowledged_in_order_and_recovered_after_a_restart()
     {
         var database = SqliteJournalConfig.NewDatabaseFile();
         var ids = Enumerable.Range(1, 20).Select(i => $"recorder-{i}").ToArray();
         using (var kit = new Kit(database, "commit-window = 20ms"))
         {
-            var recorders = ids.Select(id => kit.Sys.ActorOf(Recorder.PropsFor(id))).ToArray();
+            var recorders = kit.Recovered(ids);
             for (var n = 1; n <= 5; n++)
-                foreach (var recorder in recorders) recorder.Tell($"event-{n}", kit.TestActor);
+                foreach (var recorder in recorders) recorder.Tell($"event-{n}");
 
             var written = Enumerable.Range(0, ids.Length * 5).Select(_ => kit.ExpectMsg<Written>(Patience)).ToList();
             foreach (var id in ids)
@@ -36,83 +41,151 @@ public sealed class GroupCommitJournalSpecs
             }
         }
 
-        using (var restarted = new Kit(database, "commit-window = 20ms"))
-            foreach (var id in ids)
-            {
-                restarted.Sys.ActorOf(Recorder.PropsFor(id)).Tell(Recorder.GetEvents.Instance, restarted.TestActor);
-                Assert.Equal(["event-1", "event-2", "event-3", "event-4", "event-5"], restarted.ExpectMsg<string[]>(Patience));
-            }
+        using var restarted = new Kit(database, "commit-window = 20ms");
+        foreach (var recorder in restarted.Recovered(ids))
+        {
+            recorder.Tell(Recorder.GetEvents.Instance);
+            Assert.Equal(["event-1", "event-2", "event-3", "event-4", "event-5"], restarted.ExpectMsg<string[]>(Patience));
+        }
+    }
+
+    [Fact]
+    public void A_window_holding_batch_size_events_commits_them_at_once_in_one_transaction()
+    {
+        var database = SqliteJournalConfig.NewDatabaseFile();
+        using var kit = new Kit(database, ThreeEventsPerCommit);
+        foreach (var recorder in kit.Recovered("full-1", "full-2", "full-3")) recorder.Tell("event-1");
+
+        var written = Enumerable.Range(0, 3).Select(_ => kit.ExpectMsg<Written>(TimeSpan.FromSeconds(3))).ToList();
+        Assert.Equal(["full-1", "full-2", "full-3"], written.Select(w => w.PersistenceId).Order());
+        // The plugin stamps each transaction's rows with one time.
+        Assert.Equal(1L, Scalar(database, "SELECT COUNT(DISTINCT created) FROM journal"));
     }
 
     [Fact]
     public void A_write_is_acknowledged_only_when_its_window_closes()
     {
-        using var kit = new Kit(SqliteJournalConfig.NewDatabaseFile(), "commit-window = 3s");
-        kit.Sys.ActorOf(Recorder.PropsFor("waiting")).Tell("event-1", kit.TestActor);
+        var window = TimeSpan.FromSeconds(2);
+        using var kit = new Kit(SqliteJournalConfig.NewDatabaseFile(), $"commit-window = {window.TotalMilliseconds}ms");
+        var recorder = kit.Recovered("waiting")[0];
 
-        kit.ExpectNoMsg(TimeSpan.FromSeconds(1));
+        var clock = Stopwatch.StartNew();
+        recorder.Tell("event-1");
         Assert.Equal("event-1", kit.ExpectMsg<Written>(Patience).Event);
+        Assert.True(clock.Elapsed >= window, $"acknowledged after {clock.Elapsed}, before the window closed");
     }
 
     [Fact]
-    public void A_window_holding_batch_size_events_commits_at_once()
+    public void A_write_that_cannot_be_serialized_is_rejected_alone()
     {
-        // The window alone would hold these writes for ten minutes.
-        using var kit = new Kit(SqliteJournalConfig.NewDatabaseFile(), "commit-window = 600s, batch-size = 3");
-        foreach (var id in (string[])["full-1", "full-2", "full-3"])
-            kit.Sys.ActorOf(Recorder.PropsFor(id)).Tell("event-1", kit.TestActor);
+        using var kit = new Kit(SqliteJournalConfig.NewDatabaseFile(), ThreeEventsPerCommit);
+        var recorders = kit.Recovered("fine-1", "broken", "fine-2");
+        recorders[0].Tell("event-1");
+        recorders[1].Tell(new Unserializable());
+        recorders[2].Tell("event-1");
 
-        var written = Enumerable.Range(0, 3).Select(_ => kit.ExpectMsg<Written>(Patience)).ToList();
-        Assert.Equal(["full-1", "full-2", "full-3"], written.Select(w => w.PersistenceId).Order());
+        var answers = Enumerable.Range(0, 3).Select(_ => kit.ExpectMsg<object>(Patience)).ToList();
+        Assert.Equal(["fine-1", "fine-2"], answers.OfType<Written>().Select(w => w.PersistenceId).Order());
+        Assert.Equal("broken", Assert.Single(answers.OfType<Rejected>()).PersistenceId);
+    }
+
+    [Fact]
+    public void A_failed_transaction_is_committed_again_request_by_request_and_fails_only_the_one_that_broke_it()
+    {
+        var database = SqliteJournalConfig.NewDatabaseFile();
+        using var kit = new Kit(database, ThreeEventsPerCommit);
+        var recorders = kit.Recovered("fine-1", "taken", "fine-2");
+        // Another writer took "taken"'s next sequence number after it recovered, as after a lost handover.
+        Scalar(database, "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (0, 0, 'taken', 1, x'00')");
+        kit.Watch(recorders[1]);
+
+        foreach (var recorder in recorders) recorder.Tell("event-1");
+
+        var written = Enumerable.Range(0, 2).Select(_ => kit.ExpectMsg<Written>(Patience)).ToList();
+        Assert.Equal(["fine-1", "fine-2"], written.Select(w => w.PersistenceId).Order());
+        kit.ExpectTerminated(recorders[1], Patience);
     }
 
     [Fact]
     public void An_actor_started_again_waits_for_the_gathered_write_of_its_previous_incarnation()
     {
         using var kit = new Kit(SqliteJournalConfig.NewDatabaseFile(), "commit-window = 2s");
-        var first = kit.Sys.ActorOf(Recorder.PropsFor("again"));
-        // Recovered before it is told anything (a PoisonPill is not stashed during recovery, commands are).
-        first.Tell(Recorder.GetEvents.Instance, kit.TestActor);
-        Assert.Empty(kit.ExpectMsg<string[]>(Patience));
-        first.Tell("event-1", kit.TestActor);
+        var first = kit.Recovered("again")[0];
+        first.Tell("event-1");
         kit.Watch(first);
         first.Tell(PoisonPill.Instance);
         kit.ExpectTerminated(first, Patience);
 
         // Its write is still gathered: recovery must not read the log's end (nothing yet) and write over it.
-        var second = kit.Sys.ActorOf(Recorder.PropsFor("again"));
-        second.Tell(Recorder.GetEvents.Instance, kit.TestActor);
+        var second = kit.Sys.ActorOf(Recorder.PropsFor("again", kit.TestActor));
+        second.Tell(Recorder.GetEvents.Instance);
         Assert.Equal(["event-1"], kit.ExpectMsg<string[]>(Patience));
-        second.Tell("event-2", kit.TestActor);
+        second.Tell("event-2");
         var written = kit.ExpectMsg<Written>(Patience);
         Assert.Equal(("event-2", 2L), (written.Event, written.SequenceNr));
     }
 
+    private static long Scalar(string database, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={database};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L);
+    }
+
     private sealed class Kit(string database, string journal)
-        : TestKit(SqliteJournalConfig.For(database, $"akka.persistence.journal.sql {{ {journal} }}"), "group-commit-specs");
+        : TestKit(SqliteJournalConfig.For(database, $"akka.persistence.journal.sql {{ {journal} }}"), "group-commit-specs")
+    {
+        /// <summary>Recorders that have finished recovery (a PoisonPill is not stashed during recovery, commands are).</summary>
+        public IActorRef[] Recovered(params string[] ids)
+        {
+            var recorders = ids.Select(id => Sys.ActorOf(Recorder.PropsFor(id, TestActor))).ToArray();
+            foreach (var recorder in recorders)
+            {
+                recorder.Tell(Recorder.GetEvents.Instance);
+                ExpectMsg<string[]>(Patience);
+            }
+            return recorders;
+        }
+    }
 
     private sealed record Written(string PersistenceId, string Event, long SequenceNr);
 
-    /// <summary>Persists each string it is told and answers once it is written.</summary>
+    private sealed record Rejected(string PersistenceId);
+
+    /// <summary>Fails in the journal's serializer.</summary>
+    private sealed class Unserializable
+    {
+        public string Value => throw new InvalidOperationException("cannot be serialized");
+    }
+
+    /// <summary>Persists what it is told and reports to <c>reporter</c> once it is written or rejected.</summary>
     private sealed class Recorder : ReceivePersistentActor
     {
         private readonly List<string> _events = [];
+        private readonly IActorRef _reporter;
 
-        public Recorder(string persistenceId)
+        public Recorder(string persistenceId, IActorRef reporter)
         {
             PersistenceId = persistenceId;
+            _reporter = reporter;
             Recover<string>(_events.Add);
             Command<string>(e => PersistAsync(e, persisted =>
             {
                 _events.Add(persisted);
-                Sender.Tell(new Written(PersistenceId, persisted, LastSequenceNr));
+                _reporter.Tell(new Written(PersistenceId, persisted, LastSequenceNr));
             }));
-            Command<GetEvents>(_ => Sender.Tell(_events.ToArray()));
+            Command<Unserializable>(e => PersistAsync(e, _ => { }));
+            Command<GetEvents>(_ => _reporter.Tell(_events.ToArray()));
         }
 
         public override string PersistenceId { get; }
 
-        public static Props PropsFor(string persistenceId) => Props.Create(() => new Recorder(persistenceId));
+        protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr) =>
+            _reporter.Tell(new Rejected(PersistenceId));
+
+        public static Props PropsFor(string persistenceId, IActorRef reporter) => Props.Create(() => new Recorder(persistenceId, reporter));
 
         public sealed class GetEvents
         {
