@@ -23,6 +23,7 @@ public sealed class PersistenceWiringSpecs
         foreach (var plugin in (string[])["akka.persistence.journal.sql", "akka.persistence.query.journal.sql", "akka.persistence.snapshot-store.sql"])
             Assert.Equal("read-uncommitted", config.GetString($"{plugin}.read-isolation-level"));
         Assert.Equal(1, config.GetInt("akka.persistence.journal.sql.parallelism"));
+        Assert.Equal(10, config.GetInt("akka.persistence.journal.sql.db-round-trip-max-batch-size"));
         Assert.True(config.GetBoolean("akka.persistence.journal.sql.prefer-parameters-on-multirow-insert"));
         Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.sql.plugin-id"));
         AssertGroupCommit(config, TimeSpan.FromMilliseconds(1));
