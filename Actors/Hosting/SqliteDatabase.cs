@@ -42,34 +42,41 @@ public static class SqliteDatabase
 
     /// <summary>
     /// Connection options for the journal, its query side and the snapshot store: each connection they open
-    /// sets SQLite's busy timeout. The journal's single writer still meets other writers (snapshots,
+    /// sets two pragmas.
+    /// <list type="bullet">
+    /// <item>SQLite's busy timeout. The journal's single writer still meets other writers (snapshots,
     /// deletions); without the timeout SQLite reports the lock busy at once and Microsoft.Data.Sqlite
     /// retries in 150 ms sleeps, so a snapshot taken while the journal commits stalled every chat for
-    /// 150 ms or more. SQLite's own wait polls in steps of 1 to 100 ms.
+    /// 150 ms or more. SQLite's own wait polls in steps of 1 to 100 ms.</item>
+    /// <item>Temporary storage in memory. A transaction of several INSERT statements keeps a statement
+    /// journal (the pages each statement changes, to undo that statement alone), by default in a new file
+    /// under /var/tmp per statement: about 4,000 page writes a second in `direct`, a third of the journal's
+    /// writes. It never needs to survive a crash (the WAL does), so memory is as safe.</item>
+    /// </list>
     /// </summary>
     public static MultiDataOptionsSetup ConnectionSetup(string connectionString)
     {
         var options = new DataOptions()
             .UseConnectionString(ProviderName.SQLiteMS, connectionString)
-            .UseAfterConnectionOpened(SetBusyTimeout, SetBusyTimeoutAsync);
+            .UseAfterConnectionOpened(SetPragmas, SetPragmasAsync);
         var setup = new MultiDataOptionsSetup();
         foreach (var pluginId in PluginIds) setup.AddDataOptions(pluginId, options);
         return setup;
     }
 
-    private static readonly string BusyTimeoutPragma = $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds};";
+    private static readonly string Pragmas = $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA temp_store = MEMORY;";
 
-    private static void SetBusyTimeout(DbConnection connection)
+    private static void SetPragmas(DbConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = BusyTimeoutPragma;
+        command.CommandText = Pragmas;
         command.ExecuteNonQuery();
     }
 
-    private static async Task SetBusyTimeoutAsync(DbConnection connection, CancellationToken token)
+    private static async Task SetPragmasAsync(DbConnection connection, CancellationToken token)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = BusyTimeoutPragma;
+        command.CommandText = Pragmas;
         await command.ExecuteNonQueryAsync(token);
     }
 

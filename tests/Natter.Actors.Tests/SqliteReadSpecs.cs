@@ -65,7 +65,7 @@ public sealed class SqliteReadSpecs : TestKit
     }
 
     [Fact]
-    public void Every_connection_of_the_journal_its_query_side_and_the_snapshot_store_waits_for_a_busy_lock_inside_sqlite()
+    public void Every_connection_of_the_journal_its_query_side_and_the_snapshot_store_waits_for_a_busy_lock_inside_sqlite_and_keeps_temporary_pages_in_memory()
     {
         var setup = Sys.Settings.Setup.Get<MultiDataOptionsSetup>();
         Assert.True(setup.HasValue);
@@ -76,6 +76,7 @@ public sealed class SqliteReadSpecs : TestKit
             Assert.True(setup.Value.TryGetDataOptionsFor(pluginId, out var options), pluginId);
             using var connection = new DataConnection(options);
             Assert.Equal(SqliteDatabase.BusyTimeoutMilliseconds, connection.Execute<long>("PRAGMA busy_timeout;"));
+            Assert.Equal(2L, connection.Execute<long>("PRAGMA temp_store;")); // 2 = MEMORY
         }
     }
 
