@@ -46,6 +46,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
     private long _durableSeq;
     private int _pendingWrites;
     private long _lastSnapshotSeqNr;
+    private readonly long _snapshotSpacing;
     private bool _snapshotDue;
     private bool _stopRequested;
     private IMaterializer? _materializer; // one per chat, made on its first journal read
@@ -65,6 +66,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         _settings = settings;
         _state = NewState(new ChatId(chatId));
         PersistenceId = PersistenceIdOf(new ChatId(chatId));
+        _snapshotSpacing = settings.SnapshotSpacingFor(PersistenceId);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -347,10 +349,10 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
             // A snapshot must be exactly the journal up to its sequence number, so once one is due new
             // commands wait (stashed) until the writes in flight are durable. Under steady load there
             // would otherwise never be a moment with nothing pending, and never a snapshot.
-            if (LastSequenceNr - _lastSnapshotSeqNr >= _settings.SnapshotEvery) _snapshotDue = true;
+            if (LastSequenceNr - _lastSnapshotSeqNr >= _snapshotSpacing) _snapshotDue = true;
             return;
         }
-        if (LastSequenceNr - _lastSnapshotSeqNr >= _settings.SnapshotEvery)
+        if (LastSequenceNr - _lastSnapshotSeqNr >= _snapshotSpacing)
         {
             // No write is pending, so the state is exactly the journal up to LastSequenceNr.
             SaveSnapshot(_state.ToSnapshot());
