@@ -20,7 +20,8 @@ public sealed record ChatSettings
         // FNV-1a: the same offset in every process and after every restart.
         var hash = 2166136261u;
         foreach (var c in persistenceId) hash = (hash ^ c) * 16777619u;
-        return SnapshotEvery + hash % (uint)(SnapshotEvery / 4 + 1);
+        var every = Math.Max(1, SnapshotEvery);
+        return every + hash % (uint)(every / 4 + 1);
     }
 
     /// <summary>Newest messages kept in memory per chat; older ones are read from the journal.</summary>

@@ -16,8 +16,10 @@ namespace Natter.Actors.Hosting;
 /// <para>
 /// A window of zero hands each request to the plugin at once. A window also closes early once it holds
 /// <c>batch-size</c> events, the most the plugin puts in one transaction. If a transaction of several
-/// requests fails, nothing of it was written; each request is then committed again on its own, so one bad
-/// write (a duplicate key after a handover, say) fails only its own actor, not every chat in the window.
+/// requests fails, nothing of it was written; each request is then committed again on its own, one after
+/// another, so one bad write (a duplicate key after a handover, say) fails only its own actor, not every chat
+/// in the window. (The plugin may still merge a retried request with another window's transaction queued
+/// beside it; a bad write there fails that window once more, and a window of one request is not retried.)
 /// </para>
 /// <para>
 /// Everything here runs on the journal actor's thread except the completion of a commit, which only answers
@@ -79,7 +81,8 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         Commit(gathered);
     }
 
-    private void Commit(List<GatheredWrite> gathered)
+    /// <param name="thenAlone">Requests of a failed transaction still to be committed one by one, after this one.</param>
+    private void Commit(List<GatheredWrite> gathered, List<GatheredWrite>? thenAlone = null)
     {
         var writes = gathered.Count == 1 ? gathered[0].Writes : gathered.SelectMany(g => g.Writes).ToList();
         Task<IImmutableList<Exception>> committed;
@@ -104,6 +107,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
             }
             Answer(gathered, t);
             self.Tell(new Committed(gathered));
+            if (thenAlone is { Count: > 0 }) self.Tell(new CommitEachAlone(thenAlone));
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
 
@@ -139,8 +143,9 @@ public sealed class GroupCommitJournal : SqlWriteJournal
                 if (close.Window == _windowNumber && _gathered.Count > 0) CommitGathered();
                 return true;
             case CommitEachAlone retry:
-                // The failed transaction rolled back as a whole; the plugin's queue keeps these in order.
-                foreach (var write in retry.Writes) Commit([write]);
+                // The failed transaction rolled back as a whole. One request at a time: handed over together,
+                // the plugin would merge them into one transaction again.
+                Commit([retry.Writes[0]], retry.Writes.Skip(1).ToList());
                 return true;
             case Committed committed:
                 foreach (var write in committed.Writes) Finished(write);

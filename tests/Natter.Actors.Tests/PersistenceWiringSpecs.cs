@@ -45,6 +45,7 @@ public sealed class PersistenceWiringSpecs
     private static void AssertGroupCommit(Akka.Configuration.Config config, TimeSpan window)
     {
         Assert.Equal(typeof(GroupCommitJournal), Type.GetType(config.GetString("akka.persistence.journal.sql.class")));
+        Assert.Equal(400, config.GetInt("akka.persistence.journal.sql.batch-size"));
         Assert.Equal(window, config.GetTimeSpan("akka.persistence.journal.sql.commit-window"));
     }
 

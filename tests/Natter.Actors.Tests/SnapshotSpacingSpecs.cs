@@ -28,9 +28,12 @@ public sealed class SnapshotSpacingSpecs
         Assert.True(spacings.Max() - spacings.Min() >= 200, $"spread over {spacings.Max() - spacings.Min()} events only");
     }
 
-    [Fact]
-    public void A_snapshot_every_event_stays_every_event()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]  // as before the spacing existed, zero or less means a snapshot after every event
+    [InlineData(-5)]
+    public void A_snapshot_every_event_stays_every_event(int snapshotEvery)
     {
-        Assert.Equal(1, new ChatSettings { SnapshotEvery = 1 }.SnapshotSpacingFor(HundredChats[0]));
+        Assert.All(HundredChats, id => Assert.Equal(1, new ChatSettings { SnapshotEvery = snapshotEvery }.SnapshotSpacingFor(id)));
     }
 }
