@@ -163,7 +163,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
             if (!_unfinished.TryGetValue(id, out var latest) || latest != write) continue;
             _unfinished.Remove(id);
             if (!_waitingReads.Remove(id, out var reads)) continue;
-            foreach (var read in reads) read.Answer(base.ReadHighestSequenceNrAsync(id, read.From, read.Token));
+            foreach (var read in reads) read.Start(base.ReadHighestSequenceNrAsync(id, read.From, read.Token));
         }
     }
 
@@ -175,7 +175,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         var read = new WaitingRead(fromSequenceNr, cancellationToken);
         if (!_waitingReads.TryGetValue(persistenceId, out var reads)) _waitingReads[persistenceId] = reads = [];
         reads.Add(read);
-        return read.Result;
+        return read.Highest;
     }
 
     protected override void PostStop()
@@ -194,21 +194,25 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         public Task<IImmutableList<Exception>> Done => Completion.Task;
     }
 
-    private sealed class WaitingRead(long from, CancellationToken token)
+    /// <summary>A read of the highest sequence number that waits for a write; <see cref="Start"/> hands it the real read.</summary>
+    private sealed class WaitingRead
     {
-        private readonly TaskCompletionSource<long> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public long From { get; } = from;
-        public CancellationToken Token { get; } = token;
-        public Task<long> Result => _result.Task;
+        private readonly TaskCompletionSource<Task<long>> _read = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Answer(Task<long> read) => read.ContinueWith(t =>
+        public WaitingRead(long from, CancellationToken token)
         {
-            if (t.IsCanceled) _result.TrySetCanceled();
-            else if (t.Exception is { } e) _result.TrySetException(e.InnerExceptions);
-            else _result.TrySetResult(t.Result);
-        }, TaskContinuationOptions.ExecuteSynchronously);
+            From = from;
+            Token = token;
+            Highest = _read.Task.Unwrap();
+        }
 
-        public void Fail(Exception cause) => _result.TrySetException(cause);
+        public long From { get; }
+        public CancellationToken Token { get; }
+        public Task<long> Highest { get; }
+
+        public void Start(Task<long> read) => _read.TrySetResult(read);
+
+        public void Fail(Exception cause) => _read.TrySetException(cause);
     }
 
     private sealed record CloseWindow(long Window);
