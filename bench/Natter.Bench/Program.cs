@@ -21,18 +21,30 @@ catch (Exception e) when (e is ArgumentException or FormatException)
     return 2;
 }
 
-BenchResult result = options.Scenario switch
+// Interrupted, the harness stops the servers it started before it exits.
+using var signals = Termination.Install();
+BenchResult result;
+try
 {
-    "echo" => await EchoScenario.RunAsync(options),
-    "direct" => await DirectScenario.RunAsync(options),
-    "offline" => await OfflineScenario.RunAsync(options),
-    "group" => await GroupScenario.RunAsync(options),
-    "media" => await MediaScenario.RunAsync(options),
-    "connections" => await ConnectionsScenario.RunAsync(options),
-    "recovery" => await RecoveryScenario.RunAsync(options),
-    "failover" => await FailoverScenario.RunAsync(options),
-    _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (echo, direct, offline, group, media, connections, recovery, failover)"),
-};
+    result = options.Scenario switch
+    {
+        "echo" => await EchoScenario.RunAsync(options),
+        "direct" => await DirectScenario.RunAsync(options),
+        "offline" => await OfflineScenario.RunAsync(options),
+        "group" => await GroupScenario.RunAsync(options),
+        "media" => await MediaScenario.RunAsync(options),
+        "connections" => await ConnectionsScenario.RunAsync(options),
+        "recovery" => await RecoveryScenario.RunAsync(options),
+        "failover" => await FailoverScenario.RunAsync(options),
+        _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (echo, direct, offline, group, media, connections, recovery, failover)"),
+    };
+}
+catch (Exception) when (Termination.Interrupted)
+{
+    // The servers were killed under the run; the signal's handler finishes stopping them and exits.
+    await Task.Delay(Timeout.Infinite);
+    return 1;
+}
 
 result.Print(Console.Out);
 if (options.Json is { } file)

@@ -1,3 +1,4 @@
+using Natter.Bench.Servers;
 using Natter.Testing;
 using System.Diagnostics;
 using System.Net;
@@ -64,7 +65,7 @@ public sealed class EjabberdServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new EjabberdServer(process, directory, port, archive, epmdBefore);
+        var server = Termination.Track(new EjabberdServer(process, directory, port, archive, epmdBefore));
         await server.WaitUntilListeningAsync();
         return server;
     }
@@ -165,6 +166,7 @@ public sealed class EjabberdServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Termination.Untrack(this);
         // Kill the VM we started (found by its config path), then an epmd only if it was not running before.
         var ours = Processes(cmdline => cmdline.Contains(_directory))
             .Concat(EpmdProcesses().Where(pid => !_epmdBefore.Contains(pid)));

@@ -36,13 +36,16 @@ public static class XmppLoad
         return result.ToList();
     }
 
+    /// <summary>A peer that delivers nothing for this long is given up on: the run reports what it delivered.</summary>
+    public static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(60);
+
     public static async Task<LoadOutcome> RunAsync(IReadOnlyList<Pair> pairs, int perSender, int window)
     {
         var latency = new LatencyRecorder();
         long delivered = 0;
+        long sent = 0;
         var started = Stopwatch.StartNew();
         var slots = pairs.ToDictionary(p => p, _ => new SemaphoreSlim(window));
-        var remaining = pairs.ToDictionary(p => p, _ => new CountdownEvent(perSender));
         foreach (var pair in pairs)
         {
             pair.Recipient.OnMessage = body =>
@@ -50,27 +53,69 @@ public static class XmppLoad
                 latency.RecordSince(long.Parse(body));
                 Interlocked.Increment(ref delivered);
                 slots[pair].Release();
-                remaining[pair].Signal();
             };
         }
+        using var stalled = new CancellationTokenSource();
         using (Progress.Every(TimeSpan.FromSeconds(2), () => $"  delivered {Interlocked.Read(ref delivered)} / {pairs.Count * (long)perSender}"))
         {
+            var watchdog = GiveUpWhenStalledAsync(() => Interlocked.Read(ref delivered), stalled);
             await Task.WhenAll(pairs.Select(async pair =>
             {
-                for (var i = 0; i < perSender; i++)
+                try
                 {
-                    await slots[pair].WaitAsync();
-                    await pair.Sender.SendMessageAsync(pair.Recipient.Jid, $"m{i}", Stopwatch.GetTimestamp().ToString());
+                    for (var i = 0; i < perSender; i++)
+                    {
+                        await slots[pair].WaitAsync(stalled.Token);
+                        await pair.Sender.SendMessageAsync(pair.Recipient.Jid, $"m{i}", Stopwatch.GetTimestamp().ToString());
+                        Interlocked.Increment(ref sent);
+                    }
                 }
-                await Task.Run(() => remaining[pair].Wait(TimeSpan.FromSeconds(60)));
+                catch (OperationCanceledException) when (stalled.IsCancellationRequested)
+                {
+                    // Given up on: the rest of this pair's messages are never sent.
+                }
             }));
+            // Everything sent must arrive; a peer that stops delivering for 20 s is given up on here too.
+            await Arrivals.SettleAsync(() => Interlocked.Read(ref sent) - Interlocked.Read(ref delivered));
+            await stalled.CancelAsync();
+            await watchdog;
         }
         var elapsed = started.Elapsed;
         foreach (var pair in pairs) pair.Recipient.OnMessage = null;
-        var sent = pairs.Count * (long)perSender;
-        return new LoadOutcome(delivered, 0, Math.Max(0, sent - delivered), 0, 0, elapsed, latency.Percentiles())
+        var unsent = pairs.Count * (long)perSender - sent;
+        if (unsent > 0)
+            Console.Error.WriteLine($"  gave up: nothing delivered for {StallLimit.TotalSeconds} s; {unsent} messages never sent");
+        // Unsent messages count as errors, so a stalled peer's figures are marked as not a complete run.
+        return new LoadOutcome(delivered, unsent, Math.Max(0, sent - delivered), 0, 0, elapsed, latency.Percentiles())
         {
             Recorder = latency,
         };
+    }
+
+    private static async Task GiveUpWhenStalledAsync(Func<long> progress, CancellationTokenSource stalled)
+    {
+        var last = progress();
+        var quiet = Stopwatch.StartNew();
+        while (!stalled.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), stalled.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var now = progress();
+            if (now != last)
+            {
+                last = now;
+                quiet.Restart();
+            }
+            else if (quiet.Elapsed >= StallLimit)
+            {
+                await stalled.CancelAsync();
+            }
+        }
     }
 }

@@ -63,6 +63,8 @@ public static class DirectScenario
                     ["latency_ms"] = peer.LatencyMs!,
                     ["rss_mb"] = peer.RssMb,
                     ["ratio"] = BenchResult.RatioOf(natter, peer),
+                    // Messages never sent because the peer stopped delivering for XmppLoad.StallLimit.
+                    ["unsent_messages"] = run.Saturation.Errors + run.Latency.Errors,
                 });
             }
             extra["peers"] = peers;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Natter.Bench.Servers;
 using Natter.Testing;
 
 namespace Natter.Bench.Scenarios;
@@ -34,7 +35,7 @@ public sealed class NatterCluster : IAsyncDisposable
 
     public static async Task<NatterCluster> StartAsync(int nodes)
     {
-        var postgres = new PostgresServer();
+        var postgres = Termination.Track(new PostgresServer());
         await postgres.StartAsync();
         var journal = Journal.Postgres(await postgres.CreateDatabaseAsync());
         var data = TempDirectory.Create("natter-cluster");
@@ -96,6 +97,7 @@ public sealed class NatterCluster : IAsyncDisposable
     {
         await Edge.DisposeAsync();
         foreach (var node in _nodes.OfType<ServerProcess>()) await node.DisposeAsync();
+        Termination.Untrack(_postgres);
         await _postgres.DisposeAsync();
     }
 }

@@ -1,3 +1,4 @@
+using Natter.Bench.Servers;
 using Natter.Testing;
 
 namespace Natter.Bench.Scenarios;
@@ -25,7 +26,7 @@ public sealed class NatterServer : IAsyncDisposable
         Journal journal;
         if (options.Journal == "postgres")
         {
-            postgres = new PostgresServer();
+            postgres = Termination.Track(new PostgresServer());
             await postgres.StartAsync();
             journal = Journal.Postgres(await postgres.CreateDatabaseAsync());
         }
@@ -60,6 +61,10 @@ public sealed class NatterServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Process.DisposeAsync();
-        if (_postgres is not null) await _postgres.DisposeAsync();
+        if (_postgres is not null)
+        {
+            Termination.Untrack(_postgres);
+            await _postgres.DisposeAsync();
+        }
     }
 }
