@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
@@ -7,19 +8,23 @@ using Akka.Persistence.Sql.Journal;
 namespace Natter.Actors.Hosting;
 
 /// <summary>
-/// Akka.Persistence.Sql's journal with a commit window: the writes of all persistent actors that arrive
-/// within <c>commit-window</c> of the first go to the database as one transaction, so one flush to disk (one
-/// fsync on SQLite, one WAL flush on PostgreSQL) makes many chats' messages durable. The plugin alone writes
-/// as soon as its previous transaction ends; under load each transaction then carried about four messages
-/// and paid its own fsync (docs/benchmarks.md). Every write is still acknowledged only after its
-/// transaction commits.
+/// Akka.Persistence.Sql's journal with group commit: the writes of all persistent actors go to the database
+/// in shared transactions, so one flush to disk (one fsync on SQLite, one WAL flush on PostgreSQL) makes many
+/// chats' messages durable. The plugin alone writes as soon as its previous transaction ends; under load each
+/// transaction then carried about four messages and paid its own fsync (docs/benchmarks.md). Every write is
+/// still acknowledged only after its transaction commits.
 /// <para>
-/// A window of zero hands each request to the plugin at once. A window also closes early once it holds
-/// <c>batch-size</c> events, the most the plugin puts in one transaction. If a transaction of several
-/// requests fails, nothing of it was written; each request is then committed again on its own, one after
-/// another, so one bad write (a duplicate key after a handover, say) fails only its own actor, not every chat
-/// in the window. (The plugin may still merge a retried request with another window's transaction queued
-/// beside it; a bad write there fails that window once more, and a window of one request is not retried.)
+/// One transaction at a time is in the plugin's hands. Transactions start at least <c>commit-window</c>
+/// apart: a write that arrives when the last one started longer ago than that (a quiet journal) is committed
+/// at once; others are gathered until the window since the last start has passed and the transaction before
+/// has ended, then committed together, at most <c>batch-size</c> events at a time (the most the plugin puts in
+/// one transaction). A window of zero hands each request to the plugin at once, as the plugin alone does.
+/// </para>
+/// <para>
+/// If a transaction of several requests fails, nothing of it was written; each request is then committed
+/// again on its own, one after another, so one bad write (a duplicate key after a handover, say) fails only
+/// its own actor, not every chat in the window. A request whose call has already timed out (its token is
+/// cancelled; the journal answered its actor) is not committed any more.
 /// </para>
 /// <para>
 /// Everything here runs on the journal actor's thread except the completion of a commit, which only answers
@@ -32,7 +37,10 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     private readonly int _eventsPerCommit;
     private List<GatheredWrite> _gathered = [];
     private int _gatheredEvents;
+    private bool _committing;
+    private long? _lastCommitStarted;
     private long _windowNumber;
+    private bool _windowTimerSet;
 
     // Persistence ids with a write gathered or in flight here: a recovering actor must not read its highest
     // sequence number before the write of its previous incarnation has ended (the plugin tracks only the
@@ -53,44 +61,69 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     {
         if (_window <= TimeSpan.Zero) return base.WriteMessagesAsync(messages, cancellationToken);
 
-        var write = new GatheredWrite(messages.ToList());
+        var write = new GatheredWrite(messages.ToList(), cancellationToken);
         // A request with no events (DeferAsync behind a PersistAsync) has nothing to commit.
         if (write.Writes.Count == 0) return Task.FromResult<IImmutableList<Exception>>(ImmutableList<Exception>.Empty);
         _gathered.Add(write);
         _gatheredEvents += write.Events;
         foreach (var atomic in write.Writes) _unfinished[atomic.PersistenceId] = write;
-
-        if (_gatheredEvents >= _eventsPerCommit) CommitGathered();
-        else if (_gathered.Count == 1) CloseWindowLater();
+        CommitIfDue();
         return write.Done;
     }
 
-    private void CloseWindowLater()
+    /// <summary>Starts the next transaction if none is in flight and the window has passed or enough is gathered.</summary>
+    private void CommitIfDue()
     {
-        var self = Self;
-        var window = _windowNumber;
-        Task.Delay(_window).ContinueWith(_ => self.Tell(new CloseWindow(window)), TaskContinuationOptions.ExecuteSynchronously);
+        if (_committing || _gathered.Count == 0) return;
+        var wait = _lastCommitStarted is { } last ? _window - Stopwatch.GetElapsedTime(last) : TimeSpan.Zero;
+        if (wait > TimeSpan.Zero && _gatheredEvents < _eventsPerCommit)
+        {
+            CloseWindowIn(wait);
+            return;
+        }
+        Commit(TakeGathered(), thenAlone: null);
     }
 
-    private void CommitGathered()
+    private void CloseWindowIn(TimeSpan wait)
     {
-        var gathered = _gathered;
-        _gathered = [];
-        _gatheredEvents = 0;
-        _windowNumber++;
-        Commit(gathered);
+        if (_windowTimerSet) return;
+        _windowTimerSet = true;
+        var self = Self;
+        var window = _windowNumber;
+        Task.Delay(wait).ContinueWith(_ => self.Tell(new CloseWindow(window)), TaskContinuationOptions.ExecuteSynchronously);
+    }
+
+    /// <summary>The gathered requests in arrival order, up to one transaction's worth of events (at least one request).</summary>
+    private List<GatheredWrite> TakeGathered()
+    {
+        var events = 0;
+        var count = 0;
+        while (count < _gathered.Count && (count == 0 || events + _gathered[count].Events <= _eventsPerCommit))
+            events += _gathered[count++].Events;
+        var taken = _gathered.GetRange(0, count);
+        _gathered.RemoveRange(0, count);
+        _gatheredEvents -= events;
+        return taken;
     }
 
     /// <param name="thenAlone">Requests of a failed transaction still to be committed one by one, after this one.</param>
-    private void Commit(List<GatheredWrite> gathered, List<GatheredWrite>? thenAlone = null)
+    private void Commit(List<GatheredWrite> gathered, List<GatheredWrite>? thenAlone)
     {
-        var writes = gathered.Count == 1 ? gathered[0].Writes : gathered.SelectMany(g => g.Writes).ToList();
+        _committing = true;
+        _lastCommitStarted = Stopwatch.GetTimestamp();
+        _windowNumber++;
+        _windowTimerSet = false;
+
+        // A request whose call timed out was answered with a failure already: it must not be written after all.
+        foreach (var timedOut in gathered.Where(g => g.Token.IsCancellationRequested)) timedOut.Completion.TrySetCanceled(timedOut.Token);
+        var live = gathered.Where(g => !g.Token.IsCancellationRequested).ToList();
         Task<IImmutableList<Exception>> committed;
         try
         {
             // Not any one request's token: a request that times out must not cancel the others' commit (the
             // journal's circuit breaker answers a timed-out request on its own).
-            committed = base.WriteMessagesAsync(writes, CancellationToken.None);
+            committed = live.Count == 0 ? Task.FromResult<IImmutableList<Exception>>(null!)
+                : base.WriteMessagesAsync(live.Count == 1 ? live[0].Writes : live.SelectMany(g => g.Writes).ToList(), CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -100,14 +133,14 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         var self = Self;
         committed.ContinueWith(t =>
         {
-            if (t.IsFaulted && gathered.Count > 1)
+            if (t.IsFaulted && live.Count > 1)
             {
-                self.Tell(new CommitEachAlone(gathered));
+                // Rolled back as a whole: each request again on its own, then whatever was still to be retried.
+                self.Tell(new Committed([], [.. gathered, .. thenAlone ?? []]));
                 return;
             }
-            Answer(gathered, t);
-            self.Tell(new Committed(gathered));
-            if (thenAlone is { Count: > 0 }) self.Tell(new CommitEachAlone(thenAlone));
+            Answer(live, t);
+            self.Tell(new Committed(gathered, thenAlone ?? []));
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
 
@@ -140,15 +173,19 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         switch (message)
         {
             case CloseWindow close:
-                if (close.Window == _windowNumber && _gathered.Count > 0) CommitGathered();
-                return true;
-            case CommitEachAlone retry:
-                // The failed transaction rolled back as a whole. One request at a time: handed over together,
-                // the plugin would merge them into one transaction again.
-                Commit([retry.Writes[0]], retry.Writes.Skip(1).ToList());
+                if (close.Window == _windowNumber)
+                {
+                    _windowTimerSet = false;
+                    CommitIfDue();
+                }
                 return true;
             case Committed committed:
                 foreach (var write in committed.Writes) Finished(write);
+                _committing = false;
+                // One retried request at a time: handed over together, the plugin would merge them into one
+                // transaction again.
+                if (committed.ThenAlone.Count > 0) Commit([committed.ThenAlone[0]], committed.ThenAlone.Skip(1).ToList());
+                else CommitIfDue();
                 return true;
             default:
                 return base.ReceivePluginInternal(message);
@@ -186,9 +223,10 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         base.PostStop();
     }
 
-    private sealed class GatheredWrite(List<AtomicWrite> writes)
+    private sealed class GatheredWrite(List<AtomicWrite> writes, CancellationToken token)
     {
         public List<AtomicWrite> Writes { get; } = writes;
+        public CancellationToken Token { get; } = token;
         public int Events { get; } = writes.Sum(w => w.Size);
         public TaskCompletionSource<IImmutableList<Exception>> Completion { get; } = new();
         public Task<IImmutableList<Exception>> Done => Completion.Task;
@@ -217,7 +255,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
 
     private sealed record CloseWindow(long Window);
 
-    private sealed record CommitEachAlone(List<GatheredWrite> Writes);
-
-    private sealed record Committed(List<GatheredWrite> Writes);
+    /// <param name="Writes">The requests that were answered.</param>
+    /// <param name="ThenAlone">Requests of a failed transaction still to be committed one by one.</param>
+    private sealed record Committed(List<GatheredWrite> Writes, List<GatheredWrite> ThenAlone);
 }

@@ -11,9 +11,11 @@ namespace Natter.Actors.Tests;
 /// <summary>
 /// <see cref="GroupCommitJournal"/> on a real SQLite journal: writes of many persistent actors gathered in one
 /// window are committed together and acknowledged only then, in each actor's order, and survive a restart; a
-/// write that cannot be serialized is rejected alone; a failed transaction fails only the request that broke
-/// it; an actor started again waits for its previous incarnation's gathered write before it reads where its
-/// log ends.
+/// quiet journal commits a write at once and the writes after it wait for the window; a write that cannot be
+/// serialized is rejected alone; a failed transaction fails only the request that broke it; an actor started
+/// again waits for its previous incarnation's gathered write before it reads where its log ends.
+/// A quiet journal commits at once, so specs that need writes gathered first write a primer, which starts the
+/// window.
 /// </summary>
 public sealed class GroupCommitJournalSpecs
 {
@@ -57,26 +59,31 @@ public sealed class GroupCommitJournalSpecs
         using var kit = new Kit(database, ThreeEventsPerCommit);
         var recorders = kit.Recovered("full-1", "full-2", "full-3");
         var clock = Stopwatch.StartNew();
+        kit.WritePrimer();
         foreach (var recorder in recorders) recorder.Tell("event-1");
 
         var written = Enumerable.Range(0, 3).Select(_ => kit.ExpectMsg<Written>(Patience)).ToList();
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"committed after {clock.Elapsed}: the window closed on its timer, not when full");
         Assert.Equal(["full-1", "full-2", "full-3"], written.Select(w => w.PersistenceId).Order());
         // The plugin stamps each transaction's rows with one time.
-        Assert.Equal(1L, Scalar(database, "SELECT COUNT(DISTINCT created) FROM journal"));
+        Assert.Equal(1L, Scalar(database, "SELECT COUNT(DISTINCT created) FROM journal WHERE persistence_id LIKE 'full-%'"));
     }
 
     [Fact]
-    public void A_write_is_acknowledged_only_when_its_window_closes()
+    public void A_write_to_a_quiet_journal_is_committed_at_once_and_the_next_waits_for_the_window()
     {
-        var window = TimeSpan.FromSeconds(2);
+        var window = TimeSpan.FromSeconds(3);
         using var kit = new Kit(SqliteJournalConfig.NewDatabaseFile(), $"commit-window = {window.TotalMilliseconds}ms");
         var recorder = kit.Recovered("waiting")[0];
 
         var clock = Stopwatch.StartNew();
         recorder.Tell("event-1");
         Assert.Equal("event-1", kit.ExpectMsg<Written>(Patience).Event);
-        Assert.True(clock.Elapsed >= window, $"acknowledged after {clock.Elapsed}, before the window closed");
+        Assert.True(clock.Elapsed < window / 2, $"acknowledged after {clock.Elapsed}: a quiet journal waited for the window");
+
+        recorder.Tell("event-2");
+        Assert.Equal("event-2", kit.ExpectMsg<Written>(Patience).Event);
+        Assert.True(clock.Elapsed >= window, $"acknowledged after {clock.Elapsed}, before the window since the last commit passed");
     }
 
     [Fact]
@@ -84,6 +91,7 @@ public sealed class GroupCommitJournalSpecs
     {
         using var kit = new Kit(SqliteJournalConfig.NewDatabaseFile(), ThreeEventsPerCommit);
         var recorders = kit.Recovered("fine-1", "broken", "fine-2");
+        kit.WritePrimer();
         recorders[0].Tell("event-1");
         recorders[1].Tell(new Unserializable());
         recorders[2].Tell("event-1");
@@ -103,6 +111,7 @@ public sealed class GroupCommitJournalSpecs
         Scalar(database, "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (0, 0, 'taken', 1, x'00')");
         kit.Watch(recorders[1]);
 
+        kit.WritePrimer();
         foreach (var recorder in recorders) recorder.Tell("event-1");
 
         // Two writes and one failed actor, in any order.
@@ -116,6 +125,7 @@ public sealed class GroupCommitJournalSpecs
     {
         using var kit = new Kit(SqliteJournalConfig.NewDatabaseFile(), "commit-window = 2s");
         var first = kit.Recovered("again")[0];
+        kit.WritePrimer();
         first.Tell("event-1");
         kit.Watch(first);
         first.Tell(PoisonPill.Instance);
@@ -128,6 +138,47 @@ public sealed class GroupCommitJournalSpecs
         second.Tell("event-2");
         var written = kit.ExpectMsg<Written>(Patience);
         Assert.Equal(("event-2", 2L), (written.Event, written.SequenceNr));
+    }
+
+    [Fact]
+    public void A_request_whose_call_timed_out_while_it_waited_is_not_committed()
+    {
+        var database = SqliteJournalConfig.NewDatabaseFile();
+        using var kit = new Kit(database, "commit-window = 50ms, circuit-breaker.call-timeout = 1s");
+        var recorders = kit.Recovered("first", "second", "after");
+        using (var writer = Open(database))
+        {
+            // Another writer holds the database. Whichever write reaches the journal first is committed at once
+            // and waits on SQLite's busy timeout (5 s); the other waits behind it. Both calls time out, and
+            // both actors are told so and stop.
+            Execute(writer, "BEGIN IMMEDIATE");
+            kit.Watch(recorders[0]);
+            kit.Watch(recorders[1]);
+            recorders[0].Tell("event-1");
+            recorders[1].Tell("event-1");
+            var stopped = Enumerable.Range(0, 2).Select(_ => kit.ExpectMsg<Terminated>(Patience).ActorRef).ToHashSet();
+            Assert.True(stopped.SetEquals(recorders.Take(2)), "both actors whose calls timed out stop, in either order");
+        }
+
+        // Commits go one at a time: once a later write is acknowledged, the waiting one had its turn. The one
+        // already in the plugin's hands is written late (the plugin's own behaviour); the waiting one is not.
+        recorders[2].Tell("event-1");
+        Assert.Equal("after", kit.ExpectMsg<Written>(Patience).PersistenceId);
+        Assert.Equal(1L, Scalar(database, "SELECT COUNT(*) FROM journal WHERE persistence_id IN ('first', 'second')"));
+    }
+
+    private static SqliteConnection Open(string database)
+    {
+        var connection = new SqliteConnection($"Data Source={database};Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     private static long Scalar(string database, string sql)
@@ -152,6 +203,14 @@ public sealed class GroupCommitJournalSpecs
                 ExpectMsg<string[]>(Patience);
             }
             return recorders;
+        }
+
+        /// <summary>Writes one event of its own and waits for it: the window starts, and writes right after it are gathered.</summary>
+        public void WritePrimer()
+        {
+            var primer = Recovered($"primer-{Guid.NewGuid():N}")[0];
+            primer.Tell("primer");
+            ExpectMsg<Written>(Patience);
         }
     }
 
