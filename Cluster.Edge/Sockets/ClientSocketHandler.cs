@@ -54,7 +54,7 @@ public sealed class ClientSocketHandler(
         var chatFanout = await fanout.GetAsync(context.RequestAborted);
         var connection = system.ActorOf(
             ConnectionActor.PropsFor(principal.User, principal.Device, connectionId, principal.ExpiresAt, outbound, gateway,
-                presenceRegion, chatFanout, limits),
+                presenceRegion, chatFanout, limits).WithMailbox(CompactMailbox.ConfigPath),
             $"conn-{principal.User.Value}-{principal.Device.Value}-{connectionId}");
 
         var writer = outbound.RunAsync();
@@ -67,50 +67,54 @@ public sealed class ClientSocketHandler(
 
     private async Task<string> ReadLoopAsync(WebSocket socket, IActorRef connection, int maxFrameBytes, DevicePrincipal who, CancellationToken ct)
     {
-        // Held for the whole life of an idle connection, so it starts small (most frames are well under
-        // 1 KiB) and grows, up to the limit, only for a frame that needs it.
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxFrameBytes, 1024));
         try
         {
             while (socket.State == WebSocketState.Open)
             {
-                var length = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                // An idle connection holds no read buffer: an empty receive waits for the next frame to begin,
+                // and a buffer is rented only while that frame is read. It starts small (most frames are well
+                // under 1 KiB) and grows, up to the limit, only for a frame that needs it.
+                var result = await socket.ReceiveAsync(Memory<byte>.Empty, ct);
+                if (result.MessageType == WebSocketMessageType.Close) return await ClosedByClientAsync(socket, ct);
+                var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxFrameBytes, 1024));
+                try
                 {
-                    var capacity = Math.Min(buffer.Length, maxFrameBytes);
-                    if (length == capacity)
+                    var length = 0;
+                    while (!result.EndOfMessage)
                     {
-                        if (capacity == maxFrameBytes)
+                        var capacity = Math.Min(buffer.Length, maxFrameBytes);
+                        if (length == capacity)
                         {
-                            logger.LogWarning("Closing {User}/{Device}: frame over {Max} bytes", who.User, who.Device, maxFrameBytes);
-                            await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"frames are at most {maxFrameBytes} bytes", ct);
-                            return "frame too big";
+                            if (capacity == maxFrameBytes)
+                            {
+                                logger.LogWarning("Closing {User}/{Device}: frame over {Max} bytes", who.User, who.Device, maxFrameBytes);
+                                await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"frames are at most {maxFrameBytes} bytes", ct);
+                                return "frame too big";
+                            }
+                            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxFrameBytes));
+                            buffer.AsSpan(0, length).CopyTo(bigger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = bigger;
+                            capacity = Math.Min(buffer.Length, maxFrameBytes);
                         }
-                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxFrameBytes));
-                        buffer.AsSpan(0, length).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                        capacity = Math.Min(buffer.Length, maxFrameBytes);
+                        result = await socket.ReceiveAsync(buffer.AsMemory(length, capacity - length), ct);
+                        if (result.MessageType == WebSocketMessageType.Close) return await ClosedByClientAsync(socket, ct);
+                        length += result.Count;
                     }
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length, capacity - length), ct);
-                    length += result.Count;
-                } while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
 
-                switch (result.MessageType)
-                {
-                    case WebSocketMessageType.Close:
-                        if (socket.State == WebSocketState.CloseReceived)
-                            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", ct);
-                        return "client closed";
-                    case WebSocketMessageType.Binary:
+                    if (result.MessageType == WebSocketMessageType.Binary)
+                    {
                         Refuse(connection, who, new ErrorFrame(ErrorCodes.MalformedJson, "frames are JSON text; binary frames are not accepted"));
                         continue;
+                    }
+                    var read = ClientFrameReader.Read(buffer.AsSpan(0, length));
+                    if (read.Frame is not null) connection.Tell(new Inbound(read.Frame));
+                    else Refuse(connection, who, read.Error!);
                 }
-
-                var read = ClientFrameReader.Read(buffer.AsSpan(0, length));
-                if (read.Frame is not null) connection.Tell(new Inbound(read.Frame));
-                else Refuse(connection, who, read.Error!);
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
             return "socket no longer open";
         }
@@ -126,10 +130,13 @@ public sealed class ClientSocketHandler(
                 await socket.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "internal error", CancellationToken.None);
             return "internal error";
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+    }
+
+    private static async Task<string> ClosedByClientAsync(WebSocket socket, CancellationToken ct)
+    {
+        if (socket.State == WebSocketState.CloseReceived)
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", ct);
+        return "client closed";
     }
 
     private void Refuse(IActorRef connection, DevicePrincipal who, ErrorFrame error)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 
 namespace Natter.Bench.Servers;
@@ -20,26 +21,40 @@ public static class EchoServer
         {
             if (!context.WebSockets.IsWebSocketRequest) { context.Response.StatusCode = 400; return; }
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            // The same 1 KiB first read buffer the Natter edge uses, so per-connection memory compares fairly.
-            var buffer = new byte[1024];
+            // The Natter edge's read strategy, so per-connection memory compares fairly: an empty receive waits
+            // for a frame, then a buffer (1 KiB at first) is rented from the shared pool while it is read.
             try
             {
                 while (socket.State == WebSocketState.Open)
                 {
-                    var length = 0;
-                    ValueWebSocketReceiveResult result;
-                    do
+                    var result = await socket.ReceiveAsync(Memory<byte>.Empty, context.RequestAborted);
+                    var buffer = ArrayPool<byte>.Shared.Rent(1024);
+                    try
                     {
-                        if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-                        result = await socket.ReceiveAsync(buffer.AsMemory(length), context.RequestAborted);
-                        length += result.Count;
-                    } while (!result.EndOfMessage);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", default);
-                        return;
+                        var length = 0;
+                        while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close)
+                        {
+                            if (length == buffer.Length)
+                            {
+                                var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                                buffer.AsSpan(0, length).CopyTo(bigger);
+                                ArrayPool<byte>.Shared.Return(buffer);
+                                buffer = bigger;
+                            }
+                            result = await socket.ReceiveAsync(buffer.AsMemory(length), context.RequestAborted);
+                            length += result.Count;
+                        }
+                        if (result.MessageType == WebSocketMessageType.Close)
+                        {
+                            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", default);
+                            return;
+                        }
+                        await socket.SendAsync(buffer.AsMemory(0, length), result.MessageType, true, context.RequestAborted);
                     }
-                    await socket.SendAsync(buffer.AsMemory(0, length), result.MessageType, true, context.RequestAborted);
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
                 }
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }

@@ -1,0 +1,75 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.TestKit.Xunit2;
+using Microsoft.Extensions.DependencyInjection;
+using Natter.Actors.Hosting;
+using Xunit;
+
+namespace Natter.Actors.Tests;
+
+/// <summary>
+/// <see cref="CompactMailbox"/> as the hosts configure it (HOCON/mailboxes.hocon): an actor on it gets every
+/// message of many concurrent senders, each sender's in order, including after a burst that grew its queue.
+/// </summary>
+public sealed class CompactMailboxSpecs() : TestKit(HostConfig(), "compact-mailbox-specs")
+{
+    private static Akka.Configuration.Config HostConfig() =>
+        new AkkaConfigurationBuilder(new ServiceCollection(), "compact-mailbox-specs").WithNatterHocon().Configuration.Value;
+
+    [Fact]
+    public async Task Every_message_of_many_concurrent_senders_arrives_in_each_senders_order()
+    {
+        const int senders = 8, perSender = 5_000;
+        var counter = Sys.ActorOf(Props.Create(() => new OrderChecker(TestActor)).WithMailbox(CompactMailbox.ConfigPath));
+
+        // A burst far above the kept capacity, from several threads at once, then a second one after it emptied.
+        for (var round = 0; round < 2; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, senders).Select(s => Task.Run(() =>
+            {
+                for (var n = 0; n < perSender; n++) counter.Tell(new Numbered(s, round * perSender + n));
+            })));
+            counter.Tell(Report.Instance);
+            var report = ExpectMsg<Counted>(TimeSpan.FromSeconds(30));
+            Assert.Equal((round + 1) * senders * perSender, report.Received);
+            Assert.Equal(0, report.OutOfOrder);
+        }
+    }
+
+    [Fact]
+    public void The_hosts_define_the_mailbox()
+    {
+        Assert.Equal(typeof(CompactMailbox), Type.GetType(Sys.Settings.Config.GetString($"{CompactMailbox.ConfigPath}.mailbox-type")));
+    }
+
+    private sealed record Numbered(int Sender, int N);
+
+    private sealed record Counted(int Received, int OutOfOrder);
+
+    private sealed class Report
+    {
+        public static readonly Report Instance = new();
+    }
+
+    private sealed class OrderChecker(IActorRef reporter) : UntypedActor
+    {
+        private readonly Dictionary<int, int> _last = new();
+        private int _received;
+        private int _outOfOrder;
+
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case Numbered m:
+                    _received++;
+                    if (_last.TryGetValue(m.Sender, out var last) && m.N != last + 1) _outOfOrder++;
+                    _last[m.Sender] = m.N;
+                    break;
+                case Report:
+                    reporter.Tell(new Counted(_received, _outOfOrder));
+                    break;
+            }
+        }
+    }
+}
