@@ -21,9 +21,9 @@ namespace Natter.Actors.Hosting;
 /// one transaction). A window of zero hands each request to the plugin at once, as the plugin alone does.
 /// </para>
 /// <para>
-/// If a transaction of several requests fails, nothing of it was written; each request is then committed
-/// again on its own, one after another, so one bad write (a duplicate key after a handover, say) fails only
-/// its own actor, not every chat in the window. A request whose call has already timed out (its token is
+/// If a transaction of several requests fails, nothing of it was written; its requests are then committed
+/// again in halves, each half one transaction, until the one that broke it is alone, so one bad write (a
+/// duplicate key after a handover, say) fails only its own actor, not every chat in the window. A request whose call has already timed out (its token is
 /// cancelled; the journal answered its actor) is not committed any more.
 /// </para>
 /// <para>
@@ -41,6 +41,10 @@ public sealed class GroupCommitJournal : SqlWriteJournal
     private long? _lastCommitStarted;
     private long _windowNumber;
     private bool _windowTimerSet;
+    // Requests of failed transactions, to be committed again one group after another before anything newer.
+    private readonly LinkedList<List<GatheredWrite>> _retries = new();
+    // Tells this instance's commits from those of an instance before a restart, whose answers may still arrive.
+    private readonly object _incarnation = new();
 
     // Persistence ids with a write gathered or in flight here: a recovering actor must not read its highest
     // sequence number before the write of its previous incarnation has ended (the plugin tracks only the
@@ -81,7 +85,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
             CloseWindowIn(wait);
             return;
         }
-        Commit(TakeGathered(), thenAlone: null);
+        Commit(TakeGathered());
     }
 
     private void CloseWindowIn(TimeSpan wait)
@@ -106,41 +110,48 @@ public sealed class GroupCommitJournal : SqlWriteJournal
         return taken;
     }
 
-    /// <param name="thenAlone">Requests of a failed transaction still to be committed one by one, after this one.</param>
-    private void Commit(List<GatheredWrite> gathered, List<GatheredWrite>? thenAlone)
+    private void Commit(List<GatheredWrite> group)
     {
         _committing = true;
-        _lastCommitStarted = Stopwatch.GetTimestamp();
         _windowNumber++;
         _windowTimerSet = false;
 
         // A request whose call timed out was answered with a failure already: it must not be written after all.
-        foreach (var timedOut in gathered.Where(g => g.Token.IsCancellationRequested)) timedOut.Completion.TrySetCanceled(timedOut.Token);
-        var live = gathered.Where(g => !g.Token.IsCancellationRequested).ToList();
+        foreach (var timedOut in group.Where(g => g.Token.IsCancellationRequested)) timedOut.Completion.TrySetCanceled(timedOut.Token);
+        var live = group.Where(g => !g.Token.IsCancellationRequested).ToList();
+        var self = Self;
+        var incarnation = _incarnation;
+        if (live.Count == 0)
+        {
+            self.Tell(new Committed(incarnation, group, Retry: null));
+            return;
+        }
+
+        _lastCommitStarted = Stopwatch.GetTimestamp();
         Task<IImmutableList<Exception>> committed;
         try
         {
             // Not any one request's token: a request that times out must not cancel the others' commit (the
             // journal's circuit breaker answers a timed-out request on its own).
-            committed = live.Count == 0 ? Task.FromResult<IImmutableList<Exception>>(null!)
-                : base.WriteMessagesAsync(live.Count == 1 ? live[0].Writes : live.SelectMany(g => g.Writes).ToList(), CancellationToken.None);
+            committed = base.WriteMessagesAsync(live.Count == 1 ? live[0].Writes : live.SelectMany(g => g.Writes).ToList(), CancellationToken.None);
         }
         catch (Exception e)
         {
             committed = Task.FromException<IImmutableList<Exception>>(e);
         }
 
-        var self = Self;
         committed.ContinueWith(t =>
         {
-            if (t.IsFaulted && live.Count > 1)
+            // A transaction of several requests that failed rolled back as a whole: they are committed again.
+            var failedAsWhole = t.IsFaulted && live.Count > 1;
+            try
             {
-                // Rolled back as a whole: each request again on its own, then whatever was still to be retried.
-                self.Tell(new Committed([], [.. gathered, .. thenAlone ?? []]));
-                return;
+                if (!failedAsWhole) Answer(live, t);
             }
-            Answer(live, t);
-            self.Tell(new Committed(gathered, thenAlone ?? []));
+            finally
+            {
+                self.Tell(new Committed(incarnation, group, failedAsWhole ? live : null));
+            }
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
 
@@ -179,13 +190,35 @@ public sealed class GroupCommitJournal : SqlWriteJournal
                     CommitIfDue();
                 }
                 return true;
+            case Committed { Incarnation: var from } stale when from != _incarnation:
+                // From before this journal restarted: what was still to be committed again is given up.
+                foreach (var write in stale.Retry ?? []) write.Completion.TrySetException(Stopped());
+                return true;
             case Committed committed:
-                foreach (var write in committed.Writes) Finished(write);
                 _committing = false;
-                // One retried request at a time: handed over together, the plugin would merge them into one
-                // transaction again.
-                if (committed.ThenAlone.Count > 0) Commit([committed.ThenAlone[0]], committed.ThenAlone.Skip(1).ToList());
-                else CommitIfDue();
+                if (committed.Retry is { } failed)
+                {
+                    // Halves, each one transaction, until the request that broke it is alone: one bad write costs
+                    // about 2 log2(n) transactions, not n. The first half goes first, so each actor's writes keep
+                    // their order.
+                    var half = failed.Count / 2;
+                    _retries.AddFirst(failed.GetRange(half, failed.Count - half));
+                    _retries.AddFirst(failed.GetRange(0, half));
+                    foreach (var write in committed.Writes.Except(failed)) Finished(write);
+                }
+                else
+                {
+                    foreach (var write in committed.Writes) Finished(write);
+                }
+                if (_retries.First is { } next)
+                {
+                    _retries.RemoveFirst();
+                    Commit(next.Value);
+                }
+                else
+                {
+                    CommitIfDue();
+                }
                 return true;
             default:
                 return base.ReceivePluginInternal(message);
@@ -217,11 +250,13 @@ public sealed class GroupCommitJournal : SqlWriteJournal
 
     protected override void PostStop()
     {
-        var stopped = new InvalidOperationException("The journal stopped before this write was committed");
-        foreach (var write in _gathered) write.Completion.TrySetException(stopped);
+        var stopped = Stopped();
+        foreach (var write in _gathered.Concat(_retries.SelectMany(r => r))) write.Completion.TrySetException(stopped);
         foreach (var read in _waitingReads.Values.SelectMany(r => r)) read.Fail(stopped);
         base.PostStop();
     }
+
+    private static InvalidOperationException Stopped() => new("The journal stopped before this write was committed");
 
     private sealed class GatheredWrite(List<AtomicWrite> writes, CancellationToken token)
     {
@@ -255,7 +290,8 @@ public sealed class GroupCommitJournal : SqlWriteJournal
 
     private sealed record CloseWindow(long Window);
 
-    /// <param name="Writes">The requests that were answered.</param>
-    /// <param name="ThenAlone">Requests of a failed transaction still to be committed one by one.</param>
-    private sealed record Committed(List<GatheredWrite> Writes, List<GatheredWrite> ThenAlone);
+    /// <param name="Incarnation">The journal instance that committed (a restart makes a new one).</param>
+    /// <param name="Writes">The requests of the transaction.</param>
+    /// <param name="Retry">When it failed as a whole: its requests still to be committed, none answered yet.</param>
+    private sealed record Committed(object Incarnation, List<GatheredWrite> Writes, List<GatheredWrite>? Retry);
 }
