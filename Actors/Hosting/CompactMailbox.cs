@@ -27,8 +27,9 @@ public sealed class CompactMailbox : MailboxType, IProducesMessageQueue<CompactM
 
 public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
-    // Above this many waiting messages the buffer counts as grown, and is trimmed when the queue empties.
-    private const int KeptCapacity = 64;
+    // Above this many waiting messages the buffer counts as grown (over 256 bytes), and is trimmed when the
+    // queue empties; below it, the buffer is kept for the next burst rather than allocated again.
+    private const int KeptCapacity = 16;
 
     private readonly Lock _gate = new();
     private readonly Queue<Envelope> _queue = new();

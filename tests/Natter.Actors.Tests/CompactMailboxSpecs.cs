@@ -37,6 +37,29 @@ public sealed class CompactMailboxSpecs() : TestKit(HostConfig(), "compact-mailb
     }
 
     [Fact]
+    public void A_queue_hands_its_messages_out_in_order_and_its_leftovers_to_dead_letters_on_clean_up()
+    {
+        var queue = new CompactMessageQueue();
+        for (var n = 0; n < 100; n++) queue.Enqueue(TestActor, new Envelope(n, TestActor));
+        for (var n = 0; n < 60; n++)
+        {
+            Assert.True(queue.TryDequeue(out var envelope));
+            Assert.Equal(n, envelope.Message);
+        }
+        Assert.Equal(40, queue.Count);
+
+        var deadLetters = new CompactMessageQueue();
+        queue.CleanUp(TestActor, deadLetters);
+        Assert.False(queue.HasMessages);
+        Assert.False(queue.TryDequeue(out _));
+        for (var n = 60; n < 100; n++)
+        {
+            Assert.True(deadLetters.TryDequeue(out var envelope));
+            Assert.Equal(n, envelope.Message);
+        }
+    }
+
+    [Fact]
     public void The_hosts_define_the_mailbox()
     {
         Assert.Equal(typeof(CompactMailbox), Type.GetType(Sys.Settings.Config.GetString($"{CompactMailbox.ConfigPath}.mailbox-type")));
