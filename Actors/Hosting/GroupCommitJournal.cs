@@ -23,8 +23,9 @@ namespace Natter.Actors.Hosting;
 /// <para>
 /// If a transaction of several requests fails, nothing of it was written; its requests are then committed
 /// again in halves, each half one transaction, until the one that broke it is alone, so one bad write (a
-/// duplicate key after a handover, say) fails only its own actor, not every chat in the window. A request whose call has already timed out (its token is
-/// cancelled; the journal answered its actor) is not committed any more.
+/// duplicate key after a handover, say) fails only its own actor, not every chat in the window. A request
+/// whose call has already timed out (its token is cancelled; the journal answered its actor) is not committed
+/// any more.
 /// </para>
 /// <para>
 /// Everything here runs on the journal actor's thread except the completion of a commit, which only answers
@@ -169,7 +170,7 @@ public sealed class GroupCommitJournal : SqlWriteJournal
             foreach (var write in gathered) write.Completion.TrySetException(cause);
             return;
         }
-        var rejections = committed.Result;
+        var rejections = committed.Result; // completed: this runs in the commit's continuation
         var offset = 0;
         foreach (var write in gathered)
         {

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Diagnostics;
 using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Hosting;
@@ -66,78 +64,31 @@ public sealed class ClientSocketHandler(
         outbound.Abort();
     }
 
-    // Frames closer together than this mark a busy connection, which keeps its read buffer between frames.
-    private static readonly TimeSpan BusyGap = TimeSpan.FromSeconds(1);
-    private const int FirstBufferBytes = 1024;
-
     private async Task<string> ReadLoopAsync(WebSocket socket, IActorRef connection, int maxFrameBytes, DevicePrincipal who, CancellationToken ct)
     {
-        // An idle connection holds no read buffer: an empty receive waits for its next frame to begin, and a buffer
-        // is rented from the shared pool to read it. A busy one keeps its buffer and reads straight into it, which
-        // costs one receive per frame instead of two. The buffer starts small (most frames are well under 1 KiB)
-        // and grows, up to the limit, only for a frame that needs it.
-        byte[]? buffer = null;
-        var previousFrame = 0L;
+        using var reader = new WebSocketMessageReader(socket, maxFrameBytes);
         try
         {
             while (socket.State == WebSocketState.Open)
             {
-                ValueWebSocketReceiveResult result;
-                var length = 0;
-                if (buffer is null)
+                var (outcome, type, bytes) = await reader.ReadAsync(ct);
+                switch (outcome)
                 {
-                    result = await socket.ReceiveAsync(Memory<byte>.Empty, ct);
-                    if (result.MessageType == WebSocketMessageType.Close) return await ClosedByClientAsync(socket, ct);
-                    buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxFrameBytes, FirstBufferBytes));
+                    case WebSocketMessageReader.Outcome.Closed:
+                        return await ClosedByClientAsync(socket, ct);
+                    case WebSocketMessageReader.Outcome.TooBig:
+                        logger.LogWarning("Closing {User}/{Device}: frame over {Max} bytes", who.User, who.Device, maxFrameBytes);
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"frames are at most {maxFrameBytes} bytes", ct);
+                        return "frame too big";
                 }
-                else
-                {
-                    result = await socket.ReceiveAsync(buffer.AsMemory(0, Math.Min(buffer.Length, maxFrameBytes)), ct);
-                    if (result.MessageType == WebSocketMessageType.Close) return await ClosedByClientAsync(socket, ct);
-                    length = result.Count;
-                }
-
-                while (!result.EndOfMessage)
-                {
-                    var capacity = Math.Min(buffer.Length, maxFrameBytes);
-                    if (length == capacity)
-                    {
-                        if (capacity == maxFrameBytes)
-                        {
-                            logger.LogWarning("Closing {User}/{Device}: frame over {Max} bytes", who.User, who.Device, maxFrameBytes);
-                            await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"frames are at most {maxFrameBytes} bytes", ct);
-                            return "frame too big";
-                        }
-                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxFrameBytes));
-                        buffer.AsSpan(0, length).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                        capacity = Math.Min(buffer.Length, maxFrameBytes);
-                    }
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length, capacity - length), ct);
-                    if (result.MessageType == WebSocketMessageType.Close) return await ClosedByClientAsync(socket, ct);
-                    length += result.Count;
-                }
-
-                if (result.MessageType == WebSocketMessageType.Binary)
+                if (type == WebSocketMessageType.Binary)
                 {
                     Refuse(connection, who, new ErrorFrame(ErrorCodes.MalformedJson, "frames are JSON text; binary frames are not accepted"));
+                    continue;
                 }
-                else
-                {
-                    var read = ClientFrameReader.Read(buffer.AsSpan(0, length));
-                    if (read.Frame is not null) connection.Tell(new Inbound(read.Frame));
-                    else Refuse(connection, who, read.Error!);
-                }
-
-                // A buffer grown for a large frame, or one held by a connection that has gone quiet, goes back.
-                var now = Stopwatch.GetTimestamp();
-                if (buffer.Length > FirstBufferBytes || Stopwatch.GetElapsedTime(previousFrame, now) > BusyGap)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = null;
-                }
-                previousFrame = now;
+                var read = ClientFrameReader.Read(bytes.Span);
+                if (read.Frame is not null) connection.Tell(new Inbound(read.Frame));
+                else Refuse(connection, who, read.Error!);
             }
             return "socket no longer open";
         }
@@ -152,10 +103,6 @@ public sealed class ClientSocketHandler(
             if (socket.State == WebSocketState.Open)
                 await socket.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "internal error", CancellationToken.None);
             return "internal error";
-        }
-        finally
-        {
-            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
