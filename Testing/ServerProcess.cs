@@ -49,7 +49,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = dataDirectory,
         };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        // Unprefixed: the edge's appsettings.json sets "Urls", which outranks ASPNETCORE_URLS.
+        start.Environment["URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in journal.Settings(dataDirectory).Concat(settings ?? new Dictionary<string, string?>()))
             start.Environment[key.Replace(":", "__")] = value;

@@ -21,7 +21,12 @@ public static class EdgeHost
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(HostArguments.WithoutConfigReload(args));
+        // Its appsettings.json and wwwroot are beside the binary: they apply whatever the working directory is.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = HostArguments.WithoutConfigReload(args),
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         configure?.Invoke(builder);
 
         var natter = builder.Configuration.GetSection(NatterOptions.Section).Get<NatterOptions>() ?? new NatterOptions();
