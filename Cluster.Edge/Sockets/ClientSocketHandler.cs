@@ -56,12 +56,10 @@ public sealed class ClientSocketHandler(
                 presenceRegion, chatFanout, limits).WithMailbox(CompactMailbox.ConfigPath),
             $"conn-{principal.User.Value}-{principal.Device.Value}-{connectionId}");
 
-        var writer = outbound.RunAsync();
         var reason = await ReadLoopAsync(socket, connection, limits.MaxFrameBytes, principal, context.RequestAborted);
         connection.Tell(new SocketClosed(reason));
-        outbound.Complete();
-        await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(5)));
-        outbound.Abort();
+        // A writer still stuck after this is ended by disposing the socket.
+        await Task.WhenAny(outbound.CompleteAsync(), Task.Delay(TimeSpan.FromSeconds(5)));
     }
 
     private async Task<string> ReadLoopAsync(WebSocket socket, IActorRef connection, int maxFrameBytes, DevicePrincipal who, CancellationToken ct)
