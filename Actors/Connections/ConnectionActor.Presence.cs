@@ -50,7 +50,7 @@ public sealed partial class ConnectionActor
                 return true;
             case Terminated t when t.ActorRef.Equals(_presenceEntity):
                 _presenceEntity = null;
-                _log.Info("Connection {0} of {1}/{2}: its presence entity stopped; registering again", _connectionId, _user, _device);
+                Log.Info("Connection {0} of {1}/{2}: its presence entity stopped; registering again", _connectionId, _user, _device);
                 AnnounceOnline();
                 // A new chain of retries; an older one (the entity died twice in a row) ends at its next tick.
                 Context.System.Scheduler.ScheduleTellOnce(FirstPresenceRetry, Self, new PresenceRetry(++_presenceGeneration, FirstPresenceRetry), Self);
@@ -72,7 +72,7 @@ public sealed partial class ConnectionActor
                 if (failed.Attempt < MaxCatchUpAttempts)
                     Context.System.Scheduler.ScheduleTellOnce(CatchUpRetryDelay, Self, new AskCatchUpChatList(failed.Attempt + 1), Self);
                 else
-                    _log.Warning("Connection {0}: no chat list for the catch-up after a presence loss; new chats arrive at the next sync", _connectionId);
+                    Log.Warning("Connection {0}: no chat list for the catch-up after a presence loss; new chats arrive at the next sync", _connectionId);
                 return true;
             case AskCatchUpChatList ask:
                 AskChatListForCatchUp(ask.Attempt);
@@ -107,7 +107,7 @@ public sealed partial class ConnectionActor
 
     private void CatchUpAfterPresenceLoss()
     {
-        _log.Info("Connection {0} of {1}/{2}: registered with a new presence entity; fetching what it may have missed",
+        Log.Info("Connection {0} of {1}/{2}: registered with a new presence entity; fetching what it may have missed",
             _connectionId, _user, _device);
         // Direct chats' messages come through presence; groups' come through this process's fanout.
         foreach (var (chatId, stream) in _streams)
@@ -164,7 +164,7 @@ public sealed partial class ConnectionActor
         if (!stream.CatchingUp || stream.InSync || reply is ChatReplies.ChatRejected) return false;
         if (++stream.CatchUpAttempts >= MaxCatchUpAttempts)
         {
-            _log.Warning("Connection {0}: catch-up of {1} failed {2} times; it arrives with the chat's next message or the next sync",
+            Log.Warning("Connection {0}: catch-up of {1} failed {2} times; it arrives with the chat's next message or the next sync",
                 _connectionId, chatId, stream.CatchUpAttempts);
             return false;
         }

@@ -55,17 +55,20 @@ public sealed partial class ConnectionActor : UntypedActor
     private DateTimeOffset _lastInbound = DateTimeOffset.UtcNow;
     private readonly TokenBucket _typing;
     private readonly TokenBucket _locations;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    // What an idle connection does not use is created when first needed: an edge holds many of them.
+    private ILoggingAdapter? _logger;
     private readonly Dictionary<ChatId, ChatStream> _streams = new();
-    private readonly Dictionary<ChatId, long> _syncCursors = new();
-    private readonly HashSet<ChatId> _subscribedGroups = new();
+    private Dictionary<ChatId, long>? _syncCursors; // during a sync
+    private HashSet<ChatId>? _subscribedGroups;
     private int _syncPendingChats;
     private int _syncChats;
     private int _syncPushed;
-    private readonly Dictionary<ChatId, ChatCatchUp> _syncSummary = new();
+    private Dictionary<ChatId, ChatCatchUp>? _syncSummary; // during a sync
     private bool _syncInProgress;
-    private readonly Queue<SyncFrame> _queuedSyncs = new();
+    private Queue<SyncFrame>? _queuedSyncs;
     private bool _closing;
+
+    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     public ConnectionActor(UserId user, DeviceId device, string connectionId, DateTimeOffset tokenExpiresAt,
         IClientOutbound outbound, ChatGateway gateway, IActorRef presence, IActorRef fanout, ConnectionSettings settings)
@@ -108,7 +111,7 @@ public sealed partial class ConnectionActor : UntypedActor
             case ChatNotices.GroupReceiptsUpdated r: Emit(new GroupReceiptsFrame(r.ChatId.Value, r.Receipts.DeliveredToAll, r.Receipts.ReadByAll)); break;
             case ChatFanout.ChatHead head: OnChatHead(head); break;
             case ChatFanout.SubscribeAgain:
-                foreach (var chatId in _subscribedGroups) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
+                foreach (var chatId in _subscribedGroups ?? []) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
                 break;
             case ChatNotices.Typing t:
                 if (t.User != _user) Emit(new TypingNoticeFrame(t.ChatId.Value, t.User.Value, t.IsTyping ? "typing" : "paused"));
@@ -156,7 +159,7 @@ public sealed partial class ConnectionActor : UntypedActor
             case PresenceCommands.SessionReplaced: CloseReplaced(CloseCodes.SessionReplaced, "replaced by a newer connection of this device"); break;
             case RefreshPresence: OnRefreshPresence(); break;
             case PumpFetches: OnPumpFetches(); break;
-            case Status.Failure f: _log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message); break;
+            case Status.Failure f: Log.Warning("Connection {0}: {1}", _connectionId, f.Cause.Message); break;
             default:
                 if (!OnPresenceRegistration(message)) Unhandled(message);
                 break;
@@ -172,7 +175,7 @@ public sealed partial class ConnectionActor : UntypedActor
         }
         if (DateTimeOffset.UtcNow - _lastInbound > TimeSpan.FromSeconds(_settings.IdleTimeoutSeconds))
         {
-            _log.Info("Connection {0} of {1}/{2} sent nothing for {3} s; closing it", _connectionId, _user, _device, _settings.IdleTimeoutSeconds);
+            Log.Info("Connection {0} of {1}/{2} sent nothing for {3} s; closing it", _connectionId, _user, _device, _settings.IdleTimeoutSeconds);
             Close(CloseCodes.HeartbeatMissed, $"no frame for {_settings.IdleTimeoutSeconds} s; ping every heartbeatSeconds");
             return;
         }
@@ -282,12 +285,12 @@ public sealed partial class ConnectionActor : UntypedActor
     /// <param name="again">Ask even if already subscribed: the fanout may hold an earlier refusal (a former member rejoining).</param>
     private void SubscribeToGroup(ChatId chatId, bool again = false)
     {
-        if (chatId.IsGroup && (_subscribedGroups.Add(chatId) || again)) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
+        if (chatId.IsGroup && ((_subscribedGroups ??= new()).Add(chatId) || again)) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
     }
 
     private void UnsubscribeFromGroup(ChatId chatId)
     {
-        if (_subscribedGroups.Remove(chatId)) _fanout.Tell(new ChatFanout.Unsubscribe(chatId, Self));
+        if (_subscribedGroups?.Remove(chatId) == true) _fanout.Tell(new ChatFanout.Unsubscribe(chatId, Self));
     }
 
     /// <summary>The fanout's subscription took effect at <c>LastSeq</c>: fetch anything up to it this stream lacks.</summary>
@@ -343,7 +346,7 @@ public sealed partial class ConnectionActor : UntypedActor
 
     private GatewayResult<T> Unavailable<T>(Exception e)
     {
-        _log.Warning("Connection {0}: request failed: {1}", _connectionId, e.Message);
+        Log.Warning("Connection {0}: request failed: {1}", _connectionId, e.Message);
         return GatewayResult<T>.Fail(ErrorCodes.Unavailable, "the cluster could not answer; retry");
     }
 
@@ -352,11 +355,11 @@ public sealed partial class ConnectionActor : UntypedActor
         // One sync at a time: a second one starts when the first has answered "synced".
         if (_syncInProgress)
         {
-            _queuedSyncs.Enqueue(s);
+            (_queuedSyncs ??= new()).Enqueue(s);
             return;
         }
         _syncInProgress = true;
-        _syncCursors.Clear();
+        _syncCursors = new Dictionary<ChatId, long>();
         foreach (var (chat, seq) in s.Cursors ?? [])
             _syncCursors[new ChatId(chat)] = Math.Max(0, seq);
         _gateway.Users.Ask<UserReplies.ChatList>(new UserQueries.GetChatList(_user), _settings.AskTimeout)
@@ -366,7 +369,7 @@ public sealed partial class ConnectionActor : UntypedActor
     private void OnChatListFailed(ChatListFailed failed)
     {
         if (!_syncInProgress) return;
-        _log.Warning("Connection {0}: chat list unavailable for sync: {1}", _connectionId, failed.Reason);
+        Log.Warning("Connection {0}: chat list unavailable for sync: {1}", _connectionId, failed.Reason);
         Emit(new ErrorFrame(ErrorCodes.Unavailable, "the chat list could not be read; sync again"));
         _syncChats = 0;
         _syncPushed = 0;
@@ -378,7 +381,7 @@ public sealed partial class ConnectionActor : UntypedActor
         if (!_syncInProgress) return;
         _hasSynced = true;
         _syncPushed = 0;
-        _syncSummary.Clear();
+        _syncSummary = new Dictionary<ChatId, ChatCatchUp>();
         _syncPendingChats = 0;
         _syncChats = list.Chats.Count;
         foreach (var chatId in list.Chats)
@@ -386,7 +389,7 @@ public sealed partial class ConnectionActor : UntypedActor
             SubscribeToGroup(chatId);
             var stream = StreamOf(chatId);
             // A chat the client names starts at its cursor; others at this device's stored delivered cursor.
-            if (_syncCursors.TryGetValue(chatId, out var cursor))
+            if (_syncCursors!.TryGetValue(chatId, out var cursor))
             {
                 stream.Delivered = cursor;
                 stream.Known = true;
@@ -490,6 +493,7 @@ public sealed partial class ConnectionActor : UntypedActor
             Push(stream, message);
             if (!stream.InSync) continue;
             _syncPushed++;
+            _syncSummary ??= new Dictionary<ChatId, ChatCatchUp>();
             _syncSummary[message.ChatId] = new ChatCatchUp(message.ChatId.Value,
                 (_syncSummary.TryGetValue(message.ChatId, out var so) ? so.Count : 0) + 1, message.Seq);
         }
@@ -531,10 +535,11 @@ public sealed partial class ConnectionActor : UntypedActor
 
     private void CompleteSync()
     {
-        Emit(new SyncedFrame(_syncChats, _syncPushed, _syncSummary.Values.ToList()));
-        _syncSummary.Clear();
+        Emit(new SyncedFrame(_syncChats, _syncPushed, _syncSummary?.Values.ToList() ?? []));
+        _syncSummary = null;
+        _syncCursors = null;
         _syncInProgress = false;
-        if (_queuedSyncs.TryDequeue(out var next)) OnSync(next);
+        if (_queuedSyncs?.TryDequeue(out var next) == true) OnSync(next);
     }
 
     private void Push(ChatStream stream, ChatMessage message)
@@ -556,13 +561,13 @@ public sealed partial class ConnectionActor : UntypedActor
     {
         if (_closing) return;
         if (_outbound.TryEnqueue(frame)) return;
-        _log.Warning("Connection {0} of {1}/{2} is not keeping up ({3} frames queued); disconnecting it", _connectionId, _user, _device, _outbound.Pending);
+        Log.Warning("Connection {0} of {1}/{2} is not keeping up ({3} frames queued); disconnecting it", _connectionId, _user, _device, _outbound.Pending);
         Close(CloseCodes.SlowConsumer, "outbound queue full; reconnect and sync from your cursors");
     }
 
     private void CloseReplaced(int code, string reason)
     {
-        _log.Warning("Connection {0} of {1}/{2} replaced by a newer one", _connectionId, _user, _device);
+        Log.Warning("Connection {0} of {1}/{2} replaced by a newer one", _connectionId, _user, _device);
         Close(code, reason);
     }
 

@@ -122,7 +122,9 @@ public static class NatterAkkaExtensions
     public static AkkaConfigurationBuilder WithPresenceSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
         options.HostsEntities
             ? builder.WithShardRegion<PresenceRegion>("presence",
-                (_, registry) => userId => PresenceActor.PropsFor(userId, registry.Get<UserRegion>(), registry.Get<PresenceRegion>()),
+                // One entity per online user, mostly idle: the mailbox that holds no storage while empty.
+                (_, registry) => userId => PresenceActor.PropsFor(userId, registry.Get<UserRegion>(), registry.Get<PresenceRegion>())
+                    .WithMailbox(CompactMailbox.ConfigPath),
                 new PresenceMessageExtractor(),
                 new ShardOptions { Role = NatterRoles.Node, RememberEntities = false, ShouldPassivateIdleEntities = false })
             : builder.WithShardRegionProxy<PresenceRegion>("presence", NatterRoles.Node, new PresenceMessageExtractor());

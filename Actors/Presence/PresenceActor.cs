@@ -34,10 +34,12 @@ public sealed class PresenceActor : UntypedActor
     private readonly IActorRef _users;
     private readonly IActorRef _presence;
     private readonly Dictionary<DeviceId, Online> _online = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ILoggingAdapter? _logger; // created on first use: most entities never log
     private DateTimeOffset? _lastSeen;
     private DateTimeOffset _lastActivity = DateTimeOffset.UtcNow;
     private bool _idleCheckScheduled;
+
+    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     public PresenceActor(string userId, IActorRef users, IActorRef presence)
     {
@@ -97,7 +99,7 @@ public sealed class PresenceActor : UntypedActor
                 break;
             case ViewWith v: v.ReplyTo.Tell(ViewFor(v.Profile, v.Viewer)); break;
             case AnnounceWith a: Announce(a.Profile); break;
-            case Status.Failure f: _log.Warning("Presence of {0}: profile unavailable: {1}", _userId, f.Cause.Message); break;
+            case Status.Failure f: Log.Warning("Presence of {0}: profile unavailable: {1}", _userId, f.Cause.Message); break;
             case IdleCheck:
                 _idleCheckScheduled = false;
                 if (_online.Count == 0 && DateTimeOffset.UtcNow - _lastActivity >= IdleAfter)
@@ -148,7 +150,7 @@ public sealed class PresenceActor : UntypedActor
             // A newer connection of the same device wins; the old one is told to close.
             Context.Unwatch(current.Connection);
             current.Connection.Tell(new SessionReplaced(_userId, d.Device, current.ConnectionId));
-            _log.Info("Device {0}/{1} reconnected; closing its previous connection", _userId, d.Device);
+            Log.Info("Device {0}/{1} reconnected; closing its previous connection", _userId, d.Device);
         }
         _online[d.Device] = new Online(d.ConnectionId, d.Connection, d.ConnectedAt);
         Context.Watch(d.Connection);
