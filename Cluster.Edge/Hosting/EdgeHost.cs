@@ -77,7 +77,11 @@ public static class EdgeHost
             OnPrepareResponse = static file => file.Context.Response.Headers.ContentSecurityPolicy =
                 "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
         });
-        app.Map("/ws", (HttpContext context, ClientSocketHandler handler) => handler.HandleAsync(context));
+        // The handler, a singleton, comes from the root services (at the first request: it needs the actor
+        // registry, filled as the host starts). Resolved per request, it would give every WebSocket a request
+        // service scope for the life of its connection.
+        ClientSocketHandler? sockets = null;
+        app.Map("/ws", (HttpContext context) => (sockets ??= app.Services.GetRequiredService<ClientSocketHandler>()).HandleAsync(context));
 
         var api = app.MapGroup("/api");
         api.MapAccountEndpoints();

@@ -47,6 +47,9 @@ public sealed class ClientSocketHandler(
         }
         var limits = settings.Value;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        // The upgrade request lives as long as the socket; its headers (the bearer token among them) are not
+        // read again, and a connection need not hold them.
+        context.Request.Headers.Clear();
         var outbound = new SocketOutbound(socket, limits.OutboundQueueFrames, logger);
         var connectionId = Guid.NewGuid().ToString("N");
         var presenceRegion = await presence.GetAsync(context.RequestAborted);
