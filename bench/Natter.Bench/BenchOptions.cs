@@ -32,6 +32,12 @@ public sealed record BenchOptions
     /// <summary>`connections` also holds the connections on a cluster's edge-only process (one node behind it).</summary>
     public bool EdgeOnly { get; init; }
 
+    /// <summary>
+    /// `connections` holds the connections on a cluster of this many edge-only processes (one node behind them),
+    /// each fed by its own load-generator process: for more connections than one process may hold files.
+    /// </summary>
+    public int Edges { get; init; } = 1;
+
     public bool Quick { get; init; }
     public string? Json { get; init; }
     public int? Port { get; init; }
@@ -44,7 +50,7 @@ public sealed record BenchOptions
         if (args.Length == 0 || args[0].StartsWith('-'))
             throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|group|media|connections|recovery|failover> [--clients N] [--messages N] "
                                         + "[--inflight N] [--body-bytes N] [--members N] [--rounds N] [--media-mb N] [--connections N] [--events N] [--hold-seconds N] "
-                                        + "[--nodes N] [--phase-seconds N] [--edge-only] "
+                                        + "[--nodes N] [--phase-seconds N] [--edge-only] [--edges N] "
                                         + "[--journal sqlite|postgres] [--peer ejabberd] [--quick] [--json FILE]");
         var options = new BenchOptions { Scenario = args[0] };
         for (var i = 1; i < args.Length; i++)
@@ -70,6 +76,7 @@ public sealed record BenchOptions
                 "--port" => options with { Port = int.Parse(Next()) },
                 "--peer" => options with { Peer = Next() },
                 "--edge-only" => options with { EdgeOnly = true },
+                "--edges" => options with { Edges = int.Parse(Next()) },
                 "--quick" => options with { Quick = true },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };

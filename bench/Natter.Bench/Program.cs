@@ -1,3 +1,4 @@
+using Natter.Bench.Load;
 using Natter.Bench;
 using Natter.Bench.Report;
 using Natter.Bench.Scenarios;
@@ -9,6 +10,9 @@ if (args is ["serve-echo", "--port", var port])
     await EchoServer.RunAsync(int.Parse(port));
     return 0;
 }
+
+if (args is [ConnectionHolder.Command, "--edge", var edge, "--tokens", var tokens])
+    return await ConnectionHolder.RunAsync(new Uri(edge), tokens);
 
 BenchOptions options;
 try

@@ -16,16 +16,25 @@ namespace Natter.Bench.Scenarios;
 /// </summary>
 public static class ConnectionsScenario
 {
-    private sealed record Held(int Opened, long Failures, double OpenRate, double RssBeforeMb, double RssAfterMb, long Pongs,
-        double? NodeRssBeforeMb = null, double? NodeRssAfterMb = null)
+    private sealed record Held(int Opened, long Failures, double OpenRate, Rss Before, Rss After, long Pongs,
+        Rss? NodeBefore = null, Rss? NodeAfter = null)
     {
-        public double KbPerConnection => (RssAfterMb - RssBeforeMb) * 1024 / Math.Max(1, Opened);
+        public double KbPerConnection => PerConnection(After.RawMb - Before.RawMb, Opened);
 
-        public double? NodeKbPerConnection => NodeRssAfterMb - NodeRssBeforeMb is { } grown ? grown * 1024 / Math.Max(1, Opened) : null;
+        public double KbPerConnectionAfterGc => PerConnection(After.AfterGcMb - Before.AfterGcMb, Opened);
+
+        public double? NodeKbPerConnection => NodeAfter is { } after && NodeBefore is { } before ? PerConnection(after.RawMb - before.RawMb, Opened) : null;
+
+        public double? NodeKbPerConnectionAfterGc =>
+            NodeAfter is { } after && NodeBefore is { } before ? PerConnection(after.AfterGcMb - before.AfterGcMb, Opened) : null;
     }
+
+    internal static double PerConnection(double grownMb, int connections) => grownMb * 1024 / Math.Max(1, connections);
 
     public static async Task<BenchResult> RunAsync(BenchOptions options)
     {
+        if (options.Edges > 1) return await ConnectionsAcrossEdges.RunAsync(options);
+
         var addresses = new LocalAddresses(8);
         var count = options.Connections;
 
@@ -46,28 +55,33 @@ public static class ConnectionsScenario
             edgeOnly = await HoldNatterAsync("edge-only", cluster.Edge, cluster.NodeProcessIds[0], count, options.HoldSeconds, addresses);
         }
 
-        double echoBefore, echoAfter;
+        Rss echoBefore, echoAfter;
         await using (var echo = await EchoProcess.StartAsync())
         {
             await Task.Delay(1000);
-            echoBefore = ProcessMemory.RssMb(echo.ProcessId);
+            echoBefore = await Rss.OfAsync(echo.ProcessId);
             var sockets = await EchoLoad.ConnectAsync(echo.BaseAddress, count, addresses);
             var ping = new byte[32];
             await HoldWithHeartbeats(options.HoldSeconds, sockets.Length, i => sockets[i].SendAsync(ping, WebSocketMessageType.Binary, true, CancellationToken.None));
-            echoAfter = ProcessMemory.RssMb(echo.ProcessId);
+            echoAfter = await Rss.OfAsync(echo.ProcessId);
             foreach (var s in sockets) s.Abort();
         }
 
-        var echoKb = (echoAfter - echoBefore) * 1024 / Math.Max(1, count);
+        var echoKb = PerConnection(echoAfter.RawMb - echoBefore.RawMb, count);
+        var echoKbAfterGc = PerConnection(echoAfter.AfterGcMb - echoBefore.AfterGcMb, count);
         var natterKb = embedded.KbPerConnection;
-        var natter = new NatterFigures(Math.Round(embedded.OpenRate), new LatencyMs(0, 0, 0), Math.Round(embedded.RssAfterMb, 1), embedded.Failures, 0, 0, 0);
-        var baseline = new BaselineFigures("kestrel-echo", 0, null, Math.Round(echoAfter, 1));
+        var natter = new NatterFigures(Math.Round(embedded.OpenRate), new LatencyMs(0, 0, 0), Math.Round(embedded.After.RawMb, 1), embedded.Failures, 0, 0, 0);
+        var baseline = new BaselineFigures("kestrel-echo", 0, null, Math.Round(echoAfter.RawMb, 1));
         var extra = new Dictionary<string, object>
         {
             ["natter_connections_open"] = embedded.Opened,
             ["natter_rss_kb_per_connection"] = Math.Round(natterKb, 2),
             ["echo_rss_kb_per_connection"] = Math.Round(echoKb, 2),
             ["rss_per_connection_ratio"] = Math.Round(natterKb / Math.Max(echoKb, 0.001), 3),
+            // The same, each RSS read again after a full collection in that process: steadier run to run.
+            ["natter_rss_kb_per_connection_after_gc"] = Math.Round(embedded.KbPerConnectionAfterGc, 2),
+            ["echo_rss_kb_per_connection_after_gc"] = Math.Round(echoKbAfterGc, 2),
+            ["rss_per_connection_ratio_after_gc"] = Math.Round(embedded.KbPerConnectionAfterGc / Math.Max(echoKbAfterGc, 0.001), 3),
             ["heartbeat_pongs"] = embedded.Pongs,
             // The servers inherit the harness's environment: DOTNET_gcServer=0 runs them on the workstation GC.
             ["server_gc"] = Environment.GetEnvironmentVariable("DOTNET_gcServer") == "0" ? "workstation" : "server",
@@ -79,8 +93,11 @@ public static class ConnectionsScenario
             extra["edge_only_rss_kb_per_connection"] = Math.Round(edgeOnly.KbPerConnection, 2);
             extra["edge_only_rss_per_connection_ratio"] = Math.Round(edgeOnly.KbPerConnection / Math.Max(echoKb, 0.001), 3);
             extra["node_rss_kb_per_connection"] = Math.Round(edgeOnly.NodeKbPerConnection ?? 0, 2);
+            extra["edge_only_rss_kb_per_connection_after_gc"] = Math.Round(edgeOnly.KbPerConnectionAfterGc, 2);
+            extra["node_rss_kb_per_connection_after_gc"] = Math.Round(edgeOnly.NodeKbPerConnectionAfterGc ?? 0, 2);
             extra["edge_only_errors"] = edgeOnly.Failures;
-            Console.Error.WriteLine($"edge-only: {edgeOnly.KbPerConnection:F2} KB per connection on the edge, {edgeOnly.NodeKbPerConnection:F2} KB on the node");
+            Console.Error.WriteLine($"edge-only: {edgeOnly.KbPerConnection:F2} KB per connection on the edge ({edgeOnly.KbPerConnectionAfterGc:F2} after a GC), " +
+                                    $"{edgeOnly.NodeKbPerConnection:F2} KB on the node ({edgeOnly.NodeKbPerConnectionAfterGc:F2} after a GC)");
         }
         return new BenchResult("connections", new Dictionary<string, object>
             {
@@ -98,46 +115,25 @@ public static class ConnectionsScenario
         Console.Error.WriteLine($"{name}: registering {count} accounts");
         var sessions = await Population.RegisterAsync(edge, count, parallelism: 32);
         await Task.Delay(2000);
-        var rssBefore = ProcessMemory.RssMb(edge.ProcessId);
-        var nodeBefore = nodeProcessId is { } node ? ProcessMemory.RssMb(node) : (double?)null;
-        long pongs = 0, failures = 0;
+        var rssBefore = await Rss.OfAsync(edge.ProcessId);
+        var nodeBefore = nodeProcessId is { } node ? await Rss.OfAsync(node) : null;
         var watch = Stopwatch.StartNew();
-        using var gate = new SemaphoreSlim(64);
-        var opened = 0;
-        using var progress = Progress.Every(TimeSpan.FromSeconds(2), () => $"  {name} connections open: {opened}/{count}");
-        var connections = await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
-        {
-            await gate.WaitAsync();
-            try
-            {
-                var connection = await NatterConnection.ConnectAsync(edge.BaseAddress, sessions[i].AccessToken, invoker: addresses.NextInvoker());
-                connection.KeepFrames = false;
-                connection.FrameReceived += f => { if (f is PongFrame) Interlocked.Increment(ref pongs); };
-                Interlocked.Increment(ref opened);
-                return connection;
-            }
-            catch (Exception e) when (e is WebSocketException or HttpRequestException or TimeoutException)
-            {
-                Interlocked.Increment(ref failures);
-                return null;
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }));
-        var openRate = opened / watch.Elapsed.TotalSeconds;
-        var live = connections.OfType<NatterConnection>().ToList();
+        var idle = new IdleConnections();
+        List<NatterConnection> live;
+        using (Progress.Every(TimeSpan.FromSeconds(2), () => $"  {name} connections open: {idle.Opened}/{count}"))
+            live = await idle.OpenAsync(edge.BaseAddress, sessions.Select(s => s.AccessToken), addresses);
+        var openRate = idle.Opened / watch.Elapsed.TotalSeconds;
         await HoldWithHeartbeats(holdSeconds, live.Count, i => live[i].PingAsync(i));
-        var rssAfter = ProcessMemory.RssMb(edge.ProcessId);
-        var nodeAfter = nodeProcessId is { } n ? ProcessMemory.RssMb(n) : (double?)null;
-        Console.Error.WriteLine($"{name}: {live.Count} connections, RSS {rssBefore:F0} -> {rssAfter:F0} MB, pongs {pongs}");
+        var rssAfter = await Rss.OfAsync(edge.ProcessId);
+        var nodeAfter = nodeProcessId is { } n ? await Rss.OfAsync(n) : null;
+        Console.Error.WriteLine($"{name}: {live.Count} connections, RSS {rssBefore.RawMb:F0} -> {rssAfter.RawMb:F0} MB " +
+                                $"({rssBefore.AfterGcMb:F0} -> {rssAfter.AfterGcMb:F0} after a GC), pongs {idle.Pongs}");
         foreach (var c in live) await c.CloseAsync();
-        return new Held(live.Count, failures, openRate, rssBefore, rssAfter, pongs, nodeBefore, nodeAfter);
+        return new Held(live.Count, idle.Failed, openRate, rssBefore, rssAfter, idle.Pongs, nodeBefore, nodeAfter);
     }
 
     /// <summary>Holds the connections open, pinging every one of them about every 5 seconds.</summary>
-    private static async Task HoldWithHeartbeats(int seconds, int count, Func<int, Task> ping)
+    internal static async Task HoldWithHeartbeats(int seconds, int count, Func<int, Task> ping)
     {
         var until = DateTime.UtcNow.AddSeconds(seconds);
         var next = 0;

@@ -23,3 +23,14 @@ public static class ProcessCpu
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
     }
 }
+
+/// <summary>A process's RSS as it was, and again after a full garbage collection in it (<see cref="ServerGc"/>).</summary>
+public sealed record Rss(double RawMb, double AfterGcMb)
+{
+    public static async Task<Rss> OfAsync(int processId)
+    {
+        var raw = ProcessMemory.RssMb(processId);
+        await ServerGc.CollectAsync(processId);
+        return new Rss(raw, ProcessMemory.RssMb(processId));
+    }
+}
