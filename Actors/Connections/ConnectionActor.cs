@@ -235,13 +235,19 @@ public sealed partial class ConnectionActor : UntypedActor
         }
     }
 
-    private void OnGroup(GroupFrame g) =>
+    private void OnGroup(GroupFrame g)
+    {
+        var unavailable = Unavailable<GroupOutcome>();
         _gateway.ChangeGroupAsync(_user, _device, new GroupRequest(g.Action, g.GroupId, g.UserIds, g.Name, g.InviteCode), DateTimeOffset.UtcNow)
-            .PipeTo(Self, success: r => new GroupResult(g.Rid, r), failure: e => new GroupResult(g.Rid, Unavailable<GroupOutcome>(e)));
+            .PipeTo(Self, success: r => new GroupResult(g.Rid, r), failure: e => new GroupResult(g.Rid, unavailable(e)));
+    }
 
-    private void OnMessageInfo(MessageInfoRequestFrame m) =>
+    private void OnMessageInfo(MessageInfoRequestFrame m)
+    {
+        var unavailable = Unavailable<MessageReceipts>();
         _gateway.MessageInfoAsync(new ChatId(m.ChatId), _user, m.Seq)
-            .PipeTo(Self, success: r => new MessageInfoResult(m.Rid, r), failure: e => new MessageInfoResult(m.Rid, Unavailable<MessageReceipts>(e)));
+            .PipeTo(Self, success: r => new MessageInfoResult(m.Rid, r), failure: e => new MessageInfoResult(m.Rid, unavailable(e)));
+    }
 
     // Best effort and never stored: a non-member's signal is dropped by the chat.
     private void OnTyping(TypingFrame t)
@@ -321,9 +327,10 @@ public sealed partial class ConnectionActor : UntypedActor
             Emit(new ErrorFrame(ErrorCodes.InvalidField, "'peer' is not a phone number", o.Rid));
             return;
         }
+        var unavailable = Unavailable<ChatId>();
         _gateway.OpenDirectChatAsync(_user, peer, DateTimeOffset.UtcNow)
             .PipeTo(Self, success: r => new OpenChatResult(o.Rid, peer.Value, r),
-                failure: e => new OpenChatResult(o.Rid, peer.Value, Unavailable<ChatId>(e)));
+                failure: e => new OpenChatResult(o.Rid, peer.Value, unavailable(e)));
     }
 
     private void OnOpenChatResult(OpenChatResult r) =>
@@ -334,9 +341,10 @@ public sealed partial class ConnectionActor : UntypedActor
     private void OnHistory(HistoryFrame h)
     {
         var chatId = new ChatId(h.ChatId);
+        var unavailable = Unavailable<MessagePage>();
         _gateway.HistoryAsync(chatId, _user, h.Before, h.Limit ?? 50, _device)
             .PipeTo(Self, success: r => new HistoryResult(h.Rid, chatId, r),
-                failure: e => new HistoryResult(h.Rid, chatId, Unavailable<MessagePage>(e)));
+                failure: e => new HistoryResult(h.Rid, chatId, unavailable(e)));
     }
 
     private void OnHistoryResult(HistoryResult r) =>
@@ -344,10 +352,19 @@ public sealed partial class ConnectionActor : UntypedActor
             ? new HistoryPageFrame(r.Rid, r.ChatId.Value, r.Outcome.Value!.Messages.Select(m => MessageFrames.Of(m, _user, _device)).ToList(), r.Outcome.Value.HasMore)
             : new ErrorFrame(r.Outcome.ErrorCode!, r.Outcome.ErrorMessage!, r.Rid));
 
-    private GatewayResult<T> Unavailable<T>(Exception e)
+    /// <summary>
+    /// The failure half of a gateway request's PipeTo. It runs off the actor's thread, where there is no actor
+    /// context to create the (lazy) logger from, so the logger is taken here, on the actor's thread.
+    /// </summary>
+    private Func<Exception, GatewayResult<T>> Unavailable<T>()
     {
-        Log.Warning("Connection {0}: request failed: {1}", _connectionId, e.Message);
-        return GatewayResult<T>.Fail(ErrorCodes.Unavailable, "the cluster could not answer; retry");
+        var log = Log;
+        var connectionId = _connectionId;
+        return e =>
+        {
+            log.Warning("Connection {0}: request failed: {1}", connectionId, e.Message);
+            return GatewayResult<T>.Fail(ErrorCodes.Unavailable, "the cluster could not answer; retry");
+        };
     }
 
     private void OnSync(SyncFrame s)
