@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.WebSockets;
 using Natter.Bench.Load;
 using Natter.Bench.Report;
 using Natter.Bench.Servers;
@@ -64,7 +63,9 @@ public static class ConnectionsAcrossEdges
             var edgesGrowthAfterGc = edgesAfter.Sum(r => r.AfterGcMb) - edgesBefore.Sum(r => r.AfterGcMb);
             var edgeKb = ConnectionsScenario.PerConnection(edgesGrowth, opened);
             var nodeKb = ConnectionsScenario.PerConnection(nodeAfter.RawMb - nodeBefore.RawMb, opened);
-            var (echoKb, echoKbAfterGc, echoRss) = await EchoPerConnectionAsync(share[0], options.HoldSeconds);
+            var (echoBefore, echoAfter) = await ConnectionsScenario.HoldOnEchoAsync(share[0], options.HoldSeconds, new LocalAddresses(8));
+            var echoKb = ConnectionsScenario.PerConnection(echoAfter.RawMb - echoBefore.RawMb, share[0]);
+            var echoKbAfterGc = ConnectionsScenario.PerConnection(echoAfter.AfterGcMb - echoBefore.AfterGcMb, share[0]);
             Console.Error.WriteLine($"edges: {edgeKb:F2} KB per connection, node: {nodeKb:F2} KB, echo: {echoKb:F2} KB; pongs {pongs}");
 
             var natter = new NatterFigures(Math.Round(openRate), new LatencyMs(0, 0, 0), Math.Round(edgesAfter.Sum(r => r.RawMb), 1),
@@ -86,7 +87,7 @@ public static class ConnectionsAcrossEdges
                 ["edge_rss_per_connection_ratio"] = Math.Round(edgeKb / Math.Max(echoKb, 0.001), 3),
                 ["heartbeat_seconds"] = heartbeatSeconds,
                 ["heartbeat_pongs"] = pongs,
-                ["server_gc"] = Environment.GetEnvironmentVariable("DOTNET_gcServer") == "0" ? "workstation" : "server",
+                ["server_gc"] = ConnectionsScenario.ServerGcKind,
                 ["note"] = "throughput_per_s is connections opened per second over all edges; rss_mb is the edges' sum",
             };
             return new BenchResult("connections", new Dictionary<string, object>
@@ -94,28 +95,12 @@ public static class ConnectionsAcrossEdges
                     ["connections"] = count, ["edges"] = edges, ["hold_seconds"] = options.HoldSeconds, ["journal"] = "postgres",
                     ["quick"] = options.Quick,
                 },
-                natter, new BaselineFigures("kestrel-echo", 0, null, Math.Round(echoRss, 1)), null, MachineInfo.Current(), extra);
+                natter, new BaselineFigures("kestrel-echo", 0, null, Math.Round(echoAfter.RawMb, 1)), null, MachineInfo.Current(), extra);
         }
         finally
         {
             foreach (var holder in holders) holder.Dispose();
         }
-    }
-
-    /// <summary>The echo baseline holding one edge's share of the sockets, with the same pings as `connections`.</summary>
-    private static async Task<(double Kb, double KbAfterGc, double RssMb)> EchoPerConnectionAsync(int count, int holdSeconds)
-    {
-        await using var echo = await EchoProcess.StartAsync();
-        await Task.Delay(1000);
-        var before = await Rss.OfAsync(echo.ProcessId);
-        var sockets = await EchoLoad.ConnectAsync(echo.BaseAddress, count, new LocalAddresses(8));
-        var ping = new byte[32];
-        await ConnectionsScenario.HoldWithHeartbeats(holdSeconds, sockets.Length,
-            i => sockets[i].SendAsync(ping, WebSocketMessageType.Binary, true, CancellationToken.None));
-        var after = await Rss.OfAsync(echo.ProcessId);
-        foreach (var s in sockets) s.Abort();
-        return (ConnectionsScenario.PerConnection(after.RawMb - before.RawMb, count),
-            ConnectionsScenario.PerConnection(after.AfterGcMb - before.AfterGcMb, count), after.RawMb);
     }
 
     /// <summary>One load-generator child process and what it reports.</summary>

@@ -55,18 +55,7 @@ public static class ConnectionsScenario
             edgeOnly = await HoldNatterAsync("edge-only", cluster.Edge, cluster.NodeProcessIds[0], count, options.HoldSeconds, addresses);
         }
 
-        Rss echoBefore, echoAfter;
-        await using (var echo = await EchoProcess.StartAsync())
-        {
-            await Task.Delay(1000);
-            echoBefore = await Rss.OfAsync(echo.ProcessId);
-            var sockets = await EchoLoad.ConnectAsync(echo.BaseAddress, count, addresses);
-            var ping = new byte[32];
-            await HoldWithHeartbeats(options.HoldSeconds, sockets.Length, i => sockets[i].SendAsync(ping, WebSocketMessageType.Binary, true, CancellationToken.None));
-            echoAfter = await Rss.OfAsync(echo.ProcessId);
-            foreach (var s in sockets) s.Abort();
-        }
-
+        var (echoBefore, echoAfter) = await HoldOnEchoAsync(count, options.HoldSeconds, addresses);
         var echoKb = PerConnection(echoAfter.RawMb - echoBefore.RawMb, count);
         var echoKbAfterGc = PerConnection(echoAfter.AfterGcMb - echoBefore.AfterGcMb, count);
         var natterKb = embedded.KbPerConnection;
@@ -84,7 +73,7 @@ public static class ConnectionsScenario
             ["rss_per_connection_ratio_after_gc"] = Math.Round(embedded.KbPerConnectionAfterGc / Math.Max(echoKbAfterGc, 0.001), 3),
             ["heartbeat_pongs"] = embedded.Pongs,
             // The servers inherit the harness's environment: DOTNET_gcServer=0 runs them on the workstation GC.
-            ["server_gc"] = Environment.GetEnvironmentVariable("DOTNET_gcServer") == "0" ? "workstation" : "server",
+            ["server_gc"] = ServerGcKind,
             ["note"] = "throughput_per_s is connections opened per second; natter_* is the embedded process (edge and every entity in one)",
         };
         if (edgeOnly is not null)
@@ -105,6 +94,23 @@ public static class ConnectionsScenario
                 ["edge_only"] = options.EdgeOnly,
             },
             natter with { Errors = natter.Errors + (edgeOnly?.Failures ?? 0) }, baseline, null, MachineInfo.Current(), extra);
+    }
+
+    /// <summary>The servers inherit the harness's environment: DOTNET_gcServer=0 runs them on the workstation GC.</summary>
+    internal static string ServerGcKind => Environment.GetEnvironmentVariable("DOTNET_gcServer") == "0" ? "workstation" : "server";
+
+    /// <summary>The baseline: the raw echo server holding <paramref name="count"/> sockets with the same pings; its RSS before and after.</summary>
+    internal static async Task<(Rss Before, Rss After)> HoldOnEchoAsync(int count, int holdSeconds, LocalAddresses addresses)
+    {
+        await using var echo = await EchoProcess.StartAsync();
+        await Task.Delay(1000);
+        var before = await Rss.OfAsync(echo.ProcessId);
+        var sockets = await EchoLoad.ConnectAsync(echo.BaseAddress, count, addresses);
+        var ping = new byte[32];
+        await HoldWithHeartbeats(holdSeconds, sockets.Length, i => sockets[i].SendAsync(ping, WebSocketMessageType.Binary, true, CancellationToken.None));
+        var after = await Rss.OfAsync(echo.ProcessId);
+        foreach (var s in sockets) s.Abort();
+        return (before, after);
     }
 
     /// <summary>Registers <paramref name="count"/> accounts, opens a connection for each, holds them with heartbeats.</summary>
@@ -133,7 +139,7 @@ public static class ConnectionsScenario
     }
 
     /// <summary>Holds the connections open, pinging every one of them about every 5 seconds.</summary>
-    internal static async Task HoldWithHeartbeats(int seconds, int count, Func<int, Task> ping)
+    private static async Task HoldWithHeartbeats(int seconds, int count, Func<int, Task> ping)
     {
         var until = DateTime.UtcNow.AddSeconds(seconds);
         var next = 0;
