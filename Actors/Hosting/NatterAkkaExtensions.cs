@@ -131,7 +131,11 @@ public static class NatterAkkaExtensions
 
     public static AkkaConfigurationBuilder WithUserSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
         options.HostsEntities
-            ? builder.WithShardRegion<UserRegion>("user", (_, registry) => userId => UserActor.PropsFor(userId, registry.Get<PresenceRegion>()),
+            ? builder.WithShardRegion<UserRegion>("user",
+                // One entity per user online (and per account touched in the last two minutes): the compact mailbox,
+                // in its variant for actors that stash.
+                (_, registry) => userId => UserActor.PropsFor(userId, registry.Get<PresenceRegion>())
+                    .WithMailbox(CompactDequeMailbox.ConfigPath),
                 new UserMessageExtractor(),
                 new ShardOptions
                 {

@@ -10,8 +10,12 @@ using static Natter.Messages.Users.UserReplies;
 
 namespace Natter.Actors.Users;
 
-/// <summary>One account: devices and chat list. Low traffic, so it persists with Persist (stashing) and stays simple.</summary>
-public sealed class UserActor : ReceivePersistentActor
+/// <summary>
+/// One account: devices and chat list. Low traffic, so it persists with Persist (stashing) and stays simple.
+/// One switch rather than ReceivePersistentActor's handlers, which are delegates built per instance (about 2 KB):
+/// every user who is online has one of these alive.
+/// </summary>
+public sealed class UserActor : UntypedPersistentActor
 {
     private const int SnapshotEvery = 200;
     private UserState _state;
@@ -22,26 +26,37 @@ public sealed class UserActor : ReceivePersistentActor
         _presence = presence;
         _state = UserState.Empty(new UserId(userId));
         PersistenceId = PersistenceIdOf(_state.Id);
+    }
 
-        Recover<SnapshotOffer>(offer =>
+    protected override void OnRecover(object message)
+    {
+        switch (message)
         {
-            if (offer.Snapshot is UserState state) _state = state;
-        });
-        Recover<IUserEvent>(e => _state = _state.Apply(e));
+            case SnapshotOffer { Snapshot: UserState state }: _state = state; break;
+            case IUserEvent e: _state = _state.Apply(e); break;
+        }
+    }
 
-        Command<IUserCommand>(Handle);
-        Command<GetAccount>(_ => Sender.Tell(new Account(_state.Id, _state.Exists, _state.Devices)));
-        Command<GetChatList>(_ => Sender.Tell(new ChatList(_state.Id, _state.Chats)));
-        Command<GetProfile>(_ => Sender.Tell(_state.ToProfile()));
-        Command<GetUploads>(_ => Sender.Tell(_state.ToUploads()));
-        Command<GetKeysStatus>(q => Sender.Tell(_state.KeysStatusOf(q.Device)));
-        Command<GetKeyedDevices>(_ => Sender.Tell(_state.ToKeyedDevices()));
-        Command<GetDeviceInbox>(q => Sender.Tell(new DeviceInbox(_state.Id, q.Device, _state.InboxOf(q.Device))));
-        Command<GetPendingLinks>(q => Sender.Tell(new PendingLinks(_state.Id, _state.LiveLinks(q.At).Where(l => l.ApprovedAs is null).ToList())));
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(_ => { /* recovery replays more events; nothing is lost */ });
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(_ => { });
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case IUserCommand command: Handle(command); break;
+            case GetAccount: Sender.Tell(new Account(_state.Id, _state.Exists, _state.Devices)); break;
+            case GetChatList: Sender.Tell(new ChatList(_state.Id, _state.Chats)); break;
+            case GetProfile: Sender.Tell(_state.ToProfile()); break;
+            case GetUploads: Sender.Tell(_state.ToUploads()); break;
+            case GetKeysStatus q: Sender.Tell(_state.KeysStatusOf(q.Device)); break;
+            case GetKeyedDevices: Sender.Tell(_state.ToKeyedDevices()); break;
+            case GetDeviceInbox q: Sender.Tell(new DeviceInbox(_state.Id, q.Device, _state.InboxOf(q.Device))); break;
+            case GetPendingLinks q:
+                Sender.Tell(new PendingLinks(_state.Id, _state.LiveLinks(q.At).Where(l => l.ApprovedAs is null).ToList()));
+                break;
+            case SaveSnapshotSuccess s: DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)); break;
+            // A failed snapshot only means recovery replays more events; nothing is lost.
+            case SaveSnapshotFailure or DeleteSnapshotsSuccess or DeleteSnapshotsFailure: break;
+            default: Unhandled(message); break;
+        }
     }
 
     public override string PersistenceId { get; }

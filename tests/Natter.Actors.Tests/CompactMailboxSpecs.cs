@@ -9,7 +9,8 @@ namespace Natter.Actors.Tests;
 
 /// <summary>
 /// <see cref="CompactMailbox"/> as the hosts configure it (HOCON/mailboxes.hocon): an actor on it gets every
-/// message of many concurrent senders, each sender's in order, including after a burst that grew its queue.
+/// message of many concurrent senders, each sender's in order, including after a burst that grew its queue; and
+/// its variant for stashing actors (<see cref="CompactDequeMailbox"/>) hands a stash back ahead of what waits.
 /// </summary>
 public sealed class CompactMailboxSpecs() : TestKit(HostConfig(), "compact-mailbox-specs")
 {
@@ -63,6 +64,19 @@ public sealed class CompactMailboxSpecs() : TestKit(HostConfig(), "compact-mailb
     public void The_hosts_define_the_mailbox()
     {
         Assert.Equal(typeof(CompactMailbox), Type.GetType(Sys.Settings.Config.GetString($"{CompactMailbox.ConfigPath}.mailbox-type")));
+        Assert.Equal(typeof(CompactDequeMailbox), Type.GetType(Sys.Settings.Config.GetString($"{CompactDequeMailbox.ConfigPath}.mailbox-type")));
+    }
+
+    [Fact]
+    public void A_stashing_actor_on_the_deque_variant_gets_its_stash_back_first_and_in_order()
+    {
+        var stasher = Sys.ActorOf(Props.Create(() => new Stasher(TestActor)).WithMailbox(CompactDequeMailbox.ConfigPath));
+
+        for (var n = 0; n < 50; n++) stasher.Tell(n);
+        stasher.Tell(Report.Instance); // unstashes the 50 ahead of what comes after it
+        for (var n = 50; n < 60; n++) stasher.Tell(n);
+
+        for (var n = 0; n < 60; n++) ExpectMsg(n);
     }
 
     private sealed record Numbered(int Sender, int N);
@@ -72,6 +86,27 @@ public sealed class CompactMailboxSpecs() : TestKit(HostConfig(), "compact-mailb
     private sealed class Report
     {
         public static readonly Report Instance = new();
+    }
+
+    /// <summary>Stashes numbers until the first <see cref="Report"/>, then echoes every number it is given.</summary>
+    private sealed class Stasher(IActorRef echoTo) : UntypedActor, IWithUnboundedStash
+    {
+        private bool _open;
+
+        public IStash Stash { get; set; } = null!;
+
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case int when !_open: Stash.Stash(); break;
+                case int n: echoTo.Tell(n); break;
+                case Report:
+                    _open = true;
+                    Stash.UnstashAll();
+                    break;
+            }
+        }
     }
 
     private sealed class OrderChecker(IActorRef reporter) : UntypedActor

@@ -1,0 +1,26 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Dispatch;
+using Akka.Dispatch.MessageQueues;
+
+namespace Natter.Actors.Hosting;
+
+/// <summary>
+/// <see cref="CompactMailbox"/> for actors that stash, such as persistent actors (a stash puts messages back at the
+/// front of the queue). Akka's own deque mailbox wraps the default ConcurrentQueue and so keeps its 1 KB segment
+/// per actor; this one wraps the compact queue instead. The front is a stack only the actor itself touches, as in
+/// Akka's wrapper. Selected with <c>Props.WithMailbox(CompactDequeMailbox.ConfigPath)</c>; the hosts define it in
+/// HOCON/mailboxes.hocon.
+/// </summary>
+public sealed class CompactDequeMailbox : MailboxType, IProducesMessageQueue<CompactDequeMessageQueue>
+{
+    public const string ConfigPath = "natter.compact-deque-mailbox";
+
+    public CompactDequeMailbox(Settings settings, Config config) : base(settings, config)
+    {
+    }
+
+    public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new CompactDequeMessageQueue();
+}
+
+public sealed class CompactDequeMessageQueue() : DequeWrapperMessageQueue(new CompactMessageQueue()), IUnboundedDequeBasedMessageQueueSemantics;
