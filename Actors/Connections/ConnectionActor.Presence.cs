@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
 using Natter.Actors.Presence;
@@ -11,10 +12,12 @@ namespace Natter.Actors.Connections;
 /// The connection's registration with its user's PresenceActor, through which direct chats' messages reach it.
 /// That entity keeps its devices in memory only: when it dies (its node failed, its shard moved to another node)
 /// the pushes sent to it meanwhile are gone, and the entity that replaces it knows no devices. So the connection
-/// watches the entity that registered it, registers again at once when it dies (and again, backing off, until a
-/// new one answers), and on that new registration catches up: it fetches whatever its chats hold beyond what it
-/// has pushed. Without this a message acknowledged during a failover would reach a connected device only with the
-/// chat's next message or at the next sync.
+/// keeps which entity registered it (its incarnation and node), registers again at once when that entity says it
+/// is stopping or its node leaves the cluster (and again, backing off, until a new one answers), and on that new
+/// registration catches up: it fetches whatever its chats hold beyond what it has pushed. Without this a message
+/// acknowledged during a failover would reach a connected device only with the chat's next message or at the next
+/// sync. No death watch: a remote watch in each direction cost about 1 KB on each side of every connection, and
+/// the heartbeat's refresh is the backstop for a notice that never came (a new incarnation answers it).
 /// The catch-up is the connection's own business, not the client's: one chat at a time (a failover does this for
 /// every connection whose entity was on the lost node) and only while the client's queue is at most half full, and a
 /// chat that does not answer (its shard may be moving too) goes to the back of the line and is tried again quietly,
@@ -27,13 +30,15 @@ public sealed partial class ConnectionActor
     private sealed record CatchUpChatList(UserReplies.ChatList? List, int Attempt);
 
     private static readonly TimeSpan FirstPresenceRetry = TimeSpan.FromSeconds(1);
+    private static readonly ConcurrentDictionary<Address, Address> Nodes = new();
     private static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromSeconds(2);
     private const int MaxCatchUpAttempts = 10;
     // One chat at a time: after a failover every connection whose entity was on the lost node catches up at
     // once, and each fetch may wake a chat that has to recover. The client's queue is guarded by the page budget.
     private const int MaxCatchUpFetches = 1;
 
-    private IActorRef? _presenceEntity;
+    private long _presenceIncarnation; // 0: no live entity known
+    private Address? _presenceNode;
     private int _presenceGeneration;
     private bool _presenceEverRegistered;
     private bool _hasSynced;
@@ -48,17 +53,15 @@ public sealed partial class ConnectionActor
             case PresenceCommands.PresenceRegistered registered:
                 OnPresenceRegistered(registered);
                 return true;
-            case Terminated t when t.ActorRef.Equals(_presenceEntity):
-                _presenceEntity = null;
-                Log.Info("Connection {0} of {1}/{2}: its presence entity stopped; registering again", _connectionId, _user, _device);
-                AnnounceOnline();
-                // A new chain of retries; an older one (the entity died twice in a row) ends at its next tick.
-                Context.System.Scheduler.ScheduleTellOnce(FirstPresenceRetry, Self, new PresenceRetry(++_presenceGeneration, FirstPresenceRetry), Self);
+            case PresenceCommands.PresenceStopped stopped:
+                // An entity this connection has already moved on from says nothing about the current one.
+                if (stopped.Incarnation == _presenceIncarnation) PresenceLost("its presence entity stopped");
                 return true;
-            case Terminated:
-                return true; // an entity this connection has already moved on from
+            case PresenceCommands.MemberDeparted departed:
+                if (_presenceIncarnation != 0 && departed.Address.Equals(_presenceNode)) PresenceLost("the node of its presence entity left the cluster");
+                return true;
             case PresenceRetry r:
-                if (r.Generation != _presenceGeneration || _presenceEntity is not null || _closing) return true;
+                if (r.Generation != _presenceGeneration || _presenceIncarnation != 0 || _closing) return true;
                 AnnounceOnline();
                 // Until the shard is home again; past the heartbeat period, the heartbeat's own refresh does it.
                 var next = r.Delay * 2;
@@ -92,13 +95,24 @@ public sealed partial class ConnectionActor
 
     private void AnnounceOnline() =>
         _presence.Tell(new PresenceCommands.DeviceOnline(_user, _device, _connectionId, Self, _connectedAt,
-            DateTimeOffset.UtcNow, Registered: _presenceEntity is not null));
+            DateTimeOffset.UtcNow, Registered: _presenceIncarnation != 0, RefreshSeconds: _settings.HeartbeatSeconds));
+
+    private void PresenceLost(string why)
+    {
+        _presenceIncarnation = 0;
+        _presenceNode = null;
+        Log.Info("Connection {0} of {1}/{2}: {3}; registering again", _connectionId, _user, _device, why);
+        AnnounceOnline();
+        // A new chain of retries; an older one (the entity died twice in a row) ends at its next tick.
+        Context.System.Scheduler.ScheduleTellOnce(FirstPresenceRetry, Self, new PresenceRetry(++_presenceGeneration, FirstPresenceRetry), Self);
+    }
 
     private void OnPresenceRegistered(PresenceCommands.PresenceRegistered registered)
     {
-        if (registered.Presence.Equals(_presenceEntity)) return;
-        if (_presenceEntity is not null) Context.Unwatch(_presenceEntity);
-        _presenceEntity = Context.Watch(registered.Presence);
+        if (registered.Incarnation == _presenceIncarnation) return;
+        _presenceIncarnation = registered.Incarnation;
+        // The node's address, one instance per node rather than one per connection.
+        _presenceNode = Nodes.GetOrAdd(Sender.Path.Address, static address => address);
         // The first registration is the connection's own start, which the client follows with a sync. Any later
         // one is an entity that started without this device: pushes may have been lost before it.
         if (_presenceEverRegistered) CatchUpAfterPresenceLoss();

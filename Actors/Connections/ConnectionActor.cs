@@ -183,6 +183,12 @@ public sealed partial class ConnectionActor : UntypedActor
         ScheduleRefresh();
     }
 
+    /// <summary>Every connection's name begins with this (<see cref="Presence.MemberDepartures"/> finds them by it).</summary>
+    public const string NamePrefix = "conn-";
+
+    public static string NameFor(UserId user, DeviceId device, string connectionId) =>
+        $"{NamePrefix}{user.Value}-{device.Value}-{connectionId}";
+
     public static Props PropsFor(UserId user, DeviceId device, string connectionId, DateTimeOffset tokenExpiresAt,
         IClientOutbound outbound, ChatGateway gateway, IActorRef presence, IActorRef fanout, ConnectionSettings settings) =>
         Props.Create(() => new ConnectionActor(user, device, connectionId, tokenExpiresAt, outbound, gateway, presence, fanout, settings));

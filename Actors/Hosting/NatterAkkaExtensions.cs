@@ -44,7 +44,8 @@ public static class NatterAkkaExtensions
             .WithUserSharding(options)
             .WithChatSharding(options)
             .WithChatFanout(options)
-            .WithNotifications(options);
+            .WithNotifications(options)
+            .WithActors((system, _) => system.ActorOf(MemberDepartures.Props(), "member-departures"));
     }
 
     /// <summary>

@@ -13,19 +13,34 @@ namespace Natter.Actors.Presence;
 /// When the user comes online or their last device goes, the time is recorded in their UserActor (so last
 /// seen survives restarts) and the change is pushed to their contacts, as their privacy setting allows.
 /// It passivates itself once no device has been online, and no message has come, for two minutes.
+/// It watches no connection: a connection tells it when it closes, a process that leaves the cluster is announced
+/// (<see cref="MemberDeparted"/>), and a device whose refreshes stop for <see cref="MissedRefreshes"/> heartbeats
+/// (a lost goodbye) is taken as gone. A remote death watch in each direction cost about 1 KB on both sides of
+/// every connection. As it stops it tells its connections, which register again with the entity that follows.
 /// </summary>
 public sealed class PresenceActor : UntypedActor
 {
-    private sealed record Online(string ConnectionId, IActorRef Connection, DateTimeOffset ConnectedAt);
+    private sealed class Online(string connectionId, IActorRef connection, DateTimeOffset connectedAt, int refreshSeconds)
+    {
+        public string ConnectionId { get; } = connectionId;
+        public IActorRef Connection { get; } = connection;
+        public DateTimeOffset ConnectedAt { get; } = connectedAt;
+        public int RefreshSeconds { get; set; } = refreshSeconds;
+        public long RefreshedAt { get; set; } = Environment.TickCount64; // this node's clock, not the edge's
+    }
 
     private sealed record AnnounceWith(UserReplies.Profile Profile);
 
     private sealed record ViewWith(UserReplies.Profile Profile, UserId Viewer, IActorRef ReplyTo);
 
-    private sealed class IdleCheck : IDeadLetterSuppression
+    /// <summary>The entity's one timer: with devices online it drops the silent ones, without it passivates when idle.</summary>
+    private sealed class Sweep : IDeadLetterSuppression
     {
-        public static readonly IdleCheck Instance = new();
+        public static readonly Sweep Instance = new();
     }
+
+    /// <summary>Heartbeats a device may miss before its entity takes it as gone.</summary>
+    public const int MissedRefreshes = 3;
 
     private static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
@@ -34,10 +49,11 @@ public sealed class PresenceActor : UntypedActor
     private readonly IActorRef _users;
     private readonly IActorRef _presence;
     private readonly Dictionary<DeviceId, Online> _online = new();
+    private readonly long _incarnation = Random.Shared.NextInt64(1, long.MaxValue);
     private ILoggingAdapter? _logger; // created on first use: most entities never log
     private DateTimeOffset? _lastSeen;
     private DateTimeOffset _lastActivity = DateTimeOffset.UtcNow;
-    private bool _idleCheckScheduled;
+    private long _sweepDue; // Environment.TickCount64 of the pending sweep; 0: none
 
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
@@ -46,7 +62,7 @@ public sealed class PresenceActor : UntypedActor
         _userId = new UserId(userId);
         _users = users;
         _presence = presence;
-        ScheduleIdleCheck();
+        ScheduleSweep();
     }
 
     // One switch rather than ReceiveActor's handlers, which are delegates built per instance: there is one
@@ -58,22 +74,12 @@ public sealed class PresenceActor : UntypedActor
             case DeviceOnline d: OnDeviceOnline(d); break;
             case DeviceOffline d:
                 if (_online.TryGetValue(d.Device, out var current) && current.ConnectionId == d.ConnectionId)
-                {
-                    Context.Unwatch(current.Connection);
                     _online.Remove(d.Device);
-                }
                 _lastSeen = Max(_lastSeen, d.At);
                 if (_online.Count == 0) WentOffline();
                 break;
-            case Terminated t:
-                var before = _online.Count;
-                foreach (var (device, _) in _online.Where(kv => kv.Value.Connection.Equals(t.ActorRef)).ToList())
-                    _online.Remove(device);
-                if (before > 0 && _online.Count == 0)
-                {
-                    _lastSeen = Max(_lastSeen, DateTimeOffset.UtcNow);
-                    WentOffline();
-                }
+            case MemberDeparted m:
+                RemoveWhere(online => online.Connection.Path.Address.Equals(m.Address), quiet: true);
                 break;
             case DeliverNotice d:
                 foreach (var online in _online.Values) online.Connection.Tell(d.Notice);
@@ -100,12 +106,15 @@ public sealed class PresenceActor : UntypedActor
             case ViewWith v: v.ReplyTo.Tell(ViewFor(v.Profile, v.Viewer)); break;
             case AnnounceWith a: Announce(a.Profile); break;
             case Status.Failure f: Log.Warning("Presence of {0}: profile unavailable: {1}", _userId, f.Cause.Message); break;
-            case IdleCheck:
-                _idleCheckScheduled = false;
+            case Sweep:
+                var now = Environment.TickCount64;
+                if (now < _sweepDue - 100) break; // superseded by an earlier one, which rescheduled
+                _sweepDue = 0;
+                RemoveWhere(online => now - online.RefreshedAt > online.RefreshSeconds * 1000L * MissedRefreshes, quiet: false);
                 if (_online.Count == 0 && DateTimeOffset.UtcNow - _lastActivity >= IdleAfter)
                     Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-                else if (_online.Count == 0)
-                    ScheduleIdleCheck();
+                else
+                    ScheduleSweep();
                 break;
             default:
                 Unhandled(message);
@@ -118,16 +127,46 @@ public sealed class PresenceActor : UntypedActor
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        if (message is not IdleCheck) _lastActivity = DateTimeOffset.UtcNow;
+        if (message is not Sweep) _lastActivity = DateTimeOffset.UtcNow;
         return base.AroundReceive(receive, message);
     }
 
-    // Only an entity with no device online needs a timer: it stops after IdleAfter without messages.
-    private void ScheduleIdleCheck()
+    /// <summary>A handoff, a passivation or a restart: the connections register again with the entity that follows.</summary>
+    protected override void PostStop()
     {
-        if (_idleCheckScheduled) return;
-        _idleCheckScheduled = true;
-        Context.System.Scheduler.ScheduleTellOnce(IdleAfter, Self, IdleCheck.Instance, Self);
+        foreach (var (device, online) in _online)
+            online.Connection.Tell(new PresenceStopped(_userId, device, _incarnation));
+    }
+
+    /// <summary>
+    /// One timer at a time: with devices online, at their refresh period (the silent ones go); with none, after
+    /// IdleAfter (the entity stops if no message came meanwhile).
+    /// </summary>
+    private void ScheduleSweep()
+    {
+        var delay = _online.Count == 0 ? IdleAfter : TimeSpan.FromSeconds(_online.Values.Max(o => o.RefreshSeconds));
+        var due = Environment.TickCount64 + (long)delay.TotalMilliseconds;
+        if (_sweepDue != 0 && _sweepDue <= due) return; // the pending one comes soon enough
+        _sweepDue = due;
+        Context.System.Scheduler.ScheduleTellOnce(delay, Self, Sweep.Instance, Self);
+    }
+
+    /// <summary>
+    /// Drops the devices whose connections are gone; if that was the last, the user went offline now. A departed
+    /// member is logged once by <see cref="MemberDepartures"/>, not by each of its users' entities.
+    /// </summary>
+    private void RemoveWhere(Func<Online, bool> gone, bool quiet)
+    {
+        if (_online.Count == 0) return;
+        List<DeviceId>? goneDevices = null;
+        foreach (var (device, online) in _online)
+            if (gone(online)) (goneDevices ??= []).Add(device);
+        if (goneDevices is null) return;
+        foreach (var device in goneDevices) _online.Remove(device);
+        if (!quiet) Log.Info("Presence of {0}: devices {1} went silent without a goodbye", _userId, string.Join(", ", goneDevices));
+        if (_online.Count > 0) return;
+        _lastSeen = Max(_lastSeen, DateTimeOffset.UtcNow);
+        WentOffline();
     }
 
     private void OnDeviceOnline(DeviceOnline d)
@@ -138,7 +177,9 @@ public sealed class PresenceActor : UntypedActor
         {
             if (current.ConnectionId == d.ConnectionId)
             {
-                if (!d.Registered) d.Connection.Tell(new PresenceRegistered(_userId, d.Device, Self));
+                current.RefreshedAt = Environment.TickCount64;
+                current.RefreshSeconds = Math.Max(1, d.RefreshSeconds);
+                if (!d.Registered) d.Connection.Tell(new PresenceRegistered(_userId, d.Device, _incarnation));
                 return;
             }
             if (d.ConnectedAt < current.ConnectedAt)
@@ -148,19 +189,18 @@ public sealed class PresenceActor : UntypedActor
                 return;
             }
             // A newer connection of the same device wins; the old one is told to close.
-            Context.Unwatch(current.Connection);
             current.Connection.Tell(new SessionReplaced(_userId, d.Device, current.ConnectionId));
             Log.Info("Device {0}/{1} reconnected; closing its previous connection", _userId, d.Device);
         }
-        _online[d.Device] = new Online(d.ConnectionId, d.Connection, d.ConnectedAt);
-        Context.Watch(d.Connection);
-        d.Connection.Tell(new PresenceRegistered(_userId, d.Device, Self));
+        _online[d.Device] = new Online(d.ConnectionId, d.Connection, d.ConnectedAt, Math.Max(1, d.RefreshSeconds));
+        d.Connection.Tell(new PresenceRegistered(_userId, d.Device, _incarnation));
         if (wasOffline) Changed(d.At);
+        ScheduleSweep();
     }
 
     private void WentOffline()
     {
-        ScheduleIdleCheck();
+        ScheduleSweep();
         Changed(_lastSeen ?? DateTimeOffset.UtcNow);
     }
 

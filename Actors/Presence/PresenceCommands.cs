@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Natter.Messages;
 using Natter.Messages.Chats;
 
@@ -12,23 +13,41 @@ public static class PresenceCommands
 {
     /// <summary>
     /// A device's connection is open (sent on connect and again on every heartbeat, so a presence entity
-    /// that moved to another node during a rebalance relearns its devices).
+    /// that moved to another node during a rebalance relearns its devices, and one that lost a connection's
+    /// <see cref="DeviceOffline"/> forgets it once its refreshes stop).
     /// </summary>
     /// <param name="ConnectedAt">When the connection opened: of two connections of a device, the newer one stays.</param>
     /// <param name="Registered">
     /// The connection holds a <see cref="PresenceRegistered"/> from a live entity. When false, the entity answers
     /// with one even if it already knew the connection.
     /// </param>
+    /// <param name="RefreshSeconds">
+    /// How often the connection sends this again: an entity that has heard nothing from it for
+    /// <see cref="PresenceActor.MissedRefreshes"/> periods takes the device as gone.
+    /// </param>
     public sealed record DeviceOnline(UserId UserId, DeviceId Device, string ConnectionId, IActorRef Connection,
-        DateTimeOffset ConnectedAt, DateTimeOffset At, bool Registered = false) : IWithUserId;
+        DateTimeOffset ConnectedAt, DateTimeOffset At, bool Registered = false, int RefreshSeconds = 30) : IWithUserId;
 
     /// <summary>
-    /// Told to a connection when a presence entity starts serving it. The connection watches
-    /// <see cref="Presence"/>: if that entity dies (its node failed, its shard moved), pushes to the device were
-    /// lost meanwhile, so the connection registers again at once and, on the next registration, fetches what its
-    /// chats hold beyond what it has pushed.
+    /// Told to a connection when a presence entity starts serving it. <see cref="Incarnation"/> names that entity
+    /// (a new one for every start, on any node). The connection holds it, and its sender's node, rather than a
+    /// death watch: an entity that stops tells its connections (<see cref="PresenceStopped"/>) and a node that
+    /// leaves the cluster is announced to every connection of the process (<see cref="MemberDeparted"/>). Either
+    /// way pushes to the device were lost meanwhile, so the connection registers again at once and, on the next
+    /// registration (a new incarnation), fetches what its chats hold beyond what it has pushed.
     /// </summary>
-    public sealed record PresenceRegistered(UserId UserId, DeviceId Device, IActorRef Presence) : INatterMessage;
+    public sealed record PresenceRegistered(UserId UserId, DeviceId Device, long Incarnation) : INatterMessage;
+
+    /// <summary>Told by a presence entity, as it stops (a rebalance, a restart), to each connection it served.</summary>
+    public sealed record PresenceStopped(UserId UserId, DeviceId Device, long Incarnation) : INatterMessage, IDeadLetterSuppression;
+
+    /// <summary>
+    /// A cluster member was removed (it failed and was downed, or it left): told, within each process, to every
+    /// connection and every presence entity, instead of a death watch per connection in each direction. A
+    /// connection whose entity lived there registers again; an entity forgets the devices whose connections lived
+    /// there. Local to a process, never sent between nodes.
+    /// </summary>
+    public sealed record MemberDeparted(Address Address) : IDeadLetterSuppression;
 
     public sealed record DeviceOffline(UserId UserId, DeviceId Device, string ConnectionId, DateTimeOffset At) : IWithUserId;
 

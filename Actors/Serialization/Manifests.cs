@@ -138,7 +138,10 @@ public static class Manifests
         ("pq.get", typeof(PresenceCommands.GetPresence)),
         ("pr.status", typeof(PresenceCommands.PresenceStatus)),
         ("pr.replaced", typeof(PresenceCommands.SessionReplaced)),
-        ("pr.registered", typeof(PresenceCommands.PresenceRegistered)),
+        // v2: an incarnation instead of the entity's reference (session 9); a process of the earlier shape refuses it
+        // rather than misread it.
+        ("pr.registered-v2", typeof(PresenceCommands.PresenceRegistered)),
+        ("pr.stopped", typeof(PresenceCommands.PresenceStopped)),
         ("pq.view", typeof(PresenceCommands.ViewPresence)),
         ("pr.view", typeof(PresenceCommands.PresenceView)),
         ("pc.deliver-presence", typeof(PresenceCommands.DeliverPresence)),

@@ -57,7 +57,7 @@ public sealed class ClientSocketHandler(
         var connection = system.ActorOf(
             ConnectionActor.PropsFor(principal.User, principal.Device, connectionId, principal.ExpiresAt, outbound, gateway,
                 presenceRegion, chatFanout, limits).WithMailbox(CompactMailbox.ConfigPath),
-            $"conn-{principal.User.Value}-{principal.Device.Value}-{connectionId}");
+            ConnectionActor.NameFor(principal.User, principal.Device, connectionId));
 
         var reason = await ReadLoopAsync(socket, connection, limits.MaxFrameBytes, principal, context.RequestAborted);
         connection.Tell(new SocketClosed(reason));

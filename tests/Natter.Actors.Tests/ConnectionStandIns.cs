@@ -75,6 +75,12 @@ internal sealed class CrashablePresenceRegion : ReceiveActor
 
     public sealed record Recover(UserId User);
 
+    /// <summary>
+    /// As <see cref="Crash"/>, but the entity is not stopped, so it says nothing to its connections: as when its
+    /// node fails, which only the cluster's removal of that node announces.
+    /// </summary>
+    public sealed record Lose(UserId User);
+
     private readonly Dictionary<UserId, List<(object Message, IActorRef Sender)>> _down = new();
     private readonly Dictionary<UserId, IActorRef> _entities = new();
     private readonly IActorRef _users;
@@ -86,6 +92,11 @@ internal sealed class CrashablePresenceRegion : ReceiveActor
         {
             if (_entities.Remove(c.User, out var entity)) Context.Stop(entity);
             _down[c.User] = [];
+        });
+        Receive<Lose>(l =>
+        {
+            _entities.Remove(l.User);
+            _down[l.User] = [];
         });
         Receive<Recover>(r =>
         {

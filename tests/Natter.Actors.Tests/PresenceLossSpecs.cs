@@ -19,7 +19,7 @@ namespace Natter.Actors.Tests;
 /// A connected device whose PresenceActor dies (its node failed, its shard moved): the pushes sent meanwhile are
 /// lost with it, yet every acknowledged message still reaches the device without waiting for a later one.
 /// Real ChatActors on SQLite, real PresenceActors and a real ConnectionActor; the shard regions are stand-ins that
-/// can lose a presence entity the way a crashed node does.
+/// can stop a presence entity (as a rebalance does: it says goodbye) or lose it the way a crashed node does.
 /// </summary>
 public sealed class PresenceLossSpecs : TestKit
 {
@@ -108,6 +108,25 @@ public sealed class PresenceLossSpecs : TestKit
         }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
         Send(AliceAndBob, Alice, "after");
         Assert.Equal("after", bob.NextMessage(AliceAndBob).ClientMsgId);
+    }
+
+    [Fact]
+    public void A_connection_registers_again_when_the_node_of_its_presence_entity_leaves_the_cluster()
+    {
+        var bob = Connect(Bob); // heartbeat 30 s: only the departure explains a catch-up within the wait
+        Send(AliceAndBob, Alice, "m1");
+        Assert.Equal(1, bob.NextMessage(AliceAndBob).Seq);
+
+        _presence.Tell(new CrashablePresenceRegion.Lose(Bob)); // no goodbye from the entity
+        Send(AliceAndBob, Alice, "m2");
+        // A member this connection's entity did not live on changes nothing; its own node's removal does.
+        bob.Connection.Tell(new PresenceCommands.MemberDeparted(Address.Parse("akka.tcp://natter@10.0.0.9:5055")));
+        bob.Connection.Tell(new PresenceCommands.MemberDeparted(((ExtendedActorSystem)Sys).Provider.DefaultAddress));
+        _presence.Tell(new CrashablePresenceRegion.Recover(Bob));
+
+        Assert.Equal("m2", bob.NextMessage(AliceAndBob).ClientMsgId);
+        Send(AliceAndBob, Alice, "m3");
+        Assert.Equal("m3", bob.NextMessage(AliceAndBob).ClientMsgId);
     }
 
     private void CreateChat(ChatId chat, UserId creator, UserId peer)
