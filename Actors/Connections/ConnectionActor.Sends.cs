@@ -20,7 +20,7 @@ public sealed partial class ConnectionActor
     // Sends queued behind a device check (each up to a frame of 2 MiB): bounded per connection.
     private const int MaxWaitingSends = 64;
 
-    private readonly Queue<SendFrame> _waitingSends = new();
+    private Queue<SendFrame>? _waitingSends; // created with the connection's first send
     private bool _checkingEnvelopes;
 
     private void OnSend(SendFrame s)
@@ -40,22 +40,23 @@ public sealed partial class ConnectionActor
             Emit(new ErrorFrame(ErrorCodes.SealedSendRequired, SealedSendRequiredMessage, s.ClientMsgId));
             return;
         }
-        if (_waitingSends.Count >= MaxWaitingSends)
+        var waiting = _waitingSends ??= new Queue<SendFrame>();
+        if (waiting.Count >= MaxWaitingSends)
         {
             Emit(new ErrorFrame(ErrorCodes.RateLimited, $"at most {MaxWaitingSends} sends wait behind a sealed send's device check; wait for the acks", s.ClientMsgId));
             return;
         }
-        _waitingSends.Enqueue(s);
+        waiting.Enqueue(s);
         SendWaiting();
     }
 
     private void SendWaiting()
     {
-        while (!_checkingEnvelopes && _waitingSends.TryPeek(out var next))
+        while (!_checkingEnvelopes && _waitingSends is { } waiting && waiting.TryPeek(out var next))
         {
             if (next.Envelopes is null)
             {
-                Forward(_waitingSends.Dequeue(), null);
+                Forward(waiting.Dequeue(), null);
                 continue;
             }
             _checkingEnvelopes = true;
@@ -68,7 +69,7 @@ public sealed partial class ConnectionActor
 
     private void OnEnvelopesChecked(EnvelopesChecked checkedSend)
     {
-        _waitingSends.Dequeue();
+        _waitingSends!.Dequeue();
         _checkingEnvelopes = false;
         var (send, envelopes, result) = checkedSend;
         if (!result.Ok) Emit(new ErrorFrame(result.ErrorCode!, result.ErrorMessage!, send.ClientMsgId));

@@ -53,9 +53,10 @@ public sealed partial class ConnectionActor : UntypedActor
     private readonly DateTimeOffset _tokenExpiresAt;
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
     private DateTimeOffset _lastInbound = DateTimeOffset.UtcNow;
-    private readonly TokenBucket _typing;
-    private readonly TokenBucket _locations;
-    // What an idle connection does not use is created when first needed: an edge holds many of them.
+    private TokenBucket? _typing;
+    private TokenBucket? _locations;
+    // What an idle connection does not use is created when first needed (the rate limits above among them):
+    // an edge holds many of them.
     private ILoggingAdapter? _logger;
     private readonly Dictionary<ChatId, ChatStream> _streams = new();
     private Dictionary<ChatId, long>? _syncCursors; // during a sync
@@ -82,8 +83,6 @@ public sealed partial class ConnectionActor : UntypedActor
         _presence = presence;
         _fanout = fanout;
         _settings = settings;
-        _typing = new TokenBucket(settings.TypingBurst, 1);
-        _locations = new TokenBucket(settings.LocationBurst, 1);
     }
 
     // One switch rather than ReceiveActor's handlers: those are delegates built per instance, about 3 KB for
@@ -258,13 +257,13 @@ public sealed partial class ConnectionActor : UntypedActor
     // Best effort and never stored: a non-member's signal is dropped by the chat.
     private void OnTyping(TypingFrame t)
     {
-        if (EphemeralAllowed(t.ChatId, _typing, $"at most {_settings.TypingBurst} typing frames at once, then one a second") is { } chatId)
+        if (EphemeralAllowed(t.ChatId, _typing ??= new TokenBucket(_settings.TypingBurst, 1), $"at most {_settings.TypingBurst} typing frames at once, then one a second") is { } chatId)
             _gateway.Chats.Tell(new SignalTyping(chatId, _user, _device, t.State == "typing"));
     }
 
     private void OnLocation(LocationFrame l)
     {
-        if (EphemeralAllowed(l.ChatId, _locations, $"at most {_settings.LocationBurst} location updates at once, then one a second") is { } chatId)
+        if (EphemeralAllowed(l.ChatId, _locations ??= new TokenBucket(_settings.LocationBurst, 1), $"at most {_settings.LocationBurst} location updates at once, then one a second") is { } chatId)
             _gateway.Chats.Tell(new UpdateLocation(chatId, _user, l.ShareSeq, l.Body, DateTimeOffset.UtcNow));
     }
 

@@ -59,52 +59,58 @@ public sealed class ClientSocketHandler(
                 presenceRegion, chatFanout, limits).WithMailbox(CompactMailbox.ConfigPath),
             ConnectionActor.NameFor(principal.User, principal.Device, connectionId));
 
-        var reason = await ReadLoopAsync(socket, connection, limits.MaxFrameBytes, principal, context.RequestAborted);
-        connection.Tell(new SocketClosed(reason));
-        // A writer still stuck after this is ended by disposing the socket.
-        await Task.WhenAny(outbound.CompleteAsync(), Task.Delay(TimeSpan.FromSeconds(5)));
-    }
-
-    private async Task<string> ReadLoopAsync(WebSocket socket, IActorRef connection, int maxFrameBytes, DevicePrincipal who, CancellationToken ct)
-    {
-        using var reader = new WebSocketMessageReader(socket, maxFrameBytes);
+        // The read loop is written out here rather than in a method of its own: each async method waiting for the
+        // socket's life keeps its own state machine on the heap, about 200 bytes per connection.
+        var ct = context.RequestAborted;
+        var maxFrameBytes = limits.MaxFrameBytes;
+        var reader = new WebSocketMessageReader(socket, maxFrameBytes);
+        var reason = "socket no longer open";
         try
         {
             while (socket.State == WebSocketState.Open)
             {
                 var (outcome, type, bytes) = await reader.ReadAsync(ct);
-                switch (outcome)
+                if (outcome == WebSocketMessageReader.Outcome.Closed)
                 {
-                    case WebSocketMessageReader.Outcome.Closed:
-                        return await ClosedByClientAsync(socket, ct);
-                    case WebSocketMessageReader.Outcome.TooBig:
-                        logger.LogWarning("Closing {User}/{Device}: frame over {Max} bytes", who.User, who.Device, maxFrameBytes);
-                        await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"frames are at most {maxFrameBytes} bytes", ct);
-                        return "frame too big";
+                    reason = await ClosedByClientAsync(socket, ct);
+                    break;
+                }
+                if (outcome == WebSocketMessageReader.Outcome.TooBig)
+                {
+                    logger.LogWarning("Closing {User}/{Device}: frame over {Max} bytes", principal.User, principal.Device, maxFrameBytes);
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"frames are at most {maxFrameBytes} bytes", ct);
+                    reason = "frame too big";
+                    break;
                 }
                 if (type == WebSocketMessageType.Binary)
                 {
-                    Refuse(connection, who, new ErrorFrame(ErrorCodes.MalformedJson, "frames are JSON text; binary frames are not accepted"));
+                    Refuse(connection, principal, new ErrorFrame(ErrorCodes.MalformedJson, "frames are JSON text; binary frames are not accepted"));
                     continue;
                 }
                 var read = ClientFrameReader.Read(bytes.Span);
                 if (read.Frame is not null) connection.Tell(new Inbound(read.Frame));
-                else Refuse(connection, who, read.Error!);
+                else Refuse(connection, principal, read.Error!);
             }
-            return "socket no longer open";
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
-            return e.Message;
+            reason = e.Message;
         }
         catch (Exception e)
         {
             // A fault in reading one socket must end only that socket, and its actor with it.
-            logger.LogError(e, "Reading from {User}/{Device} failed; closing the socket", who.User, who.Device);
+            logger.LogError(e, "Reading from {User}/{Device} failed; closing the socket", principal.User, principal.Device);
             if (socket.State == WebSocketState.Open)
                 await socket.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "internal error", CancellationToken.None);
-            return "internal error";
+            reason = "internal error";
         }
+        finally
+        {
+            reader.Dispose();
+        }
+        connection.Tell(new SocketClosed(reason));
+        // A writer still stuck after this is ended by disposing the socket.
+        await Task.WhenAny(outbound.CompleteAsync(), Task.Delay(TimeSpan.FromSeconds(5)));
     }
 
     private static async Task<string> ClosedByClientAsync(WebSocket socket, CancellationToken ct)
