@@ -11,16 +11,23 @@ namespace Natter.Actors.Hosting;
 /// the actor and kept for its life; this one starts with no storage, grows with what is waiting, and gives back
 /// a grown buffer once it has emptied. A lock guards it: each actor's queue has many writers but one reader,
 /// and its critical sections are a few instructions long.
-/// Selected with <c>Props.WithMailbox(CompactMailbox.ConfigPath)</c>; the hosts define it in
+/// Selected with <see cref="Apply"/> (or <c>Props.WithMailbox(CompactMailbox.ConfigPath)</c>); the hosts define it in
 /// HOCON/mailboxes.hocon.
 /// </summary>
 public sealed class CompactMailbox : MailboxType, IProducesMessageQueue<CompactMessageQueue>
 {
     public const string ConfigPath = "natter.compact-mailbox";
 
+    // One deployment for every actor on this mailbox: Props.WithMailbox makes a new one for each actor, and the
+    // actor's cell keeps it for life.
+    private static readonly Deploy SharedDeploy = Props.Empty.WithMailbox(ConfigPath).Deploy;
+
     public CompactMailbox(Settings settings, Config config) : base(settings, config)
     {
     }
+
+    /// <summary><paramref name="props"/> on this mailbox, sharing one deployment with every other actor on it.</summary>
+    public static Props Apply(Props props) => new(SharedDeploy, props.Type, props.Arguments);
 
     public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new CompactMessageQueue();
 }

@@ -124,8 +124,7 @@ public static class NatterAkkaExtensions
         options.HostsEntities
             ? builder.WithShardRegion<PresenceRegion>("presence",
                 // One entity per online user, mostly idle: the mailbox that holds no storage while empty.
-                (_, registry) => userId => PresenceActor.PropsFor(userId, registry.Get<UserRegion>(), registry.Get<PresenceRegion>())
-                    .WithMailbox(CompactMailbox.ConfigPath),
+                (_, registry) => userId => CompactMailbox.Apply(PresenceActor.PropsFor(userId, registry.Get<UserRegion>(), registry.Get<PresenceRegion>())),
                 new PresenceMessageExtractor(),
                 new ShardOptions { Role = NatterRoles.Node, RememberEntities = false, ShouldPassivateIdleEntities = false })
             : builder.WithShardRegionProxy<PresenceRegion>("presence", NatterRoles.Node, new PresenceMessageExtractor());
@@ -135,8 +134,7 @@ public static class NatterAkkaExtensions
             ? builder.WithShardRegion<UserRegion>("user",
                 // One entity per user online (and per account touched in the last two minutes): the compact mailbox,
                 // in its variant for actors that stash.
-                (_, registry) => userId => UserActor.PropsFor(userId, registry.Get<PresenceRegion>())
-                    .WithMailbox(CompactDequeMailbox.ConfigPath),
+                (_, registry) => userId => CompactDequeMailbox.Apply(UserActor.PropsFor(userId, registry.Get<PresenceRegion>())),
                 new UserMessageExtractor(),
                 new ShardOptions
                 {

@@ -55,8 +55,8 @@ public sealed class ClientSocketHandler(
         var presenceRegion = await presence.GetAsync(context.RequestAborted);
         var chatFanout = await fanout.GetAsync(context.RequestAborted);
         var connection = system.ActorOf(
-            ConnectionActor.PropsFor(principal.User, principal.Device, connectionId, principal.ExpiresAt, outbound, gateway,
-                presenceRegion, chatFanout, limits).WithMailbox(CompactMailbox.ConfigPath),
+            CompactMailbox.Apply(ConnectionActor.PropsFor(principal.User, principal.Device, connectionId, principal.ExpiresAt, outbound,
+                gateway, presenceRegion, chatFanout, limits)),
             ConnectionActor.NameFor(principal.User, principal.Device, connectionId));
 
         // The read loop is written out here rather than in a method of its own: each async method waiting for the

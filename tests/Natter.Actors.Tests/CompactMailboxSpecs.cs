@@ -21,7 +21,7 @@ public sealed class CompactMailboxSpecs() : TestKit(HostConfig(), "compact-mailb
     public async Task Every_message_of_many_concurrent_senders_arrives_in_each_senders_order()
     {
         const int senders = 8, perSender = 5_000;
-        var counter = Sys.ActorOf(Props.Create(() => new OrderChecker(TestActor)).WithMailbox(CompactMailbox.ConfigPath));
+        var counter = Sys.ActorOf(CompactMailbox.Apply(Props.Create(() => new OrderChecker(TestActor))));
 
         // A burst far above the kept capacity, from several threads at once, then a second one after it emptied.
         for (var round = 0; round < 2; round++)
@@ -68,9 +68,23 @@ public sealed class CompactMailboxSpecs() : TestKit(HostConfig(), "compact-mailb
     }
 
     [Fact]
+    public void Apply_puts_every_actor_on_the_mailbox_with_one_shared_deployment_and_keeps_its_arguments()
+    {
+        var first = CompactMailbox.Apply(Props.Create(() => new OrderChecker(TestActor)));
+        var second = CompactMailbox.Apply(Props.Create(() => new OrderChecker(TestActor)));
+        var stashing = CompactDequeMailbox.Apply(Props.Create(() => new Stasher(TestActor)));
+
+        Assert.Same(first.Deploy, second.Deploy);
+        Assert.Equal(CompactMailbox.ConfigPath, first.Mailbox);
+        Assert.Equal(CompactDequeMailbox.ConfigPath, stashing.Mailbox);
+        Assert.Equal([TestActor], first.Arguments);
+        Assert.Equal(typeof(OrderChecker), first.Type);
+    }
+
+    [Fact]
     public void A_stashing_actor_on_the_deque_variant_gets_its_stash_back_first_and_in_order()
     {
-        var stasher = Sys.ActorOf(Props.Create(() => new Stasher(TestActor)).WithMailbox(CompactDequeMailbox.ConfigPath));
+        var stasher = Sys.ActorOf(CompactDequeMailbox.Apply(Props.Create(() => new Stasher(TestActor))));
 
         for (var n = 0; n < 50; n++) stasher.Tell(n);
         stasher.Tell(Report.Instance); // unstashes the 50 ahead of what comes after it
