@@ -63,7 +63,8 @@ public static class ConnectionsAcrossEdges
             var edgesGrowthAfterGc = edgesAfter.Sum(r => r.AfterGcMb) - edgesBefore.Sum(r => r.AfterGcMb);
             var edgeKb = ConnectionsScenario.PerConnection(edgesGrowth, opened);
             var nodeKb = ConnectionsScenario.PerConnection(nodeAfter.RawMb - nodeBefore.RawMb, opened);
-            var (echoBefore, echoAfter) = await ConnectionsScenario.HoldOnEchoAsync(share[0], options.HoldSeconds, new LocalAddresses(8));
+            var echoGrowth = await ConnectionsScenario.HoldOnEchoAsync(share[0], options.HoldSeconds, new LocalAddresses(8));
+            var (echoBefore, echoAfter) = (echoGrowth.Before, echoGrowth.After);
             var echoKb = ConnectionsScenario.PerConnection(echoAfter.RawMb - echoBefore.RawMb, share[0]);
             var echoKbAfterGc = ConnectionsScenario.PerConnection(echoAfter.AfterGcMb - echoBefore.AfterGcMb, share[0]);
             Console.Error.WriteLine($"edges: {edgeKb:F2} KB per connection, node: {nodeKb:F2} KB, echo: {echoKb:F2} KB; pongs {pongs}");

@@ -13,11 +13,14 @@ namespace Natter.Bench.Scenarios;
 /// Many idle, authenticated connections with heartbeats (ping/pong, presence refresh) flowing: server RSS
 /// per connection. Baseline: the raw echo server holding the same number of sockets with the same pings.
 /// Each connection is a registered account's device: the edge refuses a token whose device the account lacks.
+/// RSS is also read when half the connections are open: the second half's growth per connection is the marginal
+/// cost, without what a process grows by once whatever it holds (pools, the first allocation budgets). It tells
+/// whether the figure at this count overstates what more connections would cost each.
 /// </summary>
 public static class ConnectionsScenario
 {
     private sealed record Held(int Opened, long Failures, double OpenRate, Rss Before, Rss After, long Pongs,
-        Rss? NodeBefore = null, Rss? NodeAfter = null)
+        Rss? NodeBefore = null, Rss? NodeAfter = null, Growth? Halves = null)
     {
         public double KbPerConnection => PerConnection(After.RawMb - Before.RawMb, Opened);
 
@@ -30,6 +33,13 @@ public static class ConnectionsScenario
     }
 
     internal static double PerConnection(double grownMb, int connections) => grownMb * 1024 / Math.Max(1, connections);
+
+    /// <summary>RSS before any connection, with the first half open, and with all open (after the hold).</summary>
+    internal sealed record Growth(Rss Before, Rss Half, int HalfOpened, Rss After, int Opened)
+    {
+        /// <summary>What the second half cost each: a connection's cost without the process's one-off growth.</summary>
+        public double MarginalKb => PerConnection(After.AfterGcMb - Half.AfterGcMb, Opened - HalfOpened);
+    }
 
     public static async Task<BenchResult> RunAsync(BenchOptions options)
     {
@@ -55,7 +65,8 @@ public static class ConnectionsScenario
             edgeOnly = await HoldNatterAsync("edge-only", cluster.Edge, cluster.NodeProcessIds[0], count, options.HoldSeconds, addresses);
         }
 
-        var (echoBefore, echoAfter) = await HoldOnEchoAsync(count, options.HoldSeconds, addresses);
+        var echoGrowth = await HoldOnEchoAsync(count, options.HoldSeconds, addresses);
+        var (echoBefore, echoAfter) = (echoGrowth.Before, echoGrowth.After);
         var echoKb = PerConnection(echoAfter.RawMb - echoBefore.RawMb, count);
         var echoKbAfterGc = PerConnection(echoAfter.AfterGcMb - echoBefore.AfterGcMb, count);
         var natterKb = embedded.KbPerConnection;
@@ -71,6 +82,9 @@ public static class ConnectionsScenario
             ["natter_rss_kb_per_connection_after_gc"] = Math.Round(embedded.KbPerConnectionAfterGc, 2),
             ["echo_rss_kb_per_connection_after_gc"] = Math.Round(echoKbAfterGc, 2),
             ["rss_per_connection_ratio_after_gc"] = Math.Round(embedded.KbPerConnectionAfterGc / Math.Max(echoKbAfterGc, 0.001), 3),
+            // The second half's growth per connection (after a GC): the cost of more connections.
+            ["natter_marginal_kb_per_connection"] = Math.Round(embedded.Halves!.MarginalKb, 2),
+            ["echo_marginal_kb_per_connection"] = Math.Round(echoGrowth.MarginalKb, 2),
             ["heartbeat_pongs"] = embedded.Pongs,
             // The servers inherit the harness's environment: DOTNET_gcServer=0 runs them on the workstation GC.
             ["server_gc"] = ServerGcKind,
@@ -85,6 +99,7 @@ public static class ConnectionsScenario
             extra["edge_only_rss_kb_per_connection_after_gc"] = Math.Round(edgeOnly.KbPerConnectionAfterGc, 2);
             extra["node_rss_kb_per_connection_after_gc"] = Math.Round(edgeOnly.NodeKbPerConnectionAfterGc ?? 0, 2);
             extra["edge_only_errors"] = edgeOnly.Failures;
+            extra["edge_only_marginal_kb_per_connection"] = Math.Round(edgeOnly.Halves!.MarginalKb, 2);
             Console.Error.WriteLine($"edge-only: {edgeOnly.KbPerConnection:F2} KB per connection on the edge ({edgeOnly.KbPerConnectionAfterGc:F2} after a GC), " +
                                     $"{edgeOnly.NodeKbPerConnection:F2} KB on the node ({edgeOnly.NodeKbPerConnectionAfterGc:F2} after a GC)");
         }
@@ -99,19 +114,25 @@ public static class ConnectionsScenario
     /// <summary>The servers inherit the harness's environment: DOTNET_gcServer=0 runs them on the workstation GC.</summary>
     internal static string ServerGcKind => Environment.GetEnvironmentVariable("DOTNET_gcServer") == "0" ? "workstation" : "server";
 
-    /// <summary>The baseline: the raw echo server holding <paramref name="count"/> sockets with the same pings; its RSS before and after.</summary>
-    internal static async Task<(Rss Before, Rss After)> HoldOnEchoAsync(int count, int holdSeconds, LocalAddresses addresses)
+    /// <summary>The baseline: the raw echo server holding <paramref name="count"/> sockets with the same pings; its RSS as they open.</summary>
+    internal static async Task<Growth> HoldOnEchoAsync(int count, int holdSeconds, LocalAddresses addresses)
     {
         await using var echo = await EchoProcess.StartAsync();
         await Task.Delay(1000);
         var before = await Rss.OfAsync(echo.ProcessId);
-        var sockets = await EchoLoad.ConnectAsync(echo.BaseAddress, count, addresses);
         var ping = new byte[32];
+        var first = await EchoLoad.ConnectAsync(echo.BaseAddress, count / 2, addresses);
+        await HoldWithHeartbeats(HalfwayHoldSeconds(holdSeconds), first.Length, i => first[i].SendAsync(ping, WebSocketMessageType.Binary, true, CancellationToken.None));
+        var half = await Rss.OfAsync(echo.ProcessId);
+        var sockets = first.Concat(await EchoLoad.ConnectAsync(echo.BaseAddress, count - first.Length, addresses)).ToArray();
         await HoldWithHeartbeats(holdSeconds, sockets.Length, i => sockets[i].SendAsync(ping, WebSocketMessageType.Binary, true, CancellationToken.None));
         var after = await Rss.OfAsync(echo.ProcessId);
         foreach (var s in sockets) s.Abort();
-        return (before, after);
+        return new Growth(before, half, first.Length, after, sockets.Length);
     }
+
+    /// <summary>How long the first half is held, with heartbeats, before its reading: as long as the whole, at most 10 s.</summary>
+    private static int HalfwayHoldSeconds(int holdSeconds) => Math.Min(holdSeconds, 10);
 
     /// <summary>Registers <paramref name="count"/> accounts, opens a connection for each, holds them with heartbeats.</summary>
     private static async Task<Held> HoldNatterAsync(string name, Natter.Testing.ServerProcess edge, int? nodeProcessId, int count, int holdSeconds,
@@ -123,19 +144,33 @@ public static class ConnectionsScenario
         await Task.Delay(2000);
         var rssBefore = await Rss.OfAsync(edge.ProcessId);
         var nodeBefore = nodeProcessId is { } node ? await Rss.OfAsync(node) : null;
-        var watch = Stopwatch.StartNew();
+        var opening = new Stopwatch(); // the time spent opening: the rate leaves out the halfway hold
         var idle = new IdleConnections();
+        var tokens = sessions.Select(s => s.AccessToken).ToList();
         List<NatterConnection> live;
+        Rss rssHalf;
+        int halfOpened;
         using (Progress.Every(TimeSpan.FromSeconds(2), () => $"  {name} connections open: {idle.Opened}/{count}"))
-            live = await idle.OpenAsync(edge.BaseAddress, sessions.Select(s => s.AccessToken), addresses);
-        var openRate = idle.Opened / watch.Elapsed.TotalSeconds;
+        {
+            opening.Start();
+            live = await idle.OpenAsync(edge.BaseAddress, tokens.Take(count / 2), addresses);
+            opening.Stop();
+            await HoldWithHeartbeats(HalfwayHoldSeconds(holdSeconds), live.Count, i => live[i].PingAsync(i));
+            rssHalf = await Rss.OfAsync(edge.ProcessId);
+            halfOpened = live.Count;
+            opening.Start();
+            live.AddRange(await idle.OpenAsync(edge.BaseAddress, tokens.Skip(count / 2), addresses));
+            opening.Stop();
+        }
+        var openRate = idle.Opened / Math.Max(0.001, opening.Elapsed.TotalSeconds);
         await HoldWithHeartbeats(holdSeconds, live.Count, i => live[i].PingAsync(i));
         var rssAfter = await Rss.OfAsync(edge.ProcessId);
         var nodeAfter = nodeProcessId is { } n ? await Rss.OfAsync(n) : null;
         Console.Error.WriteLine($"{name}: {live.Count} connections, RSS {rssBefore.RawMb:F0} -> {rssAfter.RawMb:F0} MB " +
-                                $"({rssBefore.AfterGcMb:F0} -> {rssAfter.AfterGcMb:F0} after a GC), pongs {idle.Pongs}");
+                                $"({rssBefore.AfterGcMb:F0} -> {rssHalf.AfterGcMb:F0} at {halfOpened} -> {rssAfter.AfterGcMb:F0} after a GC), pongs {idle.Pongs}");
         foreach (var c in live) await c.CloseAsync();
-        return new Held(live.Count, idle.Failed, openRate, rssBefore, rssAfter, idle.Pongs, nodeBefore, nodeAfter);
+        return new Held(live.Count, idle.Failed, openRate, rssBefore, rssAfter, idle.Pongs, nodeBefore, nodeAfter,
+            new Growth(rssBefore, rssHalf, halfOpened, rssAfter, live.Count));
     }
 
     /// <summary>Holds the connections open, pinging every one of them about every 5 seconds.</summary>
