@@ -124,7 +124,7 @@ public sealed partial class ConnectionActor
         Log.Info("Connection {0} of {1}/{2}: registered with a new presence entity; fetching what it may have missed",
             _connectionId, _user, _device);
         // Direct chats' messages come through presence; groups' come through this process's fanout.
-        foreach (var (chatId, stream) in _streams)
+        foreach (var (chatId, stream) in _streams ?? [])
         {
             if (chatId.IsGroup || !stream.Known) continue;
             stream.CatchUpAttempts = 0;
@@ -144,7 +144,7 @@ public sealed partial class ConnectionActor
     {
         foreach (var chatId in list.Chats)
         {
-            if (_streams.ContainsKey(chatId)) continue;
+            if (_streams?.ContainsKey(chatId) == true) continue;
             SubscribeToGroup(chatId);
             StreamOf(chatId); // unknown: fetched from this device's stored delivered cursor, as a sync would
             QueueCatchUp(chatId);

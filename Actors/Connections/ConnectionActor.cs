@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
 using Natter.Actors.Presence;
@@ -58,7 +60,7 @@ public sealed partial class ConnectionActor : UntypedActor
     // What an idle connection does not use is created when first needed (the rate limits above among them):
     // an edge holds many of them.
     private ILoggingAdapter? _logger;
-    private readonly Dictionary<ChatId, ChatStream> _streams = new();
+    private Dictionary<ChatId, ChatStream>? _streams; // created with the first chat the connection streams
     private Dictionary<ChatId, long>? _syncCursors; // during a sync
     private HashSet<ChatId>? _subscribedGroups;
     private int _syncPendingChats;
@@ -184,6 +186,9 @@ public sealed partial class ConnectionActor : UntypedActor
 
     /// <summary>Every connection's name begins with this (<see cref="Presence.MemberDepartures"/> finds them by it).</summary>
     public const string NamePrefix = "conn-";
+
+    /// <summary>A new connection's id: 96 random bits, 16 characters (a GUID's 32 were kept twice on each side of every connection).</summary>
+    public static string NewConnectionId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(12));
 
     public static string NameFor(UserId user, DeviceId device, string connectionId) =>
         $"{NamePrefix}{user.Value}-{device.Value}-{connectionId}";
@@ -575,7 +580,8 @@ public sealed partial class ConnectionActor : UntypedActor
 
     private ChatStream StreamOf(ChatId chatId)
     {
-        if (!_streams.TryGetValue(chatId, out var stream)) _streams[chatId] = stream = new ChatStream();
+        var streams = _streams ??= new Dictionary<ChatId, ChatStream>();
+        if (!streams.TryGetValue(chatId, out var stream)) streams[chatId] = stream = new ChatStream();
         return stream;
     }
 

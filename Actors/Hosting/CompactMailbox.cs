@@ -38,7 +38,8 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
     // queue empties; below it, the buffer is kept for the next burst rather than allocated again.
     private const int KeptCapacity = 16;
 
-    private readonly Lock _gate = new();
+    // The queue is its own lock (a Monitor in its header, nothing allocated uncontended): a Lock object would
+    // be 40 more bytes for every idle actor on this mailbox.
     private readonly Queue<Envelope> _queue = new();
     private bool _grown;
 
@@ -48,13 +49,13 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
     {
         get
         {
-            lock (_gate) return _queue.Count;
+            lock (_queue) return _queue.Count;
         }
     }
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
-        lock (_gate)
+        lock (_queue)
         {
             _queue.Enqueue(envelope);
             if (_queue.Count > KeptCapacity) _grown = true;
@@ -63,7 +64,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
 
     public bool TryDequeue(out Envelope envelope)
     {
-        lock (_gate)
+        lock (_queue)
         {
             if (!_queue.TryDequeue(out envelope)) return false;
             if (_queue.Count == 0 && _grown)

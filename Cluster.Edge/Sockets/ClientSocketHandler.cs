@@ -51,7 +51,7 @@ public sealed class ClientSocketHandler(
         // read again, and a connection need not hold them.
         context.Request.Headers.Clear();
         var outbound = new SocketOutbound(socket, limits.OutboundQueueFrames, logger);
-        var connectionId = Guid.NewGuid().ToString("N");
+        var connectionId = ConnectionActor.NewConnectionId();
         var presenceRegion = await presence.GetAsync(context.RequestAborted);
         var chatFanout = await fanout.GetAsync(context.RequestAborted);
         var connection = system.ActorOf(
