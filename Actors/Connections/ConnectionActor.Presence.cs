@@ -109,7 +109,9 @@ public sealed partial class ConnectionActor
 
     private void OnPresenceRegistered(PresenceCommands.PresenceRegistered registered)
     {
-        if (registered.Incarnation == _presenceIncarnation) return;
+        // The same entity answering again is news only if it did not know this connection any more (it took the
+        // device as gone): pushes may have been skipped meanwhile.
+        if (registered.Incarnation == _presenceIncarnation && !registered.Fresh) return;
         _presenceIncarnation = registered.Incarnation;
         // The node's address, one instance per node rather than one per connection.
         _presenceNode = Nodes.GetOrAdd(Sender.Path.Address, static address => address);

@@ -26,7 +26,7 @@ public sealed class CompactDequeMailbox : MailboxType, IProducesMessageQueue<Com
     /// <paramref name="props"/> on this mailbox, sharing one deployment with every other actor on it (as
     /// <see cref="CompactMailbox.Apply"/>).
     /// </summary>
-    public static Props Apply(Props props) => new(SharedDeploy, props.Type, props.Arguments);
+    public static Props Apply(Props props) => new(SharedDeploy, props.Type, MailboxProps.PlainArguments(props));
 
     public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new CompactDequeMessageQueue();
 }

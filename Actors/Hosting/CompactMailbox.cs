@@ -27,7 +27,7 @@ public sealed class CompactMailbox : MailboxType, IProducesMessageQueue<CompactM
     }
 
     /// <summary><paramref name="props"/> on this mailbox, sharing one deployment with every other actor on it.</summary>
-    public static Props Apply(Props props) => new(SharedDeploy, props.Type, props.Arguments);
+    public static Props Apply(Props props) => new(SharedDeploy, props.Type, MailboxProps.PlainArguments(props));
 
     public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new CompactMessageQueue();
 }

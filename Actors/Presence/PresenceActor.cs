@@ -42,6 +42,8 @@ public sealed class PresenceActor : UntypedActor
     /// <summary>Heartbeats a device may miss before its entity takes it as gone.</summary>
     public const int MissedRefreshes = 3;
 
+    private const long LateSweep = 5_000; // ms
+
     private static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
@@ -109,8 +111,12 @@ public sealed class PresenceActor : UntypedActor
             case Sweep:
                 var now = Environment.TickCount64;
                 if (now < _sweepDue - 100) break; // superseded by an earlier one, which rescheduled
+                // A sweep that comes late (this node stalled: a long pause, a backed-up mailbox) may be ahead of
+                // refreshes that are waiting behind it: it drops nothing this time.
+                var onTime = now - _sweepDue < LateSweep;
                 _sweepDue = 0;
-                RemoveWhere(online => now - online.RefreshedAt > online.RefreshSeconds * 1000L * MissedRefreshes, quiet: false);
+                if (onTime)
+                    RemoveWhere(online => now - online.RefreshedAt > online.RefreshSeconds * 1000L * MissedRefreshes, quiet: false);
                 if (_online.Count == 0 && DateTimeOffset.UtcNow - _lastActivity >= IdleAfter)
                     Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 else
@@ -127,7 +133,8 @@ public sealed class PresenceActor : UntypedActor
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        if (message is not Sweep) _lastActivity = DateTimeOffset.UtcNow;
+        // A timer or another member's departure is not a sign of use: neither keeps an idle entity alive.
+        if (message is not (Sweep or MemberDeparted)) _lastActivity = DateTimeOffset.UtcNow;
         return base.AroundReceive(receive, message);
     }
 
@@ -193,7 +200,7 @@ public sealed class PresenceActor : UntypedActor
             Log.Info("Device {0}/{1} reconnected; closing its previous connection", _userId, d.Device);
         }
         _online[d.Device] = new Online(d.ConnectionId, d.Connection, d.ConnectedAt, Math.Max(1, d.RefreshSeconds));
-        d.Connection.Tell(new PresenceRegistered(_userId, d.Device, _incarnation));
+        d.Connection.Tell(new PresenceRegistered(_userId, d.Device, _incarnation, Fresh: true));
         if (wasOffline) Changed(d.At);
         ScheduleSweep();
     }

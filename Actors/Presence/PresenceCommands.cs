@@ -36,7 +36,11 @@ public static class PresenceCommands
     /// way pushes to the device were lost meanwhile, so the connection registers again at once and, on the next
     /// registration (a new incarnation), fetches what its chats hold beyond what it has pushed.
     /// </summary>
-    public sealed record PresenceRegistered(UserId UserId, DeviceId Device, long Incarnation) : INatterMessage;
+    /// <param name="Fresh">
+    /// The entity did not know this connection: a connection that was registered already (with this incarnation
+    /// too, if the entity dropped it by mistake) may have missed pushes, and catches up.
+    /// </param>
+    public sealed record PresenceRegistered(UserId UserId, DeviceId Device, long Incarnation, bool Fresh = false) : INatterMessage;
 
     /// <summary>Told by a presence entity, as it stops (a rebalance, a restart), to each connection it served.</summary>
     public sealed record PresenceStopped(UserId UserId, DeviceId Device, long Incarnation) : INatterMessage, IDeadLetterSuppression;

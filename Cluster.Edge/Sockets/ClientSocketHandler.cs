@@ -100,15 +100,16 @@ public sealed class ClientSocketHandler(
         {
             // A fault in reading one socket must end only that socket, and its actor with it.
             logger.LogError(e, "Reading from {User}/{Device} failed; closing the socket", principal.User, principal.Device);
+            reason = "internal error";
             if (socket.State == WebSocketState.Open)
                 await socket.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "internal error", CancellationToken.None);
-            reason = "internal error";
         }
         finally
         {
             reader.Dispose();
+            // Even if closing the socket threw: the actor must not outlive its socket.
+            connection.Tell(new SocketClosed(reason));
         }
-        connection.Tell(new SocketClosed(reason));
         // A writer still stuck after this is ended by disposing the socket.
         await Task.WhenAny(outbound.CompleteAsync(), Task.Delay(TimeSpan.FromSeconds(5)));
     }

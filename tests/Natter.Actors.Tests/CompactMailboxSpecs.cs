@@ -79,6 +79,10 @@ public sealed class CompactMailboxSpecs() : TestKit(HostConfig(), "compact-mailb
         Assert.Equal(CompactDequeMailbox.ConfigPath, stashing.Mailbox);
         Assert.Equal([TestActor], first.Arguments);
         Assert.Equal(typeof(OrderChecker), first.Type);
+        // Anything a rebuilt Props would lose is refused rather than dropped.
+        Assert.Throws<ArgumentException>(() => CompactMailbox.Apply(Props.Create(() => new OrderChecker(TestActor)).WithDispatcher("other")));
+        Assert.Throws<ArgumentException>(() =>
+            CompactDequeMailbox.Apply(Props.Create(() => new Stasher(TestActor)).WithSupervisorStrategy(SupervisorStrategy.StoppingStrategy)));
     }
 
     [Fact]

@@ -129,6 +129,22 @@ public sealed class PresenceLossSpecs : TestKit
         Assert.Equal("m3", bob.NextMessage(AliceAndBob).ClientMsgId);
     }
 
+    [Fact]
+    public void A_device_its_entity_took_as_gone_by_mistake_catches_up_when_its_refresh_registers_it_again()
+    {
+        var bob = Connect(Bob, new ConnectionSettings { HeartbeatSeconds = 2 });
+        Send(AliceAndBob, Alice, "m1");
+        Assert.Equal(1, bob.NextMessage(AliceAndBob).Seq);
+
+        // The entity forgets the device (here: told that the member holding its connection left), and the push
+        // of the next message finds no device. The same entity, same incarnation, then hears the device's refresh.
+        Sys.ActorSelection(_presence.Path.ToStringWithoutAddress() + "/*")
+            .Tell(new PresenceCommands.MemberDeparted(((ExtendedActorSystem)Sys).Provider.DefaultAddress));
+        Send(AliceAndBob, Alice, "m2");
+
+        Assert.Equal("m2", bob.NextMessage(AliceAndBob).ClientMsgId);
+    }
+
     private void CreateChat(ChatId chat, UserId creator, UserId peer)
     {
         _chats.Tell(new CreateChat(chat, ChatKind.Direct, [creator, peer], creator, T0));
