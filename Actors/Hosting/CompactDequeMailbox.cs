@@ -16,7 +16,7 @@ public sealed class CompactDequeMailbox : MailboxType, IProducesMessageQueue<Com
 {
     public const string ConfigPath = "natter.compact-deque-mailbox";
 
-    private static readonly Deploy SharedDeploy = Props.Empty.WithMailbox(ConfigPath).Deploy;
+    private static readonly Deploy SharedDeploy = MailboxProps.SharedDeployFor(ConfigPath);
 
     public CompactDequeMailbox(Settings settings, Config config) : base(settings, config)
     {
@@ -26,7 +26,7 @@ public sealed class CompactDequeMailbox : MailboxType, IProducesMessageQueue<Com
     /// <paramref name="props"/> on this mailbox, sharing one deployment with every other actor on it (as
     /// <see cref="CompactMailbox.Apply"/>).
     /// </summary>
-    public static Props Apply(Props props) => new(SharedDeploy, props.Type, MailboxProps.PlainArguments(props));
+    public static Props Apply(Props props) => MailboxProps.OnSharedDeploy(props, SharedDeploy);
 
     public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new CompactDequeMessageQueue();
 }

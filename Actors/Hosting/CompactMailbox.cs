@@ -18,16 +18,14 @@ public sealed class CompactMailbox : MailboxType, IProducesMessageQueue<CompactM
 {
     public const string ConfigPath = "natter.compact-mailbox";
 
-    // One deployment for every actor on this mailbox: Props.WithMailbox makes a new one for each actor, and the
-    // actor's cell keeps it for life.
-    private static readonly Deploy SharedDeploy = Props.Empty.WithMailbox(ConfigPath).Deploy;
+    private static readonly Deploy SharedDeploy = MailboxProps.SharedDeployFor(ConfigPath);
 
     public CompactMailbox(Settings settings, Config config) : base(settings, config)
     {
     }
 
     /// <summary><paramref name="props"/> on this mailbox, sharing one deployment with every other actor on it.</summary>
-    public static Props Apply(Props props) => new(SharedDeploy, props.Type, MailboxProps.PlainArguments(props));
+    public static Props Apply(Props props) => MailboxProps.OnSharedDeploy(props, SharedDeploy);
 
     public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new CompactMessageQueue();
 }

@@ -64,9 +64,7 @@ public static class ConnectionsAcrossEdges
             var edgeKb = ConnectionsScenario.PerConnection(edgesGrowth, opened);
             var nodeKb = ConnectionsScenario.PerConnection(nodeAfter.RawMb - nodeBefore.RawMb, opened);
             var echoGrowth = await ConnectionsScenario.HoldOnEchoAsync(share[0], options.HoldSeconds, new LocalAddresses(8));
-            var (echoBefore, echoAfter) = (echoGrowth.Before, echoGrowth.After);
-            var echoKb = ConnectionsScenario.PerConnection(echoAfter.RawMb - echoBefore.RawMb, share[0]);
-            var echoKbAfterGc = ConnectionsScenario.PerConnection(echoAfter.AfterGcMb - echoBefore.AfterGcMb, share[0]);
+            var (echoKb, echoKbAfterGc) = (echoGrowth.Kb, echoGrowth.KbAfterGc);
             Console.Error.WriteLine($"edges: {edgeKb:F2} KB per connection, node: {nodeKb:F2} KB, echo: {echoKb:F2} KB; pongs {pongs}");
 
             var natter = new NatterFigures(Math.Round(openRate), new LatencyMs(0, 0, 0), Math.Round(edgesAfter.Sum(r => r.RawMb), 1),
@@ -96,7 +94,7 @@ public static class ConnectionsAcrossEdges
                     ["connections"] = count, ["edges"] = edges, ["hold_seconds"] = options.HoldSeconds, ["journal"] = "postgres",
                     ["quick"] = options.Quick,
                 },
-                natter, new BaselineFigures("kestrel-echo", 0, null, Math.Round(echoAfter.RawMb, 1)), null, MachineInfo.Current(), extra);
+                natter, new BaselineFigures("kestrel-echo", 0, null, Math.Round(echoGrowth.After.RawMb, 1)), null, MachineInfo.Current(), extra);
         }
         finally
         {

@@ -19,12 +19,10 @@ namespace Natter.Bench.Scenarios;
 /// </summary>
 public static class ConnectionsScenario
 {
-    private sealed record Held(int Opened, long Failures, double OpenRate, Rss Before, Rss After, long Pongs,
-        Rss? NodeBefore = null, Rss? NodeAfter = null, Growth? Halves = null)
+    /// <summary>What a Natter process held: <see cref="Edge"/> is the process with the sockets.</summary>
+    private sealed record Held(Growth Edge, long Failures, double OpenRate, long Pongs, Rss? NodeBefore = null, Rss? NodeAfter = null)
     {
-        public double KbPerConnection => PerConnection(After.RawMb - Before.RawMb, Opened);
-
-        public double KbPerConnectionAfterGc => PerConnection(After.AfterGcMb - Before.AfterGcMb, Opened);
+        public int Opened => Edge.Opened;
 
         public double? NodeKbPerConnection => NodeAfter is { } after && NodeBefore is { } before ? PerConnection(after.RawMb - before.RawMb, Opened) : null;
 
@@ -37,6 +35,10 @@ public static class ConnectionsScenario
     /// <summary>RSS before any connection, with the first half open, and with all open (after the hold).</summary>
     internal sealed record Growth(Rss Before, Rss Half, int HalfOpened, Rss After, int Opened)
     {
+        public double Kb => PerConnection(After.RawMb - Before.RawMb, Opened);
+
+        public double KbAfterGc => PerConnection(After.AfterGcMb - Before.AfterGcMb, Opened);
+
         /// <summary>What the second half cost each: a connection's cost without the process's one-off growth.</summary>
         public double MarginalKb => PerConnection(After.AfterGcMb - Half.AfterGcMb, Opened - HalfOpened);
     }
@@ -66,12 +68,11 @@ public static class ConnectionsScenario
         }
 
         var echoGrowth = await HoldOnEchoAsync(count, options.HoldSeconds, addresses);
-        var (echoBefore, echoAfter) = (echoGrowth.Before, echoGrowth.After);
-        var echoKb = PerConnection(echoAfter.RawMb - echoBefore.RawMb, count);
-        var echoKbAfterGc = PerConnection(echoAfter.AfterGcMb - echoBefore.AfterGcMb, count);
-        var natterKb = embedded.KbPerConnection;
-        var natter = new NatterFigures(Math.Round(embedded.OpenRate), new LatencyMs(0, 0, 0), Math.Round(embedded.After.RawMb, 1), embedded.Failures, 0, 0, 0);
-        var baseline = new BaselineFigures("kestrel-echo", 0, null, Math.Round(echoAfter.RawMb, 1));
+        var echoKb = echoGrowth.Kb;
+        var echoKbAfterGc = echoGrowth.KbAfterGc;
+        var natterKb = embedded.Edge.Kb;
+        var natter = new NatterFigures(Math.Round(embedded.OpenRate), new LatencyMs(0, 0, 0), Math.Round(embedded.Edge.After.RawMb, 1), embedded.Failures, 0, 0, 0);
+        var baseline = new BaselineFigures("kestrel-echo", 0, null, Math.Round(echoGrowth.After.RawMb, 1));
         var extra = new Dictionary<string, object>
         {
             ["natter_connections_open"] = embedded.Opened,
@@ -79,11 +80,11 @@ public static class ConnectionsScenario
             ["echo_rss_kb_per_connection"] = Math.Round(echoKb, 2),
             ["rss_per_connection_ratio"] = Math.Round(natterKb / Math.Max(echoKb, 0.001), 3),
             // The same, each RSS read again after a full collection in that process: steadier run to run.
-            ["natter_rss_kb_per_connection_after_gc"] = Math.Round(embedded.KbPerConnectionAfterGc, 2),
+            ["natter_rss_kb_per_connection_after_gc"] = Math.Round(embedded.Edge.KbAfterGc, 2),
             ["echo_rss_kb_per_connection_after_gc"] = Math.Round(echoKbAfterGc, 2),
-            ["rss_per_connection_ratio_after_gc"] = Math.Round(embedded.KbPerConnectionAfterGc / Math.Max(echoKbAfterGc, 0.001), 3),
+            ["rss_per_connection_ratio_after_gc"] = Math.Round(embedded.Edge.KbAfterGc / Math.Max(echoKbAfterGc, 0.001), 3),
             // The second half's growth per connection (after a GC): the cost of more connections.
-            ["natter_marginal_kb_per_connection"] = Math.Round(embedded.Halves!.MarginalKb, 2),
+            ["natter_marginal_kb_per_connection"] = Math.Round(embedded.Edge.MarginalKb, 2),
             ["echo_marginal_kb_per_connection"] = Math.Round(echoGrowth.MarginalKb, 2),
             ["heartbeat_pongs"] = embedded.Pongs,
             // The servers inherit the harness's environment: DOTNET_gcServer=0 runs them on the workstation GC.
@@ -93,14 +94,14 @@ public static class ConnectionsScenario
         if (edgeOnly is not null)
         {
             extra["edge_only_connections_open"] = edgeOnly.Opened;
-            extra["edge_only_rss_kb_per_connection"] = Math.Round(edgeOnly.KbPerConnection, 2);
-            extra["edge_only_rss_per_connection_ratio"] = Math.Round(edgeOnly.KbPerConnection / Math.Max(echoKb, 0.001), 3);
+            extra["edge_only_rss_kb_per_connection"] = Math.Round(edgeOnly.Edge.Kb, 2);
+            extra["edge_only_rss_per_connection_ratio"] = Math.Round(edgeOnly.Edge.Kb / Math.Max(echoKb, 0.001), 3);
             extra["node_rss_kb_per_connection"] = Math.Round(edgeOnly.NodeKbPerConnection ?? 0, 2);
-            extra["edge_only_rss_kb_per_connection_after_gc"] = Math.Round(edgeOnly.KbPerConnectionAfterGc, 2);
+            extra["edge_only_rss_kb_per_connection_after_gc"] = Math.Round(edgeOnly.Edge.KbAfterGc, 2);
             extra["node_rss_kb_per_connection_after_gc"] = Math.Round(edgeOnly.NodeKbPerConnectionAfterGc ?? 0, 2);
             extra["edge_only_errors"] = edgeOnly.Failures;
-            extra["edge_only_marginal_kb_per_connection"] = Math.Round(edgeOnly.Halves!.MarginalKb, 2);
-            Console.Error.WriteLine($"edge-only: {edgeOnly.KbPerConnection:F2} KB per connection on the edge ({edgeOnly.KbPerConnectionAfterGc:F2} after a GC), " +
+            extra["edge_only_marginal_kb_per_connection"] = Math.Round(edgeOnly.Edge.MarginalKb, 2);
+            Console.Error.WriteLine($"edge-only: {edgeOnly.Edge.Kb:F2} KB per connection on the edge ({edgeOnly.Edge.KbAfterGc:F2} after a GC), " +
                                     $"{edgeOnly.NodeKbPerConnection:F2} KB on the node ({edgeOnly.NodeKbPerConnectionAfterGc:F2} after a GC)");
         }
         return new BenchResult("connections", new Dictionary<string, object>
@@ -169,8 +170,7 @@ public static class ConnectionsScenario
         Console.Error.WriteLine($"{name}: {live.Count} connections, RSS {rssBefore.RawMb:F0} -> {rssAfter.RawMb:F0} MB " +
                                 $"({rssBefore.AfterGcMb:F0} -> {rssHalf.AfterGcMb:F0} at {halfOpened} -> {rssAfter.AfterGcMb:F0} after a GC), pongs {idle.Pongs}");
         foreach (var c in live) await c.CloseAsync();
-        return new Held(live.Count, idle.Failed, openRate, rssBefore, rssAfter, idle.Pongs, nodeBefore, nodeAfter,
-            new Growth(rssBefore, rssHalf, halfOpened, rssAfter, live.Count));
+        return new Held(new Growth(rssBefore, rssHalf, halfOpened, rssAfter, live.Count), idle.Failed, openRate, idle.Pongs, nodeBefore, nodeAfter);
     }
 
     /// <summary>Holds the connections open, pinging every one of them about every 5 seconds.</summary>
