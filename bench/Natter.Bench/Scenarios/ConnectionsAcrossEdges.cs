@@ -62,10 +62,12 @@ public static class ConnectionsAcrossEdges
             var edgesGrowth = edgesAfter.Sum(r => r.RawMb) - edgesBefore.Sum(r => r.RawMb);
             var edgesGrowthAfterGc = edgesAfter.Sum(r => r.AfterGcMb) - edgesBefore.Sum(r => r.AfterGcMb);
             var edgeKb = ConnectionsScenario.PerConnection(edgesGrowth, opened);
+            var edgeManagedKb = ConnectionsScenario.PerConnection(edgesAfter.Sum(r => r.ManagedMb) - edgesBefore.Sum(r => r.ManagedMb), opened);
             var nodeKb = ConnectionsScenario.PerConnection(nodeAfter.RawMb - nodeBefore.RawMb, opened);
             var echoGrowth = await ConnectionsScenario.HoldOnEchoAsync(share[0], options.HoldSeconds, new LocalAddresses(8));
             var (echoKb, echoKbAfterGc) = (echoGrowth.Kb, echoGrowth.KbAfterGc);
-            Console.Error.WriteLine($"edges: {edgeKb:F2} KB per connection, node: {nodeKb:F2} KB, echo: {echoKb:F2} KB; pongs {pongs}");
+            Console.Error.WriteLine($"edges: {edgeKb:F2} KB per connection ({edgeManagedKb:F2} KB managed heap), node: {nodeKb:F2} KB, " +
+                                    $"echo: {echoKb:F2} KB ({echoGrowth.ManagedKb:F2} KB managed heap); pongs {pongs}");
 
             var natter = new NatterFigures(Math.Round(openRate), new LatencyMs(0, 0, 0), Math.Round(edgesAfter.Sum(r => r.RawMb), 1),
                 count - opened, 0, 0, 0);
@@ -76,6 +78,20 @@ public static class ConnectionsAcrossEdges
                 ["connections_per_edge"] = share,
                 ["edges_rss_mb_before"] = edgesBefore.Select(r => Math.Round(r.RawMb, 1)).ToArray(),
                 ["edges_rss_mb_after"] = edgesAfter.Select(r => Math.Round(r.RawMb, 1)).ToArray(),
+                ["edges_managed_mb_before"] = edgesBefore.Select(r => Math.Round(r.ManagedMb, 1)).ToArray(),
+                ["edges_managed_mb_after"] = edgesAfter.Select(r => Math.Round(r.ManagedMb, 1)).ToArray(),
+                // The managed heap's growth per connection after a full collection (what is live).
+                ["edge_managed_kb_per_connection"] = Math.Round(edgeManagedKb, 2),
+                ["edge_live_kb_per_connection"] = Math.Round(ConnectionsScenario.PerConnection(edgesAfter.Sum(r => r.LiveMb) - edgesBefore.Sum(r => r.LiveMb), opened), 2),
+                ["node_managed_kb_per_connection"] = Math.Round(ConnectionsScenario.PerConnection(nodeAfter.ManagedMb - nodeBefore.ManagedMb, opened), 2),
+                ["echo_managed_kb_per_connection"] = Math.Round(echoGrowth.ManagedKb, 2),
+                ["echo_live_kb_per_connection"] = Math.Round(echoGrowth.LiveKb, 2),
+                ["edge_gc_committed_kb_per_connection"] =
+                    Math.Round(ConnectionsScenario.PerConnection(edgesAfter.Sum(r => r.Heap.CommittedMb) - edgesBefore.Sum(r => r.Heap.CommittedMb), opened), 2),
+                ["echo_gc_committed_kb_per_connection"] = Math.Round(echoGrowth.GcCommittedKb, 2),
+                ["edges_threads_after"] = edgesAfter.Select(r => r.Threads).ToArray(),
+                ["edges_pool_threads_after"] = edgesAfter.Select(r => r.Heap.PoolThreads).ToArray(),
+                ["echo_threads_after"] = echoGrowth.After.Threads,
                 ["edge_rss_kb_per_connection"] = Math.Round(edgeKb, 2),
                 ["edge_rss_kb_per_connection_after_gc"] = Math.Round(ConnectionsScenario.PerConnection(edgesGrowthAfterGc, opened), 2),
                 ["node_rss_kb_per_connection"] = Math.Round(nodeKb, 2),

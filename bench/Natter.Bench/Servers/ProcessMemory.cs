@@ -10,6 +10,14 @@ public static class ProcessMemory
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
         return 0;
     }
+
+    public static int Threads(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            if (line.StartsWith("Threads:", StringComparison.Ordinal))
+                return int.Parse(line.Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        return 0;
+    }
 }
 
 /// <summary>CPU time (user + system) a process has used, from /proc (Linux; clock ticks of 1/100 s).</summary>
@@ -24,13 +32,21 @@ public static class ProcessCpu
     }
 }
 
-/// <summary>A process's RSS as it was, and again after a full garbage collection in it (<see cref="ServerGc"/>).</summary>
-public sealed record Rss(double RawMb, double AfterGcMb)
+/// <summary>
+/// A process's RSS as it was, and again after a full garbage collection in it (<see cref="ServerGc"/>), with what
+/// that collection reported (<see cref="ServerGc.HeapAfter"/>; zeros if the process did not report it) and the
+/// process's threads.
+/// </summary>
+public sealed record Rss(double RawMb, double AfterGcMb, ServerGc.HeapAfter Heap, int Threads)
 {
+    public double ManagedMb => Heap.SizeMb;
+
+    public double LiveMb => Heap.LiveMb;
+
     public static async Task<Rss> OfAsync(int processId)
     {
         var raw = ProcessMemory.RssMb(processId);
-        await ServerGc.CollectAsync(processId);
-        return new Rss(raw, ProcessMemory.RssMb(processId));
+        var heap = await ServerGc.CollectAsync(processId);
+        return new Rss(raw, ProcessMemory.RssMb(processId), heap ?? new ServerGc.HeapAfter(0, 0, 0, 0), ProcessMemory.Threads(processId));
     }
 }
