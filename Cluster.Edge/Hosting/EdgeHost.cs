@@ -66,7 +66,10 @@ public static class EdgeHost
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 
         var app = builder.Build();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        // No WebSocket keep-alive frames: the protocol's own heartbeat (the client's ping every heartbeatSeconds, the
+        // server's pong, the idle timeout) already keeps the connection busy both ways and notices a silent one, and a
+        // keep-alive would cost every socket a timer of its own.
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         // The browser client (wwwroot): static files only, it talks to /ws and /api like any client.
         var webClient = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webClient });

@@ -110,8 +110,15 @@ public sealed class ClientSocketHandler(
             // Even if closing the socket threw: the actor must not outlive its socket.
             connection.Tell(new SocketClosed(reason));
         }
-        // A writer still stuck after this is ended by disposing the socket.
-        await Task.WhenAny(outbound.CompleteAsync(), Task.Delay(TimeSpan.FromSeconds(5)));
+        // A writer still stuck after this is ended by disposing the socket. (WaitAsync drops its timer as soon as the
+        // drain ends, where a Task.Delay would keep one for the full 5 s after every close.)
+        try
+        {
+            await outbound.CompleteAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 
     private static async Task<string> ClosedByClientAsync(WebSocket socket, CancellationToken ct)
