@@ -62,7 +62,7 @@ public static class ConnectionsAcrossEdges
             var edgesGrowth = edgesAfter.Sum(r => r.RawMb) - edgesBefore.Sum(r => r.RawMb);
             var edgesGrowthAfterGc = edgesAfter.Sum(r => r.AfterGcMb) - edgesBefore.Sum(r => r.AfterGcMb);
             var edgeKb = ConnectionsScenario.PerConnection(edgesGrowth, opened);
-            var edgeManagedKb = ConnectionsScenario.PerConnection(edgesAfter.Sum(r => r.ManagedMb) - edgesBefore.Sum(r => r.ManagedMb), opened);
+            var edgeManagedKb = Rss.GrowthKb(edgesBefore, edgesAfter, h => h.SizeMb, opened);
             var nodeKb = ConnectionsScenario.PerConnection(nodeAfter.RawMb - nodeBefore.RawMb, opened);
             var echoGrowth = await ConnectionsScenario.HoldOnEchoAsync(share[0], options.HoldSeconds, new LocalAddresses(8));
             var (echoKb, echoKbAfterGc) = (echoGrowth.Kb, echoGrowth.KbAfterGc);
@@ -78,19 +78,18 @@ public static class ConnectionsAcrossEdges
                 ["connections_per_edge"] = share,
                 ["edges_rss_mb_before"] = edgesBefore.Select(r => Math.Round(r.RawMb, 1)).ToArray(),
                 ["edges_rss_mb_after"] = edgesAfter.Select(r => Math.Round(r.RawMb, 1)).ToArray(),
-                ["edges_managed_mb_before"] = edgesBefore.Select(r => Math.Round(r.ManagedMb, 1)).ToArray(),
-                ["edges_managed_mb_after"] = edgesAfter.Select(r => Math.Round(r.ManagedMb, 1)).ToArray(),
+                ["edges_managed_mb_before"] = edgesBefore.Select(r => r.Heap is { } h ? Math.Round(h.SizeMb, 1) : (object)"n/a").ToArray(),
+                ["edges_managed_mb_after"] = edgesAfter.Select(r => r.Heap is { } h ? Math.Round(h.SizeMb, 1) : (object)"n/a").ToArray(),
                 // The managed heap's growth per connection after a full collection (what is live).
-                ["edge_managed_kb_per_connection"] = Math.Round(edgeManagedKb, 2),
-                ["edge_live_kb_per_connection"] = Math.Round(ConnectionsScenario.PerConnection(edgesAfter.Sum(r => r.LiveMb) - edgesBefore.Sum(r => r.LiveMb), opened), 2),
-                ["node_managed_kb_per_connection"] = Math.Round(ConnectionsScenario.PerConnection(nodeAfter.ManagedMb - nodeBefore.ManagedMb, opened), 2),
-                ["echo_managed_kb_per_connection"] = Math.Round(echoGrowth.ManagedKb, 2),
-                ["echo_live_kb_per_connection"] = Math.Round(echoGrowth.LiveKb, 2),
-                ["edge_gc_committed_kb_per_connection"] =
-                    Math.Round(ConnectionsScenario.PerConnection(edgesAfter.Sum(r => r.Heap.CommittedMb) - edgesBefore.Sum(r => r.Heap.CommittedMb), opened), 2),
-                ["echo_gc_committed_kb_per_connection"] = Math.Round(echoGrowth.GcCommittedKb, 2),
+                ["edge_managed_kb_per_connection"] = ConnectionsScenario.Rounded(edgeManagedKb),
+                ["edge_live_kb_per_connection"] = ConnectionsScenario.Rounded(Rss.GrowthKb(edgesBefore, edgesAfter, h => h.LiveMb, opened)),
+                ["node_managed_kb_per_connection"] = ConnectionsScenario.Rounded(Rss.GrowthKb([nodeBefore], [nodeAfter], h => h.SizeMb, opened)),
+                ["echo_managed_kb_per_connection"] = ConnectionsScenario.Rounded(echoGrowth.ManagedKb),
+                ["echo_live_kb_per_connection"] = ConnectionsScenario.Rounded(echoGrowth.LiveKb),
+                ["edge_gc_committed_kb_per_connection"] = ConnectionsScenario.Rounded(Rss.GrowthKb(edgesBefore, edgesAfter, h => h.CommittedMb, opened)),
+                ["echo_gc_committed_kb_per_connection"] = ConnectionsScenario.Rounded(echoGrowth.GcCommittedKb),
                 ["edges_threads_after"] = edgesAfter.Select(r => r.Threads).ToArray(),
-                ["edges_pool_threads_after"] = edgesAfter.Select(r => r.Heap.PoolThreads).ToArray(),
+                ["edges_pool_threads_after"] = edgesAfter.Select(r => r.Heap?.PoolThreads ?? 0).ToArray(),
                 ["echo_threads_after"] = echoGrowth.After.Threads,
                 ["edge_rss_kb_per_connection"] = Math.Round(edgeKb, 2),
                 ["edge_rss_kb_per_connection_after_gc"] = Math.Round(ConnectionsScenario.PerConnection(edgesGrowthAfterGc, opened), 2),

@@ -30,10 +30,13 @@ public static class ConnectionsScenario
             NodeAfter is { } after && NodeBefore is { } before ? PerConnection(after.AfterGcMb - before.AfterGcMb, Opened) : null;
 
         public double? NodeManagedKbPerConnection =>
-            NodeAfter is { } after && NodeBefore is { } before ? PerConnection(after.ManagedMb - before.ManagedMb, Opened) : null;
+            NodeAfter is { } after && NodeBefore is { } before ? Rss.GrowthKb([before], [after], h => h.SizeMb, Opened) : null;
     }
 
     internal static double PerConnection(double grownMb, int connections) => grownMb * 1024 / Math.Max(1, connections);
+
+    /// <summary>A figure for the JSON: rounded, or "n/a" when the process did not report it.</summary>
+    internal static object Rounded(double? kb) => kb is { } v ? Math.Round(v, 2) : "n/a";
 
     /// <summary>RSS before any connection, with the first half open, and with all open (after the hold).</summary>
     internal sealed record Growth(Rss Before, Rss Half, int HalfOpened, Rss After, int Opened)
@@ -47,13 +50,13 @@ public static class ConnectionsScenario
 
         /// <summary>The managed heap's growth per connection after a full collection: what is live, without the
         /// collector's spare room, native memory and code. The rest of <see cref="KbAfterGc"/> is those.</summary>
-        public double ManagedKb => PerConnection(After.ManagedMb - Before.ManagedMb, Opened);
+        public double? ManagedKb => Rss.GrowthKb([Before], [After], h => h.SizeMb, Opened);
 
         /// <summary>What survived that collection, per connection: <see cref="ManagedKb"/> less the free space between objects.</summary>
-        public double LiveKb => PerConnection(After.LiveMb - Before.LiveMb, Opened);
+        public double? LiveKb => Rss.GrowthKb([Before], [After], h => h.LiveMb, Opened);
 
         /// <summary>The growth per connection of the memory the collector holds committed (its heap and the room it keeps).</summary>
-        public double GcCommittedKb => PerConnection(After.Heap.CommittedMb - Before.Heap.CommittedMb, Opened);
+        public double? GcCommittedKb => Rss.GrowthKb([Before], [After], h => h.CommittedMb, Opened);
     }
 
     public static async Task<BenchResult> RunAsync(BenchOptions options)
@@ -100,12 +103,12 @@ public static class ConnectionsScenario
             ["natter_marginal_kb_per_connection"] = Math.Round(embedded.Edge.MarginalKb, 2),
             ["echo_marginal_kb_per_connection"] = Math.Round(echoGrowth.MarginalKb, 2),
             // The managed heap's growth per connection after a full collection (what is live).
-            ["natter_managed_kb_per_connection"] = Math.Round(embedded.Edge.ManagedKb, 2),
-            ["echo_managed_kb_per_connection"] = Math.Round(echoGrowth.ManagedKb, 2),
-            ["natter_live_kb_per_connection"] = Math.Round(embedded.Edge.LiveKb, 2),
-            ["echo_live_kb_per_connection"] = Math.Round(echoGrowth.LiveKb, 2),
-            ["natter_gc_committed_kb_per_connection"] = Math.Round(embedded.Edge.GcCommittedKb, 2),
-            ["echo_gc_committed_kb_per_connection"] = Math.Round(echoGrowth.GcCommittedKb, 2),
+            ["natter_managed_kb_per_connection"] = Rounded(embedded.Edge.ManagedKb),
+            ["echo_managed_kb_per_connection"] = Rounded(echoGrowth.ManagedKb),
+            ["natter_live_kb_per_connection"] = Rounded(embedded.Edge.LiveKb),
+            ["echo_live_kb_per_connection"] = Rounded(echoGrowth.LiveKb),
+            ["natter_gc_committed_kb_per_connection"] = Rounded(embedded.Edge.GcCommittedKb),
+            ["echo_gc_committed_kb_per_connection"] = Rounded(echoGrowth.GcCommittedKb),
             ["natter_threads_after"] = embedded.Edge.After.Threads,
             ["echo_threads_after"] = echoGrowth.After.Threads,
             ["heartbeat_pongs"] = embedded.Pongs,
@@ -123,11 +126,11 @@ public static class ConnectionsScenario
             extra["node_rss_kb_per_connection_after_gc"] = Math.Round(edgeOnly.NodeKbPerConnectionAfterGc ?? 0, 2);
             extra["edge_only_errors"] = edgeOnly.Failures;
             extra["edge_only_marginal_kb_per_connection"] = Math.Round(edgeOnly.Edge.MarginalKb, 2);
-            extra["edge_only_managed_kb_per_connection"] = Math.Round(edgeOnly.Edge.ManagedKb, 2);
-            extra["edge_only_live_kb_per_connection"] = Math.Round(edgeOnly.Edge.LiveKb, 2);
-            extra["edge_only_gc_committed_kb_per_connection"] = Math.Round(edgeOnly.Edge.GcCommittedKb, 2);
+            extra["edge_only_managed_kb_per_connection"] = Rounded(edgeOnly.Edge.ManagedKb);
+            extra["edge_only_live_kb_per_connection"] = Rounded(edgeOnly.Edge.LiveKb);
+            extra["edge_only_gc_committed_kb_per_connection"] = Rounded(edgeOnly.Edge.GcCommittedKb);
             extra["edge_only_threads_after"] = edgeOnly.Edge.After.Threads;
-            extra["node_managed_kb_per_connection"] = Math.Round(edgeOnly.NodeManagedKbPerConnection ?? 0, 2);
+            extra["node_managed_kb_per_connection"] = Rounded(edgeOnly.NodeManagedKbPerConnection);
             Console.Error.WriteLine($"edge-only: {edgeOnly.Edge.Kb:F2} KB per connection on the edge ({edgeOnly.Edge.KbAfterGc:F2} after a GC), " +
                                     $"{edgeOnly.NodeKbPerConnection:F2} KB on the node ({edgeOnly.NodeKbPerConnectionAfterGc:F2} after a GC)");
         }
@@ -196,8 +199,8 @@ public static class ConnectionsScenario
         var nodeAfter = nodeProcessId is { } n ? await Rss.OfAsync(n) : null;
         Console.Error.WriteLine($"{name}: {live.Count} connections, RSS {rssBefore.RawMb:F0} -> {rssAfter.RawMb:F0} MB " +
                                 $"({rssBefore.AfterGcMb:F0} -> {rssHalf.AfterGcMb:F0} at {halfOpened} -> {rssAfter.AfterGcMb:F0} after a GC; " +
-                                $"managed heap {rssBefore.ManagedMb:F0} -> {rssAfter.ManagedMb:F0} MB, live {rssBefore.LiveMb:F0} -> {rssAfter.LiveMb:F0}, " +
-                                $"GC committed {rssBefore.Heap.CommittedMb:F0} -> {rssAfter.Heap.CommittedMb:F0}, threads {rssBefore.Threads} -> {rssAfter.Threads}), " +
+                                $"managed heap {rssBefore.Heap?.SizeMb:F0} -> {rssAfter.Heap?.SizeMb:F0} MB, live {rssBefore.Heap?.LiveMb:F0} -> {rssAfter.Heap?.LiveMb:F0}, " +
+                                $"GC committed {rssBefore.Heap?.CommittedMb:F0} -> {rssAfter.Heap?.CommittedMb:F0}, threads {rssBefore.Threads} -> {rssAfter.Threads}), " +
                                 $"pongs {idle.Pongs}");
         foreach (var c in live) await c.CloseAsync();
         return new Held(new Growth(rssBefore, rssHalf, halfOpened, rssAfter, live.Count), idle.Failed, openRate, idle.Pongs, nodeBefore, nodeAfter);

@@ -13,31 +13,41 @@ public static class EchoServer
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        if (Environment.GetEnvironmentVariable("NATTER_ECHO_HANDSHAKE") == "raw")
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, port,
+                listen => listen.Use(next => RawUpgrade.Around(next, EchoAsync))));
+        else
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
-        app.UseWebSockets();
+        // Like the Natter edge: no keep-alive timer per socket (the clients ping).
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.MapGet("/health/ready", () => "ok");
         app.Map("/ws", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest) { context.Response.StatusCode = 400; return; }
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            // The Natter edge's reader, so per-connection memory and per-frame work compare fairly.
-            using var reader = new WebSocketMessageReader(socket, int.MaxValue);
-            try
-            {
-                while (socket.State == WebSocketState.Open)
-                {
-                    var (outcome, type, bytes) = await reader.ReadAsync(context.RequestAborted);
-                    if (outcome == WebSocketMessageReader.Outcome.Closed)
-                    {
-                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", default);
-                        return;
-                    }
-                    await socket.SendAsync(bytes, type, true, context.RequestAborted);
-                }
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
+            await EchoAsync(socket, context.RequestAborted);
         });
         await app.RunAsync();
+    }
+
+    private static async Task EchoAsync(WebSocket socket, CancellationToken ct)
+    {
+        // The Natter edge's reader, so per-connection memory and per-frame work compare fairly.
+        using var reader = new WebSocketMessageReader(socket, int.MaxValue);
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                var (outcome, type, bytes) = await reader.ReadAsync(ct);
+                if (outcome == WebSocketMessageReader.Outcome.Closed)
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", default);
+                    return;
+                }
+                await socket.SendAsync(bytes, type, true, ct);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException) { }
     }
 }

@@ -15,7 +15,7 @@ public static class ProcessMemory
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             if (line.StartsWith("Threads:", StringComparison.Ordinal))
-                return int.Parse(line.Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+                return int.Parse(line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[1]);
         return 0;
     }
 }
@@ -34,19 +34,23 @@ public static class ProcessCpu
 
 /// <summary>
 /// A process's RSS as it was, and again after a full garbage collection in it (<see cref="ServerGc"/>), with what
-/// that collection reported (<see cref="ServerGc.HeapAfter"/>; zeros if the process did not report it) and the
-/// process's threads.
+/// that collection reported (null if it could not be read) and the process's threads.
 /// </summary>
-public sealed record Rss(double RawMb, double AfterGcMb, ServerGc.HeapAfter Heap, int Threads)
+public sealed record Rss(double RawMb, double AfterGcMb, ServerGc.HeapAfter? Heap, int Threads)
 {
-    public double ManagedMb => Heap.SizeMb;
-
-    public double LiveMb => Heap.LiveMb;
-
     public static async Task<Rss> OfAsync(int processId)
     {
         var raw = ProcessMemory.RssMb(processId);
         var heap = await ServerGc.CollectAsync(processId);
-        return new Rss(raw, ProcessMemory.RssMb(processId), heap ?? new ServerGc.HeapAfter(0, 0, 0, 0), ProcessMemory.Threads(processId));
+        return new Rss(raw, ProcessMemory.RssMb(processId), heap, ProcessMemory.Threads(processId));
+    }
+
+    /// <summary>What grew by how much per connection, between two readings, from a figure of the heap statistics;
+    /// null if either reading lacks it.</summary>
+    public static double? GrowthKb(IEnumerable<Rss> before, IEnumerable<Rss> after, Func<ServerGc.HeapAfter, double?> figure, int connections)
+    {
+        double? Sum(IEnumerable<Rss> readings) =>
+            readings.Aggregate((double?)0, (sum, r) => r.Heap is { } h && figure(h) is { } v ? sum + v : null);
+        return Sum(before) is { } b && Sum(after) is { } a ? (a - b) * 1024 / Math.Max(1, connections) : null;
     }
 }

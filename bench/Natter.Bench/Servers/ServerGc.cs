@@ -2,6 +2,7 @@ using System.Diagnostics.Tracing;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.EventPipe;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
 namespace Natter.Bench.Servers;
 
@@ -17,15 +18,16 @@ public static class ServerGc
 {
     private const long GcKeyword = 0x1;
     private const long GcHeapCollectKeyword = 0x800000;
+    private const double Mib = 1024.0 * 1024.0;
 
     /// <summary>
-    /// After the collection, in MB: the managed heap's size (all generations with the large and pinned object heaps,
-    /// free space between objects included), what survived, and the memory the collector holds committed (0 if the
-    /// runtime sent no counters); and the thread pool's threads.
+    /// After the collection, in MiB: the managed heap's size (all generations with the large and pinned object heaps,
+    /// free space between objects included), what survived, and the memory the collector holds committed (null if
+    /// the runtime sent no counter); and the thread pool's threads.
     /// </summary>
-    public sealed record HeapAfter(double SizeMb, double LiveMb, double CommittedMb, int PoolThreads);
+    public sealed record HeapAfter(double SizeMb, double LiveMb, double? CommittedMb, int PoolThreads);
 
-    /// <summary>Runs the collection; returns the heap after it, or null if the process sent no heap statistics.</summary>
+    /// <summary>Runs the collection; returns the heap after it, or null if its statistics could not be read.</summary>
     public static async Task<HeapAfter?> CollectAsync(int processId)
     {
         var client = new DiagnosticsClient(processId);
@@ -33,50 +35,64 @@ public static class ServerGc
         var counters = new EventPipeProvider("System.Runtime", EventLevel.Informational, -1,
             new Dictionary<string, string> { ["EventCounterIntervalSec"] = "1" });
         using var session = client.StartEventPipeSession([gc, counters], requestRundown: false, circularBufferMB: 16);
-        (double Size, double Live)? heap = null;
-        double committedMb = 0;
-        var poolThreads = 0;
-        var fullCollectionRunning = false;
-        var source = new EventPipeEventSource(session.EventStream);
-        source.Clr.GCStart += start => fullCollectionRunning = start.Depth == 2;
-        source.Clr.GCHeapStats += stats =>
-        {
-            // The first full collection's figures: the one the session asked for.
-            if (!fullCollectionRunning || heap is not null) return;
-            const double mb = 1024.0 * 1024.0;
-            var size = stats.GenerationSize0 + stats.GenerationSize1 + stats.GenerationSize2 + stats.GenerationSize3 + stats.GenerationSize4;
-            var live = stats.TotalPromotedSize0 + stats.TotalPromotedSize1 + stats.TotalPromotedSize2 + stats.TotalPromotedSize3
-                       + stats.TotalPromotedSize4;
-            heap = (size / mb, live / mb);
-        };
-        source.Dynamic.All += e =>
-        {
-            // Counters sampled once the collection is over: the latest reading wins.
-            if (heap is null || e.EventName != "EventCounters" || e.PayloadValue(0) is not IDictionary<string, object> { } outer
-                || outer.TryGetValue("Payload", out var inner) is false || inner is not IDictionary<string, object> counter) return;
-            var name = counter.TryGetValue("Name", out var n) ? n as string : null;
-            var mean = counter.TryGetValue("Mean", out var m) ? Convert.ToDouble(m) : 0;
-            if (name == "gc-committed") committedMb = mean;
-            else if (name == "threadpool-thread-count") poolThreads = (int)mean;
-        };
-        // Read the events (unread, they would fill the buffer) until the collection has ended and the counters
-        // have been sampled after it, then let the freed memory be given back.
-        var reading = Task.Run(() =>
-        {
-            try
-            {
-                source.Process();
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or EndOfStreamException)
-            {
-                // The session ended under the reader.
-            }
-        });
+        // Read the events (unread, they would fill the buffer) on a thread of their own: the reader blocks, and the
+        // pool of a harness measuring several processes at once has few threads to spare.
+        var reading = Task.Factory.StartNew(() => Read(session.EventStream), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // Until the collection has ended and the counters have been sampled after it; then the session ends, which
+        // ends the reader, and the freed memory gets 2 s to be given back.
         await Task.Delay(TimeSpan.FromSeconds(3));
-        await session.StopAsync(CancellationToken.None);
-        await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(5)));
-        source.Dispose();
+        HeapAfter? heap = null;
+        try
+        {
+            await session.StopAsync(CancellationToken.None);
+            heap = await reading.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or ServerNotAvailableException)
+        {
+            Console.Error.WriteLine($"  no heap statistics from process {processId}: {e.Message}");
+        }
         await Task.Delay(TimeSpan.FromSeconds(2));
+        return heap;
+    }
+
+    private static HeapAfter? Read(Stream events)
+    {
+        (double Size, double Live)? heap = null;
+        double? committedMb = null;
+        var poolThreads = 0;
+        var inducedRunning = false;
+        try
+        {
+            using var source = new EventPipeEventSource(events);
+            // The collection the session asked for: full and blocking (a background collection is full too).
+            source.Clr.GCStart += start => inducedRunning = start.Depth == 2 && start.Type != GCType.BackgroundGC;
+            source.Clr.GCHeapStats += stats =>
+            {
+                if (!inducedRunning || heap is not null) return;
+                var size = stats.GenerationSize0 + stats.GenerationSize1 + stats.GenerationSize2 + stats.GenerationSize3 + stats.GenerationSize4;
+                var live = stats.TotalPromotedSize0 + stats.TotalPromotedSize1 + stats.TotalPromotedSize2 + stats.TotalPromotedSize3
+                           + stats.TotalPromotedSize4;
+                heap = (size / Mib, live / Mib);
+            };
+            source.Dynamic.All += e =>
+            {
+                // Counters sampled once the collection is over: the latest reading wins.
+                if (heap is null || e.EventName != "EventCounters" || e.PayloadValue(0) is not IDictionary<string, object> outer
+                    || !outer.TryGetValue("Payload", out var inner) || inner is not IDictionary<string, object> counter) return;
+                var name = counter.TryGetValue("Name", out var n) ? n as string : null;
+                var mean = counter.TryGetValue("Mean", out var m) ? Convert.ToDouble(m) : 0;
+                // The runtime reports gc-committed in decimal megabytes.
+                if (name == "gc-committed") committedMb = mean * 1_000_000 / Mib;
+                else if (name == "threadpool-thread-count") poolThreads = (int)mean;
+            };
+            source.Process();
+        }
+        catch (Exception e)
+        {
+            // The session ended under the reader, or the stream could not be read: whatever was read stands.
+            if (heap is null) Console.Error.WriteLine($"  reading GC events failed: {e.Message}");
+        }
         return heap is { } h ? new HeapAfter(h.Size, h.Live, committedMb, poolThreads) : null;
     }
 }
