@@ -1,0 +1,88 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Natter.Actors.Connections;
+using Natter.Actors.Services;
+using Natter.Messages;
+using Natter.Messages.Chats;
+using Natter.Messages.Protocol;
+using Xunit;
+using static Natter.Messages.Chats.ChatCommands;
+using static Natter.Messages.Chats.ChatReplies;
+
+namespace Natter.Actors.Tests;
+
+/// <summary>
+/// The protocol's promise for one connection (docs/protocol.md §6.3): a chat's messages are pushed in seq order with no
+/// gaps. A live message that arrives above the next expected seq (an earlier push went another way or was lost) makes
+/// the connection fetch the missing ones from the chat and push them first. Real ChatActors on SQLite; the connection's
+/// presence region is a probe, so the only live messages it gets are the ones a spec hands it.
+/// </summary>
+public sealed class LiveGapSpecs : TestKit
+{
+    private static readonly UserId Alice = new("15550000001");
+    private static readonly UserId Bob = new("15550000002");
+    private static readonly DeviceId Phone = new(1);
+    private static readonly ChatId AliceAndBob = ChatId.Direct(Alice, Bob);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private readonly IActorRef _chats;
+    private readonly IActorRef _users;
+
+    public LiveGapSpecs() : base(SqliteJournalConfig.For(SqliteJournalConfig.NewDatabaseFile()), "live-gap-specs")
+    {
+        (_chats, _users, _) = StandInRegions.Start(Sys);
+        _chats.Tell(new CreateChat(AliceAndBob, ChatKind.Direct, [Alice, Bob], Alice, DateTimeOffset.UtcNow));
+        ExpectMsg<ChatReady>(Wait);
+    }
+
+    [Fact]
+    public void A_live_message_above_the_next_seq_is_pushed_after_the_missing_ones_fetched_from_the_chat()
+    {
+        var (connection, outbound) = ConnectBob();
+        var m1 = Send("m1");
+        connection.Tell(new ChatNotices.NewMessage(AliceAndBob, m1));
+        Assert.Equal(1, NextMessage(outbound).Seq);
+
+        Send("m2"); // its push never reaches the connection
+        var m3 = Send("m3");
+        connection.Tell(new ChatNotices.NewMessage(AliceAndBob, m3));
+
+        var pushed = new[] { NextMessage(outbound), NextMessage(outbound) };
+        Assert.Equal([2L, 3L], pushed.Select(m => m.Seq));
+        Assert.Equal(["m2", "m3"], pushed.Select(m => m.ClientMsgId));
+
+        // The lost push turning up late, and the live one again: both already pushed, so neither goes out twice.
+        connection.Tell(new ChatNotices.NewMessage(AliceAndBob, m3));
+        var m4 = Send("m4");
+        connection.Tell(new ChatNotices.NewMessage(AliceAndBob, m4));
+        Assert.Equal(4, NextMessage(outbound).Seq);
+    }
+
+    private ChatMessage Send(string clientMsgId)
+    {
+        var at = DateTimeOffset.UtcNow;
+        _chats.Tell(new SendMessage(AliceAndBob, Alice, Phone, clientMsgId, [1, 2, 3], at));
+        var accepted = ExpectMsg<MessageAccepted>(Wait);
+        return new ChatMessage(AliceAndBob, accepted.Seq, Alice, Phone, clientMsgId, [1, 2, 3], accepted.At);
+    }
+
+    private (IActorRef Connection, RecordingOutbound Outbound) ConnectBob()
+    {
+        var outbound = new RecordingOutbound();
+        var gateway = new ChatGateway(_chats, _users, Wait);
+        var connection = Sys.ActorOf(ConnectionActor.PropsFor(Bob, Phone, ConnectionActor.NewConnectionId(),
+            DateTimeOffset.UtcNow.AddHours(1), outbound, gateway, CreateTestProbe().Ref, CreateTestProbe().Ref, new ConnectionSettings()));
+        return (connection, outbound);
+    }
+
+    private static MessageFrame NextMessage(RecordingOutbound outbound)
+    {
+        using var deadline = new CancellationTokenSource(Wait);
+        while (true)
+        {
+            var frame = outbound.Frames.Take(deadline.Token);
+            if (frame is ErrorFrame error) throw new Xunit.Sdk.XunitException($"unexpected error frame {error}");
+            if (frame is MessageFrame message) return message;
+        }
+    }
+}
