@@ -55,7 +55,7 @@ public sealed class ConnectionPresenceNoticeSpecs() : TestKit("akka.loglevel = W
         var outbound = new RecordingOutbound();
         var connection = Sys.ActorOf(ConnectionActor.PropsFor(Bob, Phone, ConnectionActor.NewConnectionId(), DateTimeOffset.UtcNow.AddHours(1),
             outbound, gateway, presence, CreateTestProbe().Ref, new ConnectionSettings()));
-        Assert.IsType<WelcomeFrame>(outbound.Frames.Take(new CancellationTokenSource(Wait).Token));
+        outbound.Next<WelcomeFrame>(Wait);
         return connection;
     }
 }

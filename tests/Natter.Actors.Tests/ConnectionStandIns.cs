@@ -37,6 +37,22 @@ internal sealed class RecordingOutbound : IClientOutbound
     public int Pending => 0;
     public int Capacity => 1024;
     public void Close(int closeCode, string reason) => Frames.CompleteAdding();
+
+    /// <summary>
+    /// The next frame of type <typeparamref name="T"/> within <paramref name="within"/>, skipping other frames; an error
+    /// frame on the way fails the spec (unless errors are what it waits for).
+    /// </summary>
+    public T Next<T>(TimeSpan within) where T : ServerFrame
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (!Frames.TryTake(out var frame, TimeSpan.FromMilliseconds(100))) continue;
+            if (frame is ErrorFrame error && typeof(T) != typeof(ErrorFrame)) throw new Xunit.Sdk.XunitException($"unexpected error frame {error}");
+            if (frame is T wanted) return wanted;
+        }
+        throw new TimeoutException($"no {typeof(T).Name} within {within}");
+    }
 }
 
 /// <summary>Starts each chat's ChatActor on its first message, as a shard region does; can leave fetches unanswered.</summary>

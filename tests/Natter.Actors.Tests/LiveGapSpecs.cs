@@ -41,13 +41,13 @@ public sealed class LiveGapSpecs : TestKit
         var (connection, outbound) = ConnectBob();
         var m1 = Send("m1");
         connection.Tell(new ChatNotices.NewMessage(AliceAndBob, m1));
-        Assert.Equal(1, NextMessage(outbound).Seq);
+        Assert.Equal(1, outbound.Next<MessageFrame>(Wait).Seq);
 
         Send("m2"); // its push never reaches the connection
         var m3 = Send("m3");
         connection.Tell(new ChatNotices.NewMessage(AliceAndBob, m3));
 
-        var pushed = new[] { NextMessage(outbound), NextMessage(outbound) };
+        var pushed = new[] { outbound.Next<MessageFrame>(Wait), outbound.Next<MessageFrame>(Wait) };
         Assert.Equal([2L, 3L], pushed.Select(m => m.Seq));
         Assert.Equal(["m2", "m3"], pushed.Select(m => m.ClientMsgId));
 
@@ -55,7 +55,7 @@ public sealed class LiveGapSpecs : TestKit
         connection.Tell(new ChatNotices.NewMessage(AliceAndBob, m3));
         var m4 = Send("m4");
         connection.Tell(new ChatNotices.NewMessage(AliceAndBob, m4));
-        Assert.Equal(4, NextMessage(outbound).Seq);
+        Assert.Equal(4, outbound.Next<MessageFrame>(Wait).Seq);
     }
 
     private ChatMessage Send(string clientMsgId)
@@ -73,16 +73,5 @@ public sealed class LiveGapSpecs : TestKit
         var connection = Sys.ActorOf(ConnectionActor.PropsFor(Bob, Phone, ConnectionActor.NewConnectionId(),
             DateTimeOffset.UtcNow.AddHours(1), outbound, gateway, CreateTestProbe().Ref, CreateTestProbe().Ref, new ConnectionSettings()));
         return (connection, outbound);
-    }
-
-    private static MessageFrame NextMessage(RecordingOutbound outbound)
-    {
-        using var deadline = new CancellationTokenSource(Wait);
-        while (true)
-        {
-            var frame = outbound.Frames.Take(deadline.Token);
-            if (frame is ErrorFrame error) throw new Xunit.Sdk.XunitException($"unexpected error frame {error}");
-            if (frame is MessageFrame message) return message;
-        }
     }
 }

@@ -80,7 +80,7 @@ public static class ConnectionsAcrossEdges
                 ["edges_rss_mb_after"] = edgesAfter.Select(r => Math.Round(r.RawMb, 1)).ToArray(),
                 ["edges_managed_mb_before"] = edgesBefore.Select(r => r.Heap is { } h ? Math.Round(h.SizeMb, 1) : (object)"n/a").ToArray(),
                 ["edges_managed_mb_after"] = edgesAfter.Select(r => r.Heap is { } h ? Math.Round(h.SizeMb, 1) : (object)"n/a").ToArray(),
-                // The managed heap's growth per connection after a full collection (what is live).
+                // After a full collection, per connection: the managed heap's growth, its live objects, the collector's committed memory.
                 ["edge_managed_kb_per_connection"] = ConnectionsScenario.Rounded(edgeManagedKb),
                 ["edge_live_kb_per_connection"] = ConnectionsScenario.Rounded(Rss.GrowthKb(edgesBefore, edgesAfter, h => h.LiveMb, opened)),
                 ["node_managed_kb_per_connection"] = ConnectionsScenario.Rounded(Rss.GrowthKb([nodeBefore], [nodeAfter], h => h.SizeMb, opened)),

@@ -48,8 +48,8 @@ public static class ConnectionsScenario
         /// <summary>What the second half cost each: a connection's cost without the process's one-off growth.</summary>
         public double MarginalKb => PerConnection(After.AfterGcMb - Half.AfterGcMb, Opened - HalfOpened);
 
-        /// <summary>The managed heap's growth per connection after a full collection: what is live, without the
-        /// collector's spare room, native memory and code. The rest of <see cref="KbAfterGc"/> is those.</summary>
+        /// <summary>The managed heap's growth per connection after a full collection (its objects and the free space
+        /// between them), without the collector's spare room, native memory and code: the rest of <see cref="KbAfterGc"/>.</summary>
         public double? ManagedKb => Rss.GrowthKb([Before], [After], h => h.SizeMb, Opened);
 
         /// <summary>What survived that collection, per connection: <see cref="ManagedKb"/> less the free space between objects.</summary>
@@ -102,7 +102,7 @@ public static class ConnectionsScenario
             // The second half's growth per connection (after a GC): the cost of more connections.
             ["natter_marginal_kb_per_connection"] = Math.Round(embedded.Edge.MarginalKb, 2),
             ["echo_marginal_kb_per_connection"] = Math.Round(echoGrowth.MarginalKb, 2),
-            // The managed heap's growth per connection after a full collection (what is live).
+            // After a full collection, per connection: the managed heap's growth, its live objects, the collector's committed memory.
             ["natter_managed_kb_per_connection"] = Rounded(embedded.Edge.ManagedKb),
             ["echo_managed_kb_per_connection"] = Rounded(echoGrowth.ManagedKb),
             ["natter_live_kb_per_connection"] = Rounded(embedded.Edge.LiveKb),
