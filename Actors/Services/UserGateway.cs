@@ -59,11 +59,18 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
     public Task<GatewayResult<UserReplies.DeviceInbox>> AckDeviceMessagesAsync(UserId user, DeviceId device, long upToId) =>
         AskAsync<UserReplies.DeviceInbox>(users, new AckDeviceMessages(user, device, upToId));
 
-    /// <summary>Whether the device still belongs to the account: a removed device's token stops working at once.</summary>
-    public async Task<bool> IsActiveDeviceAsync(UserId user, DeviceId device)
+    /// <summary>
+    /// Null when the device still belongs to the account (a removed device's token stops working at once); otherwise
+    /// why not. A cluster that did not answer is <c>unavailable</c>, not a removed device: a client told
+    /// <c>unauthorized</c> would throw its credentials away.
+    /// </summary>
+    public async Task<(string Code, string Message)?> DeviceRefusalAsync(UserId user, DeviceId device)
     {
         var account = await DevicesAsync(user);
-        return account.Ok && account.Value!.Devices.Any(d => d.Id == device);
+        if (account.ErrorCode is ErrorCodes.Unavailable or ErrorCodes.Internal) return (account.ErrorCode, account.ErrorMessage!);
+        return account.Ok && account.Value!.Devices.Any(d => d.Id == device)
+            ? null
+            : (ErrorCodes.Unauthorized, "this device was removed from the account");
     }
 
     private async Task<GatewayResult<T>> AskAsync<T>(IActorRef target, object request) where T : class

@@ -21,8 +21,9 @@ public static class DeviceAuthentication
                     .LogWarning("Refused {Method} {Path}: {Reason}", http.Request.Method, http.Request.Path, refusal);
                 return ApiErrors.Result(ErrorCodes.Unauthorized, refusal!);
             }
-            if (!await http.RequestServices.GetRequiredService<Natter.Actors.Services.UserGateway>().IsActiveDeviceAsync(principal.User, principal.Device))
-                return ApiErrors.Result(ErrorCodes.Unauthorized, "this device was removed from the account");
+            if (await http.RequestServices.GetRequiredService<Natter.Actors.Services.UserGateway>().DeviceRefusalAsync(principal.User, principal.Device)
+                is var (code, message))
+                return ApiErrors.Result(code, message);
             http.Items[Key] = principal;
             return await next(context);
         });

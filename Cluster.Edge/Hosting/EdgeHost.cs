@@ -44,6 +44,16 @@ public static class EdgeHost
         builder.Services.AddSingleton(new AccountRequestLimiter(
             builder.Configuration.GetValue($"{NatterOptions.Section}:Auth:AccountRequestsPerHour", 20)));
         builder.Services.AddSingleton<ClientSocketHandler>();
+        builder.Services.AddSingleton<EdgeMetrics>();
+        // Kestrel reads none of its limits from configuration: this one is the edge's own setting, for every request's
+        // head and for the WebSocket handshake below HTTP alike.
+        var headTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue($"{NatterOptions.Section}:Edge:RequestHeadersTimeoutSeconds", 30.0));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.RequestHeadersTimeout = headTimeout);
+        // WebSocket upgrades of /ws answered below ASP.NET Core's HTTP layer, on every endpoint Kestrel binds; "http"
+        // leaves all of them to ASP.NET Core's WebSocket middleware, as anything the shortcut does not take is anyway.
+        if (!string.Equals(builder.Configuration[$"{NatterOptions.Section}:Edge:WebSocketHandshake"], EdgeMetrics.HttpHandshake, StringComparison.OrdinalIgnoreCase))
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+                listen.Use(next => new ConnectionUpgrade(listen.ApplicationServices, headTimeout).Around(next))));
         builder.Services.AddSingleton(sp => new ChatGateway(
             sp.GetRequiredService<IRequiredActor<ChatRegion>>().ActorRef,
             sp.GetRequiredService<IRequiredActor<UserRegion>>().ActorRef,

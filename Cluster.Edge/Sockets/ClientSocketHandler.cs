@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Hosting;
@@ -12,8 +13,10 @@ using static Natter.Actors.Connections.ConnectionMessages;
 namespace Natter.Cluster.Edge.Sockets;
 
 /// <summary>
-/// Serves /ws: authenticates the upgrade, spawns the socket's ConnectionActor, then reads frames until the
-/// socket closes. Bad input is answered on this socket only; a frame over the limit closes it with 1009.
+/// Serves /ws: admits the upgrade (a valid token of a device still on its account), spawns the socket's
+/// ConnectionActor, then reads frames until the socket closes. Bad input is answered on this socket only; a frame
+/// over the limit closes it with 1009. Most upgrades reach it from <see cref="ConnectionUpgrade"/>, below HTTP; the
+/// rest through ASP.NET Core's WebSocket middleware (<see cref="HandleAsync"/>).
 /// </summary>
 public sealed class ClientSocketHandler(
     ActorSystem system,
@@ -22,9 +25,11 @@ public sealed class ClientSocketHandler(
     IRequiredActor<ChatFanoutActor> fanout,
     UserGateway users,
     AccessTokens tokens,
+    EdgeMetrics metrics,
     IOptions<ConnectionSettings> settings,
     ILogger<ClientSocketHandler> logger)
 {
+    /// <summary>The upgrades <see cref="ConnectionUpgrade"/> left to HTTP (HTTP/2, TLS in Kestrel, large heads).</summary>
     public async Task HandleAsync(HttpContext context)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -32,28 +37,46 @@ public sealed class ClientSocketHandler(
             await ApiErrors.Write(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, "expected a WebSocket upgrade");
             return;
         }
-        var (principal, refusal) = tokens.Validate(BearerToken.From(context));
-        if (principal is null)
+        var (principal, refusal) = await AdmitAsync(BearerToken.From(context), context.Connection.RemoteIpAddress);
+        if (refusal is var (code, message))
         {
-            logger.LogWarning("Refused WebSocket upgrade from {Remote}: {Reason}", context.Connection.RemoteIpAddress, refusal);
-            await ApiErrors.Write(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, refusal!);
+            await ApiErrors.Write(context, ApiErrors.StatusFor(code), code, message);
             return;
         }
-
-        if (!await users.IsActiveDeviceAsync(principal.User, principal.Device))
-        {
-            await ApiErrors.Write(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "this device was removed from the account");
-            return;
-        }
-        var limits = settings.Value;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         // The upgrade request lives as long as the socket; its headers (the bearer token among them) are not
         // read again, and a connection need not hold them.
         context.Request.Headers.Clear();
+        await ServeAsync(socket, principal!, EdgeMetrics.HttpHandshake, context.RequestAborted);
+    }
+
+    /// <summary>The device a token names, if it may open a socket; otherwise the error code and message to answer.</summary>
+    public async Task<(DevicePrincipal? Principal, (string Code, string Message)? Refusal)> AdmitAsync(string? token, IPAddress? remote)
+    {
+        var (principal, refusal) = tokens.Validate(token);
+        if (principal is null)
+        {
+            logger.LogWarning("Refused WebSocket upgrade from {Remote}: {Reason}", remote, refusal);
+            return (null, (ErrorCodes.Unauthorized, refusal!));
+        }
+        if (await users.DeviceRefusalAsync(principal.User, principal.Device) is { } refused)
+        {
+            logger.LogWarning("Refused WebSocket upgrade of {User}/{Device} from {Remote}: {Reason}", principal.User, principal.Device, remote, refused.Message);
+            return (null, refused);
+        }
+        return (principal, null);
+    }
+
+    /// <summary>Runs an accepted socket to its end: its actor, then its frames until it closes.</summary>
+    /// <param name="handshake">Which layer answered the upgrade (<see cref="EdgeMetrics"/>).</param>
+    public async Task ServeAsync(WebSocket socket, DevicePrincipal principal, string handshake, CancellationToken ct)
+    {
+        metrics.Upgraded(handshake);
+        var limits = settings.Value;
         var outbound = new SocketOutbound(socket, limits.OutboundQueueFrames, logger);
         var connectionId = ConnectionActor.NewConnectionId();
-        var presenceRegion = await presence.GetAsync(context.RequestAborted);
-        var chatFanout = await fanout.GetAsync(context.RequestAborted);
+        var presenceRegion = await presence.GetAsync(ct);
+        var chatFanout = await fanout.GetAsync(ct);
         var connection = system.ActorOf(
             CompactMailbox.Apply(ConnectionActor.PropsFor(principal.User, principal.Device, connectionId, principal.ExpiresAt, outbound,
                 gateway, presenceRegion, chatFanout, limits)),
@@ -61,7 +84,6 @@ public sealed class ClientSocketHandler(
 
         // The read loop is written out here rather than in a method of its own: each async method waiting for the
         // socket's life keeps its own state machine on the heap, about 200 bytes per connection.
-        var ct = context.RequestAborted;
         var maxFrameBytes = limits.MaxFrameBytes;
         var reader = new WebSocketMessageReader(socket, maxFrameBytes);
         var reason = "socket no longer open";

@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Natter.Cluster.Edge.Sockets;
+
+/// <summary>
+/// The head of an HTTP/1.1 request that opens a WebSocket on /ws (RFC 6455 §4.2.1), as
+/// <see cref="ConnectionUpgrade"/> reads it off the raw connection. It takes only a head it fully understands; for
+/// anything else it says no, and Kestrel's HTTP parser (with its own limits and errors) reads the same bytes.
+/// </summary>
+public sealed record UpgradeHead(string Key, string? Token)
+{
+    /// <summary>A head longer than this goes to HTTP, which allows 32 KiB of headers.</summary>
+    public const int MaxBytes = 8 * 1024;
+
+    private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    private static ReadOnlySpan<byte> RequestStart => "GET /ws"u8;
+    private static ReadOnlySpan<byte> HeadEnd => "\r\n\r\n"u8;
+
+    public enum Start
+    {
+        /// <summary>Too few bytes yet to tell.</summary>
+        Undecided,
+        /// <summary>Begins "GET /ws " or "GET /ws?".</summary>
+        Candidate,
+        /// <summary>Anything else: another path, another method, HTTP/2's preface, TLS.</summary>
+        Other,
+    }
+
+    public enum Outcome
+    {
+        /// <summary>Not an upgrade this parser takes: nothing was consumed, HTTP reads the same bytes.</summary>
+        NotOurs,
+        /// <summary>The head was consumed; what follows it is the WebSocket's.</summary>
+        Upgrade,
+        /// <summary>A /ws head still incomplete at the deadline.</summary>
+        TimedOut,
+        /// <summary>The client closed before its head was complete.</summary>
+        Gone,
+    }
+
+    /// <summary>
+    /// Reads the connection's first head without consuming anything that is not ours. A connection that has said
+    /// nothing by the deadline goes on to HTTP and its keep-alive timeout; a /ws head still incomplete is TimedOut.
+    /// </summary>
+    public static async Task<(Outcome, UpgradeHead?)> ReadFirstAsync(PipeReader input, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        var start = Start.Undecided;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(deadline.Token);
+                var buffer = result.Buffer;
+                start = Classify(buffer);
+                var length = start == Start.Candidate ? LengthOf(buffer) : -1;
+                if (length >= 0 && Parse(buffer.Slice(0, length)) is { } head)
+                {
+                    input.AdvanceTo(buffer.GetPosition(length + 4));
+                    return (Outcome.Upgrade, head);
+                }
+                if (start == Start.Other || length >= 0 || buffer.Length >= MaxBytes)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    return (Outcome.NotOurs, null);
+                }
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    return (Outcome.Gone, null);
+                }
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            return (start == Start.Candidate ? Outcome.TimedOut : Outcome.NotOurs, null);
+        }
+    }
+
+    /// <summary>Whether the first bytes of a connection could begin an upgrade of /ws.</summary>
+    public static Start Classify(ReadOnlySequence<byte> received)
+    {
+        Span<byte> first = stackalloc byte[RequestStart.Length + 1];
+        var count = (int)Math.Min(received.Length, first.Length);
+        received.Slice(0, count).CopyTo(first);
+        var compared = Math.Min(count, RequestStart.Length);
+        if (!first[..compared].SequenceEqual(RequestStart[..compared])) return Start.Other;
+        if (count < first.Length) return Start.Undecided;
+        return first[^1] is (byte)' ' or (byte)'?' ? Start.Candidate : Start.Other;
+    }
+
+    /// <summary>The length of the head (up to its blank line, which it excludes) within <see cref="MaxBytes"/>, or -1.</summary>
+    public static int LengthOf(ReadOnlySequence<byte> received)
+    {
+        var window = received.Slice(0, Math.Min(received.Length, MaxBytes));
+        return window.IsSingleSegment ? window.FirstSpan.IndexOf(HeadEnd) : window.ToArray().AsSpan().IndexOf(HeadEnd);
+    }
+
+    /// <summary>The upgrade a head asks for; null if it is not a well-formed WebSocket upgrade of /ws.</summary>
+    public static UpgradeHead? Parse(ReadOnlySequence<byte> head) => Parse(Encoding.Latin1.GetString(head));
+
+    public static UpgradeHead? Parse(string head)
+    {
+        var lines = head.Split("\r\n");
+        var request = lines[0].Split(' ');
+        if (request is not ["GET", var target, "HTTP/1.1"]) return null;
+        var queryStart = target.IndexOf('?');
+        if ((queryStart < 0 ? target : target[..queryStart]) != "/ws") return null;
+
+        string? host = null, upgrade = null, connection = null, version = null, key = null, authorization = null;
+        foreach (var line in lines.AsSpan(1))
+        {
+            var colon = line.IndexOf(':');
+            if (colon <= 0 || !IsToken(line.AsSpan(0, colon))) return null;
+            var value = line[(colon + 1)..].Trim(' ', '\t');
+            if (value.Any(c => (c < ' ' && c != '\t') || c == '\x7f')) return null;
+            switch (line[..colon].ToLowerInvariant())
+            {
+                case "host" when host is null: host = value; break;
+                case "upgrade": upgrade = upgrade is null ? value : $"{upgrade},{value}"; break;
+                case "connection": connection = connection is null ? value : $"{connection},{value}"; break;
+                case "sec-websocket-version" when version is null: version = value; break;
+                case "sec-websocket-key" when key is null: key = value; break;
+                case "authorization" when authorization is null: authorization = value; break;
+                // A repeated host, version, key or authorization, or a body on a GET: HTTP decides what to make of it.
+                case "host" or "sec-websocket-version" or "sec-websocket-key" or "authorization" or "content-length" or "transfer-encoding":
+                    return null;
+            }
+        }
+        if (host is null || !HasToken(upgrade, "websocket") || !HasToken(connection, "upgrade") || version != "13" || !IsKey(key))
+            return null;
+        return new UpgradeHead(key!, TokenOf(authorization, queryStart < 0 ? "" : target[queryStart..]));
+    }
+
+    /// <summary>The 101 that completes the handshake.</summary>
+    public byte[] SwitchingProtocols()
+    {
+        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(Key + AcceptGuid)));
+        return Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
+    }
+
+    /// <summary>As <see cref="Auth.BearerToken"/>: "Authorization: Bearer ..." first, else the access_token parameter.</summary>
+    private static string? TokenOf(string? authorization, string query)
+    {
+        if (authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return authorization["Bearer ".Length..].Trim();
+        var token = QueryHelpers.ParseQuery(query).TryGetValue("access_token", out var values) ? values.ToString() : "";
+        return token.Length == 0 ? null : token;
+    }
+
+    private static bool HasToken(string? list, string token)
+    {
+        if (list is null) return false;
+        foreach (var item in list.Split(','))
+            if (item.Trim(' ', '\t').Equals(token, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
+
+    private static bool IsKey(string? key)
+    {
+        Span<byte> nonce = stackalloc byte[16];
+        return key is { Length: 24 } && Convert.TryFromBase64String(key, nonce, out var written) && written == 16;
+    }
+
+    private static bool IsToken(ReadOnlySpan<char> name)
+    {
+        foreach (var c in name)
+            if (c <= ' ' || c >= '\x7f' || "\"(),/:;<=>?@[\\]{}".Contains(c)) return false;
+        return true;
+    }
+}
