@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Natter.Actors.Hosting;
 using Natter.Actors.Notifications;
 using Natter.Actors.Media;
@@ -48,12 +49,15 @@ public static class EdgeHost
         // Kestrel reads none of its limits from configuration: this one is the edge's own setting, for every request's
         // head and for the WebSocket handshake below HTTP alike.
         var headTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue($"{NatterOptions.Section}:Edge:RequestHeadersTimeoutSeconds", 30.0));
+        if (headTimeout <= TimeSpan.Zero)
+            throw new InvalidOperationException($"{NatterOptions.Section}:Edge:RequestHeadersTimeoutSeconds must be above 0");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.RequestHeadersTimeout = headTimeout);
-        // WebSocket upgrades of /ws answered below ASP.NET Core's HTTP layer, on every endpoint Kestrel binds; "http"
-        // leaves all of them to ASP.NET Core's WebSocket middleware, as anything the shortcut does not take is anyway.
-        if (!string.Equals(builder.Configuration[$"{NatterOptions.Section}:Edge:WebSocketHandshake"], EdgeMetrics.HttpHandshake, StringComparison.OrdinalIgnoreCase))
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
-                listen.Use(next => new ConnectionUpgrade(listen.ApplicationServices, headTimeout).Around(next))));
+        if (UpgradesBelowHttp(builder.Configuration[$"{NatterOptions.Section}:Edge:WebSocketHandshake"]))
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
+                // Run as Kestrel builds the endpoint, after its own settings: an endpoint without HTTP/1 is left alone.
+                listen.Protocols.HasFlag(HttpProtocols.Http1)
+                    ? new ConnectionUpgrade(listen.ApplicationServices, kestrel.Limits.KeepAliveTimeout, headTimeout).Around(next)
+                    : next)));
         builder.Services.AddSingleton(sp => new ChatGateway(
             sp.GetRequiredService<IRequiredActor<ChatRegion>>().ActorRef,
             sp.GetRequiredService<IRequiredActor<UserRegion>>().ActorRef,
@@ -112,4 +116,17 @@ public static class EdgeHost
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         return app;
     }
+
+    /// <summary>
+    /// Natter:Edge:WebSocketHandshake: "connection" (the default) answers plain HTTP/1.1 upgrades of /ws below ASP.NET
+    /// Core's HTTP layer (<see cref="ConnectionUpgrade"/>); "http" leaves every upgrade to ASP.NET Core's WebSocket
+    /// middleware, as anything the shortcut does not take is anyway.
+    /// </summary>
+    private static bool UpgradesBelowHttp(string? setting) => setting?.ToLowerInvariant() switch
+    {
+        null or "" or EdgeMetrics.ConnectionHandshake => true,
+        EdgeMetrics.HttpHandshake => false,
+        _ => throw new InvalidOperationException(
+            $"{NatterOptions.Section}:Edge:WebSocketHandshake is \"{setting}\"; use \"{EdgeMetrics.ConnectionHandshake}\" or \"{EdgeMetrics.HttpHandshake}\""),
+    };
 }

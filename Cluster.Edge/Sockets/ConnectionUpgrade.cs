@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.WebUtilities;
+using Natter.Cluster.Edge.Auth;
 using Natter.Messages.Protocol;
 
 namespace Natter.Cluster.Edge.Sockets;
@@ -18,48 +19,84 @@ namespace Natter.Cluster.Edge.Sockets;
 /// paths, HTTP/2, TLS in Kestrel, heads over 8 KiB or of a shape it does not know) reaches Kestrel's HTTP unread,
 /// where /ws is still served through ASP.NET Core's WebSocket middleware.
 /// </summary>
-public sealed class ConnectionUpgrade(IServiceProvider services, TimeSpan headTimeout)
+public sealed class ConnectionUpgrade(IServiceProvider services, TimeSpan silence, TimeSpan headTimeout)
 {
-    private static readonly byte[] TimedOut = Encoding.ASCII.GetBytes(
-        "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-
     private ClientSocketHandler? _sockets;
+    private ILogger? _logger;
 
     public ConnectionDelegate Around(ConnectionDelegate next) => connection => ServeAsync(connection, next);
 
     private async Task ServeAsync(ConnectionContext connection, ConnectionDelegate next)
     {
-        var (outcome, head) = await UpgradeHead.ReadFirstAsync(connection.Transport.Input, headTimeout);
+        var (outcome, head) = await UpgradeHead.ReadFirstAsync(connection.Transport.Input, silence, headTimeout);
         if (outcome == UpgradeHead.Outcome.NotOurs)
         {
             await next(connection);
             return;
         }
-        if (outcome == UpgradeHead.Outcome.TimedOut) await connection.Transport.Output.WriteAsync(TimedOut);
-        if (outcome != UpgradeHead.Outcome.Upgrade) return;
-
-        // Resolved at the first upgrade, not when Kestrel binds: the handler needs the actor registry, filled as the host starts.
+        // Resolved at the first connection, not when Kestrel binds: the handler needs the actor registry, filled as the host starts.
         var sockets = _sockets ??= services.GetRequiredService<ClientSocketHandler>();
-        var (principal, refusal) = await sockets.AdmitAsync(head!.Token, (connection.RemoteEndPoint as IPEndPoint)?.Address);
-        if (refusal is var (code, message))
+        var logger = _logger ??= services.GetRequiredService<ILogger<ConnectionUpgrade>>();
+        WebSocket? socket = null;
+        try
         {
-            await connection.Transport.Output.WriteAsync(Refusal(code, message));
-            return;
+            if (outcome == UpgradeHead.Outcome.TimedOut)
+            {
+                logger.LogDebug("Connection {Id}: a /ws head not complete within {Timeout}; 408", connection.ConnectionId, headTimeout);
+                await connection.Transport.Output.WriteAsync(Response(StatusCodes.Status408RequestTimeout));
+            }
+            if (outcome != UpgradeHead.Outcome.Upgrade) return;
+
+            var (principal, refusal) = await AdmitAsync(sockets, head!, connection, logger);
+            if (refusal is var (code, message))
+            {
+                await connection.Transport.Output.WriteAsync(Refusal(code, message));
+                return;
+            }
+            await connection.Transport.Output.WriteAsync(head!.SwitchingProtocols());
+            head = null; // the token is not needed for the socket's life
+            socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport),
+                new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+            await sockets.ServeAsync(socket, principal!, EdgeMetrics.ConnectionHandshake, connection.ConnectionClosed);
         }
-        await connection.Transport.Output.WriteAsync(head.SwitchingProtocols());
-        head = null; // the token is not needed for the socket's life
-        using var socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport),
-            new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        await sockets.ServeAsync(socket, principal!, EdgeMetrics.ConnectionHandshake, connection.ConnectionClosed);
+        catch (Exception e) when (e is IOException or ConnectionAbortedException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away mid-handshake, or as its socket started: as on the HTTP path, not an error.
+            logger.LogDebug("Connection {Id} ended during the WebSocket handshake: {Reason}", connection.ConnectionId, e.Message);
+        }
+        finally
+        {
+            // An aborted socket (its outbound gave up on a client that stopped reading) must not leave Kestrel waiting
+            // to send that client the rest. Any other end is graceful: a close frame just written still goes out.
+            if (socket?.State == WebSocketState.Aborted) connection.Abort(new ConnectionAbortedException("WebSocket aborted"));
+            socket?.Dispose();
+        }
+    }
+
+    private static async Task<(DevicePrincipal?, (string Code, string Message)?)> AdmitAsync(
+        ClientSocketHandler sockets, UpgradeHead head, ConnectionContext connection, ILogger logger)
+    {
+        try
+        {
+            return await sockets.AdmitAsync(head.Token, (connection.RemoteEndPoint as IPEndPoint)?.Address);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Admitting the WebSocket upgrade of connection {Id} failed", connection.ConnectionId);
+            return (null, (ErrorCodes.Internal, "internal error"));
+        }
     }
 
     /// <summary>The same {"error":{"code","message"}} body and status as <see cref="ApiErrors.Write"/>.</summary>
-    private static byte[] Refusal(string code, string message)
+    private static byte[] Refusal(string code, string message) =>
+        Response(ApiErrors.StatusFor(code), JsonSerializer.SerializeToUtf8Bytes(new ApiErrors.ErrorBody(new ApiErrors.ErrorDetail(code, message)), ProtocolJson.Options));
+
+    /// <summary>A final response that closes the connection, as HTTP/1.1 asks of one (a Date header included).</summary>
+    private static byte[] Response(int status, byte[]? json = null)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(new ApiErrors.ErrorBody(new ApiErrors.ErrorDetail(code, message)), ProtocolJson.Options);
-        var status = ApiErrors.StatusFor(code);
-        var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {ReasonPhrases.GetReasonPhrase(status)}\r\n" +
-            $"Content-Type: application/json; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
-        return [.. head, .. body];
+        var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {ReasonPhrases.GetReasonPhrase(status)}\r\nDate: {DateTime.UtcNow:R}\r\n" +
+            (json is null ? "" : "Content-Type: application/json; charset=utf-8\r\n") +
+            $"Content-Length: {json?.Length ?? 0}\r\nConnection: close\r\n\r\n");
+        return [.. head, .. json ?? []];
     }
 }

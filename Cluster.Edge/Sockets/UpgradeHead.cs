@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Natter.Cluster.Edge.Sockets;
@@ -15,6 +16,9 @@ public sealed record UpgradeHead(string Key, string? Token)
 {
     /// <summary>A head longer than this goes to HTTP, which allows 32 KiB of headers.</summary>
     public const int MaxBytes = 8 * 1024;
+
+    /// <summary>Kestrel's default MaxRequestHeaderCount: a head with more lines goes to HTTP, which refuses it.</summary>
+    public const int MaxHeaderLines = 100;
 
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private static ReadOnlySpan<byte> RequestStart => "GET /ws"u8;
@@ -36,49 +40,55 @@ public sealed record UpgradeHead(string Key, string? Token)
         NotOurs,
         /// <summary>The head was consumed; what follows it is the WebSocket's.</summary>
         Upgrade,
-        /// <summary>A /ws head still incomplete at the deadline.</summary>
+        /// <summary>A head begun but not complete within its deadline (counted from its first byte).</summary>
         TimedOut,
-        /// <summary>The client closed before its head was complete.</summary>
+        /// <summary>Not a byte within the silence bound, as Kestrel's keep-alive timeout would close it.</summary>
+        Silent,
+        /// <summary>The client closed or reset the connection before its head was complete.</summary>
         Gone,
     }
 
     /// <summary>
-    /// Reads the connection's first head without consuming anything that is not ours. A connection that has said
-    /// nothing by the deadline goes on to HTTP and its keep-alive timeout; a /ws head still incomplete is TimedOut.
+    /// Reads the connection's first head without consuming or examining anything that is not ours, so HTTP reads
+    /// the same bytes at once. Until the first byte the bound is <paramref name="silence"/> (Kestrel's keep-alive
+    /// timeout); from it, <paramref name="headTimeout"/>, as Kestrel's request-headers timeout counts.
     /// </summary>
-    public static async Task<(Outcome, UpgradeHead?)> ReadFirstAsync(PipeReader input, TimeSpan timeout)
+    public static async Task<(Outcome, UpgradeHead?)> ReadFirstAsync(PipeReader input, TimeSpan silence, TimeSpan headTimeout)
     {
-        using var deadline = new CancellationTokenSource(timeout);
-        var start = Start.Undecided;
+        using var deadline = new CancellationTokenSource(silence);
+        var heard = false;
+        long searched = 0;
         try
         {
+            var result = await input.ReadAsync(deadline.Token);
             while (true)
             {
-                var result = await input.ReadAsync(deadline.Token);
                 var buffer = result.Buffer;
-                start = Classify(buffer);
-                var length = start == Start.Candidate ? LengthOf(buffer) : -1;
+                if (!heard && !buffer.IsEmpty)
+                {
+                    heard = true;
+                    deadline.CancelAfter(headTimeout);
+                }
+                var start = Classify(buffer);
+                var length = start == Start.Candidate ? LengthOf(buffer, ref searched) : -1;
                 if (length >= 0 && Parse(buffer.Slice(0, length)) is { } head)
                 {
-                    input.AdvanceTo(buffer.GetPosition(length + 4));
+                    input.AdvanceTo(buffer.GetPosition(length + HeadEnd.Length));
                     return (Outcome.Upgrade, head);
                 }
-                if (start == Start.Other || length >= 0 || buffer.Length >= MaxBytes)
-                {
-                    input.AdvanceTo(buffer.Start);
-                    return (Outcome.NotOurs, null);
-                }
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    input.AdvanceTo(buffer.Start);
-                    return (Outcome.Gone, null);
-                }
-                input.AdvanceTo(buffer.Start, buffer.End);
+                input.AdvanceTo(buffer.Start);
+                if (start == Start.Other || length >= 0 || buffer.Length >= MaxBytes) return (Outcome.NotOurs, null);
+                if (result.IsCompleted || result.IsCanceled) return (Outcome.Gone, null);
+                result = await input.ReadAtLeastAsync((int)buffer.Length + 1, deadline.Token);
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            return (start == Start.Candidate ? Outcome.TimedOut : Outcome.NotOurs, null);
+            return (heard ? Outcome.TimedOut : Outcome.Silent, null);
+        }
+        catch (Exception e) when (e is IOException or ConnectionAbortedException or ObjectDisposedException)
+        {
+            return (Outcome.Gone, null);
         }
     }
 
@@ -97,8 +107,19 @@ public sealed record UpgradeHead(string Key, string? Token)
     /// <summary>The length of the head (up to its blank line, which it excludes) within <see cref="MaxBytes"/>, or -1.</summary>
     public static int LengthOf(ReadOnlySequence<byte> received)
     {
+        long searched = 0;
+        return LengthOf(received, ref searched);
+    }
+
+    /// <summary>As <see cref="LengthOf(ReadOnlySequence{byte})"/>, searching on from where the last search of the same head stopped.</summary>
+    private static int LengthOf(ReadOnlySequence<byte> received, ref long searched)
+    {
         var window = received.Slice(0, Math.Min(received.Length, MaxBytes));
-        return window.IsSingleSegment ? window.FirstSpan.IndexOf(HeadEnd) : window.ToArray().AsSpan().IndexOf(HeadEnd);
+        var from = Math.Max(0, searched - (HeadEnd.Length - 1));
+        var reader = new SequenceReader<byte>(window.Slice(from));
+        if (reader.TryReadTo(out ReadOnlySequence<byte> _, HeadEnd, advancePastDelimiter: false)) return (int)(from + reader.Consumed);
+        searched = window.Length;
+        return -1;
     }
 
     /// <summary>The upgrade a head asks for; null if it is not a well-formed WebSocket upgrade of /ws.</summary>
@@ -107,8 +128,10 @@ public sealed record UpgradeHead(string Key, string? Token)
     public static UpgradeHead? Parse(string head)
     {
         var lines = head.Split("\r\n");
+        // Printable ASCII and tabs only: no NUL, no bare CR or LF, no bytes HTTP would decode as UTF-8.
+        if (lines.Length > MaxHeaderLines + 1 || lines.Any(line => line.Any(c => (c < ' ' && c != '\t') || c > '~'))) return null;
         var request = lines[0].Split(' ');
-        if (request is not ["GET", var target, "HTTP/1.1"]) return null;
+        if (request is not ["GET", var target, "HTTP/1.1"] || target.Any(c => c <= ' ')) return null;
         var queryStart = target.IndexOf('?');
         if ((queryStart < 0 ? target : target[..queryStart]) != "/ws") return null;
 
@@ -118,7 +141,6 @@ public sealed record UpgradeHead(string Key, string? Token)
             var colon = line.IndexOf(':');
             if (colon <= 0 || !IsToken(line.AsSpan(0, colon))) return null;
             var value = line[(colon + 1)..].Trim(' ', '\t');
-            if (value.Any(c => (c < ' ' && c != '\t') || c == '\x7f')) return null;
             switch (line[..colon].ToLowerInvariant())
             {
                 case "host" when host is null: host = value; break;

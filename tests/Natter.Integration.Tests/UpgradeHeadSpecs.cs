@@ -81,12 +81,55 @@ public sealed class UpgradeHeadSpecs
         Head(extra: " folded: continuation"),
         Head(extra: "X-Control: a\x01b"),
         Head(extra: ["Authorization: Bearer a", "Authorization: Bearer b"]),
+        Head(extra: "X-Latin: caf\u00e9"),
+        Head(extra: "X-Null: a\0b"),
+        Head(extra: "X-Bare: a\rb"),
+        Head(extra: "X-Bare: a\nb"),
+        Head("GET /ws?a=\tb HTTP/1.1"),
+        Head("GET /ws?a=\u00e9 HTTP/1.1"),
+        Head(extra: Enumerable.Range(0, UpgradeHead.MaxHeaderLines).Select(i => $"X-{i}: {i}").ToArray()),
     };
 
     [Theory]
     [MemberData(nameof(NotOurs))]
     public void A_head_that_is_not_exactly_an_upgrade_of_ws_is_left_to_http(string head) =>
         Assert.Null(UpgradeHead.Parse(head));
+
+    [Fact]
+    public void A_head_that_arrived_in_many_pieces_is_found_and_read_whole()
+    {
+        var bytes = Encoding.ASCII.GetBytes(Head(extra: "Authorization: Bearer v1.split") + "\r\n\r\n");
+        var pieces = Pieces(bytes, 7);
+        var length = UpgradeHead.LengthOf(pieces);
+        Assert.Equal(bytes.Length - 4, length);
+        Assert.Equal("v1.split", UpgradeHead.Parse(pieces.Slice(0, length))!.Token);
+    }
+
+    /// <summary>The bytes as a sequence of segments of <paramref name="size"/> bytes, as a socket's reads leave them.</summary>
+    private static ReadOnlySequence<byte> Pieces(byte[] bytes, int size)
+    {
+        var first = new Segment(bytes.AsMemory(0, Math.Min(size, bytes.Length)), 0);
+        var last = first;
+        for (var offset = size; offset < bytes.Length; offset += size)
+            last = last.Append(bytes.AsMemory(offset, Math.Min(size, bytes.Length - offset)));
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
 
     [Fact]
     public void The_head_ends_at_its_blank_line_and_only_within_the_limit()

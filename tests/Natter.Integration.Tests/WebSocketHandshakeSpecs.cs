@@ -63,22 +63,34 @@ public sealed class WebSocketHandshakeSpecs : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_head_sent_a_byte_at_a_time_with_the_query_token_still_upgrades()
+    public async Task A_head_sent_a_byte_at_a_time_with_the_query_token_still_upgrades_below_http()
     {
+        using var upgrades = new UpgradeCounter(_server);
         await using var raw = await RawClient.ConnectAsync(_server.BaseAddress);
         await raw.SendSlowlyAsync(Upgrade($"/ws?access_token={Uri.EscapeDataString(_alice.AccessToken)}"));
         var (status, _, _) = await raw.ResponseAsync();
         Assert.Equal(101, status);
         using var socket = WebSocket.CreateFromStream(raw.Stream, new WebSocketCreationOptions { IsServer = false });
-        var buffer = new byte[4096];
-        var received = await socket.ReceiveAsync(buffer, new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
-        Assert.Contains("\"type\":\"welcome\"", Encoding.UTF8.GetString(buffer, 0, received.Count));
+        Assert.Contains("\"type\":\"welcome\"", await ReceiveTextAsync(socket));
+        Assert.Equal((1, 0), (upgrades.Count(EdgeMetrics.ConnectionHandshake), upgrades.Count(EdgeMetrics.HttpHandshake)));
+    }
+
+    [Fact]
+    public async Task A_frame_sent_in_the_same_write_as_the_head_is_read_as_the_sockets_first()
+    {
+        await using var raw = await RawClient.ConnectAsync(_server.BaseAddress);
+        var head = Encoding.ASCII.GetBytes(Upgrade("/ws", $"Authorization: Bearer {_alice.AccessToken}"));
+        await raw.Stream.WriteAsync((byte[])[.. head, .. MaskedTextFrame("{\"type\":\"ping\",\"t\":5}")]);
+        Assert.Equal(101, (await raw.ResponseAsync()).Status);
+        using var socket = WebSocket.CreateFromStream(raw.Stream, new WebSocketCreationOptions { IsServer = false });
+        Assert.Contains("\"type\":\"welcome\"", await ReceiveTextAsync(socket));
+        Assert.Contains("\"type\":\"pong\",\"t\":5", await ReceiveTextAsync(socket));
     }
 
     [Theory]
     [InlineData("garbage")]
     [InlineData("")]
-    public async Task A_refused_upgrade_gets_401_with_the_documented_json_error(string token)
+    public async Task A_refused_upgrade_gets_401_with_the_documented_json_error_and_the_connection_closes(string token)
     {
         await using var raw = await RawClient.ConnectAsync(_server.BaseAddress);
         await raw.SendAsync(Upgrade("/ws", $"Authorization: Bearer {token}"));
@@ -86,6 +98,25 @@ public sealed class WebSocketHandshakeSpecs : IAsyncLifetime
         Assert.Equal(401, status);
         Assert.Contains("Content-Type: application/json; charset=utf-8", head);
         Assert.StartsWith("{\"error\":{\"code\":\"unauthorized\",\"message\":", body);
+        // Answered below HTTP (which would send chunks and keep the connection): a sized body, a Date, then the end.
+        Assert.Contains("Content-Length: ", head);
+        Assert.Contains("Date: ", head);
+        Assert.Contains("Connection: close", head);
+        Assert.True(await raw.EndedAsync());
+    }
+
+    [Fact]
+    public async Task A_client_that_resets_during_its_head_leaves_no_error_behind()
+    {
+        await using (var raw = await RawClient.ConnectAsync(_server.BaseAddress))
+        {
+            await raw.SendAsync("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr");
+            await Task.Delay(200);
+            raw.Reset();
+        }
+        await using var socket = await _server.ConnectAsync(_alice);
+        Assert.DoesNotContain(" Error ", ServerLog());
+        Assert.DoesNotContain(" Critical ", ServerLog());
     }
 
     [Fact]
@@ -99,10 +130,10 @@ public sealed class WebSocketHandshakeSpecs : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_malformed_ws_head_gets_kestrels_400()
+    public async Task A_malformed_ws_head_arriving_in_pieces_gets_kestrels_400()
     {
         await using var raw = await RawClient.ConnectAsync(_server.BaseAddress);
-        await raw.SendAsync(Upgrade("/ws", "Bad Header Line"));
+        await raw.SendSlowlyAsync(Upgrade("/ws", "Bad Header Line"));
         var (status, _, _) = await raw.ResponseAsync();
         Assert.Equal(400, status);
     }
@@ -119,15 +150,21 @@ public sealed class WebSocketHandshakeSpecs : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_ws_head_that_stalls_past_the_header_timeout_gets_408_and_is_closed()
+    public async Task A_ws_head_gets_408_when_it_is_not_complete_within_the_timeout_counted_from_its_first_byte()
     {
         await using var server = await InProcessServer.StartAsync(Journal.Sqlite(),
-            overrides: new Dictionary<string, string?> { ["Natter:Edge:RequestHeadersTimeoutSeconds"] = "2" });
+            overrides: new Dictionary<string, string?> { ["Natter:Edge:RequestHeadersTimeoutSeconds"] = "3" });
         await using var raw = await RawClient.ConnectAsync(server.BaseAddress);
+        // Silence first: a connection opened early (a browser's preconnect) has the whole timeout once it speaks.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var firstByte = System.Diagnostics.Stopwatch.StartNew();
         await raw.SendAsync("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n");
         var (status, _, _) = await raw.ResponseAsync();
+        var waited = firstByte.Elapsed;
         Assert.Equal(408, status);
-        Assert.Equal(0, await raw.Stream.ReadAsync(new byte[1], new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token));
+        Assert.True(await raw.EndedAsync());
+        // Not counted from the connection's start (it would come after 1 s), and not a second full timeout in HTTP (6 s).
+        Assert.InRange(waited, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -140,6 +177,24 @@ public sealed class WebSocketHandshakeSpecs : IAsyncLifetime
         await socket.PingAsync(3);
         Assert.Equal(3, (await socket.NextAsync<PongFrame>()).T);
         Assert.Equal((0, 1), (upgrades.Count(EdgeMetrics.ConnectionHandshake), upgrades.Count(EdgeMetrics.HttpHandshake)));
+    }
+
+    private string ServerLog() => File.ReadAllText(Path.Combine(_server.DataDirectory, "server.log"));
+
+    private static async Task<string> ReceiveTextAsync(WebSocket socket)
+    {
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var received = await socket.ReceiveAsync(buffer, timeout.Token);
+        return Encoding.UTF8.GetString(buffer, 0, received.Count);
+    }
+
+    /// <summary>A client's text frame (RFC 6455 §5.2: masked), for a payload under 126 bytes.</summary>
+    private static byte[] MaskedTextFrame(string text)
+    {
+        var payload = Encoding.UTF8.GetBytes(text);
+        byte[] mask = [0x12, 0x34, 0x56, 0x78];
+        return [0x81, (byte)(0x80 | payload.Length), .. mask, .. payload.Select((b, i) => (byte)(b ^ mask[i % 4]))];
     }
 
     private static string Upgrade(string target, params string[] headers) =>
@@ -197,12 +252,34 @@ public sealed class WebSocketHandshakeSpecs : IAsyncLifetime
 
         public static async Task<RawClient> ConnectAsync(Uri server)
         {
-            var tcp = new TcpClient();
+            // No Nagle: each piece of a slow head leaves as its own segment.
+            var tcp = new TcpClient { NoDelay = true };
             await tcp.ConnectAsync(server.Host, server.Port);
             return new RawClient(tcp);
         }
 
         public Task SendAsync(string text) => Stream.WriteAsync(Encoding.ASCII.GetBytes(text)).AsTask();
+
+        /// <summary>Whether the server ended the connection (after its response) within 10 s.</summary>
+        public async Task<bool> EndedAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                return await Stream.ReadAsync(new byte[1], timeout.Token) == 0;
+            }
+            catch (IOException)
+            {
+                return true;
+            }
+        }
+
+        /// <summary>Ends the connection with a TCP reset, as a client that vanishes mid-request does.</summary>
+        public void Reset()
+        {
+            _tcp.LingerState = new LingerOption(true, 0);
+            _tcp.Close();
+        }
 
         public async Task SendSlowlyAsync(string text)
         {

@@ -14,7 +14,7 @@ public static class RawUpgrade
 {
     public static ConnectionDelegate Around(ConnectionDelegate next, Func<WebSocket, CancellationToken, Task> serve) => async connection =>
     {
-        var (outcome, head) = await UpgradeHead.ReadFirstAsync(connection.Transport.Input, TimeSpan.FromSeconds(30));
+        var (outcome, head) = await UpgradeHead.ReadFirstAsync(connection.Transport.Input, TimeSpan.FromSeconds(130), TimeSpan.FromSeconds(30));
         if (outcome == UpgradeHead.Outcome.NotOurs) await next(connection);
         if (outcome != UpgradeHead.Outcome.Upgrade) return;
         await connection.Transport.Output.WriteAsync(head!.SwitchingProtocols());
