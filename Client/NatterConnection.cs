@@ -16,6 +16,8 @@ public sealed class NatterConnection : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<ServerFrame>> _pending = new();
+    /// <summary>Sends not acked yet: the server pushes no copy of a message to the device that sent it.</summary>
+    private readonly ConcurrentDictionary<string, SendFrame> _sending = new();
     private readonly Channel<ServerFrame> _frames = Channel.CreateUnbounded<ServerFrame>();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
@@ -209,9 +211,17 @@ public sealed class NatterConnection : IAsyncDisposable
     {
         var answer = new TaskCompletionSource<ServerFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[reference] = answer;
-        await WriteAsync(frame, ct);
-        var reply = await answer.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
-        return reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message, null, error.Missing, error.Extra) : reply;
+        if (frame is SendFrame send) _sending[reference] = send;
+        try
+        {
+            await WriteAsync(frame, ct);
+            var reply = await answer.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+            return reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message, null, error.Missing, error.Extra) : reply;
+        }
+        finally
+        {
+            _sending.TryRemove(reference, out _);
+        }
     }
 
     private Task WriteAsync(ClientFrame frame, CancellationToken ct) =>
@@ -254,7 +264,11 @@ public sealed class NatterConnection : IAsyncDisposable
             case WelcomeFrame w: _welcome.TrySetResult(w); break;
             case MessageFrame m: Received.Add(m); break;
             case SyncedFrame s: _synced.TrySetResult(s); break;
-            case AckFrame a: Complete(a.ClientMsgId, a); break;
+            case AckFrame a:
+                // This device's own message, as the other devices get it, held before the send's task completes.
+                if (_sending.TryRemove(a.ClientMsgId, out var sent)) Received.AddOwn(OwnMessage(sent, a));
+                Complete(a.ClientMsgId, a);
+                break;
             case ChatOpenedFrame o when o.Rid is not null: Complete(o.Rid, o); break;
             case HistoryPageFrame h when h.Rid is not null: Complete(h.Rid, h); break;
             case GroupResultFrame g when g.Rid is not null: Complete(g.Rid, g); break;
@@ -265,6 +279,13 @@ public sealed class NatterConnection : IAsyncDisposable
         FrameReceived?.Invoke(frame);
         if (KeepFrames) _frames.Writer.TryWrite(frame);
     }
+
+    private MessageFrame OwnMessage(SendFrame sent, AckFrame ack) =>
+        new(ack.ChatId, ack.Seq, Welcome.UserId, Welcome.DeviceId, sent.ClientMsgId, sent.Body, ack.Ts,
+            Media: sent.Media,
+            // The edge fixes the end when the send arrives, a moment before the ack's time.
+            LiveLocation: sent.LiveLocation is { } live ? new LiveLocationFrame(ack.Ts.AddSeconds(live.DurationSeconds)) : null,
+            Sealed: sent.Envelopes is not null);
 
     private void Complete(string reference, ServerFrame frame)
     {

@@ -16,17 +16,28 @@ public sealed class ReceivedMessages
     public int Duplicates { get; private set; }
     public int OutOfOrder { get; private set; }
 
-    /// <summary>Records a message; false if it was a duplicate.</summary>
-    public bool Add(MessageFrame message)
+    /// <summary>Records a message the server pushed; false if it was a duplicate.</summary>
+    public bool Add(MessageFrame message) => Add(message, pushed: true);
+
+    /// <summary>
+    /// Records this device's own message from its ack: the server pushes it no copy (protocol §6.3). Its ack is not
+    /// a push, so it counts toward neither the order of pushes nor their duplicates.
+    /// </summary>
+    public void AddOwn(MessageFrame message) => Add(message, pushed: false);
+
+    private bool Add(MessageFrame message, bool pushed)
     {
         lock (_gate)
         {
             if (!_byChat.TryGetValue(message.ChatId, out var chat)) _byChat[message.ChatId] = chat = new();
-            if (_lastArrived.TryGetValue(message.ChatId, out var last) && message.Seq < last) OutOfOrder++;
-            _lastArrived[message.ChatId] = Math.Max(last, message.Seq);
+            if (pushed)
+            {
+                if (_lastArrived.TryGetValue(message.ChatId, out var last) && message.Seq < last) OutOfOrder++;
+                _lastArrived[message.ChatId] = Math.Max(last, message.Seq);
+            }
             if (!chat.TryAdd(message.Seq, message))
             {
-                Duplicates++;
+                if (pushed) Duplicates++;
                 return false;
             }
             foreach (var waiter in _waiters.Where(w => w.Done()).ToList())

@@ -517,7 +517,7 @@ public sealed partial class ConnectionActor : UntypedActor
         foreach (var message in page.Messages)
         {
             if (message.Seq != stream.Delivered + 1) continue;
-            Push(stream, message);
+            Push(stream, message, catchUp: stream.InSync);
             if (!stream.InSync) continue;
             _syncPushed++;
             _syncSummary ??= new Dictionary<ChatId, ChatCatchUp>();
@@ -569,10 +569,14 @@ public sealed partial class ConnectionActor : UntypedActor
         if (_queuedSyncs?.TryDequeue(out var next) == true) OnSync(next);
     }
 
-    private void Push(ChatStream stream, ChatMessage message)
+    /// <param name="catchUp">Part of a client's <c>sync</c>: its own messages are sent too (it may have lost them).</param>
+    private void Push(ChatStream stream, ChatMessage message, bool catchUp = false)
     {
         stream.Delivered = message.Seq;
-        Emit(MessageFrames.Of(message, _user, _device));
+        // The device that sent a message has its seq and time from the ack (frame or REST response): a live copy
+        // would be a third frame per send for nothing (protocol §6.3). Membership entries always go out.
+        if (catchUp || message.Change is not null || message.Sender != _user || message.SenderDevice != _device)
+            Emit(MessageFrames.Of(message, _user, _device));
         // Membership is followed in log order: a removal is the last entry a removed member gets live.
         if (message.Change is { } change && change.Ends(_user)) UnsubscribeFromGroup(message.ChatId);
         else if (message.Change is { } started && started.Starts(_user)) SubscribeToGroup(message.ChatId, again: true);

@@ -95,7 +95,7 @@ async function sealAndSend(chatId, clientMsgId, text, alsoUsers = []) {
   }
   saveVault();
   const pending = state.outgoing.get(clientMsgId) || { chatId, text, attempts: 0 };
-  state.outgoing.set(clientMsgId, { ...pending, contentKey, attempts: pending.attempts + 1 });
+  state.outgoing.set(clientMsgId, { ...pending, contentKey, body: bytes.toBase64(body), attempts: pending.attempts + 1 });
   send({ type: "send", chatId, clientMsgId, body: bytes.toBase64(body), envelopes });
 }
 
@@ -191,6 +191,9 @@ function onFrame(frame) {
       // The content key of this device's own message, for when it is read again.
       const sent = state.outgoing.get(frame.clientMsgId);
       if (sent?.contentKey) { state.vault.contentKeys[`${frame.chatId}:${frame.seq}`] = sent.contentKey; saveVault(); }
+      // The server pushes no copy of this device's own message (protocol §6.3): it is shown from its ack.
+      if (sent) onMessage({ type: "message", chatId: frame.chatId, seq: frame.seq, sender: state.me, senderDevice: state.device,
+        clientMsgId: frame.clientMsgId, body: sent.body, ts: frame.ts, sealed: true });
       break;
     }
     case "error":

@@ -22,6 +22,7 @@ public sealed class LiveGapSpecs : TestKit
     private static readonly UserId Alice = new("15550000001");
     private static readonly UserId Bob = new("15550000002");
     private static readonly DeviceId Phone = new(1);
+    private static readonly DeviceId Laptop = new(2);
     private static readonly ChatId AliceAndBob = ChatId.Direct(Alice, Bob);
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
@@ -58,19 +59,43 @@ public sealed class LiveGapSpecs : TestKit
         Assert.Equal(4, outbound.Next<MessageFrame>(Wait).Seq);
     }
 
-    private ChatMessage Send(string clientMsgId)
+    [Fact]
+    public void The_sending_device_gets_no_live_copy_of_its_own_message_its_other_device_does_and_a_sync_sends_it()
     {
-        var at = DateTimeOffset.UtcNow;
-        _chats.Tell(new SendMessage(AliceAndBob, Alice, Phone, clientMsgId, [1, 2, 3], at));
-        var accepted = ExpectMsg<MessageAccepted>(Wait);
-        return new ChatMessage(AliceAndBob, accepted.Seq, Alice, Phone, clientMsgId, [1, 2, 3], accepted.At);
+        var (phone, phoneFrames) = Connect(Alice, Phone);
+        var (laptop, laptopFrames) = Connect(Alice, Laptop);
+        var m1 = Send("m1"); // from Alice's phone
+        phone.Tell(new ChatNotices.NewMessage(AliceAndBob, m1));
+        laptop.Tell(new ChatNotices.NewMessage(AliceAndBob, m1));
+        Assert.Equal("m1", laptopFrames.Next<MessageFrame>(Wait).ClientMsgId);
+
+        // The phone's stream moved past its own message: Bob's reply is the next frame, with no gap fetch pushing m1.
+        var b2 = Send("b2", Bob);
+        phone.Tell(new ChatNotices.NewMessage(AliceAndBob, b2));
+        var next = phoneFrames.Next<MessageFrame>(Wait);
+        Assert.Equal((2L, "b2"), (next.Seq, next.ClientMsgId));
+
+        // A sync from before it sends it: the device may have lost it.
+        _users.Tell(new ChatListUsers.List(Alice, [AliceAndBob]));
+        phone.Tell(new ConnectionMessages.Inbound(new SyncFrame { Cursors = new() { [AliceAndBob.Value] = 0 } }));
+        Assert.Equal([1L, 2L], new[] { phoneFrames.Next<MessageFrame>(Wait).Seq, phoneFrames.Next<MessageFrame>(Wait).Seq });
     }
 
-    private (IActorRef Connection, RecordingOutbound Outbound) ConnectBob()
+    private ChatMessage Send(string clientMsgId, UserId? sender = null)
+    {
+        var at = DateTimeOffset.UtcNow;
+        _chats.Tell(new SendMessage(AliceAndBob, sender ?? Alice, Phone, clientMsgId, [1, 2, 3], at));
+        var accepted = ExpectMsg<MessageAccepted>(Wait);
+        return new ChatMessage(AliceAndBob, accepted.Seq, sender ?? Alice, Phone, clientMsgId, [1, 2, 3], accepted.At);
+    }
+
+    private (IActorRef Connection, RecordingOutbound Outbound) ConnectBob() => Connect(Bob, Phone);
+
+    private (IActorRef Connection, RecordingOutbound Outbound) Connect(UserId user, DeviceId device)
     {
         var outbound = new RecordingOutbound();
         var gateway = new ChatGateway(_chats, _users, Wait);
-        var connection = Sys.ActorOf(ConnectionActor.PropsFor(Bob, Phone, ConnectionActor.NewConnectionId(),
+        var connection = Sys.ActorOf(ConnectionActor.PropsFor(user, device, ConnectionActor.NewConnectionId(),
             DateTimeOffset.UtcNow.AddHours(1), outbound, gateway, CreateTestProbe().Ref, CreateTestProbe().Ref, new ConnectionSettings()));
         return (connection, outbound);
     }
