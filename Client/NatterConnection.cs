@@ -283,7 +283,7 @@ public sealed class NatterConnection : IAsyncDisposable
     private MessageFrame OwnMessage(SendFrame sent, AckFrame ack) =>
         new(ack.ChatId, ack.Seq, Welcome.UserId, Welcome.DeviceId, sent.ClientMsgId, sent.Body, ack.Ts,
             Media: sent.Media,
-            // The edge fixes the end when the send arrives, a moment before the ack's time.
+            // The edge fixes the end from its own clock as the send arrives: within moments of this.
             LiveLocation: sent.LiveLocation is { } live ? new LiveLocationFrame(ack.Ts.AddSeconds(live.DurationSeconds)) : null,
             Sealed: sent.Envelopes is not null);
 

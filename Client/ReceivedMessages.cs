@@ -11,6 +11,7 @@ public sealed class ReceivedMessages
     private readonly object _gate = new();
     private readonly Dictionary<string, SortedDictionary<long, MessageFrame>> _byChat = new();
     private readonly Dictionary<string, long> _lastArrived = new();
+    private readonly HashSet<(string ChatId, long Seq)> _fromAcks = new();
     private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _waiters = new();
 
     public int Duplicates { get; private set; }
@@ -35,9 +36,12 @@ public sealed class ReceivedMessages
                 if (_lastArrived.TryGetValue(message.ChatId, out var last) && message.Seq < last) OutOfOrder++;
                 _lastArrived[message.ChatId] = Math.Max(last, message.Seq);
             }
+            if (!pushed && !chat.ContainsKey(message.Seq)) _fromAcks.Add((message.ChatId, message.Seq));
             if (!chat.TryAdd(message.Seq, message))
             {
-                if (pushed) Duplicates++;
+                // The server's own copy of a message held from its ack (a sync sends it): not a second delivery.
+                if (pushed && _fromAcks.Remove((message.ChatId, message.Seq))) chat[message.Seq] = message;
+                else if (pushed) Duplicates++;
                 return false;
             }
             foreach (var waiter in _waiters.Where(w => w.Done()).ToList())

@@ -61,6 +61,7 @@ public sealed partial class ConnectionActor : UntypedActor
     // an edge holds many of them.
     private ILoggingAdapter? _logger;
     private Dictionary<ChatId, ChatStream>? _streams; // created with the first chat the connection streams
+    private HashSet<(ChatId, long)>? _ackedHere; // sends acked on this connection whose live copy has not come yet
     private Dictionary<ChatId, long>? _syncCursors; // during a sync
     private HashSet<ChatId>? _subscribedGroups;
     private int _syncPendingChats;
@@ -128,7 +129,7 @@ public sealed partial class ConnectionActor : UntypedActor
                     : new ErrorFrame(ErrorCodes.Unavailable, "presence could not be read; retry", r.Rid));
                 break;
 
-            case MessageAccepted a: Emit(new AckFrame(a.ChatId.Value, a.ClientMsgId, a.Seq, a.At, a.Duplicate)); break;
+            case MessageAccepted a: OnAccepted(a); break;
             case CursorAccepted: break;
             case ChatRejected r: Emit(new ErrorFrame(r.Code, r.Reason, r.ClientMsgId ?? r.ChatId.Value)); break;
             case UserReplies.ChatList list: OnChatList(list); break;
@@ -569,14 +570,26 @@ public sealed partial class ConnectionActor : UntypedActor
         if (_queuedSyncs?.TryDequeue(out var next) == true) OnSync(next);
     }
 
+    /// <summary>
+    /// The ack of a send on this connection. Its live copy will not be written here: the ack told the client its seq
+    /// and time, and a copy would be a third frame per send for nothing (protocol §6.3). Only what this connection
+    /// acked is held back: a send over REST, or one acked to the device's previous connection, still arrives here.
+    /// </summary>
+    private void OnAccepted(MessageAccepted accepted)
+    {
+        Emit(new AckFrame(accepted.ChatId.Value, accepted.ClientMsgId, accepted.Seq, accepted.At, accepted.Duplicate));
+        // A resend's copy went out with its original; a copy already pushed (its notice came first) is not held back.
+        if (accepted.Duplicate) return;
+        if (_streams?.TryGetValue(accepted.ChatId, out var stream) == true && stream.Known && accepted.Seq <= stream.Delivered) return;
+        (_ackedHere ??= []).Add((accepted.ChatId, accepted.Seq));
+    }
+
     /// <param name="catchUp">Part of a client's <c>sync</c>: its own messages are sent too (it may have lost them).</param>
     private void Push(ChatStream stream, ChatMessage message, bool catchUp = false)
     {
         stream.Delivered = message.Seq;
-        // The device that sent a message has its seq and time from the ack (frame or REST response): a live copy
-        // would be a third frame per send for nothing (protocol §6.3). Membership entries always go out.
-        if (catchUp || message.Change is not null || message.Sender != _user || message.SenderDevice != _device)
-            Emit(MessageFrames.Of(message, _user, _device));
+        var ackedHere = _ackedHere?.Remove((message.ChatId, message.Seq)) == true;
+        if (catchUp || !ackedHere) Emit(MessageFrames.Of(message, _user, _device));
         // Membership is followed in log order: a removal is the last entry a removed member gets live.
         if (message.Change is { } change && change.Ends(_user)) UnsubscribeFromGroup(message.ChatId);
         else if (message.Change is { } started && started.Starts(_user)) SubscribeToGroup(message.ChatId, again: true);

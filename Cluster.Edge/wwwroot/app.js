@@ -191,9 +191,13 @@ function onFrame(frame) {
       // The content key of this device's own message, for when it is read again.
       const sent = state.outgoing.get(frame.clientMsgId);
       if (sent?.contentKey) { state.vault.contentKeys[`${frame.chatId}:${frame.seq}`] = sent.contentKey; saveVault(); }
-      // The server pushes no copy of this device's own message (protocol §6.3): it is shown from its ack.
-      if (sent) onMessage({ type: "message", chatId: frame.chatId, seq: frame.seq, sender: state.me, senderDevice: state.device,
-        clientMsgId: frame.clientMsgId, body: sent.body, ts: frame.ts, sealed: true });
+      // The server pushes no copy of this connection's own send (protocol §6.3): it is shown from its ack, without
+      // moving the cursor, which counts only what the server pushed (others' messages of lower seq may still come).
+      if (sent) {
+        onMessage({ type: "message", chatId: frame.chatId, seq: frame.seq, sender: state.me, senderDevice: state.device,
+          clientMsgId: frame.clientMsgId, body: sent.body, ts: frame.ts, sealed: true }, false);
+        state.outgoing.delete(frame.clientMsgId);
+      }
       break;
     }
     case "error":

@@ -48,8 +48,22 @@ public abstract class ChatOverWebSocketSpecs : IAsyncLifetime
         var received = Assert.Single(bobSocket.Received.Of(chatId));
         Assert.Equal(("hello-1", alice.UserId, alice.DeviceId, "ciphertext"),
             (received.ClientMsgId, received.Sender, received.SenderDevice, Encoding.UTF8.GetString(received.Body)));
-        // The sender's own device gets the message too, so every device holds the same history.
-        await aliceSocket.Received.WaitForCountAsync(chatId, 1, Wait);
+        // The sending connection gets no copy (protocol §6.3): the client holds its own message from the ack.
+        Assert.Equal("hello-1", Assert.Single(aliceSocket.Received.Of(chatId)).ClientMsgId);
+    }
+
+    [Fact]
+    public async Task A_send_over_rest_reaches_the_same_devices_open_socket()
+    {
+        var (alice, _, chatId) = await TwoUsersWithAChatAsync();
+        await using var aliceSocket = await Server.ConnectAsync(alice);
+        await aliceSocket.SyncAsync();
+
+        await Server.Api.PostMessageAsync(alice.AccessToken, chatId, "over-rest", [1]);
+
+        // Not acked on this socket, so its copy comes here: the device's socket holds the same history.
+        var copy = await aliceSocket.NextAsync<MessageFrame>(m => m.ClientMsgId == "over-rest");
+        Assert.Equal((alice.UserId, alice.DeviceId), (copy.Sender, copy.SenderDevice));
     }
 
     [Fact]
