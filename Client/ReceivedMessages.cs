@@ -36,7 +36,6 @@ public sealed class ReceivedMessages
                 if (_lastArrived.TryGetValue(message.ChatId, out var last) && message.Seq < last) OutOfOrder++;
                 _lastArrived[message.ChatId] = Math.Max(last, message.Seq);
             }
-            if (!pushed && !chat.ContainsKey(message.Seq)) _fromAcks.Add((message.ChatId, message.Seq));
             if (!chat.TryAdd(message.Seq, message))
             {
                 // The server's own copy of a message held from its ack (a sync sends it): not a second delivery.
@@ -44,6 +43,7 @@ public sealed class ReceivedMessages
                 else if (pushed) Duplicates++;
                 return false;
             }
+            if (!pushed) _fromAcks.Add((message.ChatId, message.Seq));
             foreach (var waiter in _waiters.Where(w => w.Done()).ToList())
             {
                 _waiters.Remove(waiter);

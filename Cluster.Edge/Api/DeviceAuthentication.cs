@@ -13,17 +13,13 @@ public static class DeviceAuthentication
         group.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var tokens = http.RequestServices.GetRequiredService<AccessTokens>();
-            var (principal, refusal) = tokens.Validate(BearerToken.From(http));
-            if (principal is null)
+            var (principal, refusal) = await http.RequestServices.GetRequiredService<DeviceAdmission>().AdmitAsync(BearerToken.From(http));
+            if (refusal is var (code, message))
             {
                 http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Natter.Auth")
-                    .LogWarning("Refused {Method} {Path}: {Reason}", http.Request.Method, http.Request.Path, refusal);
-                return ApiErrors.Result(ErrorCodes.Unauthorized, refusal!);
-            }
-            if (await http.RequestServices.GetRequiredService<Natter.Actors.Services.UserGateway>().DeviceRefusalAsync(principal.User, principal.Device)
-                is var (code, message))
+                    .LogWarning("Refused {Method} {Path}: {Reason}", http.Request.Method, http.Request.Path, message);
                 return ApiErrors.Result(code, message);
+            }
             http.Items[Key] = principal;
             return await next(context);
         });

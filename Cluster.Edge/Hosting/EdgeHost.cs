@@ -44,6 +44,7 @@ public static class EdgeHost
             builder.Configuration.GetValue($"{NatterOptions.Section}:Keys:BundleClaimsPerMinute", 120)));
         builder.Services.AddSingleton(new AccountRequestLimiter(
             builder.Configuration.GetValue($"{NatterOptions.Section}:Auth:AccountRequestsPerHour", 20)));
+        builder.Services.AddSingleton<DeviceAdmission>();
         builder.Services.AddSingleton<ClientSocketHandler>();
         builder.Services.AddSingleton<EdgeMetrics>();
         // Kestrel reads none of its limits from configuration: this one is the edge's own setting, for every request's

@@ -23,8 +23,7 @@ public sealed class ClientSocketHandler(
     ChatGateway gateway,
     IRequiredActor<PresenceRegion> presence,
     IRequiredActor<ChatFanoutActor> fanout,
-    UserGateway users,
-    AccessTokens tokens,
+    DeviceAdmission admission,
     EdgeMetrics metrics,
     IOptions<ConnectionSettings> settings,
     ILogger<ClientSocketHandler> logger)
@@ -50,21 +49,13 @@ public sealed class ClientSocketHandler(
         await ServeAsync(socket, principal!, EdgeMetrics.HttpHandshake, context.RequestAborted);
     }
 
-    /// <summary>The device a token names, if it may open a socket; otherwise the error code and message to answer.</summary>
+    /// <summary>The device a token names, if it may open a socket (<see cref="DeviceAdmission"/>); a refusal is logged.</summary>
     public async Task<(DevicePrincipal? Principal, (string Code, string Message)? Refusal)> AdmitAsync(string? token, IPAddress? remote)
     {
-        var (principal, refusal) = tokens.Validate(token);
-        if (principal is null)
-        {
-            logger.LogWarning("Refused WebSocket upgrade from {Remote}: {Reason}", remote, refusal);
-            return (null, (ErrorCodes.Unauthorized, refusal!));
-        }
-        if (await users.DeviceRefusalAsync(principal.User, principal.Device) is { } refused)
-        {
-            logger.LogWarning("Refused WebSocket upgrade of {User}/{Device} from {Remote}: {Reason}", principal.User, principal.Device, remote, refused.Message);
-            return (null, refused);
-        }
-        return (principal, null);
+        var admitted = await admission.AdmitAsync(token);
+        if (admitted.Refusal is { } refused)
+            logger.LogWarning("Refused WebSocket upgrade from {Remote}: {Reason}", remote, refused.Message);
+        return admitted;
     }
 
     /// <summary>Runs an accepted socket to its end: its actor, then its frames until it closes.</summary>

@@ -53,10 +53,8 @@ public sealed class ConnectionUpgrade(IServiceProvider services, TimeSpan silenc
                 await connection.Transport.Output.WriteAsync(Refusal(code, message));
                 return;
             }
-            await connection.Transport.Output.WriteAsync(head!.SwitchingProtocols());
+            socket = await head!.AcceptAsync(connection.Transport);
             head = null; // the token is not needed for the socket's life
-            socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport),
-                new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
             await sockets.ServeAsync(socket, principal!, EdgeMetrics.ConnectionHandshake, connection.ConnectionClosed);
         }
         catch (Exception e) when (e is IOException or ConnectionAbortedException or OperationCanceledException or ObjectDisposedException)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
@@ -165,6 +166,14 @@ public sealed record UpgradeHead(string Key, string? Token)
         var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(Key + AcceptGuid)));
         return Encoding.ASCII.GetBytes(
             $"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
+    }
+
+    /// <summary>Answers the handshake with its 101 and opens the server's WebSocket over the connection's pipes.</summary>
+    public async Task<WebSocket> AcceptAsync(IDuplexPipe transport)
+    {
+        await transport.Output.WriteAsync(SwitchingProtocols());
+        // No keep-alive frames: the protocol's own ping and pong keep the connection busy (docs/protocol.md §3).
+        return WebSocket.CreateFromStream(new DuplexPipeStream(transport), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
     }
 
     /// <summary>As <see cref="Auth.BearerToken"/>: "Authorization: Bearer ..." first, else the access_token parameter.</summary>

@@ -17,9 +17,7 @@ public static class RawUpgrade
         var (outcome, head) = await UpgradeHead.ReadFirstAsync(connection.Transport.Input, TimeSpan.FromSeconds(130), TimeSpan.FromSeconds(30));
         if (outcome == UpgradeHead.Outcome.NotOurs) await next(connection);
         if (outcome != UpgradeHead.Outcome.Upgrade) return;
-        await connection.Transport.Output.WriteAsync(head!.SwitchingProtocols());
-        using var socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport),
-            new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        using var socket = await head!.AcceptAsync(connection.Transport);
         await serve(socket, connection.ConnectionClosed);
     };
 }
