@@ -164,6 +164,12 @@ public sealed class EjabberdServer : IAsyncDisposable
         return 0;
     }
 
+    /// <summary>The Erlang VM (beam.smp) serving this instance.</summary>
+    public int VmProcessId =>
+        Processes(cmdline => cmdline.Contains("beam") && cmdline.Contains(_directory)).FirstOrDefault() is var pid and > 0
+            ? pid
+            : throw new InvalidOperationException($"ejabberd's VM is not running; see {_directory}/logs");
+
     public async ValueTask DisposeAsync()
     {
         Termination.Untrack(this);

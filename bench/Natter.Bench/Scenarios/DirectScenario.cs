@@ -22,6 +22,7 @@ public static class DirectScenario
         NatterFigures natter;
         LatencyMs natterLatency;
         double serverCpuMsPerMessage;
+        Dictionary<string, object> natterCpu;
         var plotted = new List<Plots.Series>();
         await using (var server = await NatterServer.StartAsync(options))
         {
@@ -33,10 +34,13 @@ public static class DirectScenario
             Console.Error.WriteLine($"natter: {pairs} senders x {perSender} messages, window {options.InFlight}");
             await Warmup.RunAsync("natter", Warmup.For(options),
                 () => MessageLoad.RunAsync(lanes, Math.Max(1, perSender / 10), options.InFlight, options.BodyBytes));
-            var cpuBefore = ProcessCpu.Seconds(server.Process.ProcessId);
+            var saturationCpu = CpuSplit.Start(server.Process.ProcessId);
             var saturation = await MessageLoad.RunAsync(lanes, perSender, options.InFlight, options.BodyBytes);
-            serverCpuMsPerMessage = Math.Round((ProcessCpu.Seconds(server.Process.ProcessId) - cpuBefore) * 1000 / Math.Max(1, saturation.Acked), 4);
+            var saturationSplit = saturationCpu.PerMessage(saturation.Acked);
+            serverCpuMsPerMessage = saturationSplit.ServerMs;
+            var latencyCpu = CpuSplit.Start(server.Process.ProcessId);
             var latencyPhase = await LatencyPhase(lanes, options);
+            natterCpu = CpuFigures(saturationSplit, latencyCpu.PerMessage(latencyPhase.Acked), latencyPhase);
             natterLatency = latencyPhase.Latency;
             plotted.Add(new Plots.Series($"natter ({options.Journal})", saturation, latencyPhase));
             natter = new NatterFigures(Math.Round(saturation.Throughput), natterLatency, Math.Round(ProcessMemory.RssMb(server.Process.ProcessId), 1),
@@ -47,7 +51,7 @@ public static class DirectScenario
         var echo = await EchoRunAsync(options, options.Clients / 2 * 2, perSender);
         var baseline = echo.Figures;
         plotted.Add(new Plots.Series("kestrel-echo", echo.Saturation, echo.Latency));
-        var extra = new Dictionary<string, object> { ["server_cpu_ms_per_message"] = serverCpuMsPerMessage };
+        var extra = new Dictionary<string, object> { ["server_cpu_ms_per_message"] = serverCpuMsPerMessage, ["cpu"] = natterCpu };
         if (options.Peer == "ejabberd")
         {
             var peers = new List<object>();
@@ -65,6 +69,7 @@ public static class DirectScenario
                     ["ratio"] = BenchResult.RatioOf(natter, peer),
                     // Messages never sent because the peer stopped delivering for XmppLoad.StallLimit.
                     ["unsent_messages"] = run.Saturation.Errors + run.Latency.Errors,
+                    ["cpu"] = run.Cpu!,
                 });
             }
             extra["peers"] = peers;
@@ -85,7 +90,25 @@ public static class DirectScenario
     }
 
     /// <summary>The same pairs, messages and windows against ejabberd over XMPP on WebSocket.</summary>
-    public sealed record Run(BaselineFigures Figures, LoadOutcome Saturation, LoadOutcome Latency);
+    public sealed record Run(BaselineFigures Figures, LoadOutcome Saturation, LoadOutcome Latency)
+    {
+        /// <summary>CPU per message of each phase, server and generator (<see cref="CpuFigures"/>), where measured.</summary>
+        public Dictionary<string, object>? Cpu { get; init; }
+    }
+
+    /// <summary>
+    /// Where each phase's CPU went, in ms per message, and the latency phase's own throughput: with a fixed number
+    /// in flight, that throughput times the mean latency is the number in flight, so latency follows CPU per message.
+    /// </summary>
+    private static Dictionary<string, object> CpuFigures((double ServerMs, double GeneratorMs) saturation,
+        (double ServerMs, double GeneratorMs) latency, LoadOutcome latencyPhase) => new()
+    {
+        ["saturation_server_ms_per_message"] = saturation.ServerMs,
+        ["saturation_generator_ms_per_message"] = saturation.GeneratorMs,
+        ["latency_phase_server_ms_per_message"] = latency.ServerMs,
+        ["latency_phase_generator_ms_per_message"] = latency.GeneratorMs,
+        ["latency_phase_throughput_per_s"] = Math.Round(latencyPhase.Throughput),
+    };
 
     private static async Task<Run> EjabberdRunAsync(BenchOptions options, int pairs, int perSender, bool archive)
     {
@@ -93,10 +116,14 @@ public static class DirectScenario
         Console.Error.WriteLine($"{server.Name}: {pairs} senders x {perSender} messages, window {options.InFlight}");
         var clients = await XmppLoad.ConnectPairsAsync(server, pairs, new LocalAddresses(4));
         await Warmup.RunAsync(server.Name, Warmup.For(options), () => XmppLoad.RunAsync(clients, Math.Max(1, perSender / 10), options.InFlight));
+        var saturationCpu = CpuSplit.Start(server.VmProcessId);
         var saturation = await XmppLoad.RunAsync(clients, perSender, options.InFlight);
+        var saturationSplit = saturationCpu.PerMessage(saturation.Acked);
         var senders = clients.Take(Math.Min(clients.Count, options.LatencyInFlight)).ToList();
         var window = Math.Max(1, options.LatencyInFlight / senders.Count);
+        var latencyCpu = CpuSplit.Start(server.VmProcessId);
         var latency = await XmppLoad.RunAsync(senders, Math.Max(window * 20, options.Messages / 4 / senders.Count), window);
+        var cpu = CpuFigures(saturationSplit, latencyCpu.PerMessage(latency.Acked), latency);
         var rss = server.RssMb();
         foreach (var pair in clients)
         {
@@ -104,7 +131,10 @@ public static class DirectScenario
             await pair.Recipient.DisposeAsync();
         }
         if (saturation.Lost > 0) Console.Error.WriteLine($"{server.Name}: {saturation.Lost} messages not delivered");
-        return new Run(new BaselineFigures(server.Name, Math.Round(saturation.Throughput), latency.Latency, Math.Round(rss, 1)), saturation, latency);
+        return new Run(new BaselineFigures(server.Name, Math.Round(saturation.Throughput), latency.Latency, Math.Round(rss, 1)), saturation, latency)
+        {
+            Cpu = cpu,
+        };
     }
 
     public static async Task<BaselineFigures> EchoBaseline(BenchOptions options, int clients, int perClient) =>
