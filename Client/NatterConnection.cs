@@ -15,9 +15,12 @@ namespace Natter.Client;
 public sealed class NatterConnection : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<ServerFrame>> _pending = new();
-    /// <summary>Sends not acked yet: the server pushes no copy of a message to the device that sent it.</summary>
-    private readonly ConcurrentDictionary<string, SendFrame> _sending = new();
+    // Requests answered by their rid (open_chat, history, group, message_info, presence).
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<ServerFrame>> _requests = new();
+    // Sends not answered yet, by chat and clientMsgId (unique only within a chat). Kept until the ack or error
+    // arrives, even after the caller stopped waiting: the server pushes no copy of a message to the connection
+    // that sent it, so a late ack is still this device's own message.
+    private readonly ConcurrentDictionary<(string ChatId, string ClientMsgId), PendingSend> _sends = new();
     private readonly Channel<ServerFrame> _frames = Channel.CreateUnbounded<ServerFrame>();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
@@ -89,7 +92,7 @@ public sealed class NatterConnection : IAsyncDisposable
     /// <param name="envelopes">For an end-to-end encrypted body: its content key sealed for every recipient device.</param>
     public async Task<AckFrame> SendAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default, MediaFrame? media = null,
         LiveLocationRequest? liveLocation = null, IReadOnlyList<EnvelopeFrame>? envelopes = null) =>
-        (AckFrame)await RequestAsync(clientMsgId,
+        (AckFrame)await SendRequestAsync(
             new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body, Media = media, LiveLocation = liveLocation, Envelopes = envelopes }, ct);
 
     /// <summary>A new position for this user's live-location share started by message <paramref name="shareSeq"/>.</summary>
@@ -101,7 +104,7 @@ public sealed class NatterConnection : IAsyncDisposable
 
     /// <summary>Sends without waiting; the ack (or error) arrives on <see cref="Frames"/> and completes the returned task.</summary>
     public Task<ServerFrame> SendPipelinedAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
-        RequestAsync(clientMsgId, new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body }, ct);
+        SendRequestAsync(new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body }, ct);
 
     public async Task<string> OpenChatAsync(string peer, CancellationToken ct = default)
     {
@@ -207,21 +210,38 @@ public sealed class NatterConnection : IAsyncDisposable
 
     private string NextRid() => $"r{Interlocked.Increment(ref _nextRid)}";
 
-    private async Task<ServerFrame> RequestAsync(string reference, ClientFrame frame, CancellationToken ct)
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
+    private async Task<ServerFrame> RequestAsync(string rid, ClientFrame frame, CancellationToken ct)
     {
         var answer = new TaskCompletionSource<ServerFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[reference] = answer;
-        if (frame is SendFrame send) _sending[reference] = send;
+        _requests[rid] = answer;
         try
         {
             await WriteAsync(frame, ct);
-            var reply = await answer.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
-            return reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message, null, error.Missing, error.Extra) : reply;
+            return Unwrap(await answer.Task.WaitAsync(AnswerTimeout, ct));
         }
         finally
         {
-            _sending.TryRemove(reference, out _);
+            _requests.TryRemove(new KeyValuePair<string, TaskCompletionSource<ServerFrame>>(rid, answer));
         }
+    }
+
+    /// <summary>A send and its answer. A resend of a send still pending waits for the same answer.</summary>
+    private async Task<ServerFrame> SendRequestAsync(SendFrame send, CancellationToken ct)
+    {
+        var pending = _sends.GetOrAdd((send.ChatId, send.ClientMsgId), _ => new PendingSend(send));
+        await WriteAsync(send, ct);
+        return Unwrap(await pending.Answer.Task.WaitAsync(AnswerTimeout, ct));
+    }
+
+    private static ServerFrame Unwrap(ServerFrame reply) =>
+        reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message, null, error.Missing, error.Extra) : reply;
+
+    private sealed class PendingSend(SendFrame frame)
+    {
+        public SendFrame Frame { get; } = frame;
+        public TaskCompletionSource<ServerFrame> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private Task WriteAsync(ClientFrame frame, CancellationToken ct) =>
@@ -251,7 +271,9 @@ public sealed class NatterConnection : IAsyncDisposable
         finally
         {
             _frames.Writer.TryComplete();
-            foreach (var pending in _pending.Values) pending.TrySetException(new WebSocketException("connection closed"));
+            foreach (var request in _requests.Values) request.TrySetException(new WebSocketException("connection closed"));
+            foreach (var send in _sends.Values) send.Answer.TrySetException(new WebSocketException("connection closed"));
+            _sends.Clear();
             _welcome.TrySetException(new WebSocketException("connection closed before welcome"));
             _synced.TrySetException(new WebSocketException("connection closed before synced"));
         }
@@ -264,17 +286,13 @@ public sealed class NatterConnection : IAsyncDisposable
             case WelcomeFrame w: _welcome.TrySetResult(w); break;
             case MessageFrame m: Received.Add(m); break;
             case SyncedFrame s: _synced.TrySetResult(s); break;
-            case AckFrame a:
-                // This device's own message, as the other devices get it, held before the send's task completes.
-                if (_sending.TryRemove(a.ClientMsgId, out var sent)) Received.AddOwn(OwnMessage(sent, a));
-                Complete(a.ClientMsgId, a);
-                break;
+            case AckFrame a: Acked(a); break;
             case ChatOpenedFrame o when o.Rid is not null: Complete(o.Rid, o); break;
             case HistoryPageFrame h when h.Rid is not null: Complete(h.Rid, h); break;
             case GroupResultFrame g when g.Rid is not null: Complete(g.Rid, g); break;
             case MessageInfoFrame i when i.Rid is not null: Complete(i.Rid, i); break;
             case PresenceFrame p when p.Rid is not null: Complete(p.Rid, p); break;
-            case ErrorFrame e when e.Ref is not null: Complete(e.Ref, e); break;
+            case ErrorFrame { Ref: { } reference } e: Refused(reference, e); break;
         }
         FrameReceived?.Invoke(frame);
         if (KeepFrames) _frames.Writer.TryWrite(frame);
@@ -287,9 +305,38 @@ public sealed class NatterConnection : IAsyncDisposable
             LiveLocation: sent.LiveLocation is { } live ? new LiveLocationFrame(ack.Ts.AddSeconds(live.DurationSeconds)) : null,
             Sealed: sent.Envelopes is not null);
 
-    private void Complete(string reference, ServerFrame frame)
+    private void Acked(AckFrame ack)
     {
-        if (_pending.TryRemove(reference, out var answer)) answer.TrySetResult(frame);
+        // A second ack of a resend finds nothing: the first one answered both.
+        if (!_sends.TryRemove((ack.ChatId, ack.ClientMsgId), out var sent)) return;
+        // This device's own message, as the other devices get it, held before the send's task completes.
+        Received.AddOwn(OwnMessage(sent.Frame, ack));
+        sent.Answer.TrySetResult(ack);
+    }
+
+    private void Complete(string rid, ServerFrame frame)
+    {
+        if (_requests.TryRemove(rid, out var answer)) answer.TrySetResult(frame);
+    }
+
+    /// <summary>
+    /// An error answers a send when it names the send's chat; otherwise a request by its rid, or else the one
+    /// send pending with that clientMsgId (a frame whose chat could not be read).
+    /// </summary>
+    private void Refused(string reference, ErrorFrame error)
+    {
+        if (error.ChatId is { } chat)
+        {
+            if (_sends.TryRemove((chat, reference), out var send)) send.Answer.TrySetResult(error);
+            return;
+        }
+        if (_requests.TryRemove(reference, out var request))
+        {
+            request.TrySetResult(error);
+            return;
+        }
+        var sends = _sends.Keys.Where(k => k.ClientMsgId == reference).Take(2).ToList();
+        if (sends is [var only] && _sends.TryRemove(only, out var unnamed)) unnamed.Answer.TrySetResult(error);
     }
 
     public async Task CloseAsync()

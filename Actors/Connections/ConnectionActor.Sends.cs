@@ -27,23 +27,23 @@ public sealed partial class ConnectionActor
     {
         if (s.Body.Length > _settings.MaxBodyBytes)
         {
-            Emit(new ErrorFrame(ErrorCodes.BodyTooLarge, $"a body is at most {_settings.MaxBodyBytes} bytes", s.ClientMsgId));
+            Emit(new ErrorFrame(ErrorCodes.BodyTooLarge, $"a body is at most {_settings.MaxBodyBytes} bytes", s.ClientMsgId, ChatId: s.ChatId));
             return;
         }
         if (!ChatIds.MayBeMember(new ChatId(s.ChatId), _user, out var refusal))
         {
-            Emit(new ErrorFrame(refusal.Code, refusal.Message, s.ClientMsgId));
+            Emit(new ErrorFrame(refusal.Code, refusal.Message, s.ClientMsgId, ChatId: s.ChatId));
             return;
         }
         if (s.Envelopes is null && _settings.RequireSealedSends)
         {
-            Emit(new ErrorFrame(ErrorCodes.SealedSendRequired, SealedSendRequiredMessage, s.ClientMsgId));
+            Emit(new ErrorFrame(ErrorCodes.SealedSendRequired, SealedSendRequiredMessage, s.ClientMsgId, ChatId: s.ChatId));
             return;
         }
         var waiting = _waitingSends ??= new Queue<SendFrame>();
         if (waiting.Count >= MaxWaitingSends)
         {
-            Emit(new ErrorFrame(ErrorCodes.RateLimited, $"at most {MaxWaitingSends} sends wait behind a sealed send's device check; wait for the acks", s.ClientMsgId));
+            Emit(new ErrorFrame(ErrorCodes.RateLimited, $"at most {MaxWaitingSends} sends wait behind a sealed send's device check; wait for the acks", s.ClientMsgId, ChatId: s.ChatId));
             return;
         }
         waiting.Enqueue(s);
@@ -72,9 +72,9 @@ public sealed partial class ConnectionActor
         _waitingSends!.Dequeue();
         _checkingEnvelopes = false;
         var (send, envelopes, result) = checkedSend;
-        if (!result.Ok) Emit(new ErrorFrame(result.ErrorCode!, result.ErrorMessage!, send.ClientMsgId));
+        if (!result.Ok) Emit(new ErrorFrame(result.ErrorCode!, result.ErrorMessage!, send.ClientMsgId, ChatId: send.ChatId));
         else if (result.Value is { } stale)
-            Emit(new ErrorFrame(ErrorCodes.StaleDevices, ChatGateway.Describe(stale), send.ClientMsgId, stale.Missing, stale.Extra));
+            Emit(new ErrorFrame(ErrorCodes.StaleDevices, ChatGateway.Describe(stale), send.ClientMsgId, stale.Missing, stale.Extra, send.ChatId));
         else Forward(send, envelopes);
         SendWaiting();
     }

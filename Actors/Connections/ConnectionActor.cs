@@ -131,7 +131,8 @@ public sealed partial class ConnectionActor : UntypedActor
 
             case MessageAccepted a: OnAccepted(a); break;
             case CursorAccepted: break;
-            case ChatRejected r: Emit(new ErrorFrame(r.Code, r.Reason, r.ClientMsgId ?? r.ChatId.Value)); break;
+            case ChatRejected { ClientMsgId: { } clientMsgId } r: Emit(new ErrorFrame(r.Code, r.Reason, clientMsgId, ChatId: r.ChatId.Value)); break;
+            case ChatRejected r: Emit(new ErrorFrame(r.Code, r.Reason, r.ChatId.Value)); break;
             case UserReplies.ChatList list: OnChatList(list); break;
             case ChatListFailed failed: OnChatListFailed(failed); break;
             case FetchResult result: OnFetchResult(result); break;

@@ -51,9 +51,10 @@ public static class ClientFrameReader
                 return Fail(ErrorCodes.InvalidField, "'type' must be a string", reference);
             if (!KnownTypes.Contains(type.GetString()!))
                 return Fail(ErrorCodes.UnknownType, $"unknown frame type '{type.GetString()}'", reference);
+            var chatId = type.GetString() == "send" ? StringProperty(root, "chatId") : null;
             if (error.Message.Contains("missing required properties", StringComparison.Ordinal))
-                return Fail(ErrorCodes.MissingField, FirstSentence(error.Message), reference);
-            return Fail(ErrorCodes.InvalidField, FirstSentence(error.Message), reference);
+                return Fail(ErrorCodes.MissingField, FirstSentence(error.Message), reference, chatId);
+            return Fail(ErrorCodes.InvalidField, FirstSentence(error.Message), reference, chatId);
         }
     }
 
@@ -61,15 +62,15 @@ public static class ClientFrameReader
     private static FrameReadResult Validate(ClientFrame frame) => frame switch
     {
         SendFrame { ChatId: null } f => Fail(ErrorCodes.MissingField, "'chatId' is null", f.ClientMsgId),
-        SendFrame { ClientMsgId: null } => Fail(ErrorCodes.MissingField, "'clientMsgId' is null"),
-        SendFrame { Body: null } f => Fail(ErrorCodes.MissingField, "'body' is null", f.ClientMsgId),
+        SendFrame { ClientMsgId: null } f => Fail(ErrorCodes.MissingField, "'clientMsgId' is null", chatId: f.ChatId),
+        SendFrame { Body: null } f => FailSend(ErrorCodes.MissingField, "'body' is null", f),
         DeliveredFrame { ChatId: null } or ReadFrame { ChatId: null } => Fail(ErrorCodes.MissingField, "'chatId' is null"),
         HistoryFrame { ChatId: null } h => Fail(ErrorCodes.MissingField, "'chatId' is null", h.Rid),
         OpenChatFrame { Peer: null } o => Fail(ErrorCodes.MissingField, "'peer' is null", o.Rid),
         GroupFrame { Action: null } g => Fail(ErrorCodes.MissingField, "'action' is null", g.Rid),
         GroupFrame { UserIds: { } ids } g when ids.Any(string.IsNullOrEmpty) => Fail(ErrorCodes.InvalidField, "'userIds' has an empty entry", g.Rid),
         SendFrame { LiveLocation.DurationSeconds: < 1 or > LiveLocationRequest.MaxSeconds } f =>
-            Fail(ErrorCodes.InvalidField, $"'liveLocation.durationSeconds' must be 1 to {LiveLocationRequest.MaxSeconds}", f.ClientMsgId),
+            FailSend(ErrorCodes.InvalidField, $"'liveLocation.durationSeconds' must be 1 to {LiveLocationRequest.MaxSeconds}", f),
         LocationFrame { ChatId: null } or LocationStopFrame { ChatId: null } => Fail(ErrorCodes.MissingField, "'chatId' is null"),
         LocationFrame { Body: null } => Fail(ErrorCodes.MissingField, "'body' is null"),
         LocationFrame { Body.Length: > 1024 } => Fail(ErrorCodes.InvalidField, "a position is at most 1024 bytes"),
@@ -82,21 +83,18 @@ public static class ClientFrameReader
             Fail(ErrorCodes.InvalidField, "'cursors' has an empty chat id"),
         SendFrame f when string.IsNullOrWhiteSpace(f.ChatId) => Fail(ErrorCodes.InvalidField, "'chatId' is empty", f.ClientMsgId),
         SendFrame f when string.IsNullOrWhiteSpace(f.ClientMsgId) || f.ClientMsgId.Length > 64 =>
-            Fail(ErrorCodes.InvalidField, "'clientMsgId' must be 1 to 64 characters", f.ClientMsgId),
-        SendFrame f when f.Body.Length == 0 && f.Media is null => Fail(ErrorCodes.InvalidField, "'body' is empty", f.ClientMsgId),
-        SendFrame { Media: { } m } f when MediaFrames.Problem(m) is { } problem => Fail(ErrorCodes.InvalidField, problem, f.ClientMsgId),
+            FailSend(ErrorCodes.InvalidField, "'clientMsgId' must be 1 to 64 characters", f),
+        SendFrame f when f.Body.Length == 0 && f.Media is null => FailSend(ErrorCodes.InvalidField, "'body' is empty", f),
+        SendFrame { Media: { } m } f when MediaFrames.Problem(m) is { } problem => FailSend(ErrorCodes.InvalidField, problem, f),
         DeliveredFrame { Seq: < 0 } or ReadFrame { Seq: < 0 } => Fail(ErrorCodes.InvalidField, "'seq' must be >= 0"),
         HistoryFrame { Limit: < 1 or > 500 } h => Fail(ErrorCodes.InvalidField, "'limit' must be 1 to 500", h.Rid),
         _ => new FrameReadResult(frame, null),
     };
 
-    private static string? ReferenceOf(JsonElement root)
-    {
-        foreach (var name in new[] { "clientMsgId", "rid" })
-            if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
-                return value.GetString();
-        return null;
-    }
+    private static string? ReferenceOf(JsonElement root) => StringProperty(root, "clientMsgId") ?? StringProperty(root, "rid");
+
+    private static string? StringProperty(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string FirstSentence(string message)
     {
@@ -104,6 +102,10 @@ public static class ClientFrameReader
         return cut > 0 ? message[..cut] : message;
     }
 
-    private static FrameReadResult Fail(string code, string message, string? reference = null) =>
-        new(null, new ErrorFrame(code, message, reference));
+    private static FrameReadResult Fail(string code, string message, string? reference = null, string? chatId = null) =>
+        new(null, new ErrorFrame(code, message, reference, ChatId: chatId));
+
+    /// <summary>A refused send: its clientMsgId and chat, which together name it (protocol §5, `error`).</summary>
+    private static FrameReadResult FailSend(string code, string message, SendFrame send) =>
+        Fail(code, message, send.ClientMsgId, send.ChatId);
 }

@@ -93,6 +93,52 @@ public sealed class BadInputSpecs : IAsyncLifetime
         Assert.Equal("c9", error.Ref);
     }
 
+    [Theory]
+    [InlineData("{\"type\":\"send\",\"chatId\":\"d.1.2\",\"clientMsgId\":\"c1\",\"body\":null}")]
+    [InlineData("{\"type\":\"send\",\"chatId\":\"d.1.2\",\"clientMsgId\":\"c1\",\"body\":\"***not base64***\"}")]
+    [InlineData("{\"type\":\"send\",\"chatId\":\"d.1.2\",\"clientMsgId\":\"c1\",\"body\":\"\"}")]
+    public async Task An_error_that_answers_a_send_names_its_chat(string raw)
+    {
+        var error = await ErrorAfterRawAsync(raw);
+        Assert.Equal(("c1", "d.1.2"), (error.Ref, error.ChatId));
+    }
+
+    [Fact]
+    public async Task An_error_that_answers_another_frame_names_no_chat()
+    {
+        var error = await ErrorAfterRawAsync("{\"type\":\"history\",\"rid\":\"h1\",\"chatId\":\"d.1.2\",\"limit\":100000}");
+        Assert.Equal(("h1", (string?)null), (error.Ref, error.ChatId));
+    }
+
+    [Fact]
+    public async Task Sends_with_one_clientMsgId_in_two_chats_get_each_its_own_answer()
+    {
+        // A clientMsgId is unique only within a chat: the refusal of one must not answer the other.
+        await using var socket = await _server.ConnectAsync(_alice);
+        var someoneElses = ChatId.Direct(new UserId(_bob.UserId), UserId.FromPhoneNumber("15559990000")!.Value).Value;
+        var refused = socket.SendPipelinedAsync(someoneElses, "same", [1]);
+        var accepted = socket.SendPipelinedAsync(_chatId, "same", [2]);
+
+        var error = await Assert.ThrowsAsync<NatterApiException>(() => refused);
+        Assert.Equal(ErrorCodes.NotMember, error.Code);
+        var ack = Assert.IsType<AckFrame>(await accepted);
+        Assert.Equal((_chatId, "same", false), (ack.ChatId, ack.ClientMsgId, ack.Duplicate));
+        Assert.Contains(socket.Received.Of(_chatId), m => m.Seq == ack.Seq && m.ClientMsgId == "same");
+    }
+
+    [Fact]
+    public async Task A_resend_while_the_send_is_pending_gets_the_same_ack()
+    {
+        await using var socket = await _server.ConnectAsync(_alice);
+        var first = socket.SendPipelinedAsync(_chatId, "twice", [3]);
+        var again = socket.SendPipelinedAsync(_chatId, "twice", [3]);
+
+        var (a, b) = (Assert.IsType<AckFrame>(await first), Assert.IsType<AckFrame>(await again));
+        Assert.Same(a, b);
+        Assert.Single(socket.Received.Of(_chatId), m => m.ClientMsgId == "twice");
+        Assert.Equal(0, socket.Received.Duplicates);
+    }
+
     [Fact]
     public async Task A_binary_frame_is_refused_as_not_json()
     {
