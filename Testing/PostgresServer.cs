@@ -40,6 +40,12 @@ public sealed class PostgresServer : IAsyncDisposable
         AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
     }
 
+    /// <summary>The postmaster of a server this instance started (its first line of postmaster.pid); null for an external one.</summary>
+    public int? ServerProcessId =>
+        _dataDirectory is not null && File.Exists(Path.Combine(_dataDirectory, "postmaster.pid"))
+            ? int.Parse(File.ReadLines(Path.Combine(_dataDirectory, "postmaster.pid")).First())
+            : null;
+
     /// <summary>A new, empty database on this server, for one test class.</summary>
     public async Task<string> CreateDatabaseAsync()
     {

@@ -34,11 +34,11 @@ public static class DirectScenario
             Console.Error.WriteLine($"natter: {pairs} senders x {perSender} messages, window {options.InFlight}");
             await Warmup.RunAsync("natter", Warmup.For(options),
                 () => MessageLoad.RunAsync(lanes, Math.Max(1, perSender / 10), options.InFlight, options.BodyBytes));
-            var saturationCpu = CpuSplit.Start(server.Process.ProcessId);
+            var saturationCpu = CpuSplit.Start(server.Process.ProcessId, server.DatabaseProcessId);
             var saturation = await MessageLoad.RunAsync(lanes, perSender, options.InFlight, options.BodyBytes);
             var saturationSplit = saturationCpu.PerMessage(saturation.Acked);
             serverCpuMsPerMessage = saturationSplit.ServerMs;
-            var latencyCpu = CpuSplit.Start(server.Process.ProcessId);
+            var latencyCpu = CpuSplit.Start(server.Process.ProcessId, server.DatabaseProcessId);
             var latencyPhase = await LatencyPhase(lanes, options);
             natterCpu = CpuFigures(saturationSplit, latencyCpu.PerMessage(latencyPhase.Acked), latencyPhase);
             natterLatency = latencyPhase.Latency;
@@ -100,15 +100,21 @@ public static class DirectScenario
     /// Where each phase's CPU went, in ms per message, and the latency phase's own throughput: with a fixed number
     /// in flight, that throughput times the mean latency is the number in flight, so latency follows CPU per message.
     /// </summary>
-    private static Dictionary<string, object> CpuFigures((double ServerMs, double GeneratorMs) saturation,
-        (double ServerMs, double GeneratorMs) latency, LoadOutcome latencyPhase) => new()
+    private static Dictionary<string, object> CpuFigures(CpuSplit.Share saturation, CpuSplit.Share latency, LoadOutcome latencyPhase)
     {
-        ["saturation_server_ms_per_message"] = saturation.ServerMs,
-        ["saturation_generator_ms_per_message"] = saturation.GeneratorMs,
-        ["latency_phase_server_ms_per_message"] = latency.ServerMs,
-        ["latency_phase_generator_ms_per_message"] = latency.GeneratorMs,
-        ["latency_phase_throughput_per_s"] = Math.Round(latencyPhase.Throughput),
-    };
+        var figures = new Dictionary<string, object>
+        {
+            ["saturation_server_ms_per_message"] = saturation.ServerMs,
+            ["saturation_generator_ms_per_message"] = saturation.GeneratorMs,
+            ["latency_phase_server_ms_per_message"] = latency.ServerMs,
+            ["latency_phase_generator_ms_per_message"] = latency.GeneratorMs,
+            ["latency_phase_throughput_per_s"] = Math.Round(latencyPhase.Throughput),
+        };
+        // PostgreSQL's processes: part of the journal's cost that the server's own figure leaves out.
+        if (saturation.DatabaseMs is { } db) figures["saturation_database_ms_per_message"] = db;
+        if (latency.DatabaseMs is { } latencyDb) figures["latency_phase_database_ms_per_message"] = latencyDb;
+        return figures;
+    }
 
     private static async Task<Run> EjabberdRunAsync(BenchOptions options, int pairs, int perSender, bool archive)
     {

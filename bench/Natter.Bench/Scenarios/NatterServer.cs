@@ -20,6 +20,9 @@ public sealed class NatterServer : IAsyncDisposable
     public string DataDirectory { get; }
     public Journal Journal { get; }
 
+    /// <summary>PostgreSQL's postmaster when the run's journal is PostgreSQL, else null.</summary>
+    public int? DatabaseProcessId => _postgres?.ServerProcessId;
+
     public static async Task<NatterServer> StartAsync(BenchOptions options, IDictionary<string, string?>? settings = null)
     {
         PostgresServer? postgres = null;
