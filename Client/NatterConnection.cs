@@ -19,8 +19,10 @@ public sealed class NatterConnection : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource<ServerFrame>> _requests = new();
     // Sends not answered yet, by chat and clientMsgId (unique only within a chat). Kept until the ack or error
     // arrives, even after the caller stopped waiting: the server pushes no copy of a message to the connection
-    // that sent it, so a late ack is still this device's own message.
+    // that sent it, so a late ack is still this device's own message. A send the server never answers (its node
+    // died) stays until a resend with the same clientMsgId is answered or the connection closes.
     private readonly ConcurrentDictionary<(string ChatId, string ClientMsgId), PendingSend> _sends = new();
+    private volatile bool _closed;
     private readonly Channel<ServerFrame> _frames = Channel.CreateUnbounded<ServerFrame>();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
@@ -230,18 +232,68 @@ public sealed class NatterConnection : IAsyncDisposable
     /// <summary>A send and its answer. A resend of a send still pending waits for the same answer.</summary>
     private async Task<ServerFrame> SendRequestAsync(SendFrame send, CancellationToken ct)
     {
-        var pending = _sends.GetOrAdd((send.ChatId, send.ClientMsgId), _ => new PendingSend(send));
-        await WriteAsync(send, ct);
+        var key = (send.ChatId, send.ClientMsgId);
+        PendingSend pending;
+        do pending = _sends.GetOrAdd(key, _ => new PendingSend(send));
+        while (!pending.TryWrite());
+        if (_closed) pending.Answer.TrySetException(new WebSocketException("connection closed"));
+        try
+        {
+            await WriteAsync(send, ct);
+        }
+        catch
+        {
+            // Never sent, so never answered: only the writes that went out still wait.
+            if (pending.EndWrite()) _sends.TryRemove(new KeyValuePair<(string, string), PendingSend>(key, pending));
+            throw;
+        }
         return Unwrap(await pending.Answer.Task.WaitAsync(AnswerTimeout, ct));
     }
 
     private static ServerFrame Unwrap(ServerFrame reply) =>
         reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message, null, error.Missing, error.Extra) : reply;
 
+    /// <summary>
+    /// One clientMsgId in one chat, written once or more (resends). An ack answers every write of it: the message
+    /// is stored. An error answers only the last write still waiting: a resend refused (say, after its sender left
+    /// the group) says nothing about an earlier write that the chat stored and will ack.
+    /// </summary>
     private sealed class PendingSend(SendFrame frame)
     {
+        private readonly Lock _gate = new();
+        private int _waiting;
+        private bool _done;
+
         public SendFrame Frame { get; } = frame;
         public TaskCompletionSource<ServerFrame> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Counts one more write; false once this entry is answered (take a new one).</summary>
+        public bool TryWrite()
+        {
+            lock (_gate)
+            {
+                if (_done) return false;
+                _waiting++;
+                return true;
+            }
+        }
+
+        /// <summary>One write answered by an error (or never sent); true if none is waiting any more, and it is done.</summary>
+        public bool EndWrite()
+        {
+            lock (_gate)
+            {
+                if (_done) return false;
+                _done = --_waiting == 0;
+                return _done;
+            }
+        }
+
+        /// <summary>The ack: every write is answered.</summary>
+        public void Acked()
+        {
+            lock (_gate) _done = true;
+        }
     }
 
     private Task WriteAsync(ClientFrame frame, CancellationToken ct) =>
@@ -271,9 +323,10 @@ public sealed class NatterConnection : IAsyncDisposable
         finally
         {
             _frames.Writer.TryComplete();
+            // A send registered after this flag fails on its own; one registered before is failed here.
+            _closed = true;
             foreach (var request in _requests.Values) request.TrySetException(new WebSocketException("connection closed"));
-            foreach (var send in _sends.Values) send.Answer.TrySetException(new WebSocketException("connection closed"));
-            _sends.Clear();
+            foreach (var (_, send) in _sends) send.Answer.TrySetException(new WebSocketException("connection closed"));
             _welcome.TrySetException(new WebSocketException("connection closed before welcome"));
             _synced.TrySetException(new WebSocketException("connection closed before synced"));
         }
@@ -309,6 +362,7 @@ public sealed class NatterConnection : IAsyncDisposable
     {
         // A second ack of a resend finds nothing: the first one answered both.
         if (!_sends.TryRemove((ack.ChatId, ack.ClientMsgId), out var sent)) return;
+        sent.Acked();
         // This device's own message, as the other devices get it, held before the send's task completes.
         Received.AddOwn(OwnMessage(sent.Frame, ack));
         sent.Answer.TrySetResult(ack);
@@ -327,7 +381,7 @@ public sealed class NatterConnection : IAsyncDisposable
     {
         if (error.ChatId is { } chat)
         {
-            if (_sends.TryRemove((chat, reference), out var send)) send.Answer.TrySetResult(error);
+            RefuseSend((chat, reference), error);
             return;
         }
         if (_requests.TryRemove(reference, out var request))
@@ -335,8 +389,21 @@ public sealed class NatterConnection : IAsyncDisposable
             request.TrySetResult(error);
             return;
         }
-        var sends = _sends.Keys.Where(k => k.ClientMsgId == reference).Take(2).ToList();
-        if (sends is [var only] && _sends.TryRemove(only, out var unnamed)) unnamed.Answer.TrySetResult(error);
+        (string, string)? only = null;
+        foreach (var (key, _) in _sends)
+        {
+            if (key.ClientMsgId != reference) continue;
+            if (only is not null) return; // sends in two chats: the error cannot say which
+            only = key;
+        }
+        if (only is { } unnamed) RefuseSend(unnamed, error);
+    }
+
+    private void RefuseSend((string ChatId, string ClientMsgId) key, ErrorFrame error)
+    {
+        if (!_sends.TryGetValue(key, out var send) || !send.EndWrite()) return;
+        _sends.TryRemove(new KeyValuePair<(string, string), PendingSend>(key, send));
+        send.Answer.TrySetResult(error);
     }
 
     public async Task CloseAsync()
