@@ -240,14 +240,23 @@ public sealed class NatterConnection : IAsyncDisposable
         try
         {
             await WriteAsync(send, ct);
+            pending.Sent();
         }
         catch
         {
-            // Never sent, so never answered: only the writes that went out still wait.
-            if (pending.EndWrite()) _sends.TryRemove(new KeyValuePair<(string, string), PendingSend>(key, pending));
+            if (pending.StopWaiting()) _sends.TryRemove(new KeyValuePair<(string, string), PendingSend>(key, pending));
             throw;
         }
-        return Unwrap(await pending.Answer.Task.WaitAsync(AnswerTimeout, ct));
+        try
+        {
+            return Unwrap(await pending.Answer.Task.WaitAsync(AnswerTimeout, ct));
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Still pending for a late ack, but no longer a write whose error someone waits for.
+            pending.StopWaiting();
+            throw;
+        }
     }
 
     private static ServerFrame Unwrap(ServerFrame reply) =>
@@ -255,13 +264,16 @@ public sealed class NatterConnection : IAsyncDisposable
 
     /// <summary>
     /// One clientMsgId in one chat, written once or more (resends). An ack answers every write of it: the message
-    /// is stored. An error answers only the last write still waiting: a resend refused (say, after its sender left
-    /// the group) says nothing about an earlier write that the chat stored and will ack.
+    /// is stored. An error answers it too, unless another write whose caller still waits may yet be acked: a resend
+    /// refused (say, after its sender left the group) says nothing about an earlier write that the chat stored.
+    /// A write whose caller stopped waiting (its timeout or token) no longer counts, so a write the server never
+    /// answered (its node died) does not hold back the error of a later resend.
     /// </summary>
     private sealed class PendingSend(SendFrame frame)
     {
         private readonly Lock _gate = new();
-        private int _waiting;
+        private int _waiting; // writes whose callers still wait for the answer
+        private bool _sent; // a write went out, so an ack may still come
         private bool _done;
 
         public SendFrame Frame { get; } = frame;
@@ -278,14 +290,36 @@ public sealed class NatterConnection : IAsyncDisposable
             }
         }
 
-        /// <summary>One write answered by an error (or never sent); true if none is waiting any more, and it is done.</summary>
-        public bool EndWrite()
+        public void Sent()
+        {
+            lock (_gate) _sent = true;
+        }
+
+        /// <summary>A caller stopped waiting; true if nothing of this send went out and nobody waits: drop it.</summary>
+        public bool StopWaiting()
         {
             lock (_gate)
             {
                 if (_done) return false;
-                _done = --_waiting == 0;
+                _waiting--;
+                _done = _waiting == 0 && !_sent;
                 return _done;
+            }
+        }
+
+        /// <summary>An error for one of its writes; true if it answers the send (no other waiting write may be acked).</summary>
+        public bool Refused()
+        {
+            lock (_gate)
+            {
+                if (_done) return false;
+                if (_waiting > 1)
+                {
+                    _waiting--;
+                    return false;
+                }
+                _done = true;
+                return true;
             }
         }
 
@@ -401,7 +435,7 @@ public sealed class NatterConnection : IAsyncDisposable
 
     private void RefuseSend((string ChatId, string ClientMsgId) key, ErrorFrame error)
     {
-        if (!_sends.TryGetValue(key, out var send) || !send.EndWrite()) return;
+        if (!_sends.TryGetValue(key, out var send) || !send.Refused()) return;
         _sends.TryRemove(new KeyValuePair<(string, string), PendingSend>(key, send));
         send.Answer.TrySetResult(error);
     }

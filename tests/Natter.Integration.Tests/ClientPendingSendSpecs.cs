@@ -61,6 +61,22 @@ public sealed class ClientPendingSendSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resend_after_a_write_nobody_answered_gets_its_own_error()
+    {
+        // The first write's node died: no answer ever comes, and its caller gave up.
+        using var stop = new CancellationTokenSource();
+        var first = _client.SendAsync(Chat, "lost", [1], stop.Token);
+        await _server.NextFromClientAsync();
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+
+        var resend = _client.SendPipelinedAsync(Chat, "lost", [1]);
+        await _server.NextFromClientAsync();
+        await _server.SendAsync(Error("lost", Chat));
+        Assert.Equal(ErrorCodes.NotMember, (await Assert.ThrowsAsync<NatterApiException>(() => resend)).Code);
+    }
+
+    [Fact]
     public async Task An_error_answers_only_the_send_in_its_chat()
     {
         var here = _client.SendPipelinedAsync(Chat, "same", [1]);
