@@ -43,6 +43,16 @@ public sealed class ClientPendingSendSpecs : IAsyncLifetime
         await _client.Received.WaitForCountAsync("d.15550000001.15550000009", (int)seq, TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>A send the server has read, whose caller then stops waiting (its token) before any answer.</summary>
+    private async Task SendAndGiveUpAsync(string clientMsgId, byte[] body)
+    {
+        using var stop = new CancellationTokenSource();
+        var send = _client.SendAsync(Chat, clientMsgId, body, stop.Token);
+        await _server.NextFromClientAsync();
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
+    }
+
     [Fact]
     public async Task A_refused_resend_does_not_fail_a_first_write_that_is_then_acked()
     {
@@ -64,11 +74,7 @@ public sealed class ClientPendingSendSpecs : IAsyncLifetime
     public async Task A_resend_after_a_write_nobody_answered_gets_its_own_error()
     {
         // The first write's node died: no answer ever comes, and its caller gave up.
-        using var stop = new CancellationTokenSource();
-        var first = _client.SendAsync(Chat, "lost", [1], stop.Token);
-        await _server.NextFromClientAsync();
-        await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        await SendAndGiveUpAsync("lost", [1]);
 
         var resend = _client.SendPipelinedAsync(Chat, "lost", [1]);
         await _server.NextFromClientAsync();
@@ -118,11 +124,7 @@ public sealed class ClientPendingSendSpecs : IAsyncLifetime
     [Fact]
     public async Task A_late_ack_after_the_caller_stopped_waiting_is_still_the_devices_own_message()
     {
-        using var stop = new CancellationTokenSource();
-        var send = _client.SendAsync(Chat, "late", [9], stop.Token);
-        await _server.NextFromClientAsync();
-        await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
+        await SendAndGiveUpAsync("late", [9]);
 
         await _server.SendAsync(Ack(Chat, "late", 2));
         await MarkerAsync(1);

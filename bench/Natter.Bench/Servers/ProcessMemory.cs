@@ -29,21 +29,23 @@ public static class ProcessCpu
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
     }
 
+    private static long TicksWithReapedChildren(string[] fields) =>
+        long.Parse(fields[11]) + long.Parse(fields[12]) + long.Parse(fields[13]) + long.Parse(fields[14]);
+
     /// <summary>
     /// A process and its children: its own time, what its children that ended have used (once it reaped them), and
     /// the time of those still running. For a server that forks a process per connection (PostgreSQL).
     /// </summary>
     public static double TreeSeconds(int pid)
     {
-        var fields = StatFields(pid);
-        var ticks = long.Parse(fields[11]) + long.Parse(fields[12]) + long.Parse(fields[13]) + long.Parse(fields[14]);
+        var ticks = TicksWithReapedChildren(StatFields(pid));
         foreach (var child in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit)))
         {
             try
             {
                 var childFields = StatFields(int.Parse(child!));
                 if (int.Parse(childFields[1]) != pid) continue;
-                ticks += long.Parse(childFields[11]) + long.Parse(childFields[12]) + long.Parse(childFields[13]) + long.Parse(childFields[14]);
+                ticks += TicksWithReapedChildren(childFields);
             }
             catch (IOException) { /* it ended while we looked: its time is now its parent's */ }
         }

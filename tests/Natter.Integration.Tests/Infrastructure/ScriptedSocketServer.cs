@@ -83,9 +83,13 @@ public sealed class ScriptedSocketServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // A socket the client left open would hold the server's stop; one it closed has ended its request already.
-        try { if (_socket.Task.IsCompletedSuccessfully) _socket.Task.Result.Abort(); }
-        catch (ObjectDisposedException) { }
+        // A socket the client left open would hold the server's stop. One the client closed has ended its request,
+        // and aborting it then throws ObjectDisposedException: there is nothing left to stop.
+        if (_socket.Task.IsCompletedSuccessfully && _socket.Task.Result.State == WebSocketState.Open)
+        {
+            try { _socket.Task.Result.Abort(); }
+            catch (ObjectDisposedException) { /* the client closed it between the check and the abort: already over */ }
+        }
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
