@@ -26,7 +26,7 @@ dotnet test Akka.sln -c Release --no-build -nologo --logger "console;verbosity=m
 # Smoke runs of the load harness: correctness only (lost, duplicated, reordered must all be 0; the
 # harness exits non-zero otherwise). Their timings are not figures: see docs/benchmarks.md.
 bench=bench/Natter.Bench/bin/Release/net10.0/Natter.Bench.dll
-dotnet "$bench" direct --quick --json bench-results/direct-quick.json
+dotnet "$bench" direct --quick --repeat 2 --json bench-results/direct-quick.json
 dotnet "$bench" connections --quick --json bench-results/connections-quick.json
 dotnet "$bench" group --quick --json bench-results/group-quick.json
 dotnet "$bench" media --quick --json bench-results/media-quick.json

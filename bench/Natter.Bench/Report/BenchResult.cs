@@ -67,6 +67,8 @@ public sealed record BenchResult(
                     var peerRatio = (Ratio)peer["ratio"];
                     output.WriteLine($"{peer["name"],-22}{peer["throughput_per_s"],10:F0}/s  p50 {l.P50:F2} p99 {l.P99:F2} ms  rss {peer["rss_mb"]} MB  natter/peer throughput {peerRatio.Throughput:F3}, p99 {peerRatio.P99:F3}");
                 }
+            else if (value is IEnumerable<DirectRound> rounds)
+                foreach (var round in rounds) output.WriteLine(round);
             else if (value is System.Collections.IEnumerable items and not string)
                 output.WriteLine($"{key}: {string.Join(", ", items.Cast<object>())}");
             else output.WriteLine($"{key}: {value}");

@@ -19,48 +19,40 @@ public static class DirectScenario
         var pairs = Math.Max(1, options.Clients / 2);
         var perSender = Math.Max(1, options.Messages / pairs);
 
-        NatterFigures natter;
-        LatencyMs natterLatency;
-        double serverCpuMsPerMessage;
-        Dictionary<string, object> natterCpu;
-        var plotted = new List<Plots.Series>();
-        await using (var server = await NatterServer.StartAsync(options))
+        // In turn, so that each server gets its share of the machine's fast and slow stretches (--repeat).
+        var natterRuns = new List<NatterRun>();
+        var echoRuns = new List<Run>();
+        var defaultPeerRuns = new List<Run>();
+        for (var round = 1; round <= options.Repeat; round++)
         {
-            var population = await Population.PairsAsync(server.Process, pairs);
-            var connections = await Population.ConnectAsync(server.Process, population.SelectMany(p => new[] { p.A, p.B }));
-            foreach (var c in connections) await c.SyncAsync();
-            var lanes = population.Select((p, i) => new SenderLane(connections[2 * i], p.ChatId, connections[2 * i + 1])).ToList();
-
-            Console.Error.WriteLine($"natter: {pairs} senders x {perSender} messages, window {options.InFlight}");
-            await Warmup.RunAsync("natter", Warmup.For(options),
-                () => MessageLoad.RunAsync(lanes, Math.Max(1, perSender / 10), options.InFlight, options.BodyBytes));
-            var saturationCpu = CpuSplit.Start(server.Process.ProcessId, server.DatabaseProcessId);
-            var saturation = await MessageLoad.RunAsync(lanes, perSender, options.InFlight, options.BodyBytes);
-            var saturationSplit = saturationCpu.PerMessage(saturation.Acked);
-            serverCpuMsPerMessage = saturationSplit.ServerMs;
-            var latencyCpu = CpuSplit.Start(server.Process.ProcessId, server.DatabaseProcessId);
-            var latencyPhase = await LatencyPhase(lanes, options);
-            natterCpu = CpuFigures(saturationSplit, latencyCpu.PerMessage(latencyPhase.Acked), latencyPhase);
-            natterLatency = latencyPhase.Latency;
-            plotted.Add(new Plots.Series($"natter ({options.Journal})", saturation, latencyPhase));
-            natter = new NatterFigures(Math.Round(saturation.Throughput), natterLatency, Math.Round(ProcessMemory.RssMb(server.Process.ProcessId), 1),
-                saturation.Errors, saturation.Lost, saturation.Duplicates, saturation.OutOfOrder);
-            foreach (var c in connections) await c.DisposeAsync();
+            if (options.Repeat > 1) Console.Error.WriteLine($"round {round} of {options.Repeat}");
+            natterRuns.Add(await NatterRunAsync(options, pairs, perSender));
+            echoRuns.Add(await EchoRunAsync(options, options.Clients / 2 * 2, perSender));
+            if (options.Peer == "ejabberd") defaultPeerRuns.Add(await EjabberdRunAsync(options, pairs, perSender, archive: false));
         }
+        // Forty times slower than Natter: once is enough to place it, and repeating it would take an hour.
+        var archivingPeerRun = options.Peer == "ejabberd" ? await EjabberdRunAsync(options, pairs, perSender, archive: true) : null;
 
-        var echo = await EchoRunAsync(options, options.Clients / 2 * 2, perSender);
-        var baseline = echo.Figures;
-        plotted.Add(new Plots.Series("kestrel-echo", echo.Saturation, echo.Latency));
-        var extra = new Dictionary<string, object> { ["server_cpu_ms_per_message"] = serverCpuMsPerMessage, ["cpu"] = natterCpu };
+        var natter = Medians.Of(natterRuns.Select(r => r.Figures).ToList());
+        var baseline = Medians.Of(echoRuns.Select(r => r.Figures).ToList());
+        var plotted = new List<Plots.Series>
+        {
+            MedianSeries($"natter ({options.Journal})", natterRuns.Select(r => r.Run).ToList()),
+            MedianSeries("kestrel-echo", echoRuns),
+        };
+        var extra = new Dictionary<string, object>
+        {
+            ["server_cpu_ms_per_message"] = Math.Round(Medians.Of(natterRuns.Select(r => r.ServerCpuMsPerMessage)), 4),
+            ["cpu"] = Medians.Of(natterRuns.Select(r => r.Run.Cpu!).ToList()),
+        };
         if (options.Peer == "ejabberd")
         {
             var peers = new List<object>();
-            foreach (var archive in new[] { false, true })
+            foreach (var runs in new[] { defaultPeerRuns, [archivingPeerRun!] })
             {
-                var run = await EjabberdRunAsync(options, pairs, perSender, archive);
-                var peer = run.Figures;
-                plotted.Add(new Plots.Series(peer.Name, run.Saturation, run.Latency));
-                peers.Add(new Dictionary<string, object>
+                var peer = Medians.Of(runs.Select(r => r.Figures).ToList());
+                plotted.Add(MedianSeries(peer.Name, runs));
+                var figures = new Dictionary<string, object>
                 {
                     ["name"] = peer.Name,
                     ["throughput_per_s"] = peer.ThroughputPerS,
@@ -68,16 +60,60 @@ public static class DirectScenario
                     ["rss_mb"] = peer.RssMb,
                     ["ratio"] = BenchResult.RatioOf(natter, peer),
                     // Messages never sent because the peer stopped delivering for XmppLoad.StallLimit.
-                    ["unsent_messages"] = run.Saturation.Errors + run.Latency.Errors,
-                    ["cpu"] = run.Cpu!,
-                });
+                    ["unsent_messages"] = runs.Sum(r => r.Saturation.Errors + r.Latency.Errors),
+                    ["cpu"] = Medians.Of(runs.Select(r => r.Cpu!).ToList()),
+                };
+                if (options.Repeat > 1) figures["runs"] = runs.Count;
+                peers.Add(figures);
             }
             extra["peers"] = peers;
         }
+        if (options.Repeat > 1) extra["rounds"] = Rounds(natterRuns, echoRuns, defaultPeerRuns);
         if (options.Json is { } json) extra["plots"] = string.Join(", ", Plots.Save(json, "direct", plotted).Select(Path.GetFileName));
         return new BenchResult("direct", Params(options, pairs, perSender), natter, baseline, BenchResult.RatioOf(natter, baseline),
             MachineInfo.Current(), extra);
     }
+
+    /// <summary>One Natter run: a fresh server and data directory, warm-up, saturation, then the latency phase.</summary>
+    private sealed record NatterRun(NatterFigures Figures, Run Run, double ServerCpuMsPerMessage);
+
+    private static async Task<NatterRun> NatterRunAsync(BenchOptions options, int pairs, int perSender)
+    {
+        await using var server = await NatterServer.StartAsync(options);
+        var population = await Population.PairsAsync(server.Process, pairs);
+        var connections = await Population.ConnectAsync(server.Process, population.SelectMany(p => new[] { p.A, p.B }));
+        foreach (var c in connections) await c.SyncAsync();
+        var lanes = population.Select((p, i) => new SenderLane(connections[2 * i], p.ChatId, connections[2 * i + 1])).ToList();
+
+        Console.Error.WriteLine($"natter: {pairs} senders x {perSender} messages, window {options.InFlight}");
+        await Warmup.RunAsync("natter", Warmup.For(options),
+            () => MessageLoad.RunAsync(lanes, Math.Max(1, perSender / 10), options.InFlight, options.BodyBytes));
+        var saturationCpu = CpuSplit.Start(server.Process.ProcessId, server.DatabaseProcessId);
+        var saturation = await MessageLoad.RunAsync(lanes, perSender, options.InFlight, options.BodyBytes);
+        var saturationSplit = saturationCpu.PerMessage(saturation.Acked);
+        var latencyCpu = CpuSplit.Start(server.Process.ProcessId, server.DatabaseProcessId);
+        var latencyPhase = await LatencyPhase(lanes, options);
+        var cpu = CpuFigures(saturationSplit, latencyCpu.PerMessage(latencyPhase.Acked), latencyPhase);
+        var rss = Math.Round(ProcessMemory.RssMb(server.Process.ProcessId), 1);
+        foreach (var c in connections) await c.DisposeAsync();
+        var figures = new NatterFigures(Math.Round(saturation.Throughput), latencyPhase.Latency, rss,
+            saturation.Errors, saturation.Lost, saturation.Duplicates, saturation.OutOfOrder);
+        var asRun = new Run(new BaselineFigures("natter", figures.ThroughputPerS, figures.LatencyMs, rss), saturation, latencyPhase) { Cpu = cpu };
+        return new NatterRun(figures, asRun, saturationSplit.ServerMs);
+    }
+
+    /// <summary>The plot of the run nearest the median throughput among a server's runs.</summary>
+    private static Plots.Series MedianSeries(string name, IReadOnlyList<Run> runs)
+    {
+        var run = runs[Medians.IndexOfMedian(runs.Select(r => r.Figures.ThroughputPerS).ToList())];
+        return new Plots.Series(name, run.Saturation, run.Latency);
+    }
+
+    private static List<DirectRound> Rounds(List<NatterRun> natter, List<Run> echo, List<Run> defaultPeer) =>
+        natter.Select((n, i) => new DirectRound(i + 1,
+            new RoundFigures("natter", n.Figures.ThroughputPerS, n.Figures.LatencyMs),
+            new RoundFigures("kestrel-echo", echo[i].Figures.ThroughputPerS, echo[i].Figures.LatencyMs!),
+            defaultPeer.Count > i ? new RoundFigures(defaultPeer[i].Figures.Name, defaultPeer[i].Figures.ThroughputPerS, defaultPeer[i].Figures.LatencyMs!) : null)).ToList();
 
     /// <summary>Latency at a fixed number of messages in flight across the whole system.</summary>
     private static Task<LoadOutcome> LatencyPhase(List<SenderLane> lanes, BenchOptions options)
@@ -163,16 +199,22 @@ public static class DirectScenario
         return new Run(new BaselineFigures("kestrel-echo", Math.Round(saturation.Throughput), latency.Latency, Math.Round(rss, 1)), saturation, latency);
     }
 
-    private static Dictionary<string, object> Params(BenchOptions o, int pairs, int perSender) => new()
+    private static Dictionary<string, object> Params(BenchOptions o, int pairs, int perSender)
     {
-        ["clients"] = pairs * 2,
-        ["senders"] = pairs,
-        ["messages"] = pairs * perSender,
-        ["inflight_per_sender"] = o.InFlight,
-        ["latency_inflight"] = o.LatencyInFlight,
-        ["body_bytes"] = o.BodyBytes,
-        ["journal"] = o.Journal,
-        ["peer"] = o.Peer ?? "none",
-        ["quick"] = o.Quick,
-    };
+        var figures = new Dictionary<string, object>
+        {
+            ["clients"] = pairs * 2,
+            ["senders"] = pairs,
+            ["messages"] = pairs * perSender,
+            ["inflight_per_sender"] = o.InFlight,
+            ["latency_inflight"] = o.LatencyInFlight,
+            ["body_bytes"] = o.BodyBytes,
+            ["journal"] = o.Journal,
+            ["peer"] = o.Peer ?? "none",
+            ["quick"] = o.Quick,
+        };
+        // The run's figures are then medians over the rounds (extra.rounds has each one).
+        if (o.Repeat > 1) figures["repeat"] = o.Repeat;
+        return figures;
+    }
 }

@@ -64,6 +64,6 @@ public static class RecoveryScenario
                 throw new InvalidOperationException($"after recovery the chat's last seq is {page.Messages.FirstOrDefault()?.Seq}, expected {events}");
         }
         Console.Error.WriteLine($"  first reply after restart (ms): {string.Join(", ", samples)}");
-        return samples.Order().ElementAt(samples.Count / 2);
+        return Medians.Of(samples);
     }
 }
