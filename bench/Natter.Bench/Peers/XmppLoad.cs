@@ -22,10 +22,8 @@ public static class XmppLoad
             await gate.WaitAsync();
             try
             {
-                var a = new XmppClient { User = $"a{run}x{i}" };
-                var b = new XmppClient { User = $"b{run}x{i}" };
-                await a.ConnectAsync(server.WebSocketUri, "secret", addresses.NextInvoker);
-                await b.ConnectAsync(server.WebSocketUri, "secret", addresses.NextInvoker);
+                var a = await ConnectAsync(server, $"a{run}x{i}", addresses);
+                var b = await ConnectAsync(server, $"b{run}x{i}", addresses);
                 return new Pair(a, b);
             }
             finally
@@ -34,6 +32,31 @@ public static class XmppLoad
             }
         }));
         return result.ToList();
+    }
+
+    private const int ConnectAttempts = 3;
+
+    /// <summary>
+    /// Logs a user in, on a new socket for each attempt: ejabberd has once left a stream open unanswered for the 30 s
+    /// a step may take (PostgreSQL run of session 13, first round), which ended the whole run. Setting up is not
+    /// measured, so a retry costs the figures nothing; a registration that already happened is accepted.
+    /// </summary>
+    private static async Task<XmppClient> ConnectAsync(EjabberdServer server, string user, LocalAddresses addresses)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var client = new XmppClient { User = user };
+            try
+            {
+                await client.ConnectAsync(server.WebSocketUri, "secret", addresses.NextInvoker);
+                return client;
+            }
+            catch (Exception e) when (attempt < ConnectAttempts && e is OperationCanceledException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
+            {
+                Console.Error.WriteLine($"{server.Name}: connecting {user} failed ({e.Message}); attempt {attempt + 1} of {ConnectAttempts}");
+                await client.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>A peer that delivers nothing for this long is given up on: the run reports what it delivered.</summary>
