@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
 using Natter.Actors.Presence;
@@ -30,7 +29,6 @@ public sealed partial class ConnectionActor
     private sealed record CatchUpChatList(UserReplies.ChatList? List, int Attempt);
 
     private static readonly TimeSpan FirstPresenceRetry = TimeSpan.FromSeconds(1);
-    private static readonly ConcurrentDictionary<Address, Address> Nodes = new();
     private static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromSeconds(2);
     private const int MaxCatchUpAttempts = 10;
     // One chat at a time: after a failover every connection whose entity was on the lost node catches up at
@@ -114,7 +112,7 @@ public sealed partial class ConnectionActor
         if (registered.Incarnation == _presenceIncarnation && !registered.Fresh) return;
         _presenceIncarnation = registered.Incarnation;
         // The node's address, one instance per node rather than one per connection.
-        _presenceNode = Nodes.GetOrAdd(Sender.Path.Address, static address => address);
+        _presenceNode = NodeAddresses.Intern(Sender.Path.Address);
         // The first registration is the connection's own start, which the client follows with a sync. Any later
         // one is an entity that started without this device: pushes may have been lost before it.
         if (_presenceEverRegistered) CatchUpAfterPresenceLoss();

@@ -10,7 +10,8 @@ namespace Natter.Actors.Presence;
 /// One per process: when a cluster member is removed, tells every connection and every presence entity of this
 /// process (<see cref="MemberDeparted"/>), so connections whose presence entity lived there register again and
 /// entities forget the devices whose connections lived there. This replaces a remote death watch per connection
-/// in each direction, which Akka's cluster also ends only at the member's removal.
+/// in each direction, which Akka's cluster also ends only at the member's removal. It also drops the member's
+/// address from <see cref="NodeAddresses"/>.
 /// </summary>
 public sealed class MemberDepartures : UntypedActor
 {
@@ -33,6 +34,7 @@ public sealed class MemberDepartures : UntypedActor
     protected override void OnReceive(object message)
     {
         if (message is not ClusterEvent.MemberRemoved removed) return;
+        NodeAddresses.Forget(removed.Member.Address);
         var departed = new MemberDeparted(removed.Member.Address);
         _log.Info("Member {0} ({1}) was removed: telling this process's connections and presence entities",
             removed.Member.Address, string.Join(",", removed.Member.Roles));
