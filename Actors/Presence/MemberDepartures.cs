@@ -11,7 +11,7 @@ namespace Natter.Actors.Presence;
 /// process (<see cref="MemberDeparted"/>), so connections whose presence entity lived there register again and
 /// entities forget the devices whose connections lived there. This replaces a remote death watch per connection
 /// in each direction, which Akka's cluster also ends only at the member's removal. It also drops the member's
-/// address from <see cref="NodeAddresses"/>.
+/// address (and any other no longer a member's) from <see cref="NodeAddresses"/>.
 /// </summary>
 public sealed class MemberDepartures : UntypedActor
 {
@@ -34,7 +34,9 @@ public sealed class MemberDepartures : UntypedActor
     protected override void OnReceive(object message)
     {
         if (message is not ClusterEvent.MemberRemoved removed) return;
-        NodeAddresses.Forget(removed.Member.Address);
+        var cluster = Cluster.Get(Context.System);
+        // The cluster's view may still list the removed member for a moment: it is left out by name.
+        NodeAddresses.RetainOnly(cluster.State.Members.Select(m => m.Address).Where(a => !a.Equals(removed.Member.Address)).ToHashSet());
         var departed = new MemberDeparted(removed.Member.Address);
         _log.Info("Member {0} ({1}) was removed: telling this process's connections and presence entities",
             removed.Member.Address, string.Join(",", removed.Member.Roles));

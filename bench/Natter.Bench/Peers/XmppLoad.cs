@@ -39,7 +39,8 @@ public static class XmppLoad
     /// <summary>
     /// Logs a user in, on a new socket for each attempt: ejabberd has once left a stream open unanswered for the 30 s
     /// a step may take (PostgreSQL run of session 13, first round), which ended the whole run. Setting up is not
-    /// measured, so a retry costs the figures nothing; a registration that already happened is accepted.
+    /// measured, so a retry costs the figures nothing; a registration that already happened is accepted. A refused
+    /// registration or login is not retried.
     /// </summary>
     private static async Task<XmppClient> ConnectAsync(EjabberdServer server, string user, LocalAddresses addresses)
     {
@@ -51,10 +52,12 @@ public static class XmppLoad
                 await client.ConnectAsync(server.WebSocketUri, "secret", addresses.NextInvoker);
                 return client;
             }
-            catch (Exception e) when (attempt < ConnectAttempts && e is OperationCanceledException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
+            catch (Exception e)
             {
-                Console.Error.WriteLine($"{server.Name}: connecting {user} failed ({e.Message}); attempt {attempt + 1} of {ConnectAttempts}");
                 await client.DisposeAsync();
+                // Only an answer that never came (NextAsync's timeout) or a broken socket; a refused login is final.
+                if (attempt == ConnectAttempts || e is not (OperationCanceledException or System.Net.WebSockets.WebSocketException)) throw;
+                Console.Error.WriteLine($"{server.Name}: connecting {user} failed ({e.Message}); attempt {attempt + 1} of {ConnectAttempts}");
             }
         }
     }
