@@ -12,6 +12,8 @@ namespace Natter.Bench.Peers;
 public sealed class XmppClient : IAsyncDisposable
 {
     private static readonly XNamespace Client = "jabber:client";
+    /// <summary>How long one login step (connect, or an answer from the server) may take.</summary>
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(30);
     private readonly ClientWebSocket _socket = new();
     private readonly Channel<XElement> _setup = Channel.CreateUnbounded<XElement>();
     private Task? _readLoop;
@@ -27,7 +29,8 @@ public sealed class XmppClient : IAsyncDisposable
     {
         _socket.Options.AddSubProtocol("xmpp");
         _socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        await _socket.ConnectAsync(uri, invoker(), CancellationToken.None);
+        using (var connectTimeout = new CancellationTokenSource(StepTimeout))
+            await _socket.ConnectAsync(uri, invoker(), connectTimeout.Token);
         _readLoop = Task.Run(ReadLoopAsync);
 
         await OpenStreamAsync();
@@ -62,20 +65,28 @@ public sealed class XmppClient : IAsyncDisposable
 
     private readonly SemaphoreSlim _sendLock = new(1, 1);
 
-    private async Task SendAsync(string xml)
+    private async Task SendAsync(string xml, CancellationToken token = default)
     {
         var bytes = Encoding.UTF8.GetBytes(xml);
-        await _sendLock.WaitAsync();
-        try { await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None); }
+        await _sendLock.WaitAsync(token);
+        try { await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, token); }
         finally { _sendLock.Release(); }
     }
 
     private async Task<XElement> NextAsync(Func<XElement, bool> match)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(StepTimeout);
         while (true)
         {
-            var element = await _setup.Reader.ReadAsync(timeout.Token);
+            XElement element;
+            try
+            {
+                element = await _setup.Reader.ReadAsync(timeout.Token);
+            }
+            catch (ChannelClosedException)
+            {
+                throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"the socket of {User} closed during login");
+            }
             if (element.Name.LocalName == "close") throw new InvalidOperationException("server closed the stream");
             if (match(element)) return element;
         }
@@ -109,6 +120,11 @@ public sealed class XmppClient : IAsyncDisposable
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or System.Xml.XmlException) { }
+        finally
+        {
+            // A login step waiting for an answer learns at once that none will come.
+            _setup.Writer.TryComplete();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -117,8 +133,8 @@ public sealed class XmppClient : IAsyncDisposable
         {
             if (_socket.State == WebSocketState.Open)
             {
-                await SendAsync("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await SendAsync("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>", timeout.Token);
                 await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
             }
         }
