@@ -63,20 +63,11 @@ public sealed class ScriptedSocketServer : IAsyncDisposable
     private async Task ReadAsync(WebSocket socket)
     {
         var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
         try
         {
-            while (socket.State == WebSocketState.Open)
-            {
-                using var message = new MemoryStream();
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-                    message.Write(buffer, 0, result.Count);
-                } while (!result.EndOfMessage);
-                if (result.MessageType == WebSocketMessageType.Close) break;
-                _received.Writer.TryWrite(JsonDocument.Parse(message.ToArray()).RootElement.Clone());
-            }
+            while (socket.State == WebSocketState.Open && await Natter.Client.WebSocketMessages.ReadAsync(socket, buffer, message, CancellationToken.None))
+                _received.Writer.TryWrite(JsonDocument.Parse(message.GetBuffer().AsMemory(0, (int)message.Length)).RootElement.Clone());
         }
         catch (WebSocketException) { /* the client went away */ }
     }
