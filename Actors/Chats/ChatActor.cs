@@ -18,14 +18,16 @@ namespace Natter.Actors.Chats;
 /// One conversation: its ordered log, membership and receipts. Writes use PersistAsync so the journal can
 /// batch many chats' writes, but every reply and every push to devices happens in the persist callback:
 /// nothing is acknowledged or delivered before it is durable. Reads never see a message that is not durable.
-/// Direct chats push through each member's PresenceActor; groups push once per subscribed edge process
-/// (<see cref="ChatWatch"/>). Receipts that arrive while one is being written are written together next.
+/// Direct chats push to their members' connections, learned from each member's PresenceActor
+/// (<see cref="MemberRoutes"/>); groups push once per subscribed edge process (<see cref="ChatWatch"/>).
+/// Receipts that arrive while one is being written are written together next.
 /// </summary>
 public sealed class ChatActor : ReceivePersistentActor, IWithTimers
 {
     private sealed record ShareExpired(long Seq);
 
     private readonly LiveShares _liveShares = new();
+    private MemberRoutes? _routes; // made on first use: the timers are set after the constructor
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -90,7 +92,13 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Deleting old snapshots of {0} failed", PersistenceId));
         Command<ChatWatch.WatchChat>(w => WhenNoSnapshotDue(() => AddWatcher(w)));
         Command<ChatWatch.UnwatchChat>(RemoveWatcher);
-        Command<Terminated>(t => _watchers.Remove(t.ActorRef));
+        Command<Terminated>(t =>
+        {
+            if (!Routes.Forget(t.ActorRef)) _watchers.Remove(t.ActorRef);
+        });
+        // These change no persisted state, so they need not wait for a snapshot.
+        Command<PresenceCommands.DeviceRoutes>(OnDeviceRoutes);
+        Command<MemberRoutes.RoutesOverdue>(o => Routes.Overdue(o.Member));
         Command<IChatCommand>(c => WhenNoSnapshotDue(() => Handle(c)));
         Command<UpdateLocation>(u =>
         {
@@ -120,6 +128,8 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
     }
 
     public override string PersistenceId { get; }
+
+    private MemberRoutes Routes => _routes ??= new MemberRoutes(_presence, Self, Context, Timers, _settings);
 
     public override Recovery Recovery =>
         _settings.RecoverFromSnapshots ? base.Recovery : new Recovery(SnapshotSelectionCriteria.None);
@@ -265,7 +275,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         _duplicatesAwaitingDurability.RemoveAll(d => d.Ack.Seq <= _durableSeq);
     }
 
-    /// <summary>Direct chats: through each member's PresenceActor. Groups: once per subscribed edge fanout.</summary>
+    /// <summary>Direct chats: to each member's connections (through presence until known). Groups: once per subscribed edge fanout.</summary>
     private void Push(ChatNotices.IChatNotice notice)
     {
         if (_state.Kind == ChatKind.Group)
@@ -273,8 +283,14 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
             foreach (var fanout in _watchers.Keys) fanout.Tell(notice);
             return;
         }
-        foreach (var member in _state.Members)
-            _presence.Tell(new PresenceCommands.DeliverNotice(member, notice));
+        foreach (var member in _state.Members) Routes.Push(member, notice);
+    }
+
+    private void OnDeviceRoutes(PresenceCommands.DeviceRoutes routes)
+    {
+        if (_state.Kind != ChatKind.Direct || !_state.IsMember(routes.UserId)) return;
+        foreach (var added in Routes.Learn(routes, Sender))
+            added.Tell(new ChatWatch.ChatHead(_state.Id, _durableSeq));
     }
 
     /// <summary>

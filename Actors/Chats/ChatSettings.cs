@@ -39,6 +39,15 @@ public sealed record ChatSettings
     /// </summary>
     public bool RecoverFromSnapshots { get; init; } = true;
 
+    /// <summary>
+    /// A direct chat's pushes that wait for a member's routes (<see cref="MemberRoutes"/>) go through presence after
+    /// this long without an answer, and the next push asks again.
+    /// </summary>
+    public TimeSpan RoutesAnswerWithin { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A direct chat that pushes asks again for routes it has had this long: the backstop for a lost change.</summary>
+    public TimeSpan RoutesAskAgainAfter { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The Akka.Persistence.Query plugin that reads a chat's older messages.</summary>
     public string ReadJournalPluginId { get; init; } = "akka.persistence.query.journal.sql";
 }

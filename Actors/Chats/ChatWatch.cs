@@ -22,4 +22,10 @@ public static class ChatWatch
     /// to the fanout; connections fetch anything up to it they have not seen.
     /// </summary>
     public sealed record ChatWatched(ChatId ChatId, UserId User, bool Accepted, long LastSeq) : IWithChatId;
+
+    /// <summary>
+    /// Told to a connection: every entry up to <paramref name="LastSeq"/> is durable; fetch what you lack. From a
+    /// group's fanout when it subscribes, and from a direct chat to a connection it learns of (<see cref="MemberRoutes"/>).
+    /// </summary>
+    public sealed record ChatHead(ChatId ChatId, long LastSeq) : IWithChatId;
 }

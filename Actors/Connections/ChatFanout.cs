@@ -20,9 +20,6 @@ public sealed class ChatFanout : ReceiveActor
 
     public sealed record Unsubscribe(ChatId ChatId, IActorRef Connection) : INoSerializationVerificationNeeded;
 
-    /// <summary>Told to a connection: every entry up to <paramref name="LastSeq"/> is durable; fetch what you lack.</summary>
-    public sealed record ChatHead(ChatId ChatId, long LastSeq) : INoSerializationVerificationNeeded;
-
     /// <summary>Told to every connection when this actor restarts and loses its subscriptions: subscribe again.</summary>
     public sealed record SubscribeAgain : INoSerializationVerificationNeeded
     {
@@ -74,7 +71,7 @@ public sealed class ChatFanout : ReceiveActor
         chats.Add(s.ChatId);
 
         if (sub.Accepted.Contains(s.User))
-            s.Connection.Tell(new ChatHead(s.ChatId, sub.Head));
+            s.Connection.Tell(new ChatWatch.ChatHead(s.ChatId, sub.Head));
         else if (sub.Requested.Add(s.User))
             _chats.Tell(new ChatWatch.WatchChat(s.ChatId, s.User, Self));
     }
@@ -103,7 +100,7 @@ public sealed class ChatFanout : ReceiveActor
         }
         sub.Accepted.Add(w.User);
         sub.Head = Math.Max(sub.Head, w.LastSeq);
-        foreach (var connection in connections) connection.Tell(new ChatHead(w.ChatId, w.LastSeq));
+        foreach (var connection in connections) connection.Tell(new ChatWatch.ChatHead(w.ChatId, w.LastSeq));
     }
 
     private void OnNotice(ChatNotices.IChatNotice notice)

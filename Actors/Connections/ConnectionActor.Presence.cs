@@ -8,9 +8,10 @@ using Natter.Messages.Users;
 namespace Natter.Actors.Connections;
 
 /// <summary>
-/// The connection's registration with its user's PresenceActor, through which direct chats' messages reach it.
-/// That entity keeps its devices in memory only: when it dies (its node failed, its shard moved to another node)
-/// the pushes sent to it meanwhile are gone, and the entity that replaces it knows no devices. So the connection
+/// The connection's registration with its user's PresenceActor, from which direct chats learn where to push to it
+/// (and through which their pushes come until they have). That entity keeps its devices in memory only: when it
+/// dies (its node failed, its shard moved to another node) the pushes sent through it meanwhile are gone, and the
+/// entity that replaces it knows no devices. So the connection
 /// keeps which entity registered it (its incarnation and node), registers again at once when that entity says it
 /// is stopping or its node leaves the cluster (and again, backing off, until a new one answers), and on that new
 /// registration catches up: it fetches whatever its chats hold beyond what it has pushed. Without this a message
@@ -123,7 +124,8 @@ public sealed partial class ConnectionActor
     {
         Log.Info("Connection {0} of {1}/{2}: registered with a new presence entity; fetching what it may have missed",
             _connectionId, _user, _device);
-        // Direct chats' messages come through presence; groups' come through this process's fanout.
+        // Direct chats' messages come from the chats, by routes presence told them, or through presence; groups'
+        // come through this process's fanout.
         foreach (var (chatId, stream) in _streams ?? [])
         {
             if (chatId.IsGroup || !stream.Known) continue;

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
+using Natter.Actors.Chats;
 using Natter.Actors.Presence;
 using Natter.Actors.Services;
 using Natter.Messages;
@@ -111,7 +112,7 @@ public sealed partial class ConnectionActor : UntypedActor
                 Emit(new ReceiptFrame(r.ChatId.Value, r.User.Value, r.Kind == CursorKind.Delivered ? "delivered" : "read", r.Seq, r.At));
                 break;
             case ChatNotices.GroupReceiptsUpdated r: Emit(new GroupReceiptsFrame(r.ChatId.Value, r.Receipts.DeliveredToAll, r.Receipts.ReadByAll)); break;
-            case ChatFanout.ChatHead head: OnChatHead(head); break;
+            case ChatWatch.ChatHead head: OnChatHead(head); break;
             case ChatFanout.SubscribeAgain:
                 foreach (var chatId in _subscribedGroups ?? []) _fanout.Tell(new ChatFanout.Subscribe(chatId, _user, Self));
                 break;
@@ -311,8 +312,11 @@ public sealed partial class ConnectionActor : UntypedActor
         if (_subscribedGroups?.Remove(chatId) == true) _fanout.Tell(new ChatFanout.Unsubscribe(chatId, Self));
     }
 
-    /// <summary>The fanout's subscription took effect at <c>LastSeq</c>: fetch anything up to it this stream lacks.</summary>
-    private void OnChatHead(ChatFanout.ChatHead head)
+    /// <summary>
+    /// Everything up to <c>LastSeq</c> is durable (a group fanout's subscription took effect there, or a direct chat has
+    /// just learned of this connection): fetch anything up to it this stream lacks.
+    /// </summary>
+    private void OnChatHead(ChatWatch.ChatHead head)
     {
         var stream = StreamOf(head.ChatId);
         // Raised even before the stream is known: a sync page in flight then fetches on to the head.
@@ -458,6 +462,8 @@ public sealed partial class ConnectionActor : UntypedActor
         if (message.Seq == stream.Delivered + 1)
         {
             Push(stream, message);
+            // A head told before the stream started (ChatWatch.ChatHead) may lie beyond this message.
+            if (stream.HighestSeen > stream.Delivered) FetchWhenItFits(message.ChatId, stream);
             return;
         }
         // A gap (a message of this chat went another way or was dropped): fetch it before going on.

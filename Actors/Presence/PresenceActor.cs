@@ -17,6 +17,10 @@ namespace Natter.Actors.Presence;
 /// (<see cref="MemberDeparted"/>), and a device whose refreshes stop for <see cref="MissedRefreshes"/> heartbeats
 /// (a lost goodbye) is taken as gone. A remote death watch in each direction cost about 1 KB on both sides of
 /// every connection. As it stops it tells its connections, which register again with the entity that follows.
+/// Direct chats that asked (<see cref="WatchRoutes"/>) are told the connections now and at every change, and push
+/// to them without coming through here; each side watches the other, so a chat whose entity stops asks the one that
+/// follows, and an entity forgets a chat that stopped. A crash stops it rather than restarting it in place, since
+/// those chats would not notice a restart (its reference stays) and keep routes no one updates.
 /// </summary>
 public sealed class PresenceActor : UntypedActor
 {
@@ -51,6 +55,7 @@ public sealed class PresenceActor : UntypedActor
     private readonly IActorRef _users;
     private readonly IActorRef _presence;
     private readonly Dictionary<DeviceId, Online> _online = new();
+    private HashSet<IActorRef>? _routeWatchers; // direct chats told of every change to the connections
     private readonly long _incarnation = Random.Shared.NextInt64(1, long.MaxValue);
     private ILoggingAdapter? _logger; // created on first use: most entities never log
     private DateTimeOffset? _lastSeen;
@@ -76,7 +81,10 @@ public sealed class PresenceActor : UntypedActor
             case DeviceOnline d: OnDeviceOnline(d); break;
             case DeviceOffline d:
                 if (_online.TryGetValue(d.Device, out var current) && current.ConnectionId == d.ConnectionId)
+                {
                     _online.Remove(d.Device);
+                    RoutesChanged();
+                }
                 _lastSeen = Max(_lastSeen, d.At);
                 if (_online.Count == 0) WentOffline();
                 break;
@@ -85,6 +93,13 @@ public sealed class PresenceActor : UntypedActor
                 break;
             case DeliverNotice d:
                 foreach (var online in _online.Values) online.Connection.Tell(d.Notice);
+                break;
+            case WatchRoutes w:
+                if ((_routeWatchers ??= new HashSet<IActorRef>()).Add(w.Chat)) Context.Watch(w.Chat);
+                w.Chat.Tell(new DeviceRoutes(_userId, Connections()));
+                break;
+            case Terminated t:
+                _routeWatchers?.Remove(t.ActorRef);
                 break;
             case DeliverDeviceNotice d:
                 foreach (var (device, online) in _online)
@@ -134,8 +149,18 @@ public sealed class PresenceActor : UntypedActor
     protected override bool AroundReceive(Receive receive, object message)
     {
         // A timer or another member's departure is not a sign of use: neither keeps an idle entity alive.
-        if (message is not (Sweep or MemberDeparted)) _lastActivity = DateTimeOffset.UtcNow;
+        if (message is not (Sweep or MemberDeparted or Terminated)) _lastActivity = DateTimeOffset.UtcNow;
         return base.AroundReceive(receive, message);
+    }
+
+    /// <summary>
+    /// A crash: stop rather than go on with an empty instance under the same reference (see the class summary). The
+    /// failed instance's <see cref="PostStop"/> has told its connections, which register with the entity that follows.
+    /// </summary>
+    protected override void PostRestart(Exception reason)
+    {
+        Log.Error(reason, "Presence of {0} failed; stopping it so that it starts afresh", _userId);
+        Context.Stop(Self);
     }
 
     /// <summary>A handoff, a passivation or a restart: the connections register again with the entity that follows.</summary>
@@ -170,6 +195,7 @@ public sealed class PresenceActor : UntypedActor
             if (gone(online)) (goneDevices ??= []).Add(device);
         if (goneDevices is null) return;
         foreach (var device in goneDevices) _online.Remove(device);
+        RoutesChanged();
         if (!quiet) Log.Info("Presence of {0}: devices {1} went silent without a goodbye", _userId, string.Join(", ", goneDevices));
         if (_online.Count > 0) return;
         _lastSeen = Max(_lastSeen, DateTimeOffset.UtcNow);
@@ -200,10 +226,20 @@ public sealed class PresenceActor : UntypedActor
             Log.Info("Device {0}/{1} reconnected; closing its previous connection", _userId, d.Device);
         }
         _online[d.Device] = new Online(d.ConnectionId, d.Connection, d.ConnectedAt, Math.Max(1, d.RefreshSeconds));
+        RoutesChanged();
         d.Connection.Tell(new PresenceRegistered(_userId, d.Device, _incarnation, Fresh: true));
         if (wasOffline) Changed(d.At);
         ScheduleSweep();
     }
+
+    private void RoutesChanged()
+    {
+        if (_routeWatchers is not { Count: > 0 } watchers) return;
+        var routes = new DeviceRoutes(_userId, Connections());
+        foreach (var chat in watchers) chat.Tell(routes);
+    }
+
+    private List<IActorRef> Connections() => _online.Values.Select(o => o.Connection).ToList();
 
     private void WentOffline()
     {

@@ -58,6 +58,19 @@ public static class PresenceCommands
     /// <summary>Push a chat notice to every online device of <see cref="UserId"/>.</summary>
     public sealed record DeliverNotice(UserId UserId, ChatNotices.IChatNotice Notice) : IWithUserId;
 
+    /// <summary>
+    /// A direct chat asks for <see cref="UserId"/>'s connections: the entity answers <see cref="DeviceRoutes"/> and
+    /// tells it again at every change until the chat or the entity stops, so the chat can push to them itself
+    /// (<see cref="Chats.MemberRoutes"/>).
+    /// </summary>
+    public sealed record WatchRoutes(UserId UserId, IActorRef Chat) : IWithUserId;
+
+    /// <summary>
+    /// The connections of <see cref="UserId"/>'s online devices, told by its PresenceActor to each chat that asked
+    /// (<see cref="WatchRoutes"/>): as the answer, and again whenever a connection comes or goes.
+    /// </summary>
+    public sealed record DeviceRoutes(UserId UserId, IReadOnlyList<IActorRef> Connections) : INatterMessage;
+
     public sealed record GetPresence(UserId UserId) : IWithUserId;
 
     public sealed record PresenceStatus(UserId UserId, IReadOnlyList<DeviceId> OnlineDevices, DateTimeOffset? LastSeen)

@@ -2,7 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace Natter.Messages.Chats;
 
-/// <summary>What a chat pushes to the online devices of its members (through their PresenceActor).</summary>
+/// <summary>
+/// What a chat pushes to the online devices of its members: a direct chat to their connections (learned from their
+/// PresenceActors, or through those until then), a group through the edges' fanouts.
+/// </summary>
 public static class ChatNotices
 {
     [JsonPolymorphic(TypeDiscriminatorPropertyName = "$notice")]

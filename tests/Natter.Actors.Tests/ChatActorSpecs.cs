@@ -23,6 +23,8 @@ public sealed class ChatActorSpecs : TestKit
     private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
 
     private readonly TestProbe _presence;
+    // Each member's one device: what the chat pushes to that member arrives here, through presence or straight.
+    private readonly Dictionary<UserId, TestProbe> _devices;
     private readonly string _database;
 
     public ChatActorSpecs() : this(SqliteJournalConfig.NewDatabaseFile()) { }
@@ -31,6 +33,17 @@ public sealed class ChatActorSpecs : TestKit
     {
         _database = db;
         _presence = CreateTestProbe("presence");
+        _devices = new Dictionary<UserId, TestProbe> { [Alice] = CreateTestProbe("alice"), [Bob] = CreateTestProbe("bob") };
+        // Bob's and Alice's presence entities, as far as the chat sees them.
+        _presence.SetAutoPilot(new DelegateAutoPilot((_, message) =>
+        {
+            switch (message)
+            {
+                case PresenceCommands.DeliverNotice d: _devices[d.UserId].Ref.Tell(d.Notice); break;
+                case PresenceCommands.WatchRoutes w: w.Chat.Tell(new PresenceCommands.DeviceRoutes(w.UserId, [_devices[w.UserId].Ref]), _presence.Ref); break;
+            }
+            return AutoPilot.KeepRunning;
+        }));
     }
 
     private IActorRef StartChat(ChatSettings? settings = null, string? name = null) =>
@@ -57,10 +70,9 @@ public sealed class ChatActorSpecs : TestKit
         Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), acks.Select(a => a.Seq));
         Assert.Equal(Enumerable.Range(1, 20).Select(i => $"m{i}"), acks.Select(a => a.ClientMsgId));
 
-        var pushes = _presence.ReceiveN(40, TimeSpan.FromSeconds(10)).Cast<PresenceCommands.DeliverNotice>().ToList();
         foreach (var member in new[] { Alice, Bob })
             Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i),
-                pushes.Where(p => p.UserId == member).Select(p => ((ChatNotices.NewMessage)p.Notice).Message.Seq));
+                _devices[member].ReceiveN(20, TimeSpan.FromSeconds(10)).Select(n => ((ChatNotices.NewMessage)n).Message.Seq));
     }
 
     [Fact]
@@ -216,16 +228,16 @@ public sealed class ChatActorSpecs : TestKit
         Create(chat);
         chat.Tell(Send(Alice, "m1", 1));
         ExpectMsg<MessageAccepted>(TimeSpan.FromSeconds(10));
-        _presence.ReceiveN(2);
+        foreach (var device in _devices.Values) device.ExpectMsg<ChatNotices.NewMessage>();
 
         chat.Tell(new AdvanceCursor(Chat, Bob, Phone, CursorKind.Read, 1, T0));
         ExpectMsg<CursorAccepted>();
-        var receipts = _presence.ReceiveN(2).Cast<PresenceCommands.DeliverNotice>().Select(d => d.Notice).ToList();
-        Assert.All(receipts, r => Assert.Equal(new ChatNotices.ReceiptUpdated(Chat, Bob, CursorKind.Read, 1, T0), r));
+        foreach (var device in _devices.Values)
+            Assert.Equal(new ChatNotices.ReceiptUpdated(Chat, Bob, CursorKind.Read, 1, T0), device.ExpectMsg<ChatNotices.ReceiptUpdated>());
 
         chat.Tell(new AdvanceCursor(Chat, Bob, Phone, CursorKind.Read, 1, T0)); // no progress: no event, no push
         ExpectMsg<CursorAccepted>();
-        _presence.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        foreach (var device in _devices.Values) device.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         chat.Tell(new AdvanceCursor(Chat, Bob, Phone, CursorKind.Read, 2, T0));
         Assert.Equal(ChatRejections.InvalidCursor, ExpectMsg<ChatRejected>().Code);

@@ -75,7 +75,7 @@ public sealed class ChatFanoutSpecs : TestKit
         var bobLaptop = Connect(Bob);
         var carol = Connect(Carol);
         var mallory = Connect(Mallory);
-        foreach (var c in new[] { bobPhone, bobLaptop, carol }) Assert.Equal(1, c.ExpectMsg<ChatFanout.ChatHead>(Wait).LastSeq);
+        foreach (var c in new[] { bobPhone, bobLaptop, carol }) Assert.Equal(1, c.ExpectMsg<ChatWatch.ChatHead>(Wait).LastSeq);
 
         var first = Send(Alice, "m1");
         foreach (var c in new[] { bobPhone, bobLaptop, carol }) Assert.Equal(first, EntrySeq(c));
@@ -94,11 +94,11 @@ public sealed class ChatFanoutSpecs : TestKit
     public void After_the_chat_restarts_the_subscription_is_renewed_and_connections_learn_the_head()
     {
         var bob = Connect(Bob);
-        bob.ExpectMsg<ChatFanout.ChatHead>(Wait);
+        bob.ExpectMsg<ChatWatch.ChatHead>(Wait);
 
         _region.Tell(new OnDemandRegion.StopChat());
         // The fanout asks again (after its pause), which starts the chat; Bob hears where it stands.
-        Assert.Equal(1, bob.ExpectMsg<ChatFanout.ChatHead>(Wait).LastSeq);
+        Assert.Equal(1, bob.ExpectMsg<ChatWatch.ChatHead>(Wait).LastSeq);
 
         var seq = Send(Alice, "after restart");
         Assert.Equal(seq, EntrySeq(bob));
@@ -109,8 +109,8 @@ public sealed class ChatFanoutSpecs : TestKit
     {
         var bob = Connect(Bob);
         var carol = Connect(Carol);
-        bob.ExpectMsg<ChatFanout.ChatHead>(Wait);
-        carol.ExpectMsg<ChatFanout.ChatHead>(Wait);
+        bob.ExpectMsg<ChatWatch.ChatHead>(Wait);
+        carol.ExpectMsg<ChatWatch.ChatHead>(Wait);
 
         Watch(bob.Ref);
         Sys.Stop(bob.Ref);

@@ -3,10 +3,12 @@ using Akka.Actor;
 using Natter.Actors.Chats;
 using Natter.Actors.Connections;
 using Natter.Actors.Presence;
+using Natter.Actors.Services;
 using Natter.Messages;
 using Natter.Messages.Chats;
 using Natter.Messages.Protocol;
 using Natter.Messages.Users;
+using Xunit;
 
 namespace Natter.Actors.Tests;
 
@@ -21,6 +23,42 @@ internal sealed record StandInRegions(IActorRef Chats, IActorRef Users, IActorRe
         var presence = system.ActorOf(Props.Create(() => new CrashablePresenceRegion(users)));
         var chats = system.ActorOf(Props.Create(() => new ChatsRegion(presence)));
         return new StandInRegions(chats, users, presence);
+    }
+}
+
+/// <summary>A real ConnectionActor of one device behind the stand-in regions, its socket a <see cref="RecordingOutbound"/>.</summary>
+internal sealed record StandInDevice(IActorRef Connection, RecordingOutbound Outbound)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connects the device and returns once its presence entity knows it.</summary>
+    public static StandInDevice Connect(Akka.TestKit.TestKitBase kit, StandInRegions regions, UserId user, DeviceId device,
+        ConnectionSettings? settings = null)
+    {
+        var outbound = new RecordingOutbound();
+        var gateway = new ChatGateway(regions.Chats, regions.Users, Wait);
+        var connection = kit.Sys.ActorOf(ConnectionActor.PropsFor(user, device, Guid.NewGuid().ToString("N"),
+            DateTimeOffset.UtcNow.AddHours(1), outbound, gateway, regions.Presence, kit.CreateTestProbe().Ref, settings ?? new ConnectionSettings()));
+        var connected = new StandInDevice(connection, outbound);
+        connected.Next<WelcomeFrame>();
+        kit.AwaitAssert(() =>
+        {
+            regions.Presence.Tell(new PresenceCommands.GetPresence(user), kit.TestActor);
+            Assert.Contains(device, kit.ExpectMsg<PresenceCommands.PresenceStatus>(Wait).OnlineDevices);
+        }, Wait, TimeSpan.FromMilliseconds(100));
+        return connected;
+    }
+
+    /// <summary>The next frame of type <typeparamref name="T"/>; an error frame on the way fails the spec.</summary>
+    public T Next<T>(TimeSpan? within = null) where T : ServerFrame => Outbound.Next<T>(within ?? Wait);
+
+    public MessageFrame NextMessage(ChatId chat, TimeSpan? within = null)
+    {
+        while (true)
+        {
+            var message = Next<MessageFrame>(within);
+            if (message.ChatId == chat.Value) return message;
+        }
     }
 }
 

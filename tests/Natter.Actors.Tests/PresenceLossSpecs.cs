@@ -32,13 +32,15 @@ public sealed class PresenceLossSpecs : TestKit
     private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
+    private readonly StandInRegions _regions;
     private readonly IActorRef _chats;
     private readonly IActorRef _users;
     private readonly IActorRef _presence;
 
     public PresenceLossSpecs() : base(SqliteJournalConfig.For(SqliteJournalConfig.NewDatabaseFile()), "presence-loss-specs")
     {
-        (_chats, _users, _presence) = StandInRegions.Start(Sys);
+        _regions = StandInRegions.Start(Sys);
+        (_chats, _users, _presence) = _regions;
         CreateChat(AliceAndBob, Alice, Bob);
     }
 
@@ -157,35 +159,7 @@ public sealed class PresenceLossSpecs : TestKit
         Assert.Equal(clientMsgId, ExpectMsg<MessageAccepted>(Wait).ClientMsgId);
     }
 
-    private Device Connect(UserId user, ConnectionSettings? settings = null)
-    {
-        var outbound = new RecordingOutbound();
-        var gateway = new ChatGateway(_chats, _users, Wait);
-        var connection = Sys.ActorOf(ConnectionActor.PropsFor(user, Phone, Guid.NewGuid().ToString("N"),
-            DateTimeOffset.UtcNow.AddHours(1), outbound, gateway, _presence, CreateTestProbe().Ref, settings ?? new ConnectionSettings()));
-        var device = new Device(connection, outbound);
-        device.Next<WelcomeFrame>();
-        // Registered once the entity knows the device.
-        AwaitAssert(() =>
-        {
-            _presence.Tell(new PresenceCommands.GetPresence(user));
-            Assert.Contains(Phone, ExpectMsg<PresenceCommands.PresenceStatus>(Wait).OnlineDevices);
-        }, Wait, TimeSpan.FromMilliseconds(100));
-        return device;
-    }
-
-    private sealed record Device(IActorRef Connection, RecordingOutbound Outbound)
-    {
-        // The catch-up is the connection's own business: the client is never told to sync (an error frame fails).
-        public T Next<T>(TimeSpan? within = null) where T : ServerFrame => Outbound.Next<T>(within ?? Wait);
-
-        public MessageFrame NextMessage(ChatId chat, TimeSpan? within = null)
-        {
-            while (true)
-            {
-                var message = Next<MessageFrame>(within);
-                if (message.ChatId == chat.Value) return message;
-            }
-        }
-    }
+    // The catch-up is the connection's own business: the client is never told to sync (an error frame fails).
+    private StandInDevice Connect(UserId user, ConnectionSettings? settings = null) =>
+        StandInDevice.Connect(this, _regions, user, Phone, settings);
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
+using Natter.Actors.Chats;
 using Natter.Actors.Connections;
 using Natter.Actors.Services;
 using Natter.Messages;
@@ -74,7 +75,7 @@ public sealed class SyncPacingSpecs : TestKit
         }, Wait);
 
         foreach (var (chat, peer) in chats.Zip(peers)) Send(chat, peer, perChat);
-        foreach (var chat in chats) connection.Tell(new ChatFanout.ChatHead(chat, perChat));
+        foreach (var chat in chats) connection.Tell(new ChatWatch.ChatHead(chat, perChat));
 
         ReadSlowly(outbound, received, () => received.OfType<MessageFrame>().Count() >= chatCount * perChat);
 
