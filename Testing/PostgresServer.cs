@@ -61,7 +61,7 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         if (_dataDirectory is null || _pgCtl is null) return;
         await RunAsPostgres(_pgCtl, $"-D {_dataDirectory} -m fast -w stop");
-        try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { /* a temp folder left behind is harmless */ }
+        TempDirectory.Delete(_dataDirectory);
     }
 
 

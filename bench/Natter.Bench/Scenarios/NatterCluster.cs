@@ -108,5 +108,6 @@ public sealed class NatterCluster : IAsyncDisposable
         foreach (var node in _nodes.OfType<ServerProcess>()) await node.DisposeAsync();
         Termination.Untrack(_postgres);
         await _postgres.DisposeAsync();
+        TempDirectory.Delete(_data);
     }
 }

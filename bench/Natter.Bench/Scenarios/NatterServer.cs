@@ -64,6 +64,7 @@ public sealed class NatterServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Process.DisposeAsync();
+        TempDirectory.Delete(DataDirectory);
         if (_postgres is not null)
         {
             Termination.Untrack(_postgres);
