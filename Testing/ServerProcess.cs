@@ -17,6 +17,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentDictionary<string, string> _codes = new();
     private readonly ConcurrentQueue<string> _log = new();
+    private readonly object _echoGate = new();
+    private bool _echoing; // within an error entry, whose lines go to this process's stderr too
+    private int _errorsEchoed;
     private readonly HttpClient _http;
 
     private ServerProcess(Process process, Uri baseAddress)
@@ -93,7 +96,25 @@ public sealed partial class ServerProcess : IAsyncDisposable
         if (line is null) return;
         if (_log.Count < 10_000) _log.Enqueue(line);
         if (CodeLine().Match(line) is { Success: true } match) _codes[match.Groups[1].Value] = match.Groups[2].Value;
+        EchoErrors(line);
     }
+
+    /// <summary>
+    /// The server's errors (console entries at <c>fail</c> or <c>crit</c>, with their indented lines) go where the run's
+    /// own output goes: they explain a failed request after the server and its data are gone. The first 50 only.
+    /// </summary>
+    private void EchoErrors(string line)
+    {
+        lock (_echoGate)
+        {
+            if (line.StartsWith("fail: ", StringComparison.Ordinal) || line.StartsWith("crit: ", StringComparison.Ordinal))
+                _echoing = ++_errorsEchoed <= MaxErrorsEchoed;
+            else if (!line.StartsWith(' ')) _echoing = false;
+            if (_echoing) Console.Error.WriteLine($"server {_process.Id}: {line}");
+        }
+    }
+
+    private const int MaxErrorsEchoed = 50;
 
 
     [GeneratedRegex(@"Verification code for \+(\d+): (\d{6})")]

@@ -98,7 +98,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         });
         // These change no persisted state, so they need not wait for a snapshot.
         Command<PresenceCommands.DeviceRoutes>(OnDeviceRoutes);
-        Command<MemberRoutes.RoutesOverdue>(o => Routes.Overdue(o.Member));
+        Command<MemberRoutes.RoutesOverdue>(o => Routes.Overdue(o));
         Command<IChatCommand>(c => WhenNoSnapshotDue(() => Handle(c)));
         Command<UpdateLocation>(u =>
         {
@@ -397,6 +397,12 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
     {
         _log.Error(reason, "{0} failed; stopping it so that it starts afresh", PersistenceId);
         Context.Stop(Self);
+    }
+
+    protected override void PostStop()
+    {
+        _routes?.SendWaiting();
+        base.PostStop();
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)

@@ -467,7 +467,7 @@ public sealed partial class ConnectionActor : UntypedActor
             return;
         }
         // A gap (a message of this chat went another way or was dropped): fetch it before going on.
-        stream.HighestSeen = message.Seq;
+        stream.HighestSeen = Math.Max(stream.HighestSeen, message.Seq);
         FetchWhenItFits(message.ChatId, stream);
     }
 

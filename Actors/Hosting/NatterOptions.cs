@@ -46,6 +46,9 @@ public sealed class NatterOptions
         if (Persistence.CommitWindow < TimeSpan.Zero || Persistence.CommitWindow > TimeSpan.FromSeconds(1))
             throw new InvalidOperationException($"Natter:Persistence:CommitWindow: {Persistence.CommitWindow} is outside 0 to 1 s");
         if (!Persistence.IsPostgres) SqliteDatabase.RefuseSharedCache(Persistence.EffectiveConnectionString);
+        // Zero would ask the presence entity again with every push.
+        if (Chat.RoutesAnswerWithin <= TimeSpan.Zero || Chat.RoutesAskAgainAfter <= TimeSpan.Zero)
+            throw new InvalidOperationException($"Natter:Chat:RoutesAnswerWithin ({Chat.RoutesAnswerWithin}) and RoutesAskAgainAfter ({Chat.RoutesAskAgainAfter}) must be above zero");
     }
 }
 

@@ -55,7 +55,7 @@ public sealed class PresenceActor : UntypedActor
     private readonly IActorRef _users;
     private readonly IActorRef _presence;
     private readonly Dictionary<DeviceId, Online> _online = new();
-    private HashSet<IActorRef>? _routeWatchers; // direct chats told of every change to the connections
+    private Dictionary<IActorRef, long>? _routeWatchers; // direct chats told of every change, with their latest ask
     private readonly long _incarnation = Random.Shared.NextInt64(1, long.MaxValue);
     private ILoggingAdapter? _logger; // created on first use: most entities never log
     private DateTimeOffset? _lastSeen;
@@ -95,8 +95,10 @@ public sealed class PresenceActor : UntypedActor
                 foreach (var online in _online.Values) online.Connection.Tell(d.Notice);
                 break;
             case WatchRoutes w:
-                if ((_routeWatchers ??= new HashSet<IActorRef>()).Add(w.Chat)) Context.Watch(w.Chat);
-                w.Chat.Tell(new DeviceRoutes(_userId, Connections()));
+                var watchers = _routeWatchers ??= new Dictionary<IActorRef, long>();
+                if (!watchers.ContainsKey(w.Chat)) Context.Watch(w.Chat);
+                watchers[w.Chat] = w.Ask;
+                w.Chat.Tell(new DeviceRoutes(_userId, Connections(), w.Ask));
                 break;
             case Terminated t:
                 _routeWatchers?.Remove(t.ActorRef);
@@ -235,8 +237,8 @@ public sealed class PresenceActor : UntypedActor
     private void RoutesChanged()
     {
         if (_routeWatchers is not { Count: > 0 } watchers) return;
-        var routes = new DeviceRoutes(_userId, Connections());
-        foreach (var chat in watchers) chat.Tell(routes);
+        var connections = Connections();
+        foreach (var (chat, ask) in watchers) chat.Tell(new DeviceRoutes(_userId, connections, ask));
     }
 
     private List<IActorRef> Connections() => _online.Values.Select(o => o.Connection).ToList();

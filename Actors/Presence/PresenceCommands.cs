@@ -61,15 +61,17 @@ public static class PresenceCommands
     /// <summary>
     /// A direct chat asks for <see cref="UserId"/>'s connections: the entity answers <see cref="DeviceRoutes"/> and
     /// tells it again at every change until the chat or the entity stops, so the chat can push to them itself
-    /// (<see cref="Chats.MemberRoutes"/>).
+    /// (<see cref="Chats.MemberRoutes"/>). <see cref="Ask"/> numbers the chat's requests for this user, so that it can
+    /// tell the answer to its latest one from an older answer or change still on its way.
     /// </summary>
-    public sealed record WatchRoutes(UserId UserId, IActorRef Chat) : IWithUserId;
+    public sealed record WatchRoutes(UserId UserId, IActorRef Chat, long Ask) : IWithUserId;
 
     /// <summary>
     /// The connections of <see cref="UserId"/>'s online devices, told by its PresenceActor to each chat that asked
-    /// (<see cref="WatchRoutes"/>): as the answer, and again whenever a connection comes or goes.
+    /// (<see cref="WatchRoutes"/>): as the answer, and again whenever a connection comes or goes. <see cref="Ask"/>: the
+    /// latest request of that chat the entity had taken when it told this.
     /// </summary>
-    public sealed record DeviceRoutes(UserId UserId, IReadOnlyList<IActorRef> Connections) : INatterMessage;
+    public sealed record DeviceRoutes(UserId UserId, IReadOnlyList<IActorRef> Connections, long Ask) : INatterMessage;
 
     public sealed record GetPresence(UserId UserId) : IWithUserId;
 

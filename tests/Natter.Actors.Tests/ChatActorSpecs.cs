@@ -40,7 +40,7 @@ public sealed class ChatActorSpecs : TestKit
             switch (message)
             {
                 case PresenceCommands.DeliverNotice d: _devices[d.UserId].Ref.Tell(d.Notice); break;
-                case PresenceCommands.WatchRoutes w: w.Chat.Tell(new PresenceCommands.DeviceRoutes(w.UserId, [_devices[w.UserId].Ref]), _presence.Ref); break;
+                case PresenceCommands.WatchRoutes w: w.Chat.Tell(new PresenceCommands.DeviceRoutes(w.UserId, [_devices[w.UserId].Ref], w.Ask), _presence.Ref); break;
             }
             return AutoPilot.KeepRunning;
         }));

@@ -47,19 +47,24 @@ public sealed class MemberRoutesSpecs : TestKit
     }
 
     [Fact]
-    public void When_a_members_presence_entity_stops_the_chat_reaches_the_devices_registered_with_the_one_that_follows()
+    public void When_a_members_presence_entity_stops_a_device_registered_with_the_one_that_follows_gets_what_it_missed()
     {
         var (regions, phone) = BobsPhoneWithTheFirstMessage();
-        var (chats, _, presence) = regions;
+        var (chats, users, presence) = regions;
 
         presence.Tell(new CrashablePresenceRegion.Crash(Bob));
         presence.Tell(new CrashablePresenceRegion.Recover(Bob));
-        // Known only to the entity that followed: routes kept from the stopped one would miss it.
+        // Known only to the entity that followed: the chat's routes do not name it until that entity answers.
         var laptop = StandInDevice.Connect(this, regions, Bob, Laptop);
+        users.Tell(new ChatListUsers.List(Bob, [AliceAndBob]));
+        laptop.Connection.Tell(new ConnectionMessages.Inbound(new SyncFrame()));
+        laptop.Next<SyncedFrame>();
         Send(chats, Alice, "m2");
 
-        Assert.Equal("m2", laptop.NextMessage(AliceAndBob).ClientMsgId);
         Assert.Equal("m2", phone.NextMessage(AliceAndBob).ClientMsgId);
+        Assert.Equal("m2", laptop.NextMessage(AliceAndBob).ClientMsgId);
+        Send(chats, Alice, "m3");
+        Assert.Equal("m3", laptop.NextMessage(AliceAndBob).ClientMsgId);
     }
 
     [Fact]
@@ -72,16 +77,16 @@ public sealed class MemberRoutesSpecs : TestKit
         var connection = Sys.ActorOf(ConnectionActor.PropsFor(Bob, Laptop, "laptop", DateTimeOffset.UtcNow.AddHours(1), laptop,
             new ChatGateway(chat, CreateTestProbe().Ref, Wait), CreateTestProbe().Ref, CreateTestProbe().Ref, new ConnectionSettings()));
         Send(chat, Alice, "m1");
-        var m1 = presence.ReceiveN(4, Wait).OfType<PresenceCommands.DeliverNotice>().First(d => d.UserId == Bob);
+        var (m1, ask) = FirstPushAndAsk(presence, Bob);
         connection.Tell(m1.Notice); // as Bob's entity delivered it: the laptop's stream of the chat starts
         Assert.Equal(1, laptop.Next<MessageFrame>(Wait).Seq);
 
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref]));
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], ask.Ask));
         Send(chat, Alice, "m2"); // the laptop registered meanwhile, but the routes do not say so yet
         Send(chat, Alice, "m3");
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref, connection]));
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref, connection], ask.Ask));
 
-        Assert.Equal(new[] { "m2", "m3" }, new[] { laptop.Next<MessageFrame>(Wait).ClientMsgId, laptop.Next<MessageFrame>(Wait).ClientMsgId });
+        Assert.Equal(["m2", "m3"], new[] { laptop.Next<MessageFrame>(Wait).ClientMsgId, laptop.Next<MessageFrame>(Wait).ClientMsgId });
         Send(chat, Alice, "m4");
         Assert.Equal("m4", laptop.Next<MessageFrame>(Wait).ClientMsgId);
     }
@@ -97,34 +102,74 @@ public sealed class MemberRoutesSpecs : TestKit
         {
             var toMember = asked.Where(m => m is PresenceCommands.DeliverNotice d ? d.UserId == member : ((PresenceCommands.WatchRoutes)m).UserId == member).ToList();
             Assert.Equal(1, Assert.IsType<ChatNotices.NewMessage>(Assert.IsType<PresenceCommands.DeliverNotice>(toMember[0]).Notice).Message.Seq);
-            Assert.Equal(new PresenceCommands.WatchRoutes(member, chat), toMember[1]);
+            Assert.Equal(new PresenceCommands.WatchRoutes(member, chat, 1), toMember[1]);
         }
         Send(chat, Alice, "m2");
         Send(chat, Alice, "m3");
         presence.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
         var (bobEntity, phone) = (CreateTestProbe(), CreateTestProbe());
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref]));
-        Assert.Equal(new[] { 2L, 3L }, new[] { phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.Seq, phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.Seq });
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 1));
+        Assert.Equal([2L, 3L], new[] { phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.Seq, phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.Seq });
         phone.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // the first answer: every push before it went through presence
         presence.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
-    public void Pushes_that_waited_for_an_answer_that_never_came_go_through_presence_and_the_next_push_asks_again()
+    public void Pushes_whose_answer_does_not_come_in_time_go_through_presence_and_only_the_answer_to_the_ask_behind_them_counts()
     {
         var presence = CreateTestProbe();
-        var chat = StartChat(presence, new ChatSettings { RoutesAnswerWithin = TimeSpan.FromMilliseconds(500) });
+        var chat = StartChat(presence, new ChatSettings { RoutesAnswerWithin = TimeSpan.FromSeconds(3) });
         Send(chat, Alice, "m1");
         presence.ReceiveN(4, Wait);
         Send(chat, Alice, "m2");
 
-        var late = presence.ReceiveN(2, Wait).Cast<PresenceCommands.DeliverNotice>().ToList();
-        Assert.Equal(new[] { Alice, Bob }, late.Select(d => d.UserId).OrderBy(u => u.Value));
-        Assert.All(late, d => Assert.Equal(2, ((ChatNotices.NewMessage)d.Notice).Message.Seq));
+        var late = presence.ReceiveN(4, Wait).Where(m => m is PresenceCommands.DeliverNotice { UserId: var u } && u == Bob
+            || m is PresenceCommands.WatchRoutes { UserId: var w } && w == Bob).ToList();
+        Assert.Equal(2, ((ChatNotices.NewMessage)((PresenceCommands.DeliverNotice)late[0]).Notice).Message.Seq);
+        Assert.Equal(new PresenceCommands.WatchRoutes(Bob, chat, 2), late[1]);
 
+        // The answer to the first ask comes late: m2 may still be on its way through presence, so it switches nothing.
+        var (bobEntity, phone) = (CreateTestProbe(), CreateTestProbe());
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 1));
         Send(chat, Alice, "m3");
-        Assert.Equal(2, presence.ReceiveN(4, Wait).OfType<PresenceCommands.WatchRoutes>().Count());
+        phone.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 2));
+        Assert.Equal(3, phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.Seq);
+    }
+
+    [Fact]
+    public void More_pushes_than_may_wait_go_through_presence_in_order_with_the_ask_behind_them()
+    {
+        var presence = CreateTestProbe();
+        var chat = StartChat(presence);
+        Send(chat, Alice, "m1");
+        presence.ReceiveN(4, Wait);
+        for (var i = 0; i <= MemberRoutes.MaxWaiting; i++) chat.Tell(new SignalTyping(AliceAndBob, Alice, Phone, i % 2 == 0));
+
+        var toBob = presence.ReceiveN(2 * (MemberRoutes.MaxWaiting + 2), Wait)
+            .Where(m => m is PresenceCommands.DeliverNotice { UserId: var u } && u == Bob || m is PresenceCommands.WatchRoutes { UserId: var w } && w == Bob)
+            .ToList();
+        Assert.Equal(MemberRoutes.MaxWaiting + 2, toBob.Count);
+        var typing = toBob.Take(MemberRoutes.MaxWaiting + 1).Select(m => ((ChatNotices.Typing)((PresenceCommands.DeliverNotice)m).Notice).IsTyping);
+        Assert.Equal(Enumerable.Range(0, MemberRoutes.MaxWaiting + 1).Select(i => i % 2 == 0), typing);
+        Assert.Equal(new PresenceCommands.WatchRoutes(Bob, chat, 2), toBob[^1]);
+    }
+
+    [Fact]
+    public void Pushes_waiting_for_an_answer_when_the_chat_stops_go_through_presence()
+    {
+        var presence = CreateTestProbe();
+        var chat = StartChat(presence);
+        Send(chat, Alice, "m1");
+        presence.ReceiveN(4, Wait);
+        Send(chat, Alice, "m2");
+
+        Sys.Stop(chat);
+
+        var sent = presence.ReceiveN(2, Wait).Cast<PresenceCommands.DeliverNotice>().ToList();
+        Assert.Equal([Alice, Bob], sent.Select(d => d.UserId).OrderBy(u => u.Value));
+        Assert.All(sent, d => Assert.Equal(2, ((ChatNotices.NewMessage)d.Notice).Message.Seq));
     }
 
     [Fact]
@@ -136,14 +181,14 @@ public sealed class MemberRoutesSpecs : TestKit
         Send(chat, Alice, "m1");
         presence.ReceiveN(4, Wait);
 
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref]));
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 1));
         Send(chat, Alice, "m2");
         Assert.Equal(2, phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.Seq);
         presence.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // Alice's entity has not answered: hers wait
 
         // The laptop registered after the routes were told: pushes meanwhile went by the old routes.
         var laptop = CreateTestProbe();
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref, laptop.Ref]));
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref, laptop.Ref], 1));
         Assert.Equal(new ChatWatch.ChatHead(AliceAndBob, 2), laptop.ExpectMsg<ChatWatch.ChatHead>(Wait));
         phone.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // the phone was there already
 
@@ -153,30 +198,31 @@ public sealed class MemberRoutesSpecs : TestKit
     }
 
     [Fact]
-    public void When_the_entity_that_answered_stops_the_next_push_asks_the_one_that_follows_whose_new_connections_are_told_the_head()
+    public void When_the_entity_that_answered_stops_pushes_go_on_to_the_connections_and_ask_the_one_that_follows_whose_new_connections_are_told_the_head()
     {
         var presence = CreateTestProbe();
         var chat = StartChat(presence);
         var (bobEntity, phone) = (CreateTestProbe(), CreateTestProbe());
         Send(chat, Alice, "m1");
         presence.ReceiveN(4, Wait);
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref]));
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 1));
         Send(chat, Alice, "m2");
         phone.ExpectMsg<ChatNotices.NewMessage>(Wait);
 
         Sys.Stop(bobEntity.Ref);
-        // Until the chat has its Terminated, pushes still go to the phone; then one goes through presence and asks.
+        // Once the chat has the entity's Terminated, its next push asks again; every push still reaches the phone.
         AwaitAssert(() =>
         {
             Send(chat, Alice, $"after-{Guid.NewGuid():N}");
+            phone.ExpectMsg<ChatNotices.NewMessage>(Wait);
             var sent = presence.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m);
-            Assert.Contains(new PresenceCommands.WatchRoutes(Bob, chat), sent);
+            Assert.Contains(new PresenceCommands.WatchRoutes(Bob, chat, 2), sent);
+            Assert.DoesNotContain(sent, m => m is PresenceCommands.DeliverNotice { UserId: var u } && u == Bob);
         }, Wait, TimeSpan.FromMilliseconds(10));
-        while (phone.HasMessages) phone.ReceiveOne(TimeSpan.Zero);
 
         // The entity that followed knows a laptop the old routes never named: it may have missed those pushes.
         var (nextEntity, laptop) = (CreateTestProbe(), CreateTestProbe());
-        nextEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref, laptop.Ref]));
+        nextEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref, laptop.Ref], 2));
         Assert.IsType<ChatWatch.ChatHead>(laptop.ReceiveOne(Wait));
         phone.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
@@ -189,7 +235,7 @@ public sealed class MemberRoutesSpecs : TestKit
         var (bobEntity, phone, laptop) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         Send(chat, Alice, "m1");
         presence.ReceiveN(4, Wait);
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref]));
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 1));
         Send(chat, Alice, "m2");
         phone.ExpectMsg<ChatNotices.NewMessage>(Wait);
         // The change that named the laptop was lost on its way.
@@ -198,9 +244,9 @@ public sealed class MemberRoutesSpecs : TestKit
         Send(chat, Alice, "m3");
         Assert.Equal(3, phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.Seq); // straight, as before
         var asked = presence.FishForMessage(m => m is PresenceCommands.WatchRoutes { UserId: var u } && u == Bob, Wait);
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref, laptop.Ref]));
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref, laptop.Ref], 2));
 
-        Assert.Equal(new PresenceCommands.WatchRoutes(Bob, chat), asked);
+        Assert.Equal(new PresenceCommands.WatchRoutes(Bob, chat, 2), asked);
         Assert.Equal(new ChatWatch.ChatHead(AliceAndBob, 3), laptop.ExpectMsg<ChatWatch.ChatHead>(Wait));
     }
 
@@ -211,20 +257,22 @@ public sealed class MemberRoutesSpecs : TestKit
         var (chat, phone, laptop) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         Online(entity, Phone, phone);
 
-        entity.Tell(new PresenceCommands.WatchRoutes(Bob, chat.Ref));
-        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), phone);
+        entity.Tell(new PresenceCommands.WatchRoutes(Bob, chat.Ref, 7));
+        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), 7, phone);
 
         Online(entity, Laptop, laptop);
-        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), phone, laptop);
+        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), 7, phone, laptop);
+        entity.Tell(new PresenceCommands.WatchRoutes(Bob, chat.Ref, 8)); // asked again: the answer and later changes say so
+        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), 8, phone, laptop);
         entity.Tell(Refresh(Laptop, laptop.Ref, registered: true)); // the same connection again: no change
         chat.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
         var newerLaptop = CreateTestProbe(); // a newer connection of the laptop replaces the older one
         entity.Tell(Refresh(Laptop, newerLaptop.Ref, registered: false) with { ConnectionId = "newer", ConnectedAt = T0.AddMinutes(1) });
-        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), phone, newerLaptop);
+        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), 8, phone, newerLaptop);
         entity.Tell(new PresenceCommands.DeviceOffline(Bob, Phone, ConnectionIdOf(Phone), DateTimeOffset.UtcNow));
-        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), newerLaptop);
+        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), 8, newerLaptop);
         entity.Tell(new PresenceCommands.MemberDeparted(((ExtendedActorSystem)Sys).Provider.DefaultAddress));
-        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait));
+        AssertRoutes(chat.ExpectMsg<PresenceCommands.DeviceRoutes>(Wait), 8);
 
         // A chat that stopped is told nothing more (once the entity has its Terminated).
         var deadLetters = CreateTestProbe();
@@ -260,11 +308,19 @@ public sealed class MemberRoutesSpecs : TestKit
         return (regions, phone);
     }
 
+    /// <summary>The first push of a chat to <paramref name="member"/>, through presence, and the ask for routes behind it.</summary>
+    private static (PresenceCommands.DeliverNotice Push, PresenceCommands.WatchRoutes Ask) FirstPushAndAsk(TestProbe presence, UserId member)
+    {
+        var sent = presence.ReceiveN(4, Wait);
+        return (sent.OfType<PresenceCommands.DeliverNotice>().Single(d => d.UserId == member),
+            sent.OfType<PresenceCommands.WatchRoutes>().Single(w => w.UserId == member));
+    }
+
     private IActorRef StartEntity() => Sys.ActorOf(PresenceActor.PropsFor(Bob.Value, CreateTestProbe().Ref, CreateTestProbe().Ref));
 
-    private static void AssertRoutes(PresenceCommands.DeviceRoutes routes, params TestProbe[] connections)
+    private static void AssertRoutes(PresenceCommands.DeviceRoutes routes, long ask, params TestProbe[] connections)
     {
-        Assert.Equal(Bob, routes.UserId);
+        Assert.Equal((Bob, ask), (routes.UserId, routes.Ask));
         Assert.Equal(connections.Select(c => c.Ref).ToHashSet(), routes.Connections.ToHashSet());
     }
 

@@ -1,3 +1,4 @@
+using Natter.Actors.Chats;
 using Natter.Actors.Hosting;
 using Xunit;
 
@@ -46,6 +47,13 @@ public sealed class NatterOptionsSpecs
     {
         var options = new NatterOptions { Persistence = new PersistenceOptions { CommitWindow = TimeSpan.FromMilliseconds(milliseconds) } };
         Assert.Contains("CommitWindow", Assert.Throws<InvalidOperationException>(options.Validate).Message);
+    }
+
+    [Fact]
+    public void Routes_timings_of_zero_are_refused()
+    {
+        foreach (var chat in new[] { new ChatSettings { RoutesAnswerWithin = TimeSpan.Zero }, new ChatSettings { RoutesAskAgainAfter = TimeSpan.Zero } })
+            Assert.Contains("Routes", Assert.Throws<InvalidOperationException>(new NatterOptions { Chat = chat }.Validate).Message);
     }
 
     [Fact]
