@@ -175,15 +175,7 @@ public sealed class MemberRoutesSpecs : TestKit
     [Fact]
     public void Once_an_entity_answers_pushes_go_to_the_connections_and_a_connection_a_change_adds_is_told_the_head()
     {
-        var presence = CreateTestProbe();
-        var chat = StartChat(presence);
-        var (bobEntity, phone) = (CreateTestProbe(), CreateTestProbe());
-        Send(chat, Alice, "m1");
-        presence.ReceiveN(4, Wait);
-
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 1));
-        Send(chat, Alice, "m2");
-        Assert.Equal(2, phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.Seq);
+        var (presence, chat, bobEntity, phone) = ChatWhoseRoutesToBobsPhoneAreIn();
         presence.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // Alice's entity has not answered: hers wait
 
         // The laptop registered after the routes were told: pushes meanwhile went by the old routes.
@@ -200,14 +192,7 @@ public sealed class MemberRoutesSpecs : TestKit
     [Fact]
     public void When_the_entity_that_answered_stops_pushes_go_on_to_the_connections_and_ask_the_one_that_follows_whose_new_connections_are_told_the_head()
     {
-        var presence = CreateTestProbe();
-        var chat = StartChat(presence);
-        var (bobEntity, phone) = (CreateTestProbe(), CreateTestProbe());
-        Send(chat, Alice, "m1");
-        presence.ReceiveN(4, Wait);
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 1));
-        Send(chat, Alice, "m2");
-        phone.ExpectMsg<ChatNotices.NewMessage>(Wait);
+        var (presence, chat, bobEntity, phone) = ChatWhoseRoutesToBobsPhoneAreIn();
 
         Sys.Stop(bobEntity.Ref);
         // Once the chat has the entity's Terminated, its next push asks again; every push still reaches the phone.
@@ -230,14 +215,8 @@ public sealed class MemberRoutesSpecs : TestKit
     [Fact]
     public void Routes_in_use_are_asked_for_again_after_a_while_so_a_lost_change_is_repaired()
     {
-        var presence = CreateTestProbe();
-        var chat = StartChat(presence, new ChatSettings { RoutesAskAgainAfter = TimeSpan.FromMilliseconds(300) });
-        var (bobEntity, phone, laptop) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        Send(chat, Alice, "m1");
-        presence.ReceiveN(4, Wait);
-        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 1));
-        Send(chat, Alice, "m2");
-        phone.ExpectMsg<ChatNotices.NewMessage>(Wait);
+        var (presence, chat, bobEntity, phone) = ChatWhoseRoutesToBobsPhoneAreIn(new ChatSettings { RoutesAskAgainAfter = TimeSpan.FromMilliseconds(300) });
+        var laptop = CreateTestProbe();
         // The change that named the laptop was lost on its way.
 
         Thread.Sleep(400);
@@ -306,6 +285,20 @@ public sealed class MemberRoutesSpecs : TestKit
         Send(regions.Chats, Alice, "m1");
         Assert.Equal("m1", phone.NextMessage(AliceAndBob).ClientMsgId);
         return (regions, phone);
+    }
+
+    /// <summary>A chat (its presence region a probe) whose m2 went straight to Bob's phone, as Bob's entity answered.</summary>
+    private (TestProbe Presence, IActorRef Chat, TestProbe BobEntity, TestProbe Phone) ChatWhoseRoutesToBobsPhoneAreIn(ChatSettings? settings = null)
+    {
+        var presence = CreateTestProbe();
+        var chat = StartChat(presence, settings);
+        var (bobEntity, phone) = (CreateTestProbe(), CreateTestProbe());
+        Send(chat, Alice, "m1");
+        presence.ReceiveN(4, Wait);
+        bobEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 1));
+        Send(chat, Alice, "m2");
+        Assert.Equal(2, phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.Seq);
+        return (presence, chat, bobEntity, phone);
     }
 
     /// <summary>The first push of a chat to <paramref name="member"/>, through presence, and the ask for routes behind it.</summary>
