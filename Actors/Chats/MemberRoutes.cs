@@ -13,9 +13,10 @@ namespace Natter.Actors.Chats;
 /// The first push to a member goes through presence, followed on the same path by
 /// <see cref="PresenceCommands.WatchRoutes"/>; the entity answers with the member's connections and tells the chat
 /// again at every change. Pushes in between wait for the answer to that ask (each ask is numbered, and only the answer
-/// to the latest counts), so no push through presence can still be on its way when pushes start going straight: the
-/// devices get every notice, typing and location included, in the order the chat pushed it. Too many waiting, or no
-/// answer in time: they go through presence and the routes are asked for again behind them.
+/// to the latest counts), so the entity has sent on every push that went through it when pushes start going straight:
+/// with the chat and the entity on one node, the devices get every notice, typing and location included, in the order
+/// the chat pushed it (across nodes the two paths are different links). Too many waiting, or no answer in time: they
+/// go through presence and the routes are asked for again behind them.
 /// </para>
 /// <para>
 /// Once known, pushes always go straight to the last connections learned. A connection that an answer or change adds
@@ -23,7 +24,7 @@ namespace Natter.Actors.Chats;
 /// followed a stopped one), so it is told the chat's head (<see cref="ChatWatch.ChatHead"/>) and fetches what it
 /// lacks. The chat watches the entity that answered: when it stops (a passivation, a handoff, a crash, its node's
 /// removal) the next push asks the entity that follows, and pushes keep going to the connections, which live on the
-/// edges. Routes that still name a closed connection cost a dead letter. Remoting may drop a message without anyone
+/// edges, also to those the successor does not name yet (their devices are registering with it). Routes that still name a closed connection cost a dead letter. Remoting may drop a message without anyone
 /// knowing, so a chat that pushes asks again after <see cref="ChatSettings.RoutesAskAgainAfter"/>, and again after
 /// <see cref="ChatSettings.RoutesAnswerWithin"/> an ask that got no answer.
 /// </para>
@@ -44,7 +45,12 @@ public sealed class MemberRoutes(IActorRef presenceRegion, IActorRef self, IActo
         public List<ChatNotices.IChatNotice>? Waiting; // before the first answer: pushes held for it, in order
         public long Ask; // number of the latest WatchRoutes sent
         public bool Answered; // the latest ask has its answer
+        public long Taken; // the ask number of the last answer taken
         public long AskedAt; // Environment.TickCount64
+        // After the followed entity stopped: connections pushed to before that its successor has not named yet (their
+        // devices register again within seconds). Pushes go on to them until it does, or until CarriedUntil.
+        public List<IActorRef>? Carried;
+        public long CarriedUntil;
     }
 
     private readonly Dictionary<UserId, Route> _routes = new();
@@ -55,6 +61,7 @@ public sealed class MemberRoutes(IActorRef presenceRegion, IActorRef self, IActo
         if (route.Connections is { } connections)
         {
             foreach (var connection in connections) connection.Tell(notice, self);
+            foreach (var connection in CarriedOf(route)) connection.Tell(notice, self);
             if (AskAgainDue(route)) Ask(member, route);
             return;
         }
@@ -76,13 +83,29 @@ public sealed class MemberRoutes(IActorRef presenceRegion, IActorRef self, IActo
     public IReadOnlyList<IActorRef> Learn(PresenceCommands.DeviceRoutes routes, IActorRef presence)
     {
         if (!_routes.TryGetValue(routes.UserId, out var route)) return [];
-        var answersLatest = routes.Ask == route.Ask;
-        // Before the first answer only the latest ask's may switch pushes to the straight path (see the summary);
-        // after it, a change from the entity followed is news too.
-        if (!answersLatest && !(route.Presence is not null && Equals(route.Presence, presence))) return [];
-        if (answersLatest) route.Answered = true;
-        if (!Equals(route.Presence, presence)) Follow(route, presence);
-        var before = route.Connections;
+        var straight = route.Connections is not null;
+        var followed = route.Presence is not null && Equals(route.Presence, presence);
+        // Before the first answer only the latest ask's may switch pushes to the straight path (see the summary).
+        // After it, any answer newer than the last one taken, or a change from the entity followed, is news.
+        var take = straight
+            ? routes.Ask > route.Taken || routes.Ask == route.Taken && followed
+            : routes.Ask == route.Ask;
+        if (!take) return [];
+        if (routes.Ask == route.Ask) route.Answered = true;
+        route.Taken = Math.Max(route.Taken, routes.Ask);
+        // Pushes so far went to these: a connection among them needs no head.
+        IReadOnlyList<IActorRef>? before = straight ? [.. route.Connections!, .. CarriedOf(route)] : null;
+        if (straight && !followed)
+        {
+            // The successor of a stopped entity: devices it does not know yet are registering with it right now.
+            route.Carried = before!.Where(c => !routes.Connections.Contains(c)).ToList();
+            route.CarriedUntil = Environment.TickCount64 + (long)settings.RoutesAskAgainAfter.TotalMilliseconds;
+        }
+        else
+        {
+            route.Carried?.RemoveAll(c => routes.Connections.Contains(c));
+        }
+        if (!followed) Follow(route, presence);
         route.Connections = routes.Connections;
         if (route.Waiting is { } waiting)
         {
@@ -108,19 +131,33 @@ public sealed class MemberRoutes(IActorRef presenceRegion, IActorRef self, IActo
         return forgot;
     }
 
-    /// <summary>The first answer did not come in time: what waited goes through presence, and the ask is made again.</summary>
+    /// <summary>
+    /// The first answer did not come in time: what waited goes through presence, and the ask is made again. With
+    /// nothing waiting the chat stops asking; its next push goes through presence and asks.
+    /// </summary>
     public void Overdue(RoutesOverdue overdue)
     {
-        if (_routes.TryGetValue(overdue.Member, out var route) && route.Waiting is not null && overdue.Ask == route.Ask)
-            ThroughPresenceAndAskAgain(overdue.Member, route);
+        if (!_routes.TryGetValue(overdue.Member, out var route) || route.Waiting is not { } waiting || overdue.Ask != route.Ask) return;
+        if (waiting.Count == 0) route.Waiting = null;
+        else ThroughPresenceAndAskAgain(overdue.Member, route);
     }
 
     /// <summary>The chat is stopping: pushes still waiting for an answer go through presence rather than nowhere.</summary>
     public void SendWaiting()
     {
         foreach (var (member, route) in _routes)
-        foreach (var notice in route.Waiting ?? [])
-            presenceRegion.Tell(new PresenceCommands.DeliverNotice(member, notice), self);
+        {
+            foreach (var notice in route.Waiting ?? []) presenceRegion.Tell(new PresenceCommands.DeliverNotice(member, notice), self);
+            route.Waiting = null;
+        }
+    }
+
+    private IReadOnlyList<IActorRef> CarriedOf(Route route)
+    {
+        if (route.Carried is null) return [];
+        if (route.Carried.Count > 0 && Environment.TickCount64 < route.CarriedUntil) return route.Carried;
+        route.Carried = null;
+        return [];
     }
 
     private bool AskAgainDue(Route route)

@@ -213,6 +213,48 @@ public sealed class MemberRoutesSpecs : TestKit
     }
 
     [Fact]
+    public void Devices_the_successor_of_a_stopped_entity_does_not_know_yet_are_still_pushed_to_until_it_does()
+    {
+        var (presence, chat, bobEntity, phone) = ChatWhoseRoutesToBobsPhoneAreIn();
+        Sys.Stop(bobEntity.Ref);
+        AwaitAssert(() =>
+        {
+            Send(chat, Alice, $"after-{Guid.NewGuid():N}");
+            phone.ExpectMsg<ChatNotices.NewMessage>(Wait);
+            Assert.Contains(new PresenceCommands.WatchRoutes(Bob, chat, 2), presence.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m));
+        }, Wait, TimeSpan.FromMilliseconds(10));
+
+        // The phone has not registered with the entity that followed yet.
+        var nextEntity = CreateTestProbe();
+        nextEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [], 2));
+        Send(chat, Alice, "carried");
+        Assert.Equal("carried", phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.ClientMsgId);
+
+        // Now it has: no head (it missed nothing), and one copy of each push.
+        nextEntity.Send(chat, new PresenceCommands.DeviceRoutes(Bob, [phone.Ref], 2));
+        Send(chat, Alice, "known");
+        Assert.Equal("known", phone.ExpectMsg<ChatNotices.NewMessage>(Wait).Message.ClientMsgId);
+        phone.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void A_chat_with_nothing_waiting_stops_asking_an_entity_that_does_not_answer()
+    {
+        var presence = CreateTestProbe();
+        var chat = StartChat(presence, new ChatSettings { RoutesAnswerWithin = TimeSpan.FromSeconds(1) });
+        Send(chat, Alice, "m1");
+        presence.ReceiveN(4, Wait);
+
+        presence.ExpectNoMsg(TimeSpan.FromSeconds(2.5));
+
+        Send(chat, Alice, "m2"); // through presence again, asking behind it
+        var toBob = presence.ReceiveN(4, Wait).Where(m => m is PresenceCommands.DeliverNotice { UserId: var u } && u == Bob
+            || m is PresenceCommands.WatchRoutes { UserId: var w } && w == Bob).ToList();
+        Assert.Equal(2, ((ChatNotices.NewMessage)((PresenceCommands.DeliverNotice)toBob[0]).Notice).Message.Seq);
+        Assert.Equal(new PresenceCommands.WatchRoutes(Bob, chat, 2), toBob[1]);
+    }
+
+    [Fact]
     public void Routes_in_use_are_asked_for_again_after_a_while_so_a_lost_change_is_repaired()
     {
         var (presence, chat, bobEntity, phone) = ChatWhoseRoutesToBobsPhoneAreIn(new ChatSettings { RoutesAskAgainAfter = TimeSpan.FromMilliseconds(300) });
