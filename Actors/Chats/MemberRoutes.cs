@@ -24,8 +24,9 @@ namespace Natter.Actors.Chats;
 /// followed a stopped one), so it is told the chat's head (<see cref="ChatWatch.ChatHead"/>) and fetches what it
 /// lacks. The chat watches the entity that answered: when it stops (a passivation, a handoff, a crash, its node's
 /// removal) the next push asks the entity that follows, and pushes keep going to the connections, which live on the
-/// edges, also to those the successor does not name yet (their devices are registering with it). Routes that still name a closed connection cost a dead letter. Remoting may drop a message without anyone
-/// knowing, so a chat that pushes asks again after <see cref="ChatSettings.RoutesAskAgainAfter"/>, and again after
+/// edges, also to those the successor does not name yet (their devices are registering with it). Routes that still
+/// name a closed connection cost a dead letter. Remoting may drop a message without anyone knowing, so a chat that
+/// pushes asks again after <see cref="ChatSettings.RoutesAskAgainAfter"/>, and again after
 /// <see cref="ChatSettings.RoutesAnswerWithin"/> an ask that got no answer.
 /// </para>
 /// </summary>
