@@ -94,7 +94,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         Command<ChatWatch.UnwatchChat>(RemoveWatcher);
         Command<Terminated>(t =>
         {
-            if (!Routes.Forget(t.ActorRef)) _watchers.Remove(t.ActorRef);
+            if (_routes?.Forget(t.ActorRef) != true) _watchers.Remove(t.ActorRef);
         });
         // These change no persisted state, so they need not wait for a snapshot.
         Command<PresenceCommands.DeviceRoutes>(OnDeviceRoutes);

@@ -45,7 +45,6 @@ public sealed class MemberRoutes(IActorRef presenceRegion, IActorRef self, IActo
         public IReadOnlyList<IActorRef>? Connections; // where pushes go straight; null until the first answer
         public List<ChatNotices.IChatNotice>? Waiting; // before the first answer: pushes held for it, in order
         public long Ask; // number of the latest WatchRoutes sent
-        public bool Answered; // the latest ask has its answer
         public long Taken; // the ask number of the last answer taken
         public long AskedAt; // Environment.TickCount64
         // After the followed entity stopped: connections pushed to before that its successor has not named yet (their
@@ -92,7 +91,6 @@ public sealed class MemberRoutes(IActorRef presenceRegion, IActorRef self, IActo
             ? routes.Ask > route.Taken || routes.Ask == route.Taken && followed
             : routes.Ask == route.Ask;
         if (!take) return [];
-        if (routes.Ask == route.Ask) route.Answered = true;
         route.Taken = Math.Max(route.Taken, routes.Ask);
         // Pushes so far went to these: a connection among them needs no head.
         IReadOnlyList<IActorRef>? before = straight ? [.. route.Connections!, .. CarriedOf(route)] : null;
@@ -164,7 +162,8 @@ public sealed class MemberRoutes(IActorRef presenceRegion, IActorRef self, IActo
     private bool AskAgainDue(Route route)
     {
         var since = Environment.TickCount64 - route.AskedAt;
-        if (!route.Answered) return since >= (long)settings.RoutesAnswerWithin.TotalMilliseconds;
+        // Answers never carry a number above the latest ask: the last one taken is the latest's exactly when it came.
+        if (route.Taken != route.Ask) return since >= (long)settings.RoutesAnswerWithin.TotalMilliseconds;
         return route.Presence is null || since >= (long)settings.RoutesAskAgainAfter.TotalMilliseconds;
     }
 
@@ -178,7 +177,6 @@ public sealed class MemberRoutes(IActorRef presenceRegion, IActorRef self, IActo
     private void Ask(UserId member, Route route)
     {
         route.Ask++;
-        route.Answered = false;
         route.AskedAt = Environment.TickCount64;
         presenceRegion.Tell(new PresenceCommands.WatchRoutes(member, self, route.Ask), self);
         if (route.Waiting is not null)
