@@ -477,8 +477,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         var read = Math.Clamp(_state.UserRead(requester), visibleAfter, lastVisible);
         var lastAt = lastVisible == 0 ? null
             : lastVisible == _durableSeq ? _state.LastMessageAt
-            : _state.Recent.CoversAfter(lastVisible - 1) ? _state.Recent.After(lastVisible - 1, lastVisible, 1)[0].At
-            : null;
+            : _state.Recent.Find(lastVisible)?.At;
         if (_state.Kind != ChatKind.Group)
             return new ChatSummary(_state.Id, _state.Kind, _state.Members, lastVisible, lastAt, read, lastVisible - read,
                 _state.ReceiptsUpTo(_durableSeq));
@@ -500,12 +499,16 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         var wanted = (int)Math.Min(limit, Math.Max(0, upTo - after));
         // Pages newest-first start from the top of the range, so take the last 'wanted' of it.
         var start = newestFirst ? Math.Max(after, upTo - wanted) : after;
-        var hasMore = newestFirst ? start > floor : upTo - after > wanted;
+        // Oldest-first: more only if the page is full and stops short of upTo. Not by seq arithmetic: a seq the
+        // journal rejected is missing from the log, and a page that promised more across it would be asked again forever.
+        bool HasMore(IReadOnlyList<ChatMessage> found) =>
+            newestFirst ? start > floor : found.Count == wanted && found.Count > 0 && found[^1].Seq < upTo;
         lastSeq ??= upTo;
 
         if (wanted == 0 || _state.Recent.CoversAfter(start))
         {
-            replyTo.Tell(Page(chatId, start, _state.Recent.After(start, upTo, wanted), newestFirst, hasMore, lastSeq.Value, viewer)
+            var found = _state.Recent.After(start, upTo, wanted);
+            replyTo.Tell(Page(chatId, start, found, newestFirst, HasMore(found), lastSeq.Value, viewer)
                 with { Receipts = receipts, GroupReceipts = groupReceipts, LiveLocations = liveLocations });
             return;
         }
@@ -527,7 +530,7 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
             .Select(m => viewer is var (user, device) ? m.ForDevice(user, device) : m)
             .RunWith(Sink.Seq<ChatMessage>(), _materializer)
             .PipeTo(replyTo,
-                success: messages => Page(chatId, start, messages.ToList(), newestFirst, hasMore, lastSeq.Value, viewer)
+                success: messages => Page(chatId, start, messages.ToList(), newestFirst, HasMore(messages), lastSeq.Value, viewer)
                     with { Receipts = receipts, GroupReceipts = groupReceipts, LiveLocations = liveLocations },
                 failure: e => new ChatRejected(chatId, "unavailable", $"history read failed: {e.Message}"));
     }

@@ -126,7 +126,7 @@ public sealed partial class ChatState
         if (!IsMember(s.Sender)) return new Decision.Reject(ChatRejections.NotMember, "you are not a member of this chat");
         if (_dedupe.TryGetValue((s.Sender, s.SenderDevice), out var window) && window.TryGet(s.ClientMsgId, out var seq))
         {
-            var at = Recent.CoversAfter(seq - 1) ? Recent.After(seq - 1, seq, 1)[0].At : s.At;
+            var at = Recent.Find(seq)?.At ?? s.At;
             return new Decision.AlreadyDone(new ChatReplies.MessageAccepted(Id, s.ClientMsgId, seq, at, Duplicate: true));
         }
         return new Decision.Persist(new MessageAppended(Id, LastSeq + 1, s.Sender, s.SenderDevice, s.ClientMsgId, s.Body, s.At, s.Media, s.LiveLocation, s.Envelopes));

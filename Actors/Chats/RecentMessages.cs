@@ -4,7 +4,8 @@ namespace Natter.Actors.Chats;
 
 /// <summary>
 /// The newest messages of a chat, kept in memory so live sync and gap fills need no journal read.
-/// Seqs are contiguous, so a message is found by arithmetic. Older messages are read from the journal.
+/// Held in seq order; a seq may be missing (a write the journal rejected while later ones were written), so
+/// messages are found by search, not by arithmetic. Older messages are read from the journal.
 /// Bounded by count and by bytes: a sealed message to a large group carries thousands of envelopes.
 /// </summary>
 public sealed class RecentMessages(int capacity, long maxBytes = RecentMessages.DefaultMaxBytes)
@@ -47,19 +48,35 @@ public sealed class RecentMessages(int capacity, long maxBytes = RecentMessages.
     public List<ChatMessage> After(long afterSeq, long upToSeq, int limit)
     {
         var result = new List<ChatMessage>(Math.Min(limit, _count));
-        if (_count == 0) return result;
-        var start = Math.Max(afterSeq + 1, OldestSeq);
-        for (var seq = start; seq <= upToSeq && result.Count < limit; seq++)
+        for (var i = FirstAbove(afterSeq); i < _count && result.Count < limit; i++)
         {
-            var offset = seq - OldestSeq;
-            if (offset >= _count) break;
-            result.Add(_ring[(_head + (int)offset) % _ring.Length]);
+            var message = At(i);
+            if (message.Seq > upToSeq) break;
+            result.Add(message);
         }
         return result;
     }
 
+    /// <summary>The message with this seq, if it is held here.</summary>
+    public ChatMessage? Find(long seq) => FirstAbove(seq - 1) is var i && i < _count && At(i).Seq == seq ? At(i) : null;
+
+    /// <summary>The position (0 = oldest) of the first message with seq above <paramref name="seq"/>, or Count.</summary>
+    private int FirstAbove(long seq)
+    {
+        var (low, high) = (0, _count);
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (At(middle).Seq <= seq) low = middle + 1;
+            else high = middle;
+        }
+        return low;
+    }
+
+    private ChatMessage At(int position) => _ring[(_head + position) % _ring.Length];
+
     public IEnumerable<ChatMessage> All()
     {
-        for (var i = 0; i < _count; i++) yield return _ring[(_head + i) % _ring.Length];
+        for (var i = 0; i < _count; i++) yield return At(i);
     }
 }

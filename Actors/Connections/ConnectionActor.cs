@@ -524,7 +524,9 @@ public sealed partial class ConnectionActor : UntypedActor
         if (stream.Delivered > page.LastSeq) stream.Delivered = page.LastSeq;
         foreach (var message in page.Messages)
         {
-            if (message.Seq != stream.Delivered + 1) continue;
+            // The page holds the chat's messages after Delivered in order; the next is not always Delivered + 1 (a
+            // write the journal rejected leaves its seq missing), and waiting for it would fetch this page forever.
+            if (message.Seq <= stream.Delivered) continue;
             Push(stream, message, catchUp: stream.InSync);
             if (!stream.InSync) continue;
             _syncPushed++;
