@@ -13,6 +13,7 @@ namespace Natter.Testing;
 public sealed class PostgresServer : IAsyncDisposable
 {
     private string? _dataDirectory;
+    private string? _socketDirectory;
     private string? _pgCtl;
 
     public string AdminConnectionString { get; private set; } = "";
@@ -31,7 +32,7 @@ public sealed class PostgresServer : IAsyncDisposable
                   ?? throw new InvalidOperationException("PostgreSQL is not installed: run ./test.sh, which installs it");
         _pgCtl = Path.Combine(bin, "pg_ctl");
         _dataDirectory = TempDirectory.Create("pg");
-        var socketDirectory = TempDirectory.Create("pgsock");
+        var socketDirectory = _socketDirectory = TempDirectory.Create("pgsock");
         var port = FreePorts.Next();
         if (Environment.UserName == "root")
             await Run("chown", $"-R postgres:postgres {_dataDirectory} {socketDirectory}");
@@ -62,6 +63,7 @@ public sealed class PostgresServer : IAsyncDisposable
         if (_dataDirectory is null || _pgCtl is null) return;
         await RunAsPostgres(_pgCtl, $"-D {_dataDirectory} -m fast -w stop");
         TempDirectory.Delete(_dataDirectory);
+        if (_socketDirectory is not null) TempDirectory.Delete(_socketDirectory);
     }
 
 

@@ -14,7 +14,7 @@ public sealed class PersistenceWiringSpecs
     [Fact]
     public void The_hosts_sqlite_journal_reads_without_the_write_lock_writes_from_one_writer_and_binds_parameters()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "natter-tests", $"wiring-{Guid.NewGuid():N}");
+        var folder = SqliteJournalConfig.NewFolder("wiring");
         var builder = new AkkaConfigurationBuilder(new ServiceCollection(), "wiring")
             .WithNatterHocon()
             .WithNatterPersistence(new PersistenceOptions { DataDirectory = folder });
@@ -36,7 +36,7 @@ public sealed class PersistenceWiringSpecs
             .WithNatterHocon()
             .WithNatterPersistence(new PersistenceOptions
             {
-                DataDirectory = Path.Combine(Path.GetTempPath(), "natter-tests", $"wiring-{Guid.NewGuid():N}"),
+                DataDirectory = SqliteJournalConfig.NewFolder("wiring"),
                 CommitWindow = TimeSpan.FromMicroseconds(2500),
             });
         AssertGroupCommit(builder.Configuration.Value, TimeSpan.FromMicroseconds(2500));

@@ -53,7 +53,21 @@ public static class SqliteJournalConfig
             .WithFallback(SqlPersistence.DefaultConfiguration);
     }
 
-    public static string NewDatabaseFile() =>
-        Path.Combine(Path.GetTempPath(), "natter-tests", $"{Guid.NewGuid():N}.db") is var path
-        && Directory.CreateDirectory(Path.GetDirectoryName(path)!) is not null ? path : path;
+    public static string NewDatabaseFile() => Path.Combine(RunFolder.Value, $"{Guid.NewGuid():N}.db");
+
+    /// <summary>A new folder path (not created) for one spec's data, removed with the others when the run ends.</summary>
+    public static string NewFolder(string prefix) => Path.Combine(RunFolder.Value, $"{prefix}-{Guid.NewGuid():N}");
+
+    // One folder per test process, removed when it exits: the specs' databases are thousands of files a run.
+    private static readonly Lazy<string> RunFolder = new(() =>
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "natter-tests", $"actor-specs-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(folder, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* left behind: only space */ }
+        };
+        return folder;
+    });
 }

@@ -16,12 +16,13 @@ namespace Natter.Integration.Tests;
 /// </summary>
 public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
 {
+    private readonly string _data = TempDirectory.Create("natter-node");
     private WebApplication _node = null!;
     private InProcessServer _edge = null!;
 
     public async Task InitializeAsync()
     {
-        var data = TempDirectory.Create("natter-node");
+        var data = _data;
         var remotingPort = FreePorts.Next();
         var seed = $"akka.tcp://natter@127.0.0.1:{remotingPort}";
         _node = NodeHost.Build([], builder =>
@@ -49,6 +50,7 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         await _edge.DisposeAsync();
         await _node.StopAsync();
         await _node.DisposeAsync();
+        TempDirectory.Delete(_data);
     }
 
     [Fact]

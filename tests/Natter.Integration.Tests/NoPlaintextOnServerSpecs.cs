@@ -21,6 +21,8 @@ public abstract class NoPlaintextOnServerSpecs : IAsyncLifetime
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
     private readonly string _canary = "canary-" + Guid.NewGuid().ToString("N");
     private readonly string _control = "control-" + Guid.NewGuid().ToString("N");
+    // The spec stops the server to scan its folder, then starts it again on it.
+    private readonly string _data = TempDirectory.Create("natter-server");
     private InProcessServer _server = null!;
     private Journal _journal = null!;
 
@@ -29,10 +31,14 @@ public abstract class NoPlaintextOnServerSpecs : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _journal = await JournalAsync();
-        _server = await InProcessServer.StartAsync(_journal);
+        _server = await InProcessServer.StartAsync(_journal, _data);
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        TempDirectory.Delete(_data);
+    }
 
     [Fact]
     public async Task A_canary_sent_end_to_end_encrypted_appears_nowhere_on_the_server()
@@ -88,7 +94,7 @@ public abstract class NoPlaintextOnServerSpecs : IAsyncLifetime
         }
         if (_journal.ConnectionString is { } connectionString) controlFound |= await ScanDatabaseAsync(connectionString, needles, controls);
         Assert.True(controlFound, "the scan did not find the unencrypted control string: it would not find a leak either");
-        _server = await InProcessServer.StartAsync(_journal, _server.DataDirectory);
+        _server = await InProcessServer.StartAsync(_journal, _data);
     }
 
     /// <summary>

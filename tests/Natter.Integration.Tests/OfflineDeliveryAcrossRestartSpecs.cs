@@ -34,17 +34,20 @@ public abstract class OfflineDeliveryAcrossRestartSpecs
             await first.KillAsync();
         }
 
-        await using var second = await ServerProcess.StartAsync(journal, data);
-        var inbox = new ReceivedMessages();
-        await using var bobSocket = await second.ConnectAsync(bob, inbox); // the old token still works
-        var synced = await bobSocket.SyncAsync();
+        await using (var second = await ServerProcess.StartAsync(journal, data))
+        {
+            var inbox = new ReceivedMessages();
+            await using var bobSocket = await second.ConnectAsync(bob, inbox); // the old token still works
+            var synced = await bobSocket.SyncAsync();
 
-        Assert.Equal(count, synced.Messages);
-        var received = inbox.Of(chatId);
-        Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), received.Select(m => m.Seq));
-        Assert.Equal(Enumerable.Range(1, count).Select(i => $"offline-{i}"), received.Select(m => m.ClientMsgId));
-        Assert.Equal(Enumerable.Range(1, count), received.Select(m => BitConverter.ToInt32(m.Body)));
-        Assert.Equal((0, 0), (inbox.Duplicates, inbox.OutOfOrder));
+            Assert.Equal(count, synced.Messages);
+            var received = inbox.Of(chatId);
+            Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), received.Select(m => m.Seq));
+            Assert.Equal(Enumerable.Range(1, count).Select(i => $"offline-{i}"), received.Select(m => m.ClientMsgId));
+            Assert.Equal(Enumerable.Range(1, count), received.Select(m => BitConverter.ToInt32(m.Body)));
+            Assert.Equal((0, 0), (inbox.Duplicates, inbox.OutOfOrder));
+        }
+        TempDirectory.Delete(data);
     }
 }
 

@@ -26,7 +26,11 @@ public sealed class PresenceAndTypingSpecs : IAsyncLifetime
 
     public async Task InitializeAsync() => _server = await InProcessServer.StartAsync(Journal.Sqlite(), _data);
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        TempDirectory.Delete(_data);
+    }
 
     private async Task<(DeviceSession Alice, DeviceSession Bob, string ChatId)> ContactsAsync()
     {

@@ -17,10 +17,12 @@ public sealed class InProcessServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly HttpClient _http;
+    private readonly bool _ownsDataDirectory;
 
-    private InProcessServer(WebApplication app, RecordingCodeSender codes, string dataDirectory)
+    private InProcessServer(WebApplication app, RecordingCodeSender codes, string dataDirectory, bool ownsDataDirectory)
     {
         _app = app;
+        _ownsDataDirectory = ownsDataDirectory;
         Codes = codes;
         DataDirectory = dataDirectory;
         BaseAddress = new Uri(app.Urls.First());
@@ -34,9 +36,14 @@ public sealed class InProcessServer : IAsyncDisposable
     public string DataDirectory { get; }
     public IServiceProvider Services => _app.Services;
 
+    /// <param name="dataDirectory">
+    /// A folder the caller made and removes (to start a server again on the same data); by default a new one that
+    /// goes with this server when it is disposed.
+    /// </param>
     public static async Task<InProcessServer> StartAsync(Journal journal, string? dataDirectory = null,
         IDictionary<string, string?>? overrides = null)
     {
+        var ownsDataDirectory = dataDirectory is null;
         dataDirectory ??= TempDirectory.Create("natter-server");
         var codes = new RecordingCodeSender();
         var settings = journal.Settings(dataDirectory);
@@ -52,7 +59,7 @@ public sealed class InProcessServer : IAsyncDisposable
             builder.Services.AddSingleton<IVerificationCodeSender>(codes);
         });
         await app.StartAsync();
-        var server = new InProcessServer(app, codes, dataDirectory);
+        var server = new InProcessServer(app, codes, dataDirectory, ownsDataDirectory);
         await Readiness.WaitAsync(server._http, server.BaseAddress, TimeSpan.FromSeconds(60));
         return server;
     }
@@ -82,5 +89,6 @@ public sealed class InProcessServer : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
+        if (_ownsDataDirectory) TempDirectory.Delete(DataDirectory);
     }
 }
