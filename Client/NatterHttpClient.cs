@@ -28,6 +28,8 @@ public sealed record PresenceView(string UserId, bool Visible, bool Online, Date
 
 public sealed record MutedView(string ChatId, DateTimeOffset? Until);
 
+public sealed record WebPushKeyView(string PublicKey);
+
 public sealed record SettingsView(string Theme, string LastSeen, bool Notifications, bool NotificationPreview,
     IReadOnlyList<MutedView> Muted, IReadOnlyList<string> PushPlatforms);
 
@@ -112,6 +114,10 @@ public sealed class NatterHttpClient(HttpClient http)
     /// <summary>Where this device (the token's) gets push notifications: fcm, apns, webpush or email, and its token/address.</summary>
     public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default) =>
         SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken }, ct);
+
+    /// <summary>The server's VAPID public key (base64url) for a browser's Web Push subscription; 404 not_configured without one.</summary>
+    public async Task<string> GetWebPushKeyAsync(string token, CancellationToken ct = default) =>
+        (await SendAsync<WebPushKeyView>(HttpMethod.Get, "api/devices/push/webpush-key", token, null, ct)).PublicKey;
 
     /// <summary>Uploads a whole file as one streamed request; <paramref name="sha256"/> (hex) is checked by the server.</summary>
     public async Task<StoredMedia> UploadMediaAsync(string token, Stream content, string contentType, string sha256, CancellationToken ct = default)

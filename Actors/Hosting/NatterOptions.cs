@@ -37,6 +37,10 @@ public sealed class NatterOptions
         foreach (var role in EffectiveRoles)
             if (role is not (NatterRoles.Edge or NatterRoles.Node))
                 throw new InvalidOperationException($"Natter:Roles: unknown role '{role}' (use \"edge\" and/or \"node\")");
+        // A key that cannot be used fails the start, not the first push.
+        var publicKey = VapidKeys.From(Notifications.Push)?.PublicKey ?? VapidKeys.PublicKeyFrom(Notifications.Push);
+        if (publicKey is not null && (!System.Buffers.Text.Base64Url.IsValid(publicKey, out var length) || length != 65))
+            throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidPublicKey is not an uncompressed P-256 point in base64url (65 bytes)");
         // Edge-only processes hold no entities and never open the journal.
         if (!HostsEntities) return;
         if (!Persistence.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase) && !Persistence.IsPostgres)

@@ -48,4 +48,17 @@ public sealed record PushEndpoints
     public string? EmailEndpoint { get; init; }
     /// <summary>Web Push subscriptions must start with one of these (empty: any http or https URL; set it in production).</summary>
     public string[] WebPushAllowedPrefixes { get; init; } = [];
+
+    /// <summary>
+    /// The VAPID private key Web Push requests are signed with (RFC 8292; <see cref="VapidKeys"/>): PEM, or the 32-byte
+    /// P-256 scalar in base64url. Needed where notifications are dispatched (nodes). Empty: pushes go unsigned, which
+    /// push services refuse for subscriptions made with an application server key.
+    /// </summary>
+    public string? WebPushVapidPrivateKey { get; init; }
+
+    /// <summary>The matching public key, for edges that hand it to browsers without holding the private key.</summary>
+    public string? WebPushVapidPublicKey { get; init; }
+
+    /// <summary>A contact for push services' operators: a mailto: or https: URL (the token's "sub").</summary>
+    public string? WebPushVapidSubject { get; init; }
 }

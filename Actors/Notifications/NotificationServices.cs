@@ -30,7 +30,9 @@ public static class NotificationServices
         var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(5) };
         services.AddSingleton<IPushAdapter>(new FcmAdapter(http, options.Push));
         services.AddSingleton<IPushAdapter>(new ApnsAdapter(http, options.Push));
-        services.AddSingleton<IPushAdapter>(new WebPushAdapter(http, options.Push));
+        // Only processes that dispatch sign pushes; an edge may hold the public key alone.
+        services.AddSingleton<IPushAdapter>(new WebPushAdapter(http, options.Push, hostsEntities ? VapidKeys.From(options.Push) : null));
+        services.AddSingleton(new WebPushApplicationKey(VapidKeys.PublicKeyFrom(options.Push)));
         services.AddSingleton<IPushAdapter>(new EmailAdapter(http, options.Push));
         if (hostsEntities)
         {

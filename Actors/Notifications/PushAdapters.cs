@@ -82,9 +82,10 @@ public sealed class ApnsAdapter(HttpClient http, PushEndpoints endpoints) : IPus
 /// <summary>
 /// Web Push (RFC 8030): the registration's token is the browser's subscription endpoint. The push carries no
 /// payload (a payload must be encrypted to the subscription's keys, RFC 8291, which Natter does not hold):
-/// the service worker wakes and syncs. TTL a day; Topic collapses per chat.
+/// the service worker wakes and syncs. TTL a day; Topic collapses per chat. Signed with the VAPID keys when
+/// they are configured (RFC 8292).
 /// </summary>
-public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints) : IPushAdapter
+public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, VapidKeys? vapid = null, TimeProvider? clock = null) : IPushAdapter
 {
     public string Platform => "webpush";
 
@@ -98,6 +99,8 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints) : I
         request.Headers.Add("TTL", "86400");
         request.Headers.Add("Urgency", "high");
         request.Headers.Add("Topic", Topic(n.ChatId));
+        if (vapid is not null)
+            request.Headers.TryAddWithoutValidation("Authorization", vapid.AuthorizationFor(endpoint, (clock ?? TimeProvider.System).GetUtcNow()));
         using var response = await http.SendAsync(request, ct);
         response.EnsureSuccessStatusCode();
     }

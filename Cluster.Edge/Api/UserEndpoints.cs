@@ -1,3 +1,4 @@
+using Natter.Actors.Notifications;
 using Natter.Actors.Services;
 using Natter.Messages;
 using Natter.Messages.Protocol;
@@ -80,6 +81,11 @@ public static class UserEndpoints
             var principal = http.Principal();
             return ViewOf(await users.RegisterPushAsync(principal.User, principal.Device, request.Platform, request.Token));
         });
+
+        // The key a browser subscribes to Web Push with (its applicationServerKey), so pushes signed with it are taken.
+        api.MapGet("/devices/push/webpush-key", (WebPushApplicationKey key) => key.PublicKey is { } publicKey
+            ? Results.Json(new { publicKey }, ProtocolJson.Options)
+            : ApiErrors.Result(ErrorCodes.NotConfigured, "Web Push has no VAPID key on this server (Natter:Notifications:Push:WebPushVapidPublicKey)"));
     }
 
     public static IResult DevicesView(GatewayResult<UserReplies.Account> result, HttpContext http)

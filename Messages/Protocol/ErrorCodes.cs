@@ -36,6 +36,7 @@ public static class ErrorCodes
     public const string SealedSendRequired = "sealed_send_required";
     public const string Unauthorized = "unauthorized";
     public const string Unavailable = "unavailable";
+    public const string NotConfigured = "not_configured";
     public const string Internal = "internal";
 }
 

@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Natter.Client;
@@ -33,7 +35,7 @@ public sealed class NotificationSpecs : IAsyncLifetime
         _kafka.Dispose();
     }
 
-    private async Task<InProcessServer> StartAsync(bool kafka = true, string collapse = "00:00:02")
+    private async Task<InProcessServer> StartAsync(bool kafka = true, string collapse = "00:00:02", IDictionary<string, string?>? more = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -43,6 +45,7 @@ public sealed class NotificationSpecs : IAsyncLifetime
             ["Natter:Notifications:CollapseWindow"] = collapse,
         };
         if (kafka) settings["Natter:Notifications:KafkaBootstrapServers"] = _kafka.BootstrapServers;
+        foreach (var (key, value) in more ?? new Dictionary<string, string?>()) settings[key] = value;
         var server = await InProcessServer.StartAsync(Journal.Sqlite(), overrides: settings);
         _servers.Add(server);
         return server;
@@ -155,5 +158,45 @@ public sealed class NotificationSpecs : IAsyncLifetime
         var webPush = Assert.Single(await _push.WaitForAsync(r => r.Path == "/webpush/subscription-1", 1, Wait));
         Assert.Equal("", webPush.Body);
         Assert.Equal("86400", webPush.Headers["TTL"]);
+        // Without VAPID keys nothing is signed, and browsers are told there is no key to subscribe with.
+        Assert.False(webPush.Headers.ContainsKey("Authorization"));
+        var noKey = await Assert.ThrowsAsync<NatterApiException>(() => server.Api.GetWebPushKeyAsync(alice.AccessToken));
+        Assert.Equal(((int?)404, "not_configured"), (noKey.HttpStatus, noKey.Code));
+    }
+
+    [Fact]
+    public async Task Web_Push_is_signed_for_the_push_service_with_the_VAPID_key_browsers_subscribe_with()
+    {
+        using var vapid = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var server = await StartAsync(kafka: false, more: new Dictionary<string, string?>
+        {
+            ["Natter:Notifications:Push:WebPushVapidPrivateKey"] = vapid.ExportECPrivateKeyPem(),
+            ["Natter:Notifications:Push:WebPushVapidSubject"] = "mailto:push-ops@natter.example",
+        });
+        var (alice, bob, chatId) = await PairAsync(server, "webpush", _push.BaseAddress + "/webpush/subscription-2");
+        var point = vapid.ExportParameters(false).Q;
+        var publicKey = Base64Url.EncodeToString([0x04, .. point.X!, .. point.Y!]);
+        Assert.Equal(publicKey, await server.Api.GetWebPushKeyAsync(bob.AccessToken));
+
+        var before = DateTimeOffset.UtcNow;
+        await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
+        var push = Assert.Single(await _push.WaitForAsync(r => r.Path == "/webpush/subscription-2", 1, Wait));
+
+        // RFC 8292: "vapid t=<JWT>, k=<public key>", the JWT ES256 over the push service's origin.
+        var authorization = push.Headers["Authorization"];
+        Assert.StartsWith("vapid t=", authorization);
+        var parts = authorization["vapid ".Length..].Split(", ").Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        Assert.Equal(publicKey, parts["k"]);
+        var jwt = parts["t"].Split('.');
+        Assert.Equal(3, jwt.Length);
+        Assert.True(vapid.VerifyData(Encoding.ASCII.GetBytes(jwt[0] + "." + jwt[1]), Base64Url.DecodeFromChars(jwt[2]), HashAlgorithmName.SHA256),
+            "the token's signature does not verify with the VAPID public key");
+        var header = JsonDocument.Parse(Base64Url.DecodeFromChars(jwt[0])).RootElement;
+        Assert.Equal(("JWT", "ES256"), (header.GetProperty("typ").GetString(), header.GetProperty("alg").GetString()));
+        var claims = JsonDocument.Parse(Base64Url.DecodeFromChars(jwt[1])).RootElement;
+        Assert.Equal(new Uri(_push.BaseAddress).GetLeftPart(UriPartial.Authority), claims.GetProperty("aud").GetString());
+        Assert.Equal("mailto:push-ops@natter.example", claims.GetProperty("sub").GetString());
+        var expires = DateTimeOffset.FromUnixTimeSeconds(claims.GetProperty("exp").GetInt64());
+        Assert.InRange(expires, before.AddHours(1), before.AddHours(24));
     }
 }
