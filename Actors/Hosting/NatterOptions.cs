@@ -38,9 +38,8 @@ public sealed class NatterOptions
             if (role is not (NatterRoles.Edge or NatterRoles.Node))
                 throw new InvalidOperationException($"Natter:Roles: unknown role '{role}' (use \"edge\" and/or \"node\")");
         // A key that cannot be used fails the start, not the first push.
-        var publicKey = VapidKeys.From(Notifications.Push)?.PublicKey ?? VapidKeys.PublicKeyFrom(Notifications.Push);
-        if (publicKey is not null && (!System.Buffers.Text.Base64Url.IsValid(publicKey, out var length) || length != 65))
-            throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidPublicKey is not an uncompressed P-256 point in base64url (65 bytes)");
+        if ((VapidKeys.From(Notifications.Push)?.PublicKey ?? VapidKeys.PublicKeyFrom(Notifications.Push)) is { } publicKey)
+            VapidKeys.CheckPublicKey(publicKey);
         // Edge-only processes hold no entities and never open the journal.
         if (!HostsEntities) return;
         if (!Persistence.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase) && !Persistence.IsPostgres)
@@ -50,6 +49,9 @@ public sealed class NatterOptions
         if (Persistence.CommitWindow < TimeSpan.Zero || Persistence.CommitWindow > TimeSpan.FromSeconds(1))
             throw new InvalidOperationException($"Natter:Persistence:CommitWindow: {Persistence.CommitWindow} is outside 0 to 1 s");
         if (!Persistence.IsPostgres) SqliteDatabase.RefuseSharedCache(Persistence.EffectiveConnectionString);
+        // The projection's supervisor starts again after 1 s at first, backing off up to MaxBackoff.
+        if (Notifications.MaxBackoff <= TimeSpan.FromSeconds(1))
+            throw new InvalidOperationException($"Natter:Notifications:MaxBackoff ({Notifications.MaxBackoff}) must be above 1 s");
         // Zero would ask the presence entity again with every push.
         if (Chat.RoutesAnswerWithin <= TimeSpan.Zero || Chat.RoutesAskAgainAfter <= TimeSpan.Zero)
             throw new InvalidOperationException($"Natter:Chat:RoutesAnswerWithin ({Chat.RoutesAnswerWithin}) and RoutesAskAgainAfter ({Chat.RoutesAskAgainAfter}) must be above zero");

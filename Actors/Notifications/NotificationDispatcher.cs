@@ -29,7 +29,9 @@ public sealed class NotificationDispatcher(
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
     private const int RememberedIds = 100_000;
 
-    private readonly Dictionary<string, IPushAdapter> _adapters = adapters.ToDictionary(a => a.Platform);
+    // A host that registered its own adapter for a platform keeps it (its services come before the built-in ones,
+    // as with the verification-code sender).
+    private readonly Dictionary<string, IPushAdapter> _adapters = adapters.GroupBy(a => a.Platform).ToDictionary(g => g.Key, g => g.First());
     private readonly HashSet<string> _seen = new();
     private readonly Queue<string> _seenOrder = new();
     private readonly Dictionary<(UserId, ChatId), (DateTimeOffset SentAt, int Held)> _recent = new();
@@ -111,13 +113,18 @@ public sealed class NotificationDispatcher(
                 await adapter.SendAsync(registration, n, ct);
                 return true;
             }
-            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !ct.IsCancellationRequested)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                // A 4xx (a bad or expired token) will not get better by trying again.
-                var clientError = e is HttpRequestException { StatusCode: >= System.Net.HttpStatusCode.BadRequest and < System.Net.HttpStatusCode.InternalServerError };
-                if (attempt >= options.DeliveryAttempts || e is InvalidOperationException || clientError)
+                // Worth another try: no answer, or the provider's 5xx. A 4xx (a bad or expired token), a registration
+                // refused here, or anything unexpected will not get better, and must not hold up everyone else's pushes
+                // (an exception that left this method would bring the same request back from Kafka forever).
+                var transient = e is TaskCanceledException
+                    or HttpRequestException { StatusCode: null or >= System.Net.HttpStatusCode.InternalServerError };
+                if (attempt >= options.DeliveryAttempts || !transient)
                 {
-                    logger.LogError("Giving up {Platform} notification {Id} for device {Device} after {Attempts} attempts: {Error}",
+                    // The stack only where it says something: a provider's refusal or timeout does not need one.
+                    logger.LogError(e is HttpRequestException or TaskCanceledException or InvalidOperationException ? null : e,
+                        "Giving up {Platform} notification {Id} for device {Device} after {Attempts} attempts: {Error}",
                         adapter.Platform, n.Id, registration.Device, attempt, e.Message);
                     return false;
                 }

@@ -15,11 +15,14 @@ public sealed class VapidKeys
     /// <summary>RFC 8292 allows at most 24 hours.</summary>
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(12);
 
+    // Origins come from users' subscriptions: past this many, the tokens kept are dropped and made again as needed.
+    private const int MaxOrigins = 256;
+
     private readonly ECDsa _key;
-    private readonly string? _subject;
+    private readonly string _subject;
     private readonly ConcurrentDictionary<string, (string Header, DateTimeOffset RenewAt)> _byOrigin = new();
 
-    private VapidKeys(ECDsa key, string? subject)
+    private VapidKeys(ECDsa key, string subject)
     {
         _key = key;
         _subject = subject;
@@ -33,10 +36,11 @@ public sealed class VapidKeys
     public static VapidKeys? From(PushEndpoints endpoints)
     {
         if (string.IsNullOrWhiteSpace(endpoints.WebPushVapidPrivateKey)) return null;
-        if (endpoints.WebPushVapidSubject is { } subject && !subject.StartsWith("mailto:", StringComparison.Ordinal)
-            && !subject.StartsWith("https:", StringComparison.Ordinal))
-            throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidSubject must be a mailto: or https: URL (RFC 8292)");
-        var keys = new VapidKeys(ImportPrivateKey(endpoints.WebPushVapidPrivateKey.Trim()), endpoints.WebPushVapidSubject);
+        // Apple's push service refuses tokens without one; RFC 8292 asks for a contact.
+        if (!IsContact(endpoints.WebPushVapidSubject))
+            throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidSubject must be a mailto: address or an https: URL (RFC 8292), "
+                                                + "so push services can reach the operator; it is required with a VAPID key");
+        var keys = new VapidKeys(ImportPrivateKey(endpoints.WebPushVapidPrivateKey.Trim()), endpoints.WebPushVapidSubject!);
         if (endpoints.WebPushVapidPublicKey is { Length: > 0 } configured && configured.Trim() != keys.PublicKey)
             throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidPublicKey is not the private key's public key");
         return keys;
@@ -46,20 +50,42 @@ public sealed class VapidKeys
     public static string? PublicKeyFrom(PushEndpoints endpoints) =>
         endpoints.WebPushVapidPublicKey is { Length: > 0 } configured ? configured.Trim() : From(endpoints)?.PublicKey;
 
+    /// <summary>Throws unless <paramref name="publicKey"/> is an uncompressed point of P-256 in base64url.</summary>
+    public static void CheckPublicKey(string publicKey)
+    {
+        try
+        {
+            var point = Base64Url.DecodeFromChars(publicKey);
+            if (point is not [0x04, ..] || point.Length != 65) throw new FormatException("not 65 bytes starting with 4");
+            using var key = ECDsa.Create();
+            // Import checks that the point is on the curve.
+            key.ImportParameters(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = point[1..33], Y = point[33..] } });
+        }
+        catch (Exception e) when (e is FormatException or CryptographicException or ArgumentException)
+        {
+            throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidPublicKey is not an uncompressed P-256 point in base64url (65 bytes)", e);
+        }
+    }
+
+    private static bool IsContact(string? subject) =>
+        Uri.TryCreate(subject, UriKind.Absolute, out var uri)
+        && (uri.Scheme == "mailto" && subject!.Length > "mailto:".Length || uri.Scheme == "https" && uri.Host.Length > 0);
+
     /// <summary>The Authorization header's value for a push to <paramref name="endpoint"/>.</summary>
     public string AuthorizationFor(Uri endpoint, DateTimeOffset now)
     {
-        var origin = endpoint.GetLeftPart(UriPartial.Authority);
+        // Scheme, host and port: no user info, path or query.
+        var origin = endpoint.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped);
         if (_byOrigin.TryGetValue(origin, out var cached) && now < cached.RenewAt) return cached.Header;
         var header = $"vapid t={Token(origin, now + TokenLifetime)}, k={PublicKey}";
+        if (_byOrigin.Count >= MaxOrigins) _byOrigin.Clear();
         _byOrigin[origin] = (header, now + TokenLifetime / 2);
         return header;
     }
 
     private string Token(string audience, DateTimeOffset expires)
     {
-        var claims = new Dictionary<string, object> { ["aud"] = audience, ["exp"] = expires.ToUnixTimeSeconds() };
-        if (_subject is not null) claims["sub"] = _subject;
+        var claims = new Dictionary<string, object> { ["aud"] = audience, ["exp"] = expires.ToUnixTimeSeconds(), ["sub"] = _subject };
         var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { typ = "JWT", alg = "ES256" }))
                            + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
         // JWS takes ES256 signatures as r || s (IEEE P1363), .NET's default format.
@@ -83,6 +109,13 @@ public sealed class VapidKeys
         {
             key.Dispose();
             throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidPrivateKey is not a P-256 private key (PEM, or 32 bytes in base64url)", e);
+        }
+        try { key.ExportParameters(includePrivateParameters: true); }
+        catch (CryptographicException e)
+        {
+            // A public key's PEM imports too, and would fail only at the first push.
+            key.Dispose();
+            throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidPrivateKey holds no private key (a public key's PEM?)", e);
         }
         if (key.KeySize != 256)
         {

@@ -15,6 +15,7 @@ namespace Natter.Actors.Tests;
 public sealed class VapidKeysSpecs
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+    private const string Contact = "mailto:push-ops@natter.example";
 
     [Fact]
     public void A_pem_key_and_its_raw_base64url_scalar_give_the_same_public_key_the_uncompressed_point()
@@ -23,12 +24,12 @@ public sealed class VapidKeysSpecs
         var parameters = key.ExportParameters(includePrivateParameters: true);
         var expected = Base64Url.EncodeToString([0x04, .. parameters.Q.X!, .. parameters.Q.Y!]);
 
-        var fromPem = VapidKeys.From(new PushEndpoints { WebPushVapidPrivateKey = key.ExportECPrivateKeyPem() })!;
-        var fromScalar = VapidKeys.From(new PushEndpoints { WebPushVapidPrivateKey = Base64Url.EncodeToString(parameters.D) })!;
+        var fromPem = VapidKeys.From(new PushEndpoints { WebPushVapidPrivateKey = key.ExportECPrivateKeyPem(), WebPushVapidSubject = Contact })!;
+        var fromScalar = VapidKeys.From(new PushEndpoints { WebPushVapidPrivateKey = Base64Url.EncodeToString(parameters.D), WebPushVapidSubject = Contact })!;
 
         Assert.Equal(expected, fromPem.PublicKey);
         Assert.Equal(expected, fromScalar.PublicKey);
-        Assert.Equal(expected, VapidKeys.PublicKeyFrom(new PushEndpoints { WebPushVapidPrivateKey = key.ExportECPrivateKeyPem() }));
+        Assert.Equal(expected, VapidKeys.PublicKeyFrom(new PushEndpoints { WebPushVapidPrivateKey = key.ExportECPrivateKeyPem(), WebPushVapidSubject = Contact }));
         Assert.Null(VapidKeys.From(new PushEndpoints()));
         Assert.Null(VapidKeys.PublicKeyFrom(new PushEndpoints()));
     }
@@ -55,6 +56,9 @@ public sealed class VapidKeysSpecs
 
         var elsewhere = VerifiedClaims(key, Parse(vapid.AuthorizationFor(new Uri("https://fcm.googleapis.com/fcm/send/x"), Now)).Token);
         Assert.Equal("https://fcm.googleapis.com", elsewhere.GetProperty("aud").GetString());
+        // An origin is scheme, host and port: user info in a subscription's URL is not part of it.
+        var withUser = VerifiedClaims(key, Parse(vapid.AuthorizationFor(new Uri("https://someone:secret@push.example.org/x"), Now)).Token);
+        Assert.Equal("https://push.example.org", withUser.GetProperty("aud").GetString());
     }
 
     [Fact]
@@ -63,14 +67,19 @@ public sealed class VapidKeysSpecs
         using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var otherPublic = VapidKeys.From(new PushEndpoints { WebPushVapidPrivateKey = other.ExportECPrivateKeyPem() })!.PublicKey;
+        var otherPublic = VapidKeys.From(new PushEndpoints { WebPushVapidPrivateKey = other.ExportECPrivateKeyPem(), WebPushVapidSubject = Contact })!.PublicKey;
 
-        Refused(new PushEndpoints { WebPushVapidPrivateKey = "not a key" }, "not a P-256 private key");
-        Refused(new PushEndpoints { WebPushVapidPrivateKey = p384.ExportECPrivateKeyPem() }, "384-bit");
-        Refused(new PushEndpoints { WebPushVapidPrivateKey = key.ExportECPrivateKeyPem(), WebPushVapidSubject = "ops@natter.example" }, "mailto:");
-        Refused(new PushEndpoints { WebPushVapidPrivateKey = key.ExportECPrivateKeyPem(), WebPushVapidPublicKey = otherPublic }, "not the private key's");
-        // An edge holds only the public key, and that is checked too.
-        Refused(new PushEndpoints { WebPushVapidPublicKey = "AAAA" }, "uncompressed P-256 point", edgeOnly: true);
+        Refused(new PushEndpoints { WebPushVapidPrivateKey = "not a key", WebPushVapidSubject = Contact }, "not a P-256 private key");
+        Refused(new PushEndpoints { WebPushVapidPrivateKey = key.ExportSubjectPublicKeyInfoPem(), WebPushVapidSubject = Contact }, "holds no private key");
+        Refused(new PushEndpoints { WebPushVapidPrivateKey = p384.ExportECPrivateKeyPem(), WebPushVapidSubject = Contact }, "384-bit");
+        foreach (var subject in new[] { null, "ops@natter.example", "mailto:", "https:", "http://natter.example/contact" })
+            Refused(new PushEndpoints { WebPushVapidPrivateKey = key.ExportECPrivateKeyPem(), WebPushVapidSubject = subject }, "WebPushVapidSubject");
+        Refused(new PushEndpoints { WebPushVapidPrivateKey = key.ExportECPrivateKeyPem(), WebPushVapidSubject = Contact, WebPushVapidPublicKey = otherPublic }, "not the private key's");
+        // An edge holds only the public key, and that is checked too: its length, its form, and that it is on the curve.
+        var offCurve = Base64Url.DecodeFromChars(otherPublic);
+        offCurve[64] ^= 1;
+        foreach (var bad in new[] { "AAAA", Base64Url.EncodeToString([0x02, .. Base64Url.DecodeFromChars(otherPublic)[1..]]), Base64Url.EncodeToString(offCurve) })
+            Refused(new PushEndpoints { WebPushVapidPublicKey = bad }, "uncompressed P-256 point", edgeOnly: true);
         new NatterOptions { Roles = [NatterRoles.Edge], Notifications = new NotificationOptions { Push = new PushEndpoints { WebPushVapidPublicKey = otherPublic } } }
             .Validate();
     }

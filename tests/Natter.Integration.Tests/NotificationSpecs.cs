@@ -2,6 +2,8 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Natter.Actors.Notifications;
 using Natter.Client;
 using Natter.Integration.Tests.Infrastructure;
 using Natter.Testing;
@@ -35,7 +37,8 @@ public sealed class NotificationSpecs : IAsyncLifetime
         _kafka.Dispose();
     }
 
-    private async Task<InProcessServer> StartAsync(bool kafka = true, string collapse = "00:00:02", IDictionary<string, string?>? more = null)
+    private async Task<InProcessServer> StartAsync(bool kafka = true, string collapse = "00:00:02", IDictionary<string, string?>? more = null,
+        Action<IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -46,7 +49,7 @@ public sealed class NotificationSpecs : IAsyncLifetime
         };
         if (kafka) settings["Natter:Notifications:KafkaBootstrapServers"] = _kafka.BootstrapServers;
         foreach (var (key, value) in more ?? new Dictionary<string, string?>()) settings[key] = value;
-        var server = await InProcessServer.StartAsync(Journal.Sqlite(), overrides: settings);
+        var server = await InProcessServer.StartAsync(Journal.Sqlite(), overrides: settings, services: services);
         _servers.Add(server);
         return server;
     }
@@ -162,6 +165,41 @@ public sealed class NotificationSpecs : IAsyncLifetime
         Assert.False(webPush.Headers.ContainsKey("Authorization"));
         var noKey = await Assert.ThrowsAsync<NatterApiException>(() => server.Api.GetWebPushKeyAsync(alice.AccessToken));
         Assert.Equal(((int?)404, "not_configured"), (noKey.HttpStatus, noKey.Code));
+    }
+
+    [Fact]
+    public async Task A_push_that_fails_unexpectedly_is_given_up_once_and_the_pushes_behind_it_go_out()
+    {
+        var broken = new BrokenAdapter("apns");
+        // Retries of the source come soon here, so a request that kept coming back would be seen within the spec.
+        var server = await StartAsync(more: new Dictionary<string, string?> { ["Natter:Notifications:MaxBackoff"] = "00:00:01.1" },
+            services: s => s.AddSingleton<IPushAdapter>(broken));
+        var (alice, _, bobChat) = await PairAsync(server, "apns", "bob-ipad");
+        var (dave, _, carolChat) = await PairAsync(server, "fcm", "carol-phone");
+
+        await server.Api.PostMessageAsync(alice.AccessToken, bobChat, "m1", [1]);
+        await Eventually.UntilAsync(() => Task.FromResult(broken.Calls), calls => calls >= 1, Wait, "the broken adapter's call");
+        await server.Api.PostMessageAsync(dave.AccessToken, carolChat, "m2", [2]);
+
+        await _push.WaitForAsync(r => FcmFor(r, "carol-phone"), 1, Wait);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Equal(1, broken.Calls);
+    }
+
+    /// <summary>A provider whose client fails in a way no retry mends (a bug, a bad key): not an HTTP answer.</summary>
+    private sealed class BrokenAdapter(string platform) : IPushAdapter
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public string Platform => platform;
+
+        public Task SendAsync(Natter.Messages.Users.PushRegistration registration, PushNotification notification, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _calls);
+            throw new ArgumentException("the adapter cannot build this request");
+        }
     }
 
     [Fact]

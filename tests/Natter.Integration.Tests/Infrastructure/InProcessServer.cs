@@ -40,8 +40,9 @@ public sealed class InProcessServer : IAsyncDisposable
     /// A folder the caller made and removes (to start a server again on the same data); by default a new one that
     /// goes with this server when it is disposed.
     /// </param>
+    /// <param name="services">Services added before the host's own, which a host keeps over its own (a push adapter, say).</param>
     public static async Task<InProcessServer> StartAsync(Journal journal, string? dataDirectory = null,
-        IDictionary<string, string?>? overrides = null)
+        IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
         var ownsDataDirectory = dataDirectory is null;
         dataDirectory ??= TempDirectory.Create("natter-server");
@@ -57,6 +58,7 @@ public sealed class InProcessServer : IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Logging.AddProvider(new FileLoggerProvider(Path.Combine(dataDirectory, "server.log")));
             builder.Services.AddSingleton<IVerificationCodeSender>(codes);
+            services?.Invoke(builder.Services);
         });
         await app.StartAsync();
         var server = new InProcessServer(app, codes, dataDirectory, ownsDataDirectory);
