@@ -497,18 +497,22 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         var replyTo = Sender;
         var chatId = _state.Id;
         var wanted = (int)Math.Min(limit, Math.Max(0, upTo - after));
-        // Pages newest-first start from the top of the range, so take the last 'wanted' of it.
-        var start = newestFirst ? Math.Max(after, upTo - wanted) : after;
-        // Oldest-first: more only if the page is full and stops short of upTo. Not by seq arithmetic: a seq the
-        // journal rejected is missing from the log, and a page that promised more across it would be asked again forever.
-        bool HasMore(IReadOnlyList<ChatMessage> found) =>
-            newestFirst ? start > floor : found.Count == wanted && found.Count > 0 && found[^1].Seq < upTo;
+        // Seqs can be missing from the log (a write the journal rejected), so pages are counted in messages, not in
+        // seqs. Oldest-first pages read from 'after' up; newest-first ones read twice their seq range below the top
+        // and keep the newest 'wanted', so a missing seq does not leave them short.
+        var readFrom = newestFirst ? Math.Max(floor, upTo - 2L * wanted) : after;
+        List<ChatMessage> Kept(IEnumerable<ChatMessage> read) => newestFirst ? read.TakeLast(wanted).ToList() : read.Take(wanted).ToList();
+        // More only past what this page holds: a page that promised more across a missing seq would be asked again forever.
+        bool HasMore(List<ChatMessage> kept) => newestFirst
+            ? (kept.Count > 0 ? kept[0].Seq - 1 : readFrom) > floor
+            : kept.Count == wanted && kept.Count > 0 && kept[^1].Seq < upTo;
+        long PageAfter(List<ChatMessage> kept) => newestFirst && kept.Count > 0 ? kept[0].Seq - 1 : readFrom;
         lastSeq ??= upTo;
 
-        if (wanted == 0 || _state.Recent.CoversAfter(start))
+        if (wanted == 0 || _state.Recent.CoversAfter(readFrom))
         {
-            var found = _state.Recent.After(start, upTo, wanted);
-            replyTo.Tell(Page(chatId, start, found, newestFirst, HasMore(found), lastSeq.Value, viewer)
+            var kept = Kept(_state.Recent.After(readFrom, upTo, newestFirst ? int.MaxValue : wanted));
+            replyTo.Tell(Page(chatId, PageAfter(kept), kept, newestFirst, HasMore(kept), lastSeq.Value, viewer)
                 with { Receipts = receipts, GroupReceipts = groupReceipts, LiveLocations = liveLocations });
             return;
         }
@@ -516,22 +520,26 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         _materializer ??= Context.Materializer();
         var journal = PersistenceQuery.Get(Context.System)
             .ReadJournalFor<ICurrentEventsByPersistenceIdQuery>(_settings.ReadJournalPluginId);
-        journal.CurrentEventsByPersistenceId(PersistenceId, _state.JournalSeqNrAtOrBefore(start + 1), long.MaxValue)
+        journal.CurrentEventsByPersistenceId(PersistenceId, _state.JournalSeqNrAtOrBefore(readFrom + 1), long.MaxValue)
             .Where(envelope => envelope.Event is MessageAppended or GroupChanged)
             .Select(envelope => envelope.Event switch
             {
                 MessageAppended m => new ChatMessage(m.ChatId, m.Seq, m.Sender, m.SenderDevice, m.ClientMsgId, m.Body, m.At, Media: m.Media, LiveLocation: m.LiveLocation, Envelopes: m.Envelopes),
                 var g => ((GroupChanged)g).ToEntry(),
             })
-            .SkipWhile(m => m.Seq <= start)
+            .SkipWhile(m => m.Seq <= readFrom)
             .TakeWhile(m => m.Seq <= upTo)
-            .Take(wanted)
+            .Take(newestFirst ? int.MaxValue : wanted)
             // Each device's own envelopes only, before the page is gathered: a large group's have thousands.
             .Select(m => viewer is var (user, device) ? m.ForDevice(user, device) : m)
             .RunWith(Sink.Seq<ChatMessage>(), _materializer)
             .PipeTo(replyTo,
-                success: messages => Page(chatId, start, messages.ToList(), newestFirst, HasMore(messages), lastSeq.Value, viewer)
-                    with { Receipts = receipts, GroupReceipts = groupReceipts, LiveLocations = liveLocations },
+                success: messages =>
+                {
+                    var kept = Kept(messages);
+                    return Page(chatId, PageAfter(kept), kept, newestFirst, HasMore(kept), lastSeq.Value, viewer)
+                        with { Receipts = receipts, GroupReceipts = groupReceipts, LiveLocations = liveLocations };
+                },
                 failure: e => new ChatRejected(chatId, "unavailable", $"history read failed: {e.Message}"));
     }
 

@@ -74,6 +74,19 @@ public sealed class LogHoleSpecs : TestKit
 
         chat.Tell(new GetMessagesBefore(AliceAndBob, Bob, null, Limit: 10));
         Assert.Equal([4L, 2L, 1L], ExpectMsg<MessagePage>(Wait).Messages.Select(m => m.Seq));
+        // History pages hold as many messages as asked for across the missing seq, and page on from their smallest.
+        chat.Tell(new GetMessagesBefore(AliceAndBob, Bob, null, Limit: 2));
+        var newest = ExpectMsg<MessagePage>(Wait);
+        Assert.Equal([4L, 2L], newest.Messages.Select(m => m.Seq));
+        Assert.True(newest.HasMore);
+        chat.Tell(new GetMessagesBefore(AliceAndBob, Bob, 2, Limit: 2));
+        var oldest = ExpectMsg<MessagePage>(Wait);
+        Assert.Equal([1L], oldest.Messages.Select(m => m.Seq));
+        Assert.False(oldest.HasMore);
+        chat.Tell(new GetMessagesBefore(AliceAndBob, Bob, 4, Limit: 1));
+        var belowMissing = ExpectMsg<MessagePage>(Wait);
+        Assert.Equal([2L], belowMissing.Messages.Select(m => m.Seq));
+        Assert.True(belowMissing.HasMore);
 
         // The chat goes on after the missing seq, and its summary still knows when the last message came.
         chat.Tell(new SendMessage(AliceAndBob, Alice, Phone, "m5", [5], DateTimeOffset.UtcNow));
