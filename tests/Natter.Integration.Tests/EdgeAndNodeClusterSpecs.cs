@@ -47,10 +47,16 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _edge.DisposeAsync();
-        await _node.StopAsync();
-        await _node.DisposeAsync();
-        TempDirectory.Delete(_data);
+        try
+        {
+            if (_edge is not null) await _edge.DisposeAsync();
+            if (_node is not null)
+            {
+                await _node.StopAsync();
+                await _node.DisposeAsync();
+            }
+        }
+        finally { TempDirectory.Delete(_data); }
     }
 
     [Fact]

@@ -36,8 +36,8 @@ public abstract class NoPlaintextOnServerSpecs : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _server.DisposeAsync();
-        TempDirectory.Delete(_data);
+        try { await _server.DisposeAsync(); }
+        finally { TempDirectory.Delete(_data); }
     }
 
     [Fact]

@@ -28,8 +28,8 @@ public sealed class PresenceAndTypingSpecs : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _server.DisposeAsync();
-        TempDirectory.Delete(_data);
+        try { await _server.DisposeAsync(); }
+        finally { TempDirectory.Delete(_data); }
     }
 
     private async Task<(DeviceSession Alice, DeviceSession Bob, string ChatId)> ContactsAsync()
