@@ -24,7 +24,11 @@ public static class NodeHost
 
         var app = builder.Build();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/ready", new()
+        {
+            Predicate = check => check.Tags.Contains("ready"),
+            ResultStatusCodes = ClusterHealthCheck.ReadinessStatusCodes,
+        });
         return app;
     }
 }

@@ -114,7 +114,11 @@ public static class EdgeHost
         authenticated.MapDeviceMessageEndpoints();
 
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/ready", new()
+        {
+            Predicate = check => check.Tags.Contains("ready"),
+            ResultStatusCodes = ClusterHealthCheck.ReadinessStatusCodes,
+        });
         return app;
     }
 
