@@ -109,7 +109,7 @@ public sealed class WebSocketHandshakeSpecs : IAsyncLifetime
     public async Task A_client_that_resets_during_its_head_leaves_no_error_behind()
     {
         using var connections = new ServerInstrument(_server, "kestrel.active_connections");
-        // Only what follows counts: readiness probes before the node was Up log their "unhealthy" as errors.
+        // Only what follows counts: the log before it is the server's start, not this connection's.
         var logBefore = ServerLog().Length;
         await using (var raw = await RawClient.ConnectAsync(_server.BaseAddress))
         {
