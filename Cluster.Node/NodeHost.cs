@@ -20,6 +20,7 @@ public static class NodeHost
 
         builder.Services.AddNatterNotifications(natter.Notifications, natter.HostsEntities);
         builder.Services.AddAkka(natter.ActorSystemName, akka => akka.WithNatter(natter));
+        builder.Services.AddSingleton<ClusterHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 
         var app = builder.Build();

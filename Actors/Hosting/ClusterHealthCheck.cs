@@ -5,13 +5,23 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Natter.Actors.Hosting;
 
 /// <summary>
-/// Ready once this node is an Up member of the cluster (shard regions can then place entities). Before that (not yet
-/// joined, joining) it is Degraded: every start passes through it, so it is logged as a warning, not as an error, and
-/// the readiness probe answers it 503 all the same (<see cref="ReadinessStatusCodes"/>). A member on its way out
-/// (leaving, exiting, downed) or shut down is Unhealthy.
+/// Ready once this node is an Up member of the cluster (shard regions can then place entities). Until it first is (not
+/// joined yet, joining) it is Degraded: every start passes through it, so it is logged as a warning, not as an error,
+/// and the readiness probe answers it 503 all the same (<see cref="ReadinessStatusCodes"/>). A member that was Up and
+/// no longer is (leaving, exiting, downed, removed) is Unhealthy. One instance per process (a DI singleton): it
+/// remembers whether the member was ever Up.
 /// </summary>
-public sealed class ClusterHealthCheck(ActorSystem system) : IHealthCheck
+public sealed class ClusterHealthCheck : IHealthCheck
 {
+    private readonly Akka.Cluster.Cluster _cluster;
+    private volatile bool _wasUp;
+
+    public ClusterHealthCheck(ActorSystem system)
+    {
+        _cluster = Akka.Cluster.Cluster.Get(system);
+        _cluster.RegisterOnMemberUp(() => _wasUp = true);
+    }
+
     /// <summary>Only Up is ready: a Degraded (still joining) node takes no traffic either.</summary>
     public static Dictionary<HealthStatus, int> ReadinessStatusCodes => new()
     {
@@ -22,12 +32,10 @@ public sealed class ClusterHealthCheck(ActorSystem system) : IHealthCheck
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var cluster = Akka.Cluster.Cluster.Get(system);
-        var status = cluster.SelfMember.Status;
-        // Before it joins, a member reads as Removed too; one that was removed has shut its cluster down.
-        var starting = status is MemberStatus.Joining or MemberStatus.WeaklyUp || status == MemberStatus.Removed && !cluster.IsTerminated;
+        var status = _cluster.SelfMember.Status;
         return Task.FromResult(status == MemberStatus.Up ? HealthCheckResult.Healthy("cluster member is Up")
-            : starting ? HealthCheckResult.Degraded($"cluster member is {(status == MemberStatus.Removed ? "not joined yet" : status.ToString())}")
+            // Before it joins, a member reads as Removed.
+            : !_wasUp ? HealthCheckResult.Degraded($"cluster member is {(status == MemberStatus.Removed ? "not joined yet" : status.ToString())}")
             : HealthCheckResult.Unhealthy($"cluster member is {status}"));
     }
 }

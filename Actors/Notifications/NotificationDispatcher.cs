@@ -115,15 +115,17 @@ public sealed class NotificationDispatcher(
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                // Worth another try: no answer, or the provider's 5xx. A 4xx (a bad or expired token), a registration
-                // refused here, or anything unexpected will not get better, and must not hold up everyone else's pushes
-                // (an exception that left this method would bring the same request back from Kafka forever).
-                var transient = e is TaskCanceledException
-                    or HttpRequestException { StatusCode: null or >= System.Net.HttpStatusCode.InternalServerError };
+                // Worth another try: no answer, a timeout, "too many requests", or the provider's 5xx. Another 4xx (a bad
+                // or expired token), a registration refused here, or anything unexpected will not get better, and must not
+                // hold up everyone else's pushes (an exception that left this method would bring the same request back
+                // from Kafka forever).
+                var transient = e is OperationCanceledException
+                    or HttpRequestException { StatusCode: null or System.Net.HttpStatusCode.RequestTimeout or System.Net.HttpStatusCode.TooManyRequests }
+                    or HttpRequestException { StatusCode: >= System.Net.HttpStatusCode.InternalServerError };
                 if (attempt >= options.DeliveryAttempts || !transient)
                 {
                     // The stack only where it says something: a provider's refusal or timeout does not need one.
-                    logger.LogError(e is HttpRequestException or TaskCanceledException or InvalidOperationException ? null : e,
+                    logger.LogError(e is HttpRequestException or OperationCanceledException or InvalidOperationException ? null : e,
                         "Giving up {Platform} notification {Id} for device {Device} after {Attempts} attempts: {Error}",
                         adapter.Platform, n.Id, registration.Device, attempt, e.Message);
                     return false;

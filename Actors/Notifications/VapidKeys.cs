@@ -37,10 +37,11 @@ public sealed class VapidKeys
     {
         if (string.IsNullOrWhiteSpace(endpoints.WebPushVapidPrivateKey)) return null;
         // Apple's push service refuses tokens without one; RFC 8292 asks for a contact.
-        if (!IsContact(endpoints.WebPushVapidSubject))
+        var subject = endpoints.WebPushVapidSubject?.Trim();
+        if (!IsContact(subject))
             throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidSubject must be a mailto: address or an https: URL (RFC 8292), "
                                                 + "so push services can reach the operator; it is required with a VAPID key");
-        var keys = new VapidKeys(ImportPrivateKey(endpoints.WebPushVapidPrivateKey.Trim()), endpoints.WebPushVapidSubject!);
+        var keys = new VapidKeys(ImportPrivateKey(endpoints.WebPushVapidPrivateKey.Trim()), subject!);
         if (endpoints.WebPushVapidPublicKey is { Length: > 0 } configured && configured.Trim() != keys.PublicKey)
             throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidPublicKey is not the private key's public key");
         return keys;

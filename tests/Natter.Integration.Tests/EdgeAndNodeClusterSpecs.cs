@@ -50,13 +50,19 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         try
         {
             if (_edge is not null) await _edge.DisposeAsync();
-            if (_node is not null)
-            {
-                await _node.StopAsync();
-                await _node.DisposeAsync();
-            }
         }
-        finally { TempDirectory.Delete(_data); }
+        finally
+        {
+            try
+            {
+                if (_node is not null)
+                {
+                    await _node.StopAsync();
+                    await _node.DisposeAsync();
+                }
+            }
+            finally { TempDirectory.Delete(_data); }
+        }
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Net;
+using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Natter.Cluster.Node;
@@ -65,5 +67,22 @@ public sealed class ReadinessSpecs : IAsyncLifetime
         Assert.Contains("Warning Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService: Health check cluster with status Degraded", log);
         Assert.Contains("not joined yet", log);
         Assert.DoesNotContain("Error Microsoft.Extensions.Diagnostics.HealthChecks", log);
+    }
+
+    [Fact]
+    public async Task A_member_that_was_up_and_leaves_is_unhealthy()
+    {
+        await using var server = await InProcessServer.StartAsync(Journal.Sqlite());
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/ready")).StatusCode);
+
+        var cluster = Akka.Cluster.Cluster.Get(server.Services.GetRequiredService<ActorSystem>());
+        cluster.Leave(cluster.SelfAddress);
+        var body = await Eventually.UntilAsync(async () =>
+        {
+            using var ready = await http.GetAsync("health/ready");
+            return (ready.StatusCode, await ready.Content.ReadAsStringAsync());
+        }, answer => answer.StatusCode != HttpStatusCode.OK, TimeSpan.FromSeconds(20), "the leaving member's readiness");
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "Unhealthy"), body);
     }
 }
