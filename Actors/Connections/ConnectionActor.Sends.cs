@@ -15,6 +15,9 @@ public sealed partial class ConnectionActor
 {
     private sealed record EnvelopesChecked(SendFrame Send, IReadOnlyList<DeviceEnvelope> Envelopes, GatewayResult<StaleDevices?> Result);
 
+    public static string SendLimitMessage(ConnectionSettings settings) =>
+        $"at most {settings.SendBurst} sends at once, then {settings.SendsPerSecond:0.##} a second; resend it later with the same clientMsgId";
+
     public const string SealedSendRequiredMessage = "this server accepts end-to-end encrypted sends only: seal the body and send its envelopes";
 
     // Sends queued behind a device check (each up to a frame of 2 MiB): bounded per connection.
@@ -25,6 +28,12 @@ public sealed partial class ConnectionActor
 
     private void OnSend(SendFrame s)
     {
+        if (_settings.SendsPerSecond > 0
+            && !(_sends ??= new TokenBucket(_settings.SendBurst, _settings.SendsPerSecond)).TryTake(DateTimeOffset.UtcNow))
+        {
+            Emit(new ErrorFrame(ErrorCodes.RateLimited, SendLimitMessage(_settings), s.ClientMsgId, ChatId: s.ChatId));
+            return;
+        }
         if (s.Body.Length > _settings.MaxBodyBytes)
         {
             Emit(new ErrorFrame(ErrorCodes.BodyTooLarge, $"a body is at most {_settings.MaxBodyBytes} bytes", s.ClientMsgId, ChatId: s.ChatId));

@@ -56,6 +56,7 @@ public sealed partial class ConnectionActor : UntypedActor
     private readonly DateTimeOffset _tokenExpiresAt;
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
     private DateTimeOffset _lastInbound = DateTimeOffset.UtcNow;
+    private TokenBucket? _sends;
     private TokenBucket? _typing;
     private TokenBucket? _locations;
     // What an idle connection does not use is created when first needed (the rate limits above among them):

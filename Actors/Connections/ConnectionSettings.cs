@@ -30,6 +30,15 @@ public sealed record ConnectionSettings
     /// <summary>Live-location updates a connection may send in a burst; the bucket refills one per second.</summary>
     public int LocationBurst { get; init; } = 10;
 
+    /// <summary>
+    /// Message sends a connection may make in a burst (WebSocket <c>send</c>; over REST, per user and edge process),
+    /// refilled at <see cref="SendsPerSecond"/>; one beyond is refused with <c>rate_limited</c> and stored nowhere.
+    /// </summary>
+    public int SendBurst { get; init; } = 300;
+
+    /// <summary>The refill of <see cref="SendBurst"/>; 0 turns the send limit off (the load harness does).</summary>
+    public double SendsPerSecond { get; init; } = 30;
+
     /// <summary>Messages fetched per page while catching a device up.</summary>
     public int SyncPageSize { get; init; } = 200;
 

@@ -1,16 +1,21 @@
 using System.Threading.RateLimiting;
+using Natter.Actors.Connections;
 using Natter.Messages.Protocol;
 
 namespace Natter.Cluster.Edge;
 
 /// <summary>At most a number of requests per key (a user, a phone number) and period, per edge process; a token bucket per key.</summary>
-public class KeyedRateLimiter(int permits, TimeSpan period, string refusal)
+public class KeyedRateLimiter(int burst, int refill, TimeSpan period, string refusal)
 {
+    public KeyedRateLimiter(int permits, TimeSpan period, string refusal) : this(permits, permits, period, refusal)
+    {
+    }
+
     private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(key =>
         RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
-            TokenLimit = permits,
-            TokensPerPeriod = permits,
+            TokenLimit = burst,
+            TokensPerPeriod = refill,
             ReplenishmentPeriod = period,
             QueueLimit = 0,
         }));
@@ -38,3 +43,16 @@ public sealed class BundleClaimLimiter(int perMinute)
 /// </summary>
 public sealed class AccountRequestLimiter(int perHour)
     : KeyedRateLimiter(perHour, TimeSpan.FromHours(1), $"at most {perHour} account requests an hour for a phone number; try later");
+
+/// <summary>
+/// REST sends (POST /api/messages) per user and edge process, with the connections' send limit (Natter:Edge:SendBurst
+/// and SendsPerSecond); off at 0. Refilled once a second (the limiter replenishes on a coarse timer), or one send
+/// every so many seconds below one a second.
+/// </summary>
+public sealed class SendLimiter(ConnectionSettings settings) : KeyedRateLimiter(Math.Max(1, settings.SendBurst),
+    settings.SendsPerSecond >= 1 ? (int)Math.Round(settings.SendsPerSecond) : 1,
+    settings.SendsPerSecond is > 0 and < 1 ? TimeSpan.FromSeconds(1 / settings.SendsPerSecond) : TimeSpan.FromSeconds(1),
+    ConnectionActor.SendLimitMessage(settings))
+{
+    public bool Allows(string user) => settings.SendsPerSecond <= 0 || TryTake(user);
+}

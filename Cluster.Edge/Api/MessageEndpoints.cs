@@ -47,8 +47,9 @@ public static class MessageEndpoints
                 : ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
         });
 
-        api.MapPost("/messages", async (SendRequest request, HttpContext http, ChatGateway gateway, IOptions<ConnectionSettings> limits) =>
+        api.MapPost("/messages", async (SendRequest request, HttpContext http, ChatGateway gateway, IOptions<ConnectionSettings> limits, SendLimiter sends) =>
         {
+            if (!sends.Allows(http.Principal().User.Value)) return sends.Refusal;
             var chatId = request.ChatId ?? request.GroupId;
             if (string.IsNullOrWhiteSpace(chatId)) return ApiErrors.Result(ErrorCodes.MissingField, "'chatId' or 'groupId' is required");
             if (string.IsNullOrWhiteSpace(request.ClientMsgId) || request.ClientMsgId.Length > 64)

@@ -44,6 +44,7 @@ public static class EdgeHost
             builder.Configuration.GetValue($"{NatterOptions.Section}:Keys:BundleClaimsPerMinute", 120)));
         builder.Services.AddSingleton(new AccountRequestLimiter(
             builder.Configuration.GetValue($"{NatterOptions.Section}:Auth:AccountRequestsPerHour", 20)));
+        builder.Services.AddSingleton(sp => new SendLimiter(sp.GetRequiredService<IOptions<ConnectionSettings>>().Value));
         builder.Services.AddSingleton<DeviceAdmission>();
         builder.Services.AddSingleton<ClientSocketHandler>();
         builder.Services.AddSingleton<EdgeMetrics>();

@@ -57,6 +57,8 @@ public sealed class NatterCluster : IAsyncDisposable
             ["Natter:Auth:SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             // A load generator is a fast client on loopback: give it room before it counts as slow.
             ["Natter:Edge:OutboundQueueFrames"] = "8192",
+            // Its senders send as fast as acks come back; like ejabberd's traffic shaper, the send limit is off.
+            ["Natter:Edge:SendsPerSecond"] = "0",
             // Presence is re-announced every heartbeat: after a node is lost, within 5 s.
             ["Natter:Edge:HeartbeatSeconds"] = "5",
         };

@@ -56,6 +56,8 @@ public sealed class NatterServer : IAsyncDisposable
         {
             // A load generator is a fast client on loopback: give it room before it counts as slow.
             ["Natter:Edge:OutboundQueueFrames"] = "8192",
+            // Its senders send as fast as acks come back; like ejabberd's traffic shaper, the send limit is off.
+            ["Natter:Edge:SendsPerSecond"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
         return all;
