@@ -125,8 +125,12 @@ public sealed class NatterConnection : IAsyncDisposable
     public async Task<SyncedFrame> SyncAsync(Dictionary<string, long>? cursors = null, CancellationToken ct = default)
     {
         _synced = new TaskCompletionSource<SyncedFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await WriteAsync(new SyncFrame { Cursors = cursors ?? Received.Cursors() }, ct);
-        return await _synced.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
+        var sent = cursors ?? Received.Cursors();
+        await WriteAsync(new SyncFrame { Cursors = sent }, ct);
+        var synced = await _synced.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
+        // From its own cursors, a catch-up pushed everything up to its last seq: a seq it skipped does not exist.
+        if (cursors is null) Received.CaughtUp(sent.Keys, synced.Summary ?? []);
+        return synced;
     }
 
     /// <summary>Creates or changes a group (actions as in docs/protocol.md); throws <see cref="NatterApiException"/> on refusal.</summary>

@@ -12,6 +12,8 @@ public sealed class ReceivedMessages
     private readonly Dictionary<string, SortedDictionary<long, MessageFrame>> _byChat = new();
     private readonly Dictionary<string, long> _lastArrived = new();
     private readonly HashSet<(string ChatId, long Seq)> _fromAcks = new();
+    // Per chat, a seq up to which a sync from this device's own cursor pushed everything there is.
+    private readonly Dictionary<string, long> _caughtUpTo = new();
     private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _waiters = new();
 
     public int Duplicates { get; private set; }
@@ -58,7 +60,11 @@ public sealed class ReceivedMessages
         lock (_gate) return _byChat.TryGetValue(chatId, out var chat) ? chat.Values.ToList() : [];
     }
 
-    /// <summary>Per chat, the highest seq below which nothing is missing: what to send in a sync.</summary>
+    /// <summary>
+    /// Per chat, the highest seq below which nothing is missing: what to send in a sync. Missing means not received and
+    /// not known to be absent: seqs a sync's catch-up skipped (one the server's log lacks, or before a group join) count
+    /// as there (<see cref="CaughtUp"/>).
+    /// </summary>
     public Dictionary<string, long> Cursors()
     {
         lock (_gate)
@@ -66,15 +72,30 @@ public sealed class ReceivedMessages
             var cursors = new Dictionary<string, long>();
             foreach (var (chatId, chat) in _byChat)
             {
-                long contiguous = 0;
+                var contiguous = _caughtUpTo.GetValueOrDefault(chatId);
                 foreach (var seq in chat.Keys)
                 {
+                    if (seq <= contiguous) continue;
                     if (seq != contiguous + 1) break;
                     contiguous = seq;
                 }
                 cursors[chatId] = contiguous;
             }
             return cursors;
+        }
+    }
+
+    /// <summary>
+    /// A sync from the cursors of <paramref name="named"/> chats has ended: in each of them, every message up to the
+    /// summary's last seq was pushed (protocol §6.3), so the cursor may pass seqs that never came.
+    /// </summary>
+    public void CaughtUp(IEnumerable<string> named, IReadOnlyList<ChatCatchUp> summary)
+    {
+        lock (_gate)
+        {
+            var chats = named.ToHashSet();
+            foreach (var caughtUp in summary.Where(s => chats.Contains(s.ChatId)))
+                _caughtUpTo[caughtUp.ChatId] = Math.Max(_caughtUpTo.GetValueOrDefault(caughtUp.ChatId), caughtUp.LastSeq);
         }
     }
 
