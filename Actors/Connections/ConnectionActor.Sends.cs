@@ -16,7 +16,8 @@ public sealed partial class ConnectionActor
     private sealed record EnvelopesChecked(SendFrame Send, IReadOnlyList<DeviceEnvelope> Envelopes, GatewayResult<StaleDevices?> Result);
 
     public static string SendLimitMessage(ConnectionSettings settings) =>
-        $"at most {settings.SendBurst} sends at once, then {settings.SendsPerSecond:0.##} a second; resend it later with the same clientMsgId";
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"at most {settings.SendBurst} sends at once, then {settings.SendsPerSecond:0.###} a second; resend it later with the same clientMsgId");
 
     public const string SealedSendRequiredMessage = "this server accepts end-to-end encrypted sends only: seal the body and send its envelopes";
 

@@ -24,7 +24,8 @@ namespace Natter.Actors.Connections;
 /// </summary>
 public sealed partial class ConnectionActor : UntypedActor
 {
-    private sealed record FetchResult(ChatId ChatId, object Reply, int Reserved);
+    /// <param name="After">The seq the fetch asked after (null: from where this user's view of the chat starts).</param>
+    private sealed record FetchResult(ChatId ChatId, object Reply, int Reserved, long? After);
 
     private sealed record OpenChatResult(string? Rid, string Peer, GatewayResult<ChatId> Outcome);
 
@@ -480,8 +481,8 @@ public sealed partial class ConnectionActor : UntypedActor
         var reserved = Reserve(pageLimit);
         var after = stream.Known ? stream.Delivered : (long?)null;
         _gateway.Chats.Ask<object>(new GetMessagesAfter(chatId, _user, _device, after, pageLimit), _settings.AskTimeout)
-            .PipeTo(Self, success: reply => new FetchResult(chatId, reply, reserved),
-                failure: e => new FetchResult(chatId, new Status.Failure(e), reserved));
+            .PipeTo(Self, success: reply => new FetchResult(chatId, reply, reserved, after),
+                failure: e => new FetchResult(chatId, new Status.Failure(e), reserved, after));
     }
 
     private void OnFetchResult(FetchResult result)
@@ -515,6 +516,13 @@ public sealed partial class ConnectionActor : UntypedActor
             return;
         }
 
+        // A sync restarted the stream while this fetch was in flight, below where it asked from (the client has less than
+        // this connection had pushed), or from the device's stored cursor: the page would skip what lies between.
+        if ((stream.Known ? result.After > stream.Delivered : result.After is not null) && !_closing)
+        {
+            FetchWhenItFits(result.ChatId, stream);
+            return;
+        }
         // The chat starts the page where this user's view of it starts (a group member sees it from joining).
         if (!stream.Known || page.After > stream.Delivered)
         {

@@ -46,8 +46,9 @@ public sealed class AccountRequestLimiter(int perHour)
 
 /// <summary>
 /// REST sends (POST /api/messages) per user and edge process, with the connections' send limit (Natter:Edge:SendBurst
-/// and SendsPerSecond); off at 0. Refilled once a second (the limiter replenishes on a coarse timer), or one send
-/// every so many seconds below one a second.
+/// and SendsPerSecond); off at 0. From one a second up, refilled with the rate rounded to whole sends every second (the
+/// limiter adds one period's tokens per 100 ms sweep at most, so shorter periods would refill too slowly); below, one
+/// send every so many seconds.
 /// </summary>
 public sealed class SendLimiter(ConnectionSettings settings) : KeyedRateLimiter(Math.Max(1, settings.SendBurst),
     settings.SendsPerSecond >= 1 ? (int)Math.Round(settings.SendsPerSecond) : 1,

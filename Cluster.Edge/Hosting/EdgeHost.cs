@@ -54,6 +54,10 @@ public static class EdgeHost
         if (headTimeout <= TimeSpan.Zero)
             throw new InvalidOperationException($"{NatterOptions.Section}:Edge:RequestHeadersTimeoutSeconds must be above 0");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.RequestHeadersTimeout = headTimeout);
+        var edgeLimits = builder.Configuration.GetSection($"{NatterOptions.Section}:Edge").Get<ConnectionSettings>() ?? new ConnectionSettings();
+        // A burst of 0 with a refill would refuse every send, for good.
+        if (edgeLimits.SendsPerSecond < 0 || edgeLimits.SendsPerSecond > 0 && edgeLimits.SendBurst < 1)
+            throw new InvalidOperationException($"{NatterOptions.Section}:Edge:SendsPerSecond must be 0 (no limit) or above, with SendBurst at least 1");
         if (UpgradesBelowHttp(builder.Configuration[$"{NatterOptions.Section}:Edge:WebSocketHandshake"]))
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
                 // Run as Kestrel builds the endpoint, after its own settings: an endpoint without HTTP/1 is left alone.

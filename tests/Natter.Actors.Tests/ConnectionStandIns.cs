@@ -98,16 +98,34 @@ internal sealed class ChatsRegion : ReceiveActor
 {
     public sealed record DropFetches(int Count);
 
+    /// <summary>Fetches wait from now until <see cref="ReleaseFetches"/>, then go on in order.</summary>
+    public sealed record HoldFetches;
+
+    public sealed record ReleaseFetches;
+
     private int _dropFetches;
+    private List<(object Message, IActorRef Sender)>? _held;
 
     public ChatsRegion(IActorRef presence)
     {
         Receive<DropFetches>(d => _dropFetches = d.Count);
+        Receive<HoldFetches>(_ => _held = []);
+        Receive<ReleaseFetches>(_ =>
+        {
+            var held = _held ?? [];
+            _held = null;
+            foreach (var (message, sender) in held) Self.Tell(message, sender);
+        });
         ReceiveAny(message =>
         {
             if (message is ChatQueries.GetMessagesAfter && _dropFetches > 0)
             {
                 _dropFetches--;
+                return;
+            }
+            if (message is ChatQueries.GetMessagesAfter && _held is not null)
+            {
+                _held.Add((message, Sender));
                 return;
             }
             var id = ((IWithChatId)message).ChatId.Value;

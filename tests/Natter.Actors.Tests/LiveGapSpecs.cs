@@ -89,6 +89,28 @@ public sealed class LiveGapSpecs : TestKit
         Assert.Equal([1L, 2L, 3L], new[] { phoneFrames.Next<MessageFrame>(Wait).Seq, phoneFrames.Next<MessageFrame>(Wait).Seq, phoneFrames.Next<MessageFrame>(Wait).Seq });
     }
 
+    [Fact]
+    public void A_sync_below_a_fetch_in_flight_gets_what_lies_between_when_the_fetch_answers()
+    {
+        var messages = Enumerable.Range(1, 25).Select(i => Send($"m{i}")).ToList();
+        var (connection, outbound) = ConnectBob();
+        connection.Tell(new ChatNotices.NewMessage(AliceAndBob, messages[19]));
+        Assert.Equal(20, outbound.Next<MessageFrame>(Wait).Seq);
+
+        // A gap (25 above 20) starts a fetch after 20, which waits; meanwhile the client syncs from 10 (it has 1..10).
+        _chats.Tell(new ChatsRegion.HoldFetches());
+        connection.Tell(new ChatNotices.NewMessage(AliceAndBob, messages[24]));
+        _users.Tell(new ChatListUsers.List(Bob, [AliceAndBob]));
+        connection.Tell(new ConnectionMessages.Inbound(new SyncFrame { Cursors = new() { [AliceAndBob.Value] = 10 } }));
+        Thread.Sleep(500); // the sync reaches the connection while the fetch is still held (no event tells)
+        _chats.Tell(new ChatsRegion.ReleaseFetches());
+
+        var pushed = Enumerable.Range(0, 15).Select(_ => outbound.Next<MessageFrame>(Wait).Seq).ToList();
+        Assert.Equal(Enumerable.Range(11, 15).Select(i => (long)i), pushed);
+        var synced = outbound.Next<SyncedFrame>(Wait);
+        Assert.Equal(25, Assert.Single(synced.Summary!).LastSeq);
+    }
+
     private ChatMessage Send(string clientMsgId, UserId? sender = null)
     {
         var at = DateTimeOffset.UtcNow;

@@ -9,7 +9,7 @@ namespace Natter.Integration.Tests;
 /// <summary>
 /// The send limit at the edge (protocol §11): a WebSocket connection, and a user over REST, may send a burst of
 /// messages and then so many a second; a send beyond is refused with rate_limited and stored nowhere, so its resend
-/// under the same clientMsgId later is stored once. Real server, real clients, a burst of 3 and one send a second.
+/// under the same clientMsgId later is stored once. Real server, real clients, a burst of 3 and one send every 2 s.
 /// </summary>
 public sealed class SendLimitSpecs : IAsyncLifetime
 {
@@ -22,7 +22,7 @@ public sealed class SendLimitSpecs : IAsyncLifetime
         _server = await InProcessServer.StartAsync(Journal.Sqlite(), overrides: new Dictionary<string, string?>
         {
             ["Natter:Edge:SendBurst"] = "3",
-            ["Natter:Edge:SendsPerSecond"] = "1",
+            ["Natter:Edge:SendsPerSecond"] = "0.5",
         });
         _alice = await _server.RegisterAsync();
         var bob = await _server.RegisterAsync();
@@ -42,7 +42,7 @@ public sealed class SendLimitSpecs : IAsyncLifetime
         var refused = await Assert.ThrowsAsync<NatterApiException>(() => sends[3]);
         Assert.Equal(ErrorCodes.RateLimited, refused.Code);
 
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
         var resent = await socket.SendAsync(_chat, "ws-4", [4]);
         Assert.Equal((4L, false), (resent.Seq, resent.Duplicate));
     }
