@@ -28,6 +28,7 @@ public sealed class NatterConnection : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<WelcomeFrame> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource<SyncedFrame> _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _syncing;
     private readonly Task _readLoop;
     private long _nextRid;
     private long _nextRoundTrip;
@@ -123,6 +124,15 @@ public sealed class NatterConnection : IAsyncDisposable
 
     /// <summary>Asks for everything after the cursors (default: what <see cref="Received"/> holds); completes on "synced".</summary>
     public async Task<SyncedFrame> SyncAsync(Dictionary<string, long>? cursors = null, CancellationToken ct = default)
+    {
+        // One "synced" answers one sync: two at once could not tell whose summary is whose.
+        if (Interlocked.Exchange(ref _syncing, 1) == 1)
+            throw new InvalidOperationException("a sync is already running on this connection; await it first");
+        try { return await SyncOnceAsync(cursors, ct); }
+        finally { Volatile.Write(ref _syncing, 0); }
+    }
+
+    private async Task<SyncedFrame> SyncOnceAsync(Dictionary<string, long>? cursors, CancellationToken ct)
     {
         _synced = new TaskCompletionSource<SyncedFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
         var sent = cursors ?? Received.Cursors();

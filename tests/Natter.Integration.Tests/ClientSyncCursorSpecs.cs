@@ -59,6 +59,16 @@ public sealed class ClientSyncCursorSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_sync_while_one_runs_is_refused_since_one_synced_answers_one_sync()
+    {
+        var first = _client.SyncAsync();
+        await _server.NextFromClientAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _client.SyncAsync());
+        await _server.SendAsync("""{"type":"synced","chats":0,"messages":0,"summary":[]}""");
+        await first;
+    }
+
+    [Fact]
     public async Task A_sync_from_cursors_the_caller_chose_moves_nothing()
     {
         foreach (var seq in new long[] { 1, 4 }) await _server.SendAsync(Message(Chat, seq));
