@@ -38,6 +38,7 @@ public sealed class NatterOptions
             if (role is not (NatterRoles.Edge or NatterRoles.Node))
                 throw new InvalidOperationException($"Natter:Roles: unknown role '{role}' (use \"edge\" and/or \"node\")");
         // A key that cannot be used fails the start, not the first push.
+        // From refuses unusable private keys and subjects and a mismatched pair; an edge's public key alone is checked here.
         if ((VapidKeys.From(Notifications.Push)?.PublicKey ?? VapidKeys.PublicKeyFrom(Notifications.Push)) is { } publicKey)
             VapidKeys.CheckPublicKey(publicKey);
         // Edge-only processes hold no entities and never open the journal.

@@ -31,8 +31,9 @@ public static class NotificationServices
         services.AddSingleton<IPushAdapter>(new FcmAdapter(http, options.Push));
         services.AddSingleton<IPushAdapter>(new ApnsAdapter(http, options.Push));
         // Only processes that dispatch sign pushes; an edge may hold the public key alone.
-        services.AddSingleton<IPushAdapter>(new WebPushAdapter(http, options.Push, hostsEntities ? VapidKeys.From(options.Push) : null));
-        services.AddSingleton(new WebPushApplicationKey(VapidKeys.PublicKeyFrom(options.Push)));
+        var vapid = VapidKeys.From(options.Push);
+        services.AddSingleton<IPushAdapter>(new WebPushAdapter(http, options.Push, hostsEntities ? vapid : null));
+        services.AddSingleton(new WebPushApplicationKey(vapid?.PublicKey ?? VapidKeys.PublicKeyFrom(options.Push)));
         services.AddSingleton<IPushAdapter>(new EmailAdapter(http, options.Push));
         if (hostsEntities)
         {

@@ -103,6 +103,9 @@ internal sealed class ChatsRegion : ReceiveActor
 
     public sealed record ReleaseFetches;
 
+    /// <summary>Answered with how many fetches are held.</summary>
+    public sealed record CountHeldFetches;
+
     private int _dropFetches;
     private List<(object Message, IActorRef Sender)>? _held;
 
@@ -110,6 +113,7 @@ internal sealed class ChatsRegion : ReceiveActor
     {
         Receive<DropFetches>(d => _dropFetches = d.Count);
         Receive<HoldFetches>(_ => _held = []);
+        Receive<CountHeldFetches>(_ => Sender.Tell(_held?.Count ?? 0));
         Receive<ReleaseFetches>(_ =>
         {
             var held = _held ?? [];

@@ -21,6 +21,7 @@ public sealed class LiveGapSpecs : TestKit
 {
     private static readonly UserId Alice = new("15550000001");
     private static readonly UserId Bob = new("15550000002");
+    private static readonly UserId Carol = new("15550000003");
     private static readonly DeviceId Phone = new(1);
     private static readonly DeviceId Laptop = new(2);
     private static readonly ChatId AliceAndBob = ChatId.Direct(Alice, Bob);
@@ -93,6 +94,10 @@ public sealed class LiveGapSpecs : TestKit
     public void A_sync_below_a_fetch_in_flight_gets_what_lies_between_when_the_fetch_answers()
     {
         var messages = Enumerable.Range(1, 25).Select(i => Send($"m{i}")).ToList();
+        // A second chat of Bob's, empty: the sync's fetch of it shows when the sync has reached the connection.
+        var bobAndCarol = ChatId.Direct(Bob, Carol);
+        _chats.Tell(new CreateChat(bobAndCarol, ChatKind.Direct, [Bob, Carol], Bob, DateTimeOffset.UtcNow));
+        ExpectMsg<ChatReady>(Wait);
         var (connection, outbound) = ConnectBob();
         connection.Tell(new ChatNotices.NewMessage(AliceAndBob, messages[19]));
         Assert.Equal(20, outbound.Next<MessageFrame>(Wait).Seq);
@@ -100,9 +105,13 @@ public sealed class LiveGapSpecs : TestKit
         // A gap (25 above 20) starts a fetch after 20, which waits; meanwhile the client syncs from 10 (it has 1..10).
         _chats.Tell(new ChatsRegion.HoldFetches());
         connection.Tell(new ChatNotices.NewMessage(AliceAndBob, messages[24]));
-        _users.Tell(new ChatListUsers.List(Bob, [AliceAndBob]));
+        _users.Tell(new ChatListUsers.List(Bob, [AliceAndBob, bobAndCarol]));
         connection.Tell(new ConnectionMessages.Inbound(new SyncFrame { Cursors = new() { [AliceAndBob.Value] = 10 } }));
-        Thread.Sleep(500); // the sync reaches the connection while the fetch is still held (no event tells)
+        AwaitAssert(() =>
+        {
+            _chats.Tell(new ChatsRegion.CountHeldFetches());
+            Assert.Equal(2, ExpectMsg<int>(Wait));
+        }, Wait, TimeSpan.FromMilliseconds(50));
         _chats.Tell(new ChatsRegion.ReleaseFetches());
 
         var pushed = Enumerable.Range(0, 15).Select(_ => outbound.Next<MessageFrame>(Wait).Seq).ToList();

@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Akka.Persistence.Sql;
 using LinqToDB;
 using Natter.Actors.Hosting;
+using Natter.Testing;
 
 namespace Natter.Actors.Tests;
 
@@ -61,13 +62,8 @@ public static class SqliteJournalConfig
     // One folder per test process, removed when it exits: the specs' databases are thousands of files a run.
     private static readonly Lazy<string> RunFolder = new(() =>
     {
-        var folder = Path.Combine(Path.GetTempPath(), "natter-tests", $"actor-specs-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { Directory.Delete(folder, recursive: true); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* left behind: only space */ }
-        };
+        var folder = TempDirectory.Create("actor-specs");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TempDirectory.Delete(folder);
         return folder;
     });
 }
