@@ -39,6 +39,9 @@ public sealed record StoredMedia(string Id, long Size, string Sha256, string Con
 
 public sealed record MediaUpload(string UploadId, long Received, long Size);
 
+/// <summary>The account's current backup: an upload of its own, downloaded with GET /api/media/{MediaId}.</summary>
+public sealed record BackupView(string MediaId, long Size, int DeviceId, DateTimeOffset StoredAt);
+
 /// <summary>A device asking to be linked: it shows <see cref="ApprovalCode"/> to an existing device and keeps <see cref="DeviceSecret"/>.</summary>
 public sealed record LinkRequest(string LinkId, string ApprovalCode, string DeviceSecret, DateTimeOffset ExpiresAt);
 
@@ -146,6 +149,24 @@ public sealed class NatterHttpClient(HttpClient http)
 
     public Task<StoredMedia> CompleteUploadAsync(string token, string uploadId, CancellationToken ct = default) =>
         SendAsync<StoredMedia>(HttpMethod.Post, $"api/media/uploads/{uploadId}/complete", token, null, ct);
+
+    // The account's backup (docs/protocol.md §9.3; SecureDevice.BackupAsync makes and restores one).
+
+    /// <summary>The current backup; <c>no_backup</c> (404) when there is none.</summary>
+    public Task<BackupView> GetBackupAsync(string token, CancellationToken ct = default) =>
+        SendAsync<BackupView>(HttpMethod.Get, "api/backup", token, null, ct);
+
+    /// <summary>Makes an upload of this account (<paramref name="mediaId"/>) its backup, replacing the earlier one.</summary>
+    public Task<BackupView> PutBackupAsync(string token, string mediaId, CancellationToken ct = default) =>
+        SendAsync<BackupView>(HttpMethod.Put, "api/backup", token, new { mediaId }, ct);
+
+    public async Task DeleteBackupAsync(string token, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "api/backup");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode) throw await ErrorOf(response, ct);
+    }
 
     /// <summary>GET /api/media/{id}: the caller reads (and disposes) the response; a refusal throws.</summary>
     public async Task<HttpResponseMessage> DownloadMediaAsync(string token, string id, string? chatId = null, long? seq = null,

@@ -56,6 +56,15 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
     public Task<GatewayResult<UserReplies.DeviceInbox>> DeviceInboxAsync(UserId user, DeviceId device) =>
         AskAsync<UserReplies.DeviceInbox>(users, new UserQueries.GetDeviceInbox(user, device));
 
+    public Task<GatewayResult<UserReplies.Backup>> BackupAsync(UserId user) =>
+        AskAsync<UserReplies.Backup>(users, new UserQueries.GetBackup(user));
+
+    public Task<GatewayResult<UserReplies.Backup>> RecordBackupAsync(UserId user, DeviceId device, string blobId, DateTimeOffset now) =>
+        AskAsync<UserReplies.Backup>(users, new RecordBackup(user, device, blobId, now));
+
+    public Task<GatewayResult<UserReplies.Backup>> DeleteBackupAsync(UserId user, DeviceId device, DateTimeOffset now) =>
+        AskAsync<UserReplies.Backup>(users, new DeleteBackup(user, device, now));
+
     public Task<GatewayResult<UserReplies.DeviceInbox>> AckDeviceMessagesAsync(UserId user, DeviceId device, long upToId) =>
         AskAsync<UserReplies.DeviceInbox>(users, new AckDeviceMessages(user, device, upToId));
 

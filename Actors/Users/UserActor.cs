@@ -46,6 +46,7 @@ public sealed class UserActor : UntypedPersistentActor
             case GetChatList: Sender.Tell(new ChatList(_state.Id, _state.Chats)); break;
             case GetProfile: Sender.Tell(_state.ToProfile()); break;
             case GetUploads: Sender.Tell(_state.ToUploads()); break;
+            case GetBackup: Sender.Tell(_state.ToBackup()); break;
             case GetKeysStatus q: Sender.Tell(_state.KeysStatusOf(q.Device)); break;
             case GetKeyedDevices: Sender.Tell(_state.ToKeyedDevices()); break;
             case GetDeviceInbox q: Sender.Tell(new DeviceInbox(_state.Id, q.Device, _state.InboxOf(q.Device))); break;
@@ -133,6 +134,7 @@ public sealed class UserActor : UntypedPersistentActor
         ListChat l => new ChatListed(_state.Id, l.ChatId),
         ChangeSettings or MuteChat or RegisterPush or RecordLastSeen => _state.ToProfile(),
         RecordUpload or ForgetUpload => _state.ToUploads(),
+        RecordBackup or DeleteBackup => _state.ToBackup(),
         RemoveDevice or ApproveLink => new Account(_state.Id, _state.Exists, _state.Devices),
         PublishKeys p => _state.KeysStatusOf(p.Device),
         ClaimBundles c => before.BundlesFor(c),

@@ -7,7 +7,7 @@ namespace Natter.Actors.Users;
 
 /// <summary>
 /// An account: its devices, its chat list, a pending verification code (only its hash), its settings,
-/// muted chats, push registrations and last seen. Pure: decisions read the clock from the command,
+/// muted chats, push registrations, last seen, uploads, keys, links, device inbox and backup. Pure: decisions read the clock from the command,
 /// never from the machine. Fields after <see cref="FailedAttempts"/> came later; older snapshots lack them.
 /// </summary>
 public sealed partial record UserState(
@@ -27,7 +27,8 @@ public sealed partial record UserState(
     IReadOnlyList<DeviceKeyState>? Keys = null,
     IReadOnlyList<PendingLink>? Links = null,
     IReadOnlyList<DeviceMessage>? Inbox = null,
-    long LastDeviceMessageId = 0) : INatterMessage
+    long LastDeviceMessageId = 0,
+    StoredBackup? Backup = null) : INatterMessage
 {
     public long UploadedBytes => Uploads?.Sum(u => u.Size) ?? 0;
 
@@ -79,6 +80,10 @@ public sealed partial record UserState(
         RecordUpload r => ([new MediaUploaded(Id, r.Media)], null),
         ForgetUpload f when Uploads?.Any(u => u.BlobId == f.BlobId) != true => ([], null),
         ForgetUpload f => ([new MediaForgotten(Id, f.BlobId)], null),
+        RecordBackup b => DecideBackup(b),
+        DeleteBackup d when Devices.All(x => x.Id != d.Device) => ([], (UserRejections.UnknownDevice, $"no device {d.Device}")),
+        DeleteBackup when Backup is null => ([], null),
+        DeleteBackup d => ([new BackupDeleted(Id, d.Device, d.At)], null),
         RemoveDevice r when Devices.All(d => d.Id != r.Device) => ([], (UserRejections.UnknownDevice, $"no device {r.Device}")),
         RemoveDevice r when r.Device == Devices[0].Id => ([], (UserRejections.InvalidField, "the primary device cannot be removed")),
         RemoveDevice r when r.By != r.Device && r.By != Devices[0].Id =>
@@ -150,6 +155,8 @@ public sealed partial record UserState(
         LinkApproved a => ApplyLinkApproved(a),
         LinkCompleted c => this with { Links = (Links ?? []).Where(l => l.LinkId != c.LinkId).ToList() },
         MediaForgotten f => this with { Uploads = (Uploads ?? []).Where(u => u.BlobId != f.BlobId).ToList() },
+        BackupStored b => this with { Backup = b.Backup },
+        BackupDeleted => this with { Backup = null },
         _ => this,
     };
 

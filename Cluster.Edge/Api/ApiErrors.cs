@@ -34,7 +34,7 @@ public static class ApiErrors
         ErrorCodes.StaleDevices => StatusCodes.Status409Conflict,
         ErrorCodes.ChatNotFound or ErrorCodes.UnknownUser => StatusCodes.Status404NotFound,
         ErrorCodes.BodyTooLarge or ErrorCodes.MediaTooLarge or ErrorCodes.QuotaExceeded => StatusCodes.Status413PayloadTooLarge,
-        ErrorCodes.MediaNotFound or ErrorCodes.NotConfigured => StatusCodes.Status404NotFound,
+        ErrorCodes.MediaNotFound or ErrorCodes.NotConfigured or ErrorCodes.NoBackup => StatusCodes.Status404NotFound,
         ErrorCodes.OffsetMismatch => StatusCodes.Status409Conflict,
         ErrorCodes.Unavailable => StatusCodes.Status503ServiceUnavailable,
         ErrorCodes.Internal => StatusCodes.Status500InternalServerError,

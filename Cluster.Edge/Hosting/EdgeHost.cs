@@ -115,6 +115,7 @@ public static class EdgeHost
         authenticated.MapGroupEndpoints();
         authenticated.MapUserEndpoints();
         authenticated.MapMediaEndpoints();
+        authenticated.MapBackupEndpoints();
         authenticated.MapKeyEndpoints();
         authenticated.MapDeviceLinkEndpoints();
         authenticated.MapDeviceMessageEndpoints();

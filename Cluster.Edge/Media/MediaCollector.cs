@@ -12,10 +12,11 @@ using Natter.Messages.Users;
 namespace Natter.Cluster.Edge.Media;
 
 /// <summary>
-/// Garbage collection of media: a blob older than the grace period that no stored message references is
-/// deleted, and its uploaders' quotas are released; resumable uploads untouched for the upload TTL are
-/// abandoned. References are found by reading the journal from the start (every message's attachment and
-/// every upload record): simple and exact, at a cost linear in the journal, once per interval.
+/// Garbage collection of media: a blob older than the grace period that no stored message references and
+/// that is no account's current backup is deleted, and its uploaders' quotas are released; resumable uploads
+/// untouched for the upload TTL are abandoned. References are found by reading the journal from the start
+/// (every message's attachment, every upload record, every backup change in order): simple and exact, at a
+/// cost linear in the journal, once per interval.
 /// </summary>
 public sealed class MediaCollector(IBlobStore store, MediaOptions options, ActorSystem system, IRequiredActor<UserRegion> users,
     ILogger<MediaCollector> logger) : BackgroundService
@@ -76,6 +77,7 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
     {
         var referenced = new HashSet<string>();
         var uploaders = new Dictionary<string, List<UserId>>();
+        var backups = new Dictionary<UserId, string>();
         var journal = PersistenceQuery.Get(system).ReadJournalFor<ICurrentAllEventsQuery>("akka.persistence.query.journal.sql");
         await journal.CurrentAllEvents(Offset.NoOffset()).RunForeach(envelope =>
         {
@@ -88,8 +90,15 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
                     if (!uploaders.TryGetValue(uploaded.Media.BlobId, out var list)) uploaders[uploaded.Media.BlobId] = list = [];
                     list.Add(uploaded.UserId);
                     break;
+                case UserEvents.BackupStored stored:
+                    backups[stored.UserId] = stored.Backup.BlobId;
+                    break;
+                case UserEvents.BackupDeleted deleted:
+                    backups.Remove(deleted.UserId);
+                    break;
             }
         }, system.Materializer());
+        referenced.UnionWith(backups.Values);
         return (referenced, uploaders);
     }
 }

@@ -23,6 +23,7 @@ public static class ErrorCodes
     public const string QuotaExceeded = "quota_exceeded";
     public const string HashMismatch = "hash_mismatch";
     public const string MediaNotFound = "media_not_found";
+    public const string NoBackup = "no_backup";
     public const string OffsetMismatch = "offset_mismatch";
     public const string LiveLocationEnded = "live_location_ended";
     public const string NotPrimary = "not_primary";

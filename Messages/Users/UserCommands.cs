@@ -28,6 +28,12 @@ public static class UserCommands
 
     public sealed record ForgetUpload(UserId UserId, string BlobId) : IUserCommand;
 
+    /// <summary>Makes one of the user's uploads their backup (replacing any earlier one). Replies <see cref="UserReplies.Backup"/>.</summary>
+    public sealed record RecordBackup(UserId UserId, DeviceId Device, string BlobId, DateTimeOffset At) : IUserCommand;
+
+    /// <summary>The user has no backup any more; its blob is collected like any unreferenced upload. Replies <see cref="UserReplies.Backup"/>.</summary>
+    public sealed record DeleteBackup(UserId UserId, DeviceId Device, DateTimeOffset At) : IUserCommand;
+
     /// <summary>
     /// Removes <see cref="Device"/>: the primary device (the account's oldest) may remove any other, a linked
     /// device only itself. Replies <see cref="UserReplies.Account"/>.
@@ -80,6 +86,9 @@ public static class UserQueries
     /// <summary>The user's uploads and their total size. Replies <see cref="UserReplies.Uploads"/>.</summary>
     public sealed record GetUploads(UserId UserId) : IWithUserId;
 
+    /// <summary>The user's current backup, if any. Replies <see cref="UserReplies.Backup"/>.</summary>
+    public sealed record GetBackup(UserId UserId) : IWithUserId;
+
     /// <summary>The keys status of one device. Replies <see cref="UserReplies.KeysStatus"/>.</summary>
     public sealed record GetKeysStatus(UserId UserId, DeviceId Device) : IWithUserId;
 
@@ -108,6 +117,8 @@ public static class UserReplies
     public sealed record ChatList(UserId UserId, IReadOnlyList<ChatId> Chats) : INatterMessage;
 
     public sealed record Uploads(UserId UserId, IReadOnlyList<UploadedMedia> Media, long TotalBytes) : INatterMessage;
+
+    public sealed record Backup(UserId UserId, StoredBackup? Current) : INatterMessage;
 
     public sealed record KeysStatus(UserId UserId, DeviceId Device, bool Published, uint SignedPreKeyId, int OneTimePreKeysLeft,
         IReadOnlyList<uint> OneTimePreKeyIds) : INatterMessage;

@@ -33,6 +33,11 @@ public static class UserEvents
     /// <summary>The blob was collected (no message referenced it): it no longer counts against the quota.</summary>
     public sealed record MediaForgotten(UserId UserId, string BlobId) : IUserEvent;
 
+    /// <summary>The account's backup is now this blob (an earlier one is no longer referenced).</summary>
+    public sealed record BackupStored(UserId UserId, StoredBackup Backup) : IUserEvent;
+
+    public sealed record BackupDeleted(UserId UserId, DeviceId By, DateTimeOffset At) : IUserEvent;
+
     /// <summary>
     /// A device's keys. <see cref="First"/>: the device published for the first time (it can now receive
     /// encrypted messages). <see cref="IdentityChanged"/>: it replaced an earlier, different identity key (its

@@ -20,4 +20,5 @@ public static class UserRejections
     public const string InvalidLink = "invalid_link";
     public const string LinkPending = "link_pending";
     public const string InboxFull = "inbox_full";
+    public const string MediaNotFound = "media_not_found";
 }

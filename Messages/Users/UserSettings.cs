@@ -27,3 +27,9 @@ public sealed record MutedChat(ChatId ChatId, DateTimeOffset? Until);
 
 /// <summary>A blob this user uploaded: what counts against their quota and what they may always download.</summary>
 public sealed record UploadedMedia(string BlobId, long Size, string ContentType);
+
+/// <summary>
+/// The account's current backup: an uploaded blob (ciphertext the client made, docs/e2ee.md §10) that the
+/// media collector keeps while it is current. One per account; a newer one replaces it.
+/// </summary>
+public sealed record StoredBackup(string BlobId, long Size, DeviceId By, DateTimeOffset At);

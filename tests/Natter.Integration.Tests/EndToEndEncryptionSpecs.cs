@@ -24,32 +24,13 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private sealed record Device(DeviceSession Session, SecureDevice Secure, NatterConnection Socket);
-
-    private async Task<Device> DeviceAsync(DeviceSession session)
-    {
-        var secure = await SecureDevice.CreateAsync(_server.Api, session);
-        var socket = await _server.ConnectAsync(session);
-        await socket.SyncAsync();
-        return new Device(session, secure, socket);
-    }
-
-    /// <summary>What <paramref name="device"/> reads of the chat's history, opened, oldest first.</summary>
-    private async Task<List<string>> HistoryAsync(Device device, string chatId)
-    {
-        var page = await _server.Api.GetMessagesAsync(device.Session.AccessToken, chatId);
-        var texts = new List<string>();
-        foreach (var message in page.Messages.OrderBy(m => m.Seq)) texts.Add(Encoding.UTF8.GetString(await device.Secure.OpenAsync(message)));
-        return texts;
-    }
-
     [Fact]
     public async Task Every_device_reads_the_same_history_and_a_device_linked_later_reads_it_after_a_history_transfer()
     {
-        var alicePhone = await DeviceAsync(await _server.RegisterAsync());
-        var aliceLaptop = await DeviceAsync(await _server.LinkDeviceAsync(alicePhone.Session, "laptop"));
-        var aliceTablet = await DeviceAsync(await _server.LinkDeviceAsync(alicePhone.Session, "tablet"));
-        var bob = await DeviceAsync(await _server.RegisterAsync());
+        var alicePhone = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var aliceLaptop = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(alicePhone.Session, "laptop"));
+        var aliceTablet = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(alicePhone.Session, "tablet"));
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var chatId = (await _server.Api.OpenChatAsync(alicePhone.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
         string[] members = [alicePhone.Session.UserId, bob.Session.UserId];
 
@@ -69,15 +50,15 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         Assert.Equal(sent, live);
         // History: the same on all three of alice's devices and on bob's.
         foreach (var device in new[] { alicePhone, aliceLaptop, aliceTablet, bob })
-            Assert.Equal(sent, await HistoryAsync(device, chatId));
+            Assert.Equal(sent, await device.HistoryAsync(chatId));
 
         // A fourth device linked later has no envelope for the earlier messages: it gets their keys from the phone.
-        var desktop = await DeviceAsync(await _server.LinkDeviceAsync(alicePhone.Session, "desktop"));
-        await Assert.ThrowsAnyAsync<Exception>(() => HistoryAsync(desktop, chatId));
+        var desktop = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(alicePhone.Session, "desktop"));
+        await Assert.ThrowsAnyAsync<Exception>(() => desktop.HistoryAsync(chatId));
         Assert.Equal(sent.Count, await alicePhone.Secure.SendHistoryAsync(desktop.Session.DeviceId));
         await desktop.Socket.NextAsync<DeviceMessageFrame>(timeout: Wait);
         Assert.Equal(sent.Count, await desktop.Secure.ReceiveHistoryAsync());
-        Assert.Equal(sent, await HistoryAsync(desktop, chatId));
+        Assert.Equal(sent, await desktop.HistoryAsync(chatId));
         Assert.Empty(await _server.Api.GetDeviceMessagesAsync(desktop.Session.AccessToken));
 
         // A removed device receives nothing further; the next send seals for the devices left.
@@ -96,14 +77,14 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
     [Fact]
     public async Task A_send_with_a_stale_device_list_is_refused_with_the_difference_and_succeeds_once_refreshed()
     {
-        var alice = await DeviceAsync(await _server.RegisterAsync());
-        var bob = await DeviceAsync(await _server.RegisterAsync());
+        var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
         string[] members = [alice.Session.UserId, bob.Session.UserId];
         await alice.Secure.SendAsync(alice.Socket, chatId, members, "m1", "hello"u8.ToArray());
 
         // Bob links a laptop; alice's device list is now one device short.
-        var bobLaptop = await DeviceAsync(await _server.LinkDeviceAsync(bob.Session, "laptop"));
+        var bobLaptop = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(bob.Session, "laptop"));
         var bobPhone = new DeviceRef(bob.Session.UserId, bob.Session.DeviceId);
         var stale = await Assert.ThrowsAsync<NatterApiException>(() => alice.Socket.SendAsync(chatId, "raw", [1, 2, 3],
             envelopes: [new EnvelopeFrame(bobPhone.UserId, bobPhone.DeviceId, [9]), new EnvelopeFrame(bob.Session.UserId, 42, [9])]));
@@ -133,8 +114,8 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         {
             ["Natter:Edge:RequireSealedSends"] = "true",
         });
-        var alice = await DeviceAsync(await _server.RegisterAsync());
-        var bob = await DeviceAsync(await _server.RegisterAsync());
+        var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
 
         var socket = await Assert.ThrowsAsync<NatterApiException>(() => alice.Socket.SendAsync(chatId, "plain", "in the clear"u8.ToArray()));
@@ -150,13 +131,13 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
     [Fact]
     public async Task Contacts_are_told_when_a_device_s_identity_key_changes_and_the_safety_number_changes_with_it()
     {
-        var alice = await DeviceAsync(await _server.RegisterAsync());
-        var bob = await DeviceAsync(await _server.RegisterAsync());
+        var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
         string[] members = [alice.Session.UserId, bob.Session.UserId];
         await bob.Secure.SendAsync(bob.Socket, chatId, members, "before", "before the reinstall"u8.ToArray());
 
-        async Task<string> SafetyNumberAsync(Device viewer, DeviceSession other)
+        async Task<string> SafetyNumberAsync(SecureTestDevice viewer, DeviceSession other)
         {
             var mine = (await _server.Api.GetDeviceIdentitiesAsync(viewer.Session.AccessToken, "+" + viewer.Session.UserId)).Devices[0].IdentityKey;
             var theirs = (await _server.Api.GetDeviceIdentitiesAsync(viewer.Session.AccessToken, "+" + other.UserId)).Devices[0].IdentityKey;
