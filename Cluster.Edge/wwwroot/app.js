@@ -1,7 +1,7 @@
 // A minimal browser client of Natter's protocol v1: one WebSocket, JSON frames, end-to-end encrypted bodies
 // (e2ee.js, docs/e2ee.md). It keeps per-chat messages by seq (the protocol's dedupe key), acknowledges
 // delivery, and resyncs on reconnect. Keys, sessions and the content keys of read messages stay in this
-// browser's localStorage; the server gets ciphertext only.
+// browser's localStorage; the server gets ciphertext only, backups (sealed under a passphrase) included.
 import * as e2ee from "./e2ee.js";
 
 const { bytes } = e2ee;
@@ -142,6 +142,43 @@ async function readable(m) {
   state.vault.contentKeys[id] = contentKey;
   saveVault();
   return fromUtf8(e2ee.decryptBody(m.chatId, body, contentKey));
+}
+
+// --- backup and restore (docs/e2ee.md §10, protocol.md §14.7) ---------------------------------
+
+/** Seals every content key this device holds under the passphrase and makes it the account's backup. */
+async function backUp(passphrase) {
+  const keys = Object.entries(state.vault.contentKeys).map(([id, key]) => {
+    const at = id.lastIndexOf(":");
+    return { chatId: id.slice(0, at), seq: Number(id.slice(at + 1)), key: bytes.toBase64(key) };
+  });
+  const archive = await e2ee.sealBackup(utf8(JSON.stringify({ version: 1, keys })), passphrase, state.me);
+  const response = await fetch("/api/media", {
+    method: "POST",
+    body: archive,
+    headers: { "Authorization": `Bearer ${state.token}`, "Content-Type": "application/octet-stream", "X-Content-SHA256": await e2ee.sha256Hex(archive) },
+  });
+  const stored = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(stored?.error?.message || `HTTP ${response.status}`);
+  await api("backup", { method: "PUT", body: JSON.stringify({ mediaId: stored.id }) });
+  return keys.length;
+}
+
+/** Opens the account's backup with the passphrase and keeps its content keys; what showed as unreadable is read again. */
+async function restore(passphrase) {
+  const backup = await api("backup");
+  const response = await fetch(`/api/media/${encodeURIComponent(backup.mediaId)}`, { headers: { "Authorization": `Bearer ${state.token}` } });
+  if (!response.ok) throw new Error(`the backup's file: HTTP ${response.status}`);
+  const contents = JSON.parse(fromUtf8(await e2ee.openBackup(new Uint8Array(await response.arrayBuffer()), passphrase, state.me)));
+  for (const { chatId, seq, key } of contents.keys) state.vault.contentKeys[`${chatId}:${seq}`] ??= bytes.fromBase64(key);
+  saveVault();
+  for (const chat of state.messages.values()) {
+    for (const m of chat.values()) {
+      state.texts.delete(`${m.chatId}:${m.seq}`);
+      onMessage(m, false);
+    }
+  }
+  return contents.keys.length;
 }
 
 // --- the connection and the page ---------------------------------------------------------------
@@ -285,6 +322,21 @@ $("composer").onsubmit = (event) => {
   const chatId = state.current;
   enqueue(() => sealAndSend(chatId, crypto.randomUUID(), text));
   $("text").value = "";
+};
+
+$("backup").onsubmit = (event) => {
+  event.preventDefault();
+  const passphrase = $("passphrase").value;
+  const restoring = event.submitter?.value === "restore";
+  $("backup-status").textContent = restoring ? "restoring…" : "backing up…";
+  enqueue(async () => {
+    try {
+      const count = restoring ? await restore(passphrase) : await backUp(passphrase);
+      $("backup-status").textContent = restoring ? `restored ${count} keys` : `backed up ${count} keys`;
+    } catch (e) {
+      $("backup-status").textContent = e.message;
+    }
+  });
 };
 
 function setStatus(s) {

@@ -264,3 +264,37 @@ export function decryptBody(chatId, body, contentKey) {
   if (body[0] !== 1) throw new Error("not an encrypted body");
   return open(contentKey, new Uint8Array(12), ascii(chatId), body.subarray(1));
 }
+
+// --- backups (docs/e2ee.md §10): content keys sealed under a passphrase, as BackupArchive -------
+
+const BACKUP_MAGIC = ascii("NATTERBK");
+const BACKUP_HEADER = 29;
+export const BACKUP_ITERATIONS = 600000;
+
+async function backupKey(passphrase, salt, iterations) {
+  const material = await subtle.importKey("raw", ascii(passphrase.normalize("NFKC")), "PBKDF2", false, ["deriveBits"]);
+  return new Uint8Array(await subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, material, 256));
+}
+
+export async function sealBackup(plaintext, passphrase, userId, iterations = BACKUP_ITERATIONS) {
+  if (passphrase.normalize("NFKC").length < 8) throw new Error("a backup passphrase has at least 8 characters");
+  const header = bytes.concat(BACKUP_MAGIC, new Uint8Array([1]), bytes.u32(iterations), crypto.getRandomValues(new Uint8Array(16)));
+  const key = await backupKey(passphrase, header.subarray(13), iterations);
+  return bytes.concat(header, seal(key, new Uint8Array(12), bytes.concat(header, ascii(userId)), plaintext));
+}
+
+export async function openBackup(archive, passphrase, userId) {
+  if (archive.length < BACKUP_HEADER + 16 || !bytes.equal(archive.subarray(0, 8), BACKUP_MAGIC)) throw new Error("not a Natter backup");
+  if (archive[8] !== 1) throw new Error(`a version ${archive[8]} backup; this client reads version 1`);
+  const iterations = bytes.readU32(archive, 9);
+  if (iterations < 100000 || iterations > 10000000) throw new Error(`a backup with ${iterations} iterations is refused`);
+  const header = archive.subarray(0, BACKUP_HEADER);
+  const key = await backupKey(passphrase, header.subarray(13), iterations);
+  try {
+    return open(key, new Uint8Array(12), bytes.concat(header, ascii(userId)), archive.subarray(BACKUP_HEADER));
+  } catch {
+    throw new Error("the backup does not open: wrong passphrase, or another account's");
+  }
+}
+
+export const sha256Hex = async (data) => bytes.hex(await sha256(data));

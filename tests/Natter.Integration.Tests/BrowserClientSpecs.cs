@@ -99,6 +99,53 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
         Assert.Equal("first words to carol", Encoding.UTF8.GetString(await carolDevice.OpenAsync(carolSocket.Received.Of(carolChat)[0])));
     }
 
+    [Fact]
+    public async Task A_backup_made_in_the_browser_restores_on_a_native_phone_and_a_native_one_restores_in_the_browser()
+    {
+        const string passphrase = "same words on every device";
+        var alicePhone = Phones.Next();
+        var alice = await _server.RegisterAsync(alicePhone);
+        var bob = await _server.RegisterAsync();
+        var bobDevice = await SecureDevice.CreateAsync(_server.Api, bob);
+        await using var bobSocket = await _server.ConnectAsync(bob);
+        await bobSocket.SyncAsync();
+        string[] members = [alice.UserId, bob.UserId];
+        var page = await OpenAsync(await _browser.NewContextAsync(), alice);
+        var chatId = (await _server.Api.OpenChatAsync(bob.AccessToken, "+" + alice.UserId)).ChatId;
+        await bobDevice.SendAsync(bobSocket, chatId, members, "one", Encoding.UTF8.GetBytes("one"));
+        await page.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await Assertions.Expect(page.Locator("#messages li")).ToHaveTextAsync(["one"]);
+        await page.Locator("#text").FillAsync("two");
+        await page.Locator("#composer button").ClickAsync();
+        await Assertions.Expect(page.Locator("#messages li")).ToHaveTextAsync(["one", "two"]);
+
+        // The browser backs up; then the number is verified on a new phone (the browser's device is logged out).
+        await page.Locator("#passphrase").FillAsync(passphrase);
+        await page.Locator("#backup button[value='backup']").ClickAsync();
+        await Assertions.Expect(page.Locator("#backup-status")).ToHaveTextAsync("backed up 2 keys");
+        var phone = await _server.RegisterAsync(alicePhone, "new phone");
+        var phoneDevice = await SecureDevice.CreateAsync(_server.Api, phone);
+        await using var phoneSocket = await _server.ConnectAsync(phone);
+        Assert.Equal(2, await phoneDevice.RestoreBackupAsync(passphrase));
+        var page1 = await _server.Api.GetMessagesAsync(phone.AccessToken, chatId);
+        var texts = new List<string>();
+        foreach (var m in page1.Messages.OrderBy(m => m.Seq)) texts.Add(Encoding.UTF8.GetString(await phoneDevice.OpenAsync(m)));
+        Assert.Equal(["one", "two"], texts);
+
+        // The phone adds a message and backs up; a browser linked later restores that backup and reads all three.
+        await phoneDevice.SendAsync(phoneSocket, chatId, members, "three", Encoding.UTF8.GetBytes("three"));
+        await phoneDevice.BackupAsync(passphrase);
+        var laptop = await _server.LinkDeviceAsync(phone, "browser");
+        var laptopPage = await OpenAsync(await _browser.NewContextAsync(), laptop);
+        await laptopPage.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await Assertions.Expect(laptopPage.Locator("#messages li")).ToHaveCountAsync(3);
+        await Assertions.Expect(laptopPage.Locator("#messages li").First).ToContainTextAsync("🔒");
+        await laptopPage.Locator("#passphrase").FillAsync(passphrase);
+        await laptopPage.Locator("#backup button[value='restore']").ClickAsync();
+        await Assertions.Expect(laptopPage.Locator("#backup-status")).ToHaveTextAsync("restored 3 keys");
+        await Assertions.Expect(laptopPage.Locator("#messages li")).ToHaveTextAsync(["one", "two", "three"]);
+    }
+
     private async Task<IPage> OpenAsync(IBrowserContext context, DeviceSession session)
     {
         var page = await context.NewPageAsync();
