@@ -150,7 +150,7 @@ public sealed class NatterHttpClient(HttpClient http)
     public Task<StoredMedia> CompleteUploadAsync(string token, string uploadId, CancellationToken ct = default) =>
         SendAsync<StoredMedia>(HttpMethod.Post, $"api/media/uploads/{uploadId}/complete", token, null, ct);
 
-    // The account's backup (docs/protocol.md §9.3; SecureDevice.BackupAsync makes and restores one).
+    // The account's backup (docs/protocol.md §14.7; SecureDevice.BackupAsync makes and restores one).
 
     /// <summary>The current backup; <c>no_backup</c> (404) when there is none.</summary>
     public Task<BackupView> GetBackupAsync(string token, CancellationToken ct = default) =>

@@ -79,6 +79,7 @@ public sealed partial record UserState(
             ([], (UserRejections.QuotaExceeded, $"storing this would pass your media quota of {r.QuotaBytes} bytes")),
         RecordUpload r => ([new MediaUploaded(Id, r.Media)], null),
         ForgetUpload f when Uploads?.Any(u => u.BlobId == f.BlobId) != true => ([], null),
+        ForgetUpload f when Backup?.BlobId == f.BlobId => ([], (UserRejections.BackupInUse, "this upload is the account's current backup")),
         ForgetUpload f => ([new MediaForgotten(Id, f.BlobId)], null),
         RecordBackup b => DecideBackup(b),
         DeleteBackup d when Devices.All(x => x.Id != d.Device) => ([], (UserRejections.UnknownDevice, $"no device {d.Device}")),

@@ -37,9 +37,11 @@ public sealed partial class SecureDevice
         var backup = await _api.GetBackupAsync(_session.AccessToken, ct);
         using var download = await _api.DownloadMediaAsync(_session.AccessToken, backup.MediaId, ct: ct);
         var archive = await download.Content.ReadAsByteArrayAsync(ct);
-        var contents = JsonSerializer.Deserialize<BackupContents>(BackupArchive.Open(archive, passphrase, _session.UserId), ProtocolJson.Options)
-                       ?? throw new InvalidMessageException("An empty backup.");
-        foreach (var entry in contents.Keys) _contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
-        return contents.Keys.Count;
+        var contents = JsonSerializer.Deserialize<BackupContents>(BackupArchive.Open(archive, passphrase, _session.UserId), ProtocolJson.Options);
+        if (contents is not { Version: 1, Keys: { } keys } || keys.Any(k => k is null || k.Key is not { Length: MessageBody.ContentKeySize }))
+            throw new InvalidMessageException($"Not a version 1 backup's contents.");
+        foreach (var entry in keys) _contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
+        await OnStateChangedAsync(ct);
+        return keys.Count;
     }
 }

@@ -56,8 +56,18 @@ public sealed partial class SecureDevice
                     var pointer = JsonSerializer.Deserialize<HistoryPointer>(message.Data, ProtocolJson.Options)
                                   ?? throw new InvalidMessageException("not a history transfer");
                     var from = AddressOf(_session.UserId, message.FromDevice);
-                    transfer = _openedTransfers[message.Id] =
-                        (pointer.MediaId, _crypto.OpenKey(pointer.Envelope, from, _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct)));
+                    var identity = _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct);
+                    // Like any open: the ratchet key is used up, so the transfer's key is kept (and saved) in the same step.
+                    await _opening.WaitAsync(ct);
+                    try
+                    {
+                        transfer = _openedTransfers[message.Id] = (pointer.MediaId, _crypto.OpenKey(pointer.Envelope, from, identity));
+                        OnStateChangedLocked();
+                    }
+                    finally
+                    {
+                        _opening.Release();
+                    }
                 }
                 catch (Exception e) when (e is JsonException or InvalidMessageException or UntrustedIdentityException)
                 {
@@ -70,6 +80,8 @@ public sealed partial class SecureDevice
             var entries = JsonSerializer.Deserialize<List<HistoryEntry>>(MessageBody.Decrypt(HistoryContext, archive, transfer.Key), ProtocolJson.Options)!;
             foreach (var entry in entries) _contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
             learned += entries.Count;
+            // Saved before the inbox lets go of the transfer.
+            await OnStateChangedAsync(ct);
             await _api.AckDeviceMessagesAsync(_session.AccessToken, message.Id, ct);
             _openedTransfers.TryRemove(message.Id, out _);
         }

@@ -21,28 +21,60 @@ public sealed partial class SecureDevice
         IReadOnlyList<HistoryEntry> ContentKeys, IReadOnlyList<SavedOutgoing> Outgoing, IReadOnlyList<SavedTransfer> OpenedTransfers);
 
     /// <summary>
+    /// Called with the device's state (what <see cref="Export"/> returns) whenever a restore must not miss the change:
+    /// after a send is sealed and before it leaves, after an envelope or a history transfer is opened, and after keys
+    /// are learned. An app writes it to protected storage before returning. Restoring any state older than the last
+    /// one written would seal with message keys already used (the same key and nonce for another plaintext), so only
+    /// the latest may ever be restored. The state holds every content key the device keeps, so it grows with the
+    /// history it has read; each call serializes it whole. The callback must not call back into this device.
+    /// </summary>
+    public Action<byte[]>? StateChanged { get; set; }
+
+    /// <summary>
     /// This device's state: keys, sessions, known identities and devices, the content keys it holds, sends not yet
     /// acknowledged and history transfers opened but not yet taken. Consistent with opens in progress (it waits for
-    /// them); save again after sending or opening, since a ratchet key used after the save is gone from it.
+    /// them). To keep it current, use <see cref="StateChanged"/> rather than saving now and then.
     /// </summary>
     public byte[] Export()
     {
         _opening.Wait();
         try
         {
-            // Sends before keys: an acknowledged send moves from the one to the other, and must be in at least one.
-            var outgoing = _outgoing.Select(kv => new SavedOutgoing(kv.Key.ChatId, kv.Key.ClientMsgId, kv.Value.Body, kv.Value.ContentKey)).ToList();
-            var keys = _contentKeys.Select(kv => new HistoryEntry(kv.Key.ChatId, kv.Key.Seq, kv.Value)).ToList();
-            Dictionary<string, int[]> devices;
-            lock (_devicesGate) devices = _devices.ToDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray());
-            var state = new SavedState(SavedVersion, _session.UserId, _session.DeviceId, _crypto.Export(), devices, keys, outgoing,
-                _openedTransfers.Select(kv => new SavedTransfer(kv.Key, kv.Value.MediaId, kv.Value.Key)).ToList());
-            return JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Options);
+            return ExportLocked();
         }
         finally
         {
             _opening.Release();
         }
+    }
+
+    private void OnStateChangedLocked() => StateChanged?.Invoke(ExportLocked());
+
+    private async Task OnStateChangedAsync(CancellationToken ct)
+    {
+        if (StateChanged is null) return;
+        await _opening.WaitAsync(ct);
+        try
+        {
+            OnStateChangedLocked();
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    /// <summary>The state; the caller holds <c>_opening</c>, so no open is half done.</summary>
+    private byte[] ExportLocked()
+    {
+        // Sends before keys: an acknowledged send moves from the one to the other, and must be in at least one.
+        var outgoing = _outgoing.Select(kv => new SavedOutgoing(kv.Key.ChatId, kv.Key.ClientMsgId, kv.Value.Body, kv.Value.ContentKey)).ToList();
+        var keys = _contentKeys.Select(kv => new HistoryEntry(kv.Key.ChatId, kv.Key.Seq, kv.Value)).ToList();
+        Dictionary<string, int[]> devices;
+        lock (_devicesGate) devices = _devices.ToDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray());
+        var state = new SavedState(SavedVersion, _session.UserId, _session.DeviceId, _crypto.Export(), devices, keys, outgoing,
+            _openedTransfers.Select(kv => new SavedTransfer(kv.Key, kv.Value.MediaId, kv.Value.Key)).ToList());
+        return JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Options);
     }
 
     /// <summary>

@@ -87,12 +87,15 @@ public sealed partial class SecureDevice
             var envelopes = Recipients(members)
                 .Select(d => new EnvelopeFrame(d.UserId, int.Parse(d.DeviceId), _crypto.SealContentKey(contentKey, body, d, bundles.GetValueOrDefault(d))))
                 .ToList();
+            // Sealing used message keys: saved before the envelopes leave, a restart never seals with them again.
+            await OnStateChangedAsync(ct);
             try
             {
                 var ack = await connection.SendAsync(chatId, clientMsgId, body, ct, media: attachment is null ? null : attachment with { Thumbnail = null, Caption = null },
                     envelopes: envelopes);
                 _contentKeys[(chatId, ack.Seq)] = contentKey;
                 _outgoing.TryRemove((chatId, clientMsgId), out _);
+                await OnStateChangedAsync(ct);
                 return ack;
             }
             catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDevices && attempt < attempts)
@@ -120,7 +123,10 @@ public sealed partial class SecureDevice
             {
                 // Another task may have opened it meanwhile (a live push and a history page of the same message).
                 if (!_contentKeys.TryGetValue((message.ChatId, message.Seq), out contentKey))
+                {
                     contentKey = _contentKeys[(message.ChatId, message.Seq)] = _crypto.OpenContentKey(envelope, message.Body, from, identity);
+                    OnStateChangedLocked();
+                }
             }
             finally
             {

@@ -6,7 +6,7 @@ using Natter.Messages.Users;
 namespace Natter.Cluster.Edge;
 
 /// <summary>
-/// The account's backup (docs/protocol.md §9.3): the client uploads its encrypted backup as media, then PUT
+/// The account's backup (docs/protocol.md §14.7): the client uploads its encrypted backup as media, then PUT
 /// /api/backup names it as the current one; GET /api/backup tells any device of the account which blob to
 /// download (GET /api/media/{id}: the uploader's own); DELETE /api/backup lets it be collected.
 /// </summary>

@@ -13,7 +13,8 @@ namespace Natter.Cluster.Edge.Media;
 
 /// <summary>
 /// Garbage collection of media: a blob older than the grace period that no stored message references and
-/// that is no account's current backup is deleted, and its uploaders' quotas are released; resumable uploads
+/// that is no account's current backup is deleted once its uploaders' accounts have forgotten it (which
+/// releases their quota; an account whose backup it has become since refuses, and it stays); resumable uploads
 /// untouched for the upload TTL are abandoned. References are found by reading the journal from the start
 /// (every message's attachment, every upload record, every backup change in order): simple and exact, at a
 /// cost linear in the journal, once per interval.
@@ -65,12 +66,37 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
         var deleted = 0;
         foreach (var blob in candidates.Where(b => !referenced.Contains(b.Id)))
         {
+            if (!await ForgetUploadsAsync(blob.Id, uploaders.GetValueOrDefault(blob.Id) ?? [])) continue;
             store.Delete(blob.Id);
             deleted++;
-            foreach (var uploader in uploaders.GetValueOrDefault(blob.Id) ?? [])
-                users.ActorRef.Tell(new UserCommands.ForgetUpload(uploader, blob.Id));
         }
         return new Outcome(deleted, candidates.Count - deleted, abandoned);
+    }
+
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Every uploader's account forgets the upload before the file goes. An account refuses while the file is its
+    /// current backup, which it may have become after the journal was read: then the file stays. And once
+    /// forgotten, no account can name it as its backup any more. An account that does not answer keeps the file
+    /// until the next run.
+    /// </summary>
+    private async Task<bool> ForgetUploadsAsync(string blobId, IReadOnlyList<UserId> uploaders)
+    {
+        var forgotten = true;
+        foreach (var uploader in uploaders)
+        {
+            try
+            {
+                if (await users.ActorRef.Ask<object>(new UserCommands.ForgetUpload(uploader, blobId), AskTimeout) is UserReplies.UserRejected)
+                    forgotten = false;
+            }
+            catch (AskTimeoutException)
+            {
+                forgotten = false;
+            }
+        }
+        return forgotten;
     }
 
     private async Task<(HashSet<string> Referenced, Dictionary<string, List<UserId>> Uploaders)> ReadReferencesAsync()

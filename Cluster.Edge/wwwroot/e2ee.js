@@ -271,8 +271,15 @@ const BACKUP_MAGIC = ascii("NATTERBK");
 const BACKUP_HEADER = 29;
 export const BACKUP_ITERATIONS = 600000;
 
+/** As BackupArchive: NFKC, and a recovery key (64 hex digits once spaces and dashes are dropped) in lowercase. */
+function passphraseBytes(passphrase) {
+  const normalized = passphrase.normalize("NFKC");
+  const compact = normalized.replace(/[\s-]/g, "");
+  return ascii(/^[0-9a-fA-F]{64}$/.test(compact) ? compact.toLowerCase() : normalized);
+}
+
 async function backupKey(passphrase, salt, iterations) {
-  const material = await subtle.importKey("raw", ascii(passphrase.normalize("NFKC")), "PBKDF2", false, ["deriveBits"]);
+  const material = await subtle.importKey("raw", passphraseBytes(passphrase), "PBKDF2", false, ["deriveBits"]);
   return new Uint8Array(await subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, material, 256));
 }
 

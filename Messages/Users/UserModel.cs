@@ -21,4 +21,5 @@ public static class UserRejections
     public const string LinkPending = "link_pending";
     public const string InboxFull = "inbox_full";
     public const string MediaNotFound = "media_not_found";
+    public const string BackupInUse = "backup_in_use";
 }

@@ -58,6 +58,20 @@ public sealed class BackupRecordSpecs : TestKit
     }
 
     [Fact]
+    public void The_current_backup_s_upload_is_not_forgotten_so_a_collection_racing_the_backup_keeps_its_file()
+    {
+        _user.Tell(new RecordBackup(Alice, _phone, First, T0));
+        ExpectMsg<Backup>(Wait);
+        _user.Tell(new ForgetUpload(Alice, First));
+        Assert.Equal(UserRejections.BackupInUse, ExpectMsg<UserRejected>(Wait).Code);
+        _user.Tell(new ForgetUpload(Alice, Second));
+        Assert.Equal([First], ExpectMsg<Uploads>(Wait).Media.Select(m => m.BlobId));
+        // Once forgotten, an upload can no longer become the backup.
+        _user.Tell(new RecordBackup(Alice, _phone, Second, T0));
+        Assert.Equal(UserRejections.MediaNotFound, ExpectMsg<UserRejected>(Wait).Code);
+    }
+
+    [Fact]
     public void A_newer_backup_replaces_the_older_a_deleted_one_is_gone_and_both_survive_a_restart()
     {
         _user.Tell(new RecordBackup(Alice, _phone, First, T0));

@@ -58,6 +58,17 @@ public sealed class BackupArchiveTests
     }
 
     [Fact]
+    public void A_recovery_key_typed_back_in_groups_and_capitals_opens_what_it_sealed()
+    {
+        var key = BackupArchive.NewRecoveryKey();
+        var archive = BackupArchive.Seal("k"u8, key, "u", Fast);
+        var typed = string.Join(" ", key.ToUpperInvariant().Chunk(4).Select(c => new string(c)));
+
+        Assert.Equal("k", Encoding.UTF8.GetString(BackupArchive.Open(archive, typed, "u")));
+        Assert.Equal("k", Encoding.UTF8.GetString(BackupArchive.Open(archive, string.Join("-", key.Chunk(16).Select(c => new string(c))), "u")));
+    }
+
+    [Fact]
     public void A_recovery_key_is_64_hex_digits_and_new_each_time()
     {
         var key = BackupArchive.NewRecoveryKey();

@@ -6,7 +6,10 @@ using Xunit;
 
 namespace Natter.Integration.Tests;
 
-/// <summary>An app that saves its device and restores it at the next start carries on as the same device.</summary>
+/// <summary>
+/// An app that writes its device's state whenever the device says it changed, and restores the last one written at
+/// its next start, carries on as the same device, even when it died between sealing a send and its ack.
+/// </summary>
 public sealed class SavedDeviceSpecs : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
@@ -17,37 +20,52 @@ public sealed class SavedDeviceSpecs : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
-    public async Task A_device_restored_after_the_app_restarts_keeps_its_identity_sessions_and_history()
+    public async Task A_device_restored_from_its_last_saved_state_keeps_its_identity_sessions_history_and_unacknowledged_send()
     {
         var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
         string[] members = [alice.Session.UserId, bob.Session.UserId];
+        byte[]? lastWritten = null;
+        alice.Secure.StateChanged = state => lastWritten = state;
         await alice.Secure.SendAsync(alice.Socket, chatId, members, "a0", "alice 0"u8.ToArray());
         await bob.Secure.SendAsync(bob.Socket, chatId, members, "b0", "bob 0"u8.ToArray());
         await alice.Socket.Received.WaitForCountAsync(chatId, 1, Wait);
         await alice.Secure.OpenAsync(alice.Socket.Received.Of(chatId)[0]);
 
-        // The app stops; at its next start it restores the device instead of making a new one.
-        var saved = alice.Secure.Export();
+        // The app dies just after sealing "alice 1": the last state it wrote is the one from before the send left.
+        var sealedOnly = (byte[]?)null;
+        alice.Secure.StateChanged = state => sealedOnly ??= state;
+        var firstAck = await alice.Secure.SendAsync(alice.Socket, chatId, members, "a1", "alice 1"u8.ToArray());
+        Assert.NotNull(sealedOnly);
+        Assert.NotNull(lastWritten);
         await alice.Socket.DisposeAsync();
+
         var socket = await _server.ConnectAsync(alice.Session);
         await socket.SyncAsync();
-        var restarted = new SecureTestDevice(alice.Session, SecureDevice.Restore(_server.Api, alice.Session, saved), socket, _server.Api);
+        var restarted = new SecureTestDevice(alice.Session, SecureDevice.Restore(_server.Api, alice.Session, sealedOnly!), socket, _server.Api);
+        var bobPreKeys = (await _server.Api.GetKeysStatusAsync(bob.Session.AccessToken)).OneTimePreKeysLeft;
 
         Assert.Equal(alice.Secure.Crypto.Keys.Identity.IdentityKey, restarted.Secure.Crypto.Keys.Identity.IdentityKey);
-        Assert.Equal(["alice 0", "bob 0"], await restarted.HistoryAsync(chatId));
-        // Both sessions go on: Bob's next message opens, and Alice's answer opens on Bob's side.
+        // Its next message uses the next message key, not the one "alice 1" was sealed with (Bob would refuse a reused one).
+        await restarted.Secure.SendAsync(socket, chatId, members, "a2", "alice 2"u8.ToArray());
+        await bob.Socket.Received.WaitForCountAsync(chatId, 4, Wait); // his own "bob 0", as acknowledged, among them
+        var bobRead = new List<string>();
+        foreach (var m in bob.Socket.Received.Of(chatId).Where(m => m.Sender == alice.Session.UserId)) bobRead.Add(Encoding.UTF8.GetString(await bob.Secure.OpenAsync(m)));
+        Assert.Equal(["alice 0", "alice 1", "alice 2"], bobRead);
+        // The send it never saw acknowledged goes again as the same message (its body was saved): stored once.
+        var resent = await restarted.Secure.SendAsync(socket, chatId, members, "a1", "anything: the saved body is sent"u8.ToArray());
+        Assert.Equal(firstAck.Seq, resent.Seq);
+        Assert.Equal(["alice 0", "bob 0", "alice 1", "alice 2"], await restarted.HistoryAsync(chatId));
+        // Bob's side of the session goes on too; no new session setup took one of Bob's one-time prekeys.
         var had = socket.Received.Of(chatId).Count;
         await bob.Secure.SendAsync(bob.Socket, chatId, members, "b1", "bob 1"u8.ToArray());
         await socket.Received.WaitForCountAsync(chatId, had + 1, Wait);
         Assert.Equal("bob 1", Encoding.UTF8.GetString(await restarted.Secure.OpenAsync(socket.Received.Of(chatId)[^1])));
-        await restarted.Secure.SendAsync(socket, chatId, members, "a1", "alice 1"u8.ToArray());
-        await bob.Socket.Received.WaitForCountAsync(chatId, 2, Wait);
-        Assert.Equal("alice 1", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(bob.Socket.Received.Of(chatId)[^1])));
+        Assert.Equal(bobPreKeys, (await _server.Api.GetKeysStatusAsync(bob.Session.AccessToken)).OneTimePreKeysLeft);
 
         // A saved device restores only as itself.
-        Assert.Throws<ArgumentException>(() => SecureDevice.Restore(_server.Api, bob.Session, saved));
+        Assert.Throws<ArgumentException>(() => SecureDevice.Restore(_server.Api, bob.Session, sealedOnly!));
         Assert.Throws<ArgumentException>(() => SecureDevice.Restore(_server.Api, alice.Session, "not a device"u8.ToArray()));
     }
 }
