@@ -122,39 +122,31 @@ public static class NatterAkkaExtensions
 
     public static AkkaConfigurationBuilder WithPresenceSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
         options.HostsEntities
-            ? builder.WithShardRegion<PresenceRegion>("presence",
+            ? builder.WithNatterShardRegion<PresenceRegion>("presence",
                 // One entity per online user, mostly idle: the mailbox that holds no storage while empty.
                 (_, registry) => userId => CompactMailbox.Apply(PresenceActor.PropsFor(userId, registry.Get<UserRegion>(), registry.Get<PresenceRegion>())),
-                new PresenceMessageExtractor(),
-                new ShardOptions { Role = NatterRoles.Node, RememberEntities = false, ShouldPassivateIdleEntities = false })
+                new PresenceMessageExtractor(), ShardCounts.Presence,
+                new RegionSettings(NatterRoles.Node, PassivateIdleAfter: null),
+                options.ShardAllocation)
             : builder.WithShardRegionProxy<PresenceRegion>("presence", NatterRoles.Node, new PresenceMessageExtractor());
 
     public static AkkaConfigurationBuilder WithUserSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
         options.HostsEntities
-            ? builder.WithShardRegion<UserRegion>("user",
+            ? builder.WithNatterShardRegion<UserRegion>("user",
                 // One entity per user online (and per account touched in the last two minutes): the compact mailbox,
                 // in its variant for actors that stash.
                 (_, registry) => userId => CompactDequeMailbox.Apply(UserActor.PropsFor(userId, registry.Get<PresenceRegion>())),
-                new UserMessageExtractor(),
-                new ShardOptions
-                {
-                    Role = NatterRoles.Node,
-                    RememberEntities = false,
-                    PassivateIdleEntityAfter = TimeSpan.FromMinutes(2),
-                })
+                new UserMessageExtractor(), ShardCounts.Users,
+                new RegionSettings(NatterRoles.Node, PassivateIdleAfter: TimeSpan.FromMinutes(2)),
+                options.ShardAllocation)
             : builder.WithShardRegionProxy<UserRegion>("user", NatterRoles.Node, new UserMessageExtractor());
 
     public static AkkaConfigurationBuilder WithChatSharding(this AkkaConfigurationBuilder builder, NatterOptions options) =>
         options.HostsEntities
-            ? builder.WithShardRegion<ChatRegion>("chat",
+            ? builder.WithNatterShardRegion<ChatRegion>("chat",
                 (_, registry) => chatId => ChatActor.PropsFor(chatId, registry.Get<PresenceRegion>(), options.Chat),
-                new ChatMessageExtractor(),
-                new ShardOptions
-                {
-                    Role = NatterRoles.Node,
-                    RememberEntities = false,
-                    PassivateIdleEntityAfter = TimeSpan.FromMinutes(2),
-                    HandOffStopMessage = ChatActor.Stop.Instance,
-                })
+                new ChatMessageExtractor(), ShardCounts.Chats,
+                new RegionSettings(NatterRoles.Node, PassivateIdleAfter: TimeSpan.FromMinutes(2), HandOffStopMessage: ChatActor.Stop.Instance),
+                options.ShardAllocation)
             : builder.WithShardRegionProxy<ChatRegion>("chat", NatterRoles.Node, new ChatMessageExtractor());
 }

@@ -29,6 +29,9 @@ public sealed class NatterOptions
 
     public NotificationOptions Notifications { get; set; } = new();
 
+    /// <summary>How shards are placed on the node members: "consistent-hashing" (the default) or "least-shard" (Akka's own).</summary>
+    public string ShardAllocation { get; set; } = ShardAllocations.ConsistentHashing;
+
     public bool HostsEntities => EffectiveRoles.Contains(NatterRoles.Node);
 
     /// <summary>Refuses settings that would otherwise fall back silently to something else.</summary>
@@ -37,6 +40,9 @@ public sealed class NatterOptions
         foreach (var role in EffectiveRoles)
             if (role is not (NatterRoles.Edge or NatterRoles.Node))
                 throw new InvalidOperationException($"Natter:Roles: unknown role '{role}' (use \"edge\" and/or \"node\")");
+        if (ShardAllocation is not (ShardAllocations.ConsistentHashing or ShardAllocations.LeastShard))
+            throw new InvalidOperationException(
+                $"Natter:ShardAllocation: unknown strategy '{ShardAllocation}' (use \"{ShardAllocations.ConsistentHashing}\" or \"{ShardAllocations.LeastShard}\")");
         // A key that cannot be used fails the start, not the first push.
         // From refuses unusable private keys and subjects and a mismatched pair; an edge's public key alone is checked here.
         if ((VapidKeys.From(Notifications.Push)?.PublicKey ?? VapidKeys.PublicKeyFrom(Notifications.Push)) is { } publicKey)

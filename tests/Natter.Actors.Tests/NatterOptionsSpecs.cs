@@ -18,6 +18,16 @@ public sealed class NatterOptionsSpecs
     }
 
     [Theory]
+    [InlineData("consistent-hash")]
+    [InlineData("Least-Shard")]
+    public void An_unknown_shard_allocation_is_refused(string allocation)
+    {
+        Assert.Equal(ShardAllocations.ConsistentHashing, new NatterOptions().ShardAllocation);
+        var options = new NatterOptions { ShardAllocation = allocation };
+        Assert.Contains("unknown strategy", Assert.Throws<InvalidOperationException>(options.Validate).Message);
+    }
+
+    [Theory]
     [InlineData("postgresql")]
     [InlineData("mysql")]
     public void An_unknown_journal_provider_is_refused(string provider)
