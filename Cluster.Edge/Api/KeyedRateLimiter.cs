@@ -57,3 +57,15 @@ public sealed class SendLimiter(ConnectionSettings settings) : KeyedRateLimiter(
 {
     public bool Allows(string user) => settings.SendsPerSecond <= 0 || TryTake(user);
 }
+
+/// <summary>
+/// Every authenticated REST request, per user and edge process (Natter:Edge:RequestBurst at once, then
+/// Natter:Edge:RequestsPerSecond): the routes without a limit of their own must not be hammered either. 0 turns it off.
+/// Checked after the token, so a stranger cannot spend someone else's allowance.
+/// </summary>
+public sealed class RequestLimiter(int burst, int perSecond)
+    : KeyedRateLimiter(Math.Max(1, burst), Math.Max(1, perSecond), TimeSpan.FromSeconds(1),
+        $"at most {burst} requests at once and {perSecond} a second; retry after a second")
+{
+    public bool Allows(string user) => perSecond <= 0 || TryTake(user);
+}

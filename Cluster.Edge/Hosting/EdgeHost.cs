@@ -45,6 +45,11 @@ public static class EdgeHost
         builder.Services.AddSingleton(new AccountRequestLimiter(
             builder.Configuration.GetValue($"{NatterOptions.Section}:Auth:AccountRequestsPerHour", 20)));
         builder.Services.AddSingleton(sp => new SendLimiter(sp.GetRequiredService<IOptions<ConnectionSettings>>().Value));
+        var requestBurst = builder.Configuration.GetValue($"{NatterOptions.Section}:Edge:RequestBurst", 200);
+        var requestsPerSecond = builder.Configuration.GetValue($"{NatterOptions.Section}:Edge:RequestsPerSecond", 50);
+        if (requestsPerSecond < 0 || requestsPerSecond > 0 && requestBurst < 1)
+            throw new InvalidOperationException($"{NatterOptions.Section}:Edge:RequestsPerSecond must be 0 (no limit) or above, with RequestBurst at least 1");
+        builder.Services.AddSingleton(new RequestLimiter(requestBurst, requestsPerSecond));
         builder.Services.AddSingleton<DeviceAdmission>();
         builder.Services.AddSingleton<ClientSocketHandler>();
         builder.Services.AddSingleton<EdgeMetrics>();
@@ -109,7 +114,7 @@ public static class EdgeHost
 
         var api = app.MapGroup("/api");
         api.MapAccountEndpoints();
-        var authenticated = api.MapGroup("").RequireDevice();
+        var authenticated = api.MapGroup("").RequireDevice().LimitRequestsPerUser();
         authenticated.MapChatEndpoints();
         authenticated.MapMessageEndpoints();
         authenticated.MapGroupEndpoints();
