@@ -7,9 +7,11 @@ namespace Natter.Actors.Hosting;
 
 /// <summary>
 /// Akka's shard coordinator places and moves shards where <see cref="ShardRing"/> says: a new shard on its ring node,
-/// and at each rebalance round the shards whose ring node is another region's, at most <c>limit</c> at a time and
-/// only while every region's member is Up with none unreachable (a membership change in progress would move shards
-/// twice). Regions are told apart by their member's address.
+/// and at each rebalance round the shards whose ring node is another region's, at most <c>limit</c> at a time. Regions
+/// are told apart by their member's address. Like Akka's own strategy it rebalances only when that can finish: no
+/// rebalance in flight, no member unreachable, joining or weakly up, one app version across the cluster (a rolling
+/// update would otherwise move each restarted member's shards away and back), and one region per address (a member
+/// that crashed and came back at the same address has two until the old one is removed).
 /// </summary>
 public sealed class ConsistentHashingAllocation : IActorSystemDependentAllocationStrategy
 {
@@ -18,7 +20,7 @@ public sealed class ConsistentHashingAllocation : IActorSystemDependentAllocatio
     private readonly double _relativeLimit;
     private Func<IActorRef, Address> _addressOf = r => r.Path.Address;
     private Func<Address, bool> _isUp = _ => true;
-    private Func<bool> _anyUnreachable = () => false;
+    private Func<bool> _membershipSettled = () => true;
 
     /// <param name="shardCount">The extractor's shard count: shard ids are "0" to shardCount - 1.</param>
     public ConsistentHashingAllocation(int shardCount, int absoluteLimit, double relativeLimit)
@@ -30,22 +32,30 @@ public sealed class ConsistentHashingAllocation : IActorSystemDependentAllocatio
 
     /// <summary>For specs: regions' addresses and members' state without a cluster.</summary>
     public ConsistentHashingAllocation(int shardCount, int absoluteLimit, double relativeLimit,
-        Func<IActorRef, Address> addressOf, Func<Address, bool> isUp, Func<bool> anyUnreachable)
+        Func<IActorRef, Address> addressOf, Func<Address, bool> isUp, Func<bool> membershipSettled)
         : this(shardCount, absoluteLimit, relativeLimit)
     {
         _addressOf = addressOf;
         _isUp = isUp;
-        _anyUnreachable = anyUnreachable;
+        _membershipSettled = membershipSettled;
     }
 
     public void Start(ActorSystem system)
     {
         var cluster = Cluster.Get(system);
-        // The coordinator's own region has a local path, without host and port.
-        _addressOf = r => r.Path.Address.HasGlobalScope ? r.Path.Address : cluster.SelfAddress;
+        _addressOf = region => AddressOf(region, cluster.SelfAddress);
         _isUp = a => cluster.State.Members.Any(m => m.Address == a && m.Status == MemberStatus.Up);
-        _anyUnreachable = () => !cluster.State.Unreachable.IsEmpty;
+        _membershipSettled = () => IsSettled(cluster.State);
     }
+
+    /// <summary>The member address of a region: the coordinator's own region has a local path, without host and port.</summary>
+    public static Address AddressOf(IActorRef region, Address self) => region.Path.Address.HasGlobalScope ? region.Path.Address : self;
+
+    /// <summary>No member unreachable, joining or weakly up, and one app version: a rebalance started now can finish once.</summary>
+    public static bool IsSettled(ClusterEvent.CurrentClusterState state) =>
+        state.Unreachable.IsEmpty
+        && state.Members.All(m => m.Status is not (MemberStatus.Joining or MemberStatus.WeaklyUp))
+        && state.Members.Select(m => m.AppVersion).Distinct().Count() <= 1;
 
     public Task<IActorRef> AllocateShard(IActorRef requester, string shardId,
         IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations)
@@ -62,7 +72,8 @@ public sealed class ConsistentHashingAllocation : IActorSystemDependentAllocatio
         IImmutableSet<string> rebalanceInProgress)
     {
         IImmutableSet<string> none = ImmutableHashSet<string>.Empty;
-        if (rebalanceInProgress.Count > 0 || currentShardAllocations.Count < 2 || _anyUnreachable()) return Task.FromResult(none);
+        if (rebalanceInProgress.Count > 0 || currentShardAllocations.Count < 2 || !_membershipSettled()) return Task.FromResult(none);
+        // Every region Up, each at an address of its own.
         var regions = RegionsByNode(currentShardAllocations, upOnly: true);
         if (regions.Count != currentShardAllocations.Count) return Task.FromResult(none);
 
@@ -76,11 +87,18 @@ public sealed class ConsistentHashingAllocation : IActorSystemDependentAllocatio
         return Task.FromResult(moves);
     }
 
+    /// <summary>
+    /// The regions by their member's address. An address with more than one region (a member that crashed and came
+    /// back at the same address, whose old region the coordinator still holds) counts as none of them: which is the
+    /// live one is not known here, and this must never throw inside the coordinator.
+    /// </summary>
     private Dictionary<string, IActorRef> RegionsByNode(IImmutableDictionary<IActorRef, IImmutableList<string>> allocations, bool upOnly) =>
         allocations.Keys
             .Select(region => (Region: region, Address: _addressOf(region)))
             .Where(r => !upOnly || _isUp(r.Address))
-            .ToDictionary(r => r.Address.ToString(), r => r.Region, StringComparer.Ordinal);
+            .GroupBy(r => r.Address.ToString(), StringComparer.Ordinal)
+            .Where(g => g.Count() == 1)
+            .ToDictionary(g => g.Key, g => g.Single().Region, StringComparer.Ordinal);
 
     /// <summary>Every shard the extractor can name (placed as a whole, so a shard's node does not depend on which exist yet).</summary>
     private IEnumerable<string> ShardIds(IImmutableDictionary<IActorRef, IImmutableList<string>> allocations) =>

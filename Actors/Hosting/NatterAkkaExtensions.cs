@@ -125,7 +125,7 @@ public static class NatterAkkaExtensions
             ? builder.WithNatterShardRegion<PresenceRegion>("presence",
                 // One entity per online user, mostly idle: the mailbox that holds no storage while empty.
                 (_, registry) => userId => CompactMailbox.Apply(PresenceActor.PropsFor(userId, registry.Get<UserRegion>(), registry.Get<PresenceRegion>())),
-                new PresenceMessageExtractor(), ShardCounts.Presence,
+                new PresenceMessageExtractor(),
                 new RegionSettings(NatterRoles.Node, PassivateIdleAfter: null),
                 options.ShardAllocation)
             : builder.WithShardRegionProxy<PresenceRegion>("presence", NatterRoles.Node, new PresenceMessageExtractor());
@@ -136,7 +136,7 @@ public static class NatterAkkaExtensions
                 // One entity per user online (and per account touched in the last two minutes): the compact mailbox,
                 // in its variant for actors that stash.
                 (_, registry) => userId => CompactDequeMailbox.Apply(UserActor.PropsFor(userId, registry.Get<PresenceRegion>())),
-                new UserMessageExtractor(), ShardCounts.Users,
+                new UserMessageExtractor(),
                 new RegionSettings(NatterRoles.Node, PassivateIdleAfter: TimeSpan.FromMinutes(2)),
                 options.ShardAllocation)
             : builder.WithShardRegionProxy<UserRegion>("user", NatterRoles.Node, new UserMessageExtractor());
@@ -145,7 +145,7 @@ public static class NatterAkkaExtensions
         options.HostsEntities
             ? builder.WithNatterShardRegion<ChatRegion>("chat",
                 (_, registry) => chatId => ChatActor.PropsFor(chatId, registry.Get<PresenceRegion>(), options.Chat),
-                new ChatMessageExtractor(), ShardCounts.Chats,
+                new ChatMessageExtractor(),
                 new RegionSettings(NatterRoles.Node, PassivateIdleAfter: TimeSpan.FromMinutes(2), HandOffStopMessage: ChatActor.Stop.Instance),
                 options.ShardAllocation)
             : builder.WithShardRegionProxy<ChatRegion>("chat", NatterRoles.Node, new ChatMessageExtractor());

@@ -27,28 +27,35 @@ public static class ShardRegionHosting
     /// allocation strategy that <paramref name="allocation"/> names: Akka.Hosting has no way to pass one.
     /// </summary>
     public static AkkaConfigurationBuilder WithNatterShardRegion<TKey>(this AkkaConfigurationBuilder builder, string typeName,
-        Func<ActorSystem, IActorRegistry, Func<string, Props>> entityPropsFactory, IMessageExtractor extractor, int shardCount,
+        Func<ActorSystem, IActorRegistry, Func<string, Props>> entityPropsFactory, HashCodeMessageExtractor extractor,
         RegionSettings region, string allocation) =>
         builder.WithActors(async (system, registry) =>
         {
-            var passivate = region.PassivateIdleAfter is { } after ? $"{(long)after.TotalMilliseconds}ms" : "off";
-            var shardingConfig = ConfigurationFactory.ParseString($"""
-                    role = "{region.Role}"
-                    remember-entities = off
-                    passivate-idle-entity-after = {passivate}
-                    """)
-                .WithFallback(system.Settings.Config.GetConfig("akka.cluster.sharding"));
-            var settings = ClusterShardingSettings.Create(shardingConfig,
-                system.Settings.Config.GetConfig(shardingConfig.GetString("coordinator-singleton")));
+            // First: the extension brings its default configuration with it.
             var sharding = ClusterSharding.Get(system);
+            var settings = SettingsFor(system, region);
+            var shardingConfig = system.Settings.Config.GetConfig("akka.cluster.sharding");
             IShardAllocationStrategy strategy = allocation == ShardAllocations.LeastShard
                 ? sharding.DefaultShardAllocationStrategy(settings)
                 // The same per-round limits as Akka's own strategy (HOCON/sharding.hocon).
-                : new ConsistentHashingAllocation(shardCount,
+                : new ConsistentHashingAllocation(extractor.MaxNumberOfShards,
                     shardingConfig.GetInt("least-shard-allocation-strategy.rebalance-absolute-limit"),
                     shardingConfig.GetDouble("least-shard-allocation-strategy.rebalance-relative-limit"));
             var started = await sharding.StartAsync(typeName, entityPropsFactory(system, registry), settings, extractor, strategy,
                 region.HandOffStopMessage ?? PoisonPill.Instance);
             registry.Register<TKey>(started);
         });
+
+    /// <summary>The region's settings: its own over the akka.cluster.sharding section, as Akka.Hosting builds them.</summary>
+    public static ClusterShardingSettings SettingsFor(ActorSystem system, RegionSettings region)
+    {
+        var passivate = region.PassivateIdleAfter is { } after ? $"{(long)after.TotalMilliseconds}ms" : "off";
+        var shardingConfig = ConfigurationFactory.ParseString($"""
+                role = "{region.Role}"
+                remember-entities = off
+                passivate-idle-entity-after = {passivate}
+                """)
+            .WithFallback(system.Settings.Config.GetConfig("akka.cluster.sharding"));
+        return ClusterShardingSettings.Create(shardingConfig, system.Settings.Config.GetConfig(shardingConfig.GetString("coordinator-singleton")));
+    }
 }

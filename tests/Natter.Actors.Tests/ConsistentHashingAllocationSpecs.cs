@@ -27,7 +27,7 @@ public sealed class ConsistentHashingAllocationSpecs : TestKit
     }
 
     private ConsistentHashingAllocation Strategy(int absoluteLimit = 20, double relativeLimit = 0.1) =>
-        new(ShardCount, absoluteLimit, relativeLimit, r => _addresses[r], a => _up.Contains(a), () => _unreachable);
+        new(ShardCount, absoluteLimit, relativeLimit, r => _addresses[r], a => _up.Contains(a), () => !_unreachable);
 
     private static IImmutableDictionary<IActorRef, IImmutableList<string>> Allocations(params (IActorRef Region, IEnumerable<string> Shards)[] regions) =>
         regions.ToImmutableDictionary(r => r.Region, r => (IImmutableList<string>)r.Shards.ToImmutableList());
@@ -90,6 +90,64 @@ public sealed class ConsistentHashingAllocationSpecs : TestKit
         // Once everything is where the ring says, nothing moves.
         var settled = Allocations((a, AllShards.Where(s => ring[s] == a)), (b, AllShards.Where(s => ring[s] == b)));
         Assert.Empty(await strategy.Rebalance(settled, ImmutableHashSet<string>.Empty));
+    }
+
+    [Fact]
+    public async Task Rounds_of_rebalancing_converge_on_the_ring_placement_and_then_stop()
+    {
+        var a = Region(1);
+        var b = Region(2);
+        var c = Region(3);
+        var strategy = Strategy();
+        // Everything on a, as after a cluster of one grew to three; each round's moves are allocated again.
+        var placed = AllShards.ToDictionary(s => s, _ => a);
+        IImmutableDictionary<IActorRef, IImmutableList<string>> Current() => new[] { a, b, c }
+            .ToImmutableDictionary(r => r, r => (IImmutableList<string>)placed.Where(p => p.Value.Equals(r)).Select(p => p.Key).ToImmutableList());
+
+        var rounds = 0;
+        for (var moves = await strategy.Rebalance(Current(), ImmutableHashSet<string>.Empty); moves.Count > 0;
+             moves = await strategy.Rebalance(Current(), ImmutableHashSet<string>.Empty))
+        {
+            Assert.InRange(++rounds, 1, 10); // 100 shards, 10 a round at most
+            foreach (var shard in moves) placed.Remove(shard);
+            foreach (var shard in moves) placed[shard] = await strategy.AllocateShard(a, shard, Current());
+        }
+
+        Assert.Equal(RingPlacement(a, b, c), placed);
+    }
+
+    [Fact]
+    public async Task Two_regions_at_one_address_a_member_back_before_its_old_region_is_removed_stop_rebalancing_without_failing()
+    {
+        var a = Region(1);
+        var old = Region(2);
+        var again = CreateTestProbe("region-2-again").Ref;
+        _addresses[again] = _addresses[old];
+        var current = Allocations((a, AllShards), (old, []), (again, []));
+        var strategy = Strategy();
+
+        Assert.Empty(await strategy.Rebalance(current, ImmutableHashSet<string>.Empty));
+        // New shards go to the one address that is not in doubt.
+        Assert.Equal(a, await strategy.AllocateShard(again, "7", current));
+    }
+
+    [Fact]
+    public void A_region_s_member_address_is_its_own_or_for_the_coordinator_s_local_region_the_member_s()
+    {
+        var self = new Address("akka.tcp", "natter", "10.0.0.9", 4053);
+        var remote = new Address("akka.tcp", "natter", "10.0.0.2", 4053);
+        var local = CreateTestProbe("local-region").Ref;
+
+        Assert.Equal(self, ConsistentHashingAllocation.AddressOf(local, self));
+        Assert.Equal(remote, ConsistentHashingAllocation.AddressOf(new RemoteLookingRef(remote), self));
+    }
+
+    /// <summary>A ref whose path has a host and port, as a remote region's has.</summary>
+    private sealed class RemoteLookingRef(Address address) : MinimalActorRef
+    {
+        public override ActorPath Path { get; } = new RootActorPath(address) / "system" / "sharding" / "chat";
+
+        public override IActorRefProvider Provider => throw new NotSupportedException();
     }
 
     [Fact]
