@@ -258,7 +258,8 @@ public sealed class NatterHttpClient(HttpClient http)
         {
             using var doc = JsonDocument.Parse(text);
             var error = doc.RootElement.GetProperty("error").Deserialize<ErrorDetail>(ProtocolJson.Options)!;
-            return new NatterApiException(error.Code, error.Message, (int)response.StatusCode, error.Missing, error.Extra);
+            return new NatterApiException(error.Code, error.Message, (int)response.StatusCode, error.Missing, error.Extra,
+                response.Headers.RetryAfter?.Delta);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -37,6 +37,9 @@ public sealed class RequestLimitSpecs : IAsyncLifetime
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
         Assert.Contains(ErrorCodes.RateLimited, await refused.Content.ReadAsStringAsync());
+        // The C# client passes the wait on.
+        var again = await Assert.ThrowsAsync<Natter.Client.NatterApiException>(() => _server.Api.GetChatsAsync(alice.AccessToken));
+        Assert.Equal(((int?)429, TimeSpan.FromSeconds(1)), (again.HttpStatus, again.RetryAfter));
 
         // Someone else's allowance is their own, and a WebSocket is not a REST request.
         await _server.Api.GetChatsAsync(bob.AccessToken);
