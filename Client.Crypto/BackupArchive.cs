@@ -11,8 +11,8 @@ namespace Natter.Client.Crypto;
 ///   || ChaCha20-Poly1305(key, nonce = 12 zero bytes, ad = the 29 header bytes || UTF-8(userId), plaintext)
 /// key = PBKDF2-HMAC-SHA256(UTF-8(NFKC(passphrase)), salt, iterations, 32 bytes)
 /// </code>
-/// A passphrase that is 64 hex digits once spaces and dashes are dropped (a recovery key) is taken as those
-/// digits in lowercase.
+/// A passphrase that is 64 hex digits once spaces, tabs, line breaks and dashes are dropped (a recovery key) is
+/// taken as those digits in lowercase (the browser client drops exactly the same characters).
 /// The fixed nonce is safe because every archive has a fresh salt, so a fresh key. The account's user id is
 /// bound in: one account's backup does not open as another's.
 /// </summary>
@@ -66,7 +66,7 @@ public static class BackupArchive
     {
         var normalized = passphrase.Normalize(NormalizationForm.FormKC);
         // A recovery key typed back in groups or in capitals is the same key.
-        var compact = new string(normalized.Where(c => !char.IsWhiteSpace(c) && c != '-').ToArray());
+        var compact = new string(normalized.Where(c => c is not (' ' or '\t' or '\r' or '\n' or '-')).ToArray());
         if (compact.Length == 64 && compact.All(char.IsAsciiHexDigit)) normalized = compact.ToLowerInvariant();
         return Encoding.UTF8.GetBytes(normalized);
     }

@@ -31,6 +31,8 @@ public sealed partial class SecureDevice
         var target = AddressOf(_session.UserId, toDevice);
         var bundle = _crypto.HasSession(target) ? null : BundleOf(await _api.GetBundleAsync(_session.AccessToken, "+" + _session.UserId, toDevice, ct));
         var pointer = new HistoryPointer(stored.Id, _crypto.SealKey(archiveKey, target, bundle));
+        // Sealing used a message key: saved before the envelope leaves, like a send's.
+        await OnStateChangedAsync(ct);
         await _api.SendDeviceMessageAsync(_session.AccessToken, toDevice, JsonSerializer.SerializeToUtf8Bytes(pointer, ProtocolJson.Options), ct);
         return entries.Count;
     }

@@ -22,8 +22,9 @@ public sealed partial class SecureDevice
 
     /// <summary>
     /// Called with the device's state (what <see cref="Export"/> returns) whenever a restore must not miss the change:
-    /// after a send is sealed and before it leaves, after an envelope or a history transfer is opened, and after keys
-    /// are learned. An app writes it to protected storage before returning. Restoring any state older than the last
+    /// after a send or a history transfer is sealed and before it leaves, after a send's ack, after an envelope or a
+    /// history transfer is opened, after new one-time prekeys are made (before they are published), and after keys
+    /// are learned. Save <see cref="Export"/> once after <see cref="CreateAsync"/>, before setting this. An app writes it to protected storage before returning. Restoring any state older than the last
     /// one written would seal with message keys already used (the same key and nonce for another plaintext), so only
     /// the latest may ever be restored. The state holds every content key the device keeps, so it grows with the
     /// history it has read; each call serializes it whole. The callback must not call back into this device.

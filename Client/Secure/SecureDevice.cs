@@ -53,8 +53,13 @@ public sealed partial class SecureDevice
     /// </summary>
     public void OnIdentityChanged(IdentityChangedFrame changed) => _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
 
-    /// <summary>Publishes more one-time prekeys (after a <c>prekeys_low</c> frame).</summary>
-    public Task<KeysStatusView> TopUpAsync(int count, CancellationToken ct = default) => PublishAsync(_crypto.NewOneTimePreKeys(count), ct);
+    /// <summary>Publishes more one-time prekeys (after a <c>prekeys_low</c> frame), saved first: a prekey message to one must open after a restart.</summary>
+    public async Task<KeysStatusView> TopUpAsync(int count, CancellationToken ct = default)
+    {
+        var added = _crypto.NewOneTimePreKeys(count);
+        await OnStateChangedAsync(ct);
+        return await PublishAsync(added, ct);
+    }
 
     private Task<KeysStatusView> PublishAsync(IEnumerable<OneTimePreKeyPair> oneTimePreKeys, CancellationToken ct)
     {
@@ -93,9 +98,11 @@ public sealed partial class SecureDevice
             {
                 var ack = await connection.SendAsync(chatId, clientMsgId, body, ct, media: attachment is null ? null : attachment with { Thumbnail = null, Caption = null },
                     envelopes: envelopes);
-                _contentKeys[(chatId, ack.Seq)] = contentKey;
+                // The first key kept for a seq stays: a later resend with another body is answered with the stored one's seq.
+                _contentKeys.TryAdd((chatId, ack.Seq), contentKey);
                 _outgoing.TryRemove((chatId, clientMsgId), out _);
-                await OnStateChangedAsync(ct);
+                // The message is stored: the caller's token no longer stops the save of what it changed.
+                await OnStateChangedAsync(CancellationToken.None);
                 return ack;
             }
             catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDevices && attempt < attempts)

@@ -91,8 +91,10 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
                 if (await users.ActorRef.Ask<object>(new UserCommands.ForgetUpload(uploader, blobId), AskTimeout) is UserReplies.UserRejected)
                     forgotten = false;
             }
-            catch (AskTimeoutException)
+            catch (Exception e)
             {
+                // The file stays until the next run; the other files are still looked at.
+                logger.LogWarning(e, "Media collection: {User} did not forget upload {Blob}; the file is kept", uploader, blobId);
                 forgotten = false;
             }
         }

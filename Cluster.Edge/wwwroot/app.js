@@ -170,6 +170,9 @@ async function restore(passphrase) {
   const response = await fetch(`/api/media/${encodeURIComponent(backup.mediaId)}`, { headers: { "Authorization": `Bearer ${state.token}` } });
   if (!response.ok) throw new Error(`the backup's file: HTTP ${response.status}`);
   const contents = JSON.parse(fromUtf8(await e2ee.openBackup(new Uint8Array(await response.arrayBuffer()), passphrase, state.me)));
+  if (contents?.version !== 1 || !Array.isArray(contents.keys)
+      || contents.keys.some((k) => typeof k?.chatId !== "string" || !Number.isInteger(k.seq) || bytes.fromBase64(k.key ?? "").length !== 32))
+    throw new Error("not a version 1 backup's contents");
   for (const { chatId, seq, key } of contents.keys) state.vault.contentKeys[`${chatId}:${seq}`] ??= bytes.fromBase64(key);
   saveVault();
   for (const chat of state.messages.values()) {
@@ -324,20 +327,23 @@ $("composer").onsubmit = (event) => {
   $("text").value = "";
 };
 
-$("backup").onsubmit = (event) => {
-  event.preventDefault();
-  const passphrase = $("passphrase").value;
-  const restoring = event.submitter?.value === "restore";
-  $("backup-status").textContent = restoring ? "restoring…" : "backing up…";
-  enqueue(async () => {
-    try {
-      const count = restoring ? await restore(passphrase) : await backUp(passphrase);
-      $("backup-status").textContent = restoring ? `restored ${count} keys` : `backed up ${count} keys`;
-    } catch (e) {
-      $("backup-status").textContent = e.message;
-    }
-  });
-};
+// Enter in the passphrase does nothing: a backup replaces the account's, so only its own button makes one.
+$("backup").onsubmit = (event) => event.preventDefault();
+for (const button of $("backup").querySelectorAll("button")) {
+  button.onclick = () => {
+    const passphrase = $("passphrase").value;
+    const restoring = button.value === "restore";
+    $("backup-status").textContent = restoring ? "restoring…" : "backing up…";
+    enqueue(async () => {
+      try {
+        const count = restoring ? await restore(passphrase) : await backUp(passphrase);
+        $("backup-status").textContent = restoring ? `restored ${count} keys` : `backed up ${count} keys`;
+      } catch (e) {
+        $("backup-status").textContent = e.message;
+      }
+    });
+  };
+}
 
 function setStatus(s) {
   $("status").textContent = s;

@@ -271,10 +271,10 @@ const BACKUP_MAGIC = ascii("NATTERBK");
 const BACKUP_HEADER = 29;
 export const BACKUP_ITERATIONS = 600000;
 
-/** As BackupArchive: NFKC, and a recovery key (64 hex digits once spaces and dashes are dropped) in lowercase. */
+/** As BackupArchive: NFKC, and a recovery key (64 hex digits once spaces, tabs, line breaks and dashes are dropped) in lowercase. */
 function passphraseBytes(passphrase) {
   const normalized = passphrase.normalize("NFKC");
-  const compact = normalized.replace(/[\s-]/g, "");
+  const compact = normalized.replace(/[ \t\r\n-]/g, "");
   return ascii(/^[0-9a-fA-F]{64}$/.test(compact) ? compact.toLowerCase() : normalized);
 }
 

@@ -64,6 +64,16 @@ public sealed class SavedDeviceSpecs : IAsyncLifetime
         Assert.Equal("bob 1", Encoding.UTF8.GetString(await restarted.Secure.OpenAsync(socket.Received.Of(chatId)[^1])));
         Assert.Equal(bobPreKeys, (await _server.Api.GetKeysStatusAsync(bob.Session.AccessToken)).OneTimePreKeysLeft);
 
+        // Sealing a history transfer and making one-time prekeys are saved too, before anything leaves.
+        var laptop = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(alice.Session, "laptop"));
+        var saves = 0;
+        restarted.Secure.StateChanged = _ => saves++;
+        await restarted.Secure.SendHistoryAsync(laptop.Session.DeviceId);
+        Assert.True(saves > 0, "a history transfer was sealed without a save");
+        saves = 0;
+        await restarted.Secure.TopUpAsync(5);
+        Assert.True(saves > 0, "one-time prekeys were published without a save");
+
         // A saved device restores only as itself.
         Assert.Throws<ArgumentException>(() => SecureDevice.Restore(_server.Api, bob.Session, sealedOnly!));
         Assert.Throws<ArgumentException>(() => SecureDevice.Restore(_server.Api, alice.Session, "not a device"u8.ToArray()));
