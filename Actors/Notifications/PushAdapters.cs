@@ -1,5 +1,7 @@
+using System.Buffers.Text;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using Natter.Messages.Users;
 
 namespace Natter.Actors.Notifications;
@@ -80,10 +82,11 @@ public sealed class ApnsAdapter(HttpClient http, PushEndpoints endpoints) : IPus
 }
 
 /// <summary>
-/// Web Push (RFC 8030): the registration's token is the browser's subscription endpoint. The push carries no
-/// payload (a payload must be encrypted to the subscription's keys, RFC 8291, which Natter does not hold):
-/// the service worker wakes and syncs. TTL a day; Topic collapses per chat. Signed with the VAPID keys when
-/// they are configured (RFC 8292).
+/// Web Push (RFC 8030): the registration's token is the browser's subscription endpoint. With the subscription's
+/// keys the push carries the notification as JSON (title, body, chatId, seq, notificationId) encrypted to them
+/// (RFC 8291, aes128gcm), which the push service cannot read; without them it carries nothing and the service
+/// worker wakes and syncs. TTL a day; Topic collapses per chat. Signed with the VAPID keys when they are
+/// configured (RFC 8292).
 /// </summary>
 public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, VapidKeys? vapid = null, TimeProvider? clock = null) : IPushAdapter
 {
@@ -95,7 +98,7 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, Vap
             throw new InvalidOperationException("a Web Push registration must be the subscription's endpoint URL");
         if (!Allowed(endpoint, endpoints.WebPushAllowedPrefixes))
             throw new InvalidOperationException($"Web Push endpoint {endpoint.Host} is not allowed");
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent([]) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = Payload(registration, n) };
         request.Headers.Add("TTL", "86400");
         request.Headers.Add("Urgency", "high");
         request.Headers.Add("Topic", Topic(n.ChatId));
@@ -103,6 +106,16 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, Vap
             request.Headers.TryAddWithoutValidation("Authorization", vapid.AuthorizationFor(endpoint, (clock ?? TimeProvider.System).GetUtcNow()));
         using var response = await http.SendAsync(request, ct);
         response.EnsureSuccessStatusCode();
+    }
+
+    private static ByteArrayContent Payload(PushRegistration registration, PushNotification n)
+    {
+        if (registration is not { P256dh: { } p256dh, Auth: { } auth }) return new ByteArrayContent([]);
+        var json = JsonSerializer.SerializeToUtf8Bytes(new { title = n.Title, body = n.Body, chatId = n.ChatId, seq = n.Seq, notificationId = n.Id });
+        var content = new ByteArrayContent(WebPushEncryption.Encrypt(json, Base64Url.DecodeFromChars(p256dh), Base64Url.DecodeFromChars(auth)));
+        content.Headers.ContentType = new("application/octet-stream");
+        content.Headers.ContentEncoding.Add("aes128gcm");
+        return content;
     }
 
     /// <summary>Compares parsed scheme, host, port and path prefix: a raw string prefix would let "https://allowed@elsewhere/" through.</summary>

@@ -22,8 +22,9 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
     public Task<GatewayResult<UserReplies.Profile>> MuteAsync(UserId user, ChatId chatId, bool muted, DateTimeOffset? until) =>
         AskAsync<UserReplies.Profile>(users, new MuteChat(user, chatId, muted, until));
 
-    public Task<GatewayResult<UserReplies.Profile>> RegisterPushAsync(UserId user, DeviceId device, string platform, string token) =>
-        AskAsync<UserReplies.Profile>(users, new RegisterPush(user, device, platform, token));
+    public Task<GatewayResult<UserReplies.Profile>> RegisterPushAsync(UserId user, DeviceId device, string platform, string token,
+        string? p256dh = null, string? auth = null) =>
+        AskAsync<UserReplies.Profile>(users, new RegisterPush(user, device, platform, token, p256dh, auth));
 
     public Task<GatewayResult<UserReplies.Account>> DevicesAsync(UserId user) =>
         AskAsync<UserReplies.Account>(users, new UserQueries.GetAccount(user));

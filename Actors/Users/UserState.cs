@@ -73,7 +73,9 @@ public sealed partial record UserState(
             ([], (UserRejections.InvalidField, $"'platform' must be one of {string.Join(", ", PushPlatforms)}")),
         RegisterPush r when string.IsNullOrWhiteSpace(r.Token) || r.Token.Length > MaxPushTokenLength =>
             ([], (UserRejections.InvalidField, $"'token' must be 1 to {MaxPushTokenLength} characters")),
-        RegisterPush r => ([new PushRegistered(Id, new PushRegistration(r.Device, r.Platform, r.Token))], null),
+        RegisterPush r when (r.P256dh is null) != (r.Auth is null) => ([], (UserRejections.InvalidField, "'p256dh' and 'auth' come together")),
+        RegisterPush r when r.P256dh is not null && r.Platform != "webpush" => ([], (UserRejections.InvalidField, "'p256dh' and 'auth' are for webpush")),
+        RegisterPush r => ([new PushRegistered(Id, new PushRegistration(r.Device, r.Platform, r.Token, r.P256dh, r.Auth))], null),
         RecordUpload r when Uploads?.Any(u => u.BlobId == r.Media.BlobId) == true => ([], null),
         RecordUpload r when UploadedBytes + r.Media.Size > r.QuotaBytes =>
             ([], (UserRejections.QuotaExceeded, $"storing this would pass your media quota of {r.QuotaBytes} bytes")),

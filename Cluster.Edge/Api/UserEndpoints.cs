@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using Natter.Actors.Notifications;
 using Natter.Actors.Services;
 using Natter.Messages;
@@ -23,7 +24,8 @@ public static class UserEndpoints
 
     public sealed record MuteRequest(bool? Muted, DateTimeOffset? Until);
 
-    public sealed record PushRequest(string? Platform, string? Token);
+    /// <param name="P256dh">A Web Push subscription's key (base64url, 65 bytes), with <paramref name="Auth"/> (16 bytes): pushes then carry an encrypted payload.</param>
+    public sealed record PushRequest(string? Platform, string? Token, string? P256dh = null, string? Auth = null);
 
     public sealed record DeviceView(int DeviceId, string Name, DateTimeOffset LinkedAt, bool Primary, bool Current);
 
@@ -78,8 +80,22 @@ public static class UserEndpoints
         {
             if (string.IsNullOrEmpty(request.Platform) || string.IsNullOrEmpty(request.Token))
                 return ApiErrors.Result(ErrorCodes.MissingField, "'platform' and 'token' are required");
+            if (request.P256dh is not null || request.Auth is not null)
+            {
+                if (request.Platform != "webpush" || request.P256dh is null || request.Auth is null)
+                    return ApiErrors.Result(ErrorCodes.InvalidField, "'p256dh' and 'auth' come together, and only with webpush");
+                try
+                {
+                    WebPushEncryption.CheckSubscriptionKeys(Base64Url.DecodeFromChars(request.P256dh), Base64Url.DecodeFromChars(request.Auth));
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
+                {
+                    return ApiErrors.Result(ErrorCodes.InvalidField,
+                        "'p256dh' must be a P-256 point (65 bytes, uncompressed) and 'auth' 16 bytes, both base64url, as the browser's PushSubscription gives them");
+                }
+            }
             var principal = http.Principal();
-            return ViewOf(await users.RegisterPushAsync(principal.User, principal.Device, request.Platform, request.Token));
+            return ViewOf(await users.RegisterPushAsync(principal.User, principal.Device, request.Platform, request.Token, request.P256dh, request.Auth));
         });
 
         // The key a browser subscribes to Web Push with (its applicationServerKey), so pushes signed with it are taken.

@@ -21,7 +21,9 @@ public static class UserCommands
     public sealed record MuteChat(UserId UserId, ChatId ChatId, bool Muted, DateTimeOffset? Until) : IUserCommand;
 
     /// <summary>Where one device gets push notifications. Replies <see cref="UserReplies.Profile"/>.</summary>
-    public sealed record RegisterPush(UserId UserId, DeviceId Device, string Platform, string Token) : IUserCommand;
+    /// <summary>A device's push address; <see cref="P256dh"/> and <see cref="Auth"/> (checked by the edge) only with webpush, both or neither.</summary>
+    public sealed record RegisterPush(UserId UserId, DeviceId Device, string Platform, string Token, string? P256dh = null, string? Auth = null)
+        : IUserCommand;
 
     /// <summary>Counts an upload against the quota (refused past <see cref="QuotaBytes"/>); idempotent per blob. Replies <see cref="UserReplies.Uploads"/>.</summary>
     public sealed record RecordUpload(UserId UserId, UploadedMedia Media, long QuotaBytes) : IUserCommand;

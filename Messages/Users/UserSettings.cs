@@ -19,8 +19,11 @@ public sealed record UserSettings(
     public static readonly IReadOnlyList<string> Themes = ["system", "light", "dark"];
 }
 
-/// <summary>Where a device receives push notifications: <see cref="Platform"/> is fcm, apns, webpush or email.</summary>
-public sealed record PushRegistration(DeviceId Device, string Platform, string Token);
+/// <summary>
+/// Where a device receives push notifications: <see cref="Platform"/> is fcm, apns, webpush or email. A Web Push
+/// subscription's keys (base64url, RFC 8291), when given, let pushes carry an encrypted payload.
+/// </summary>
+public sealed record PushRegistration(DeviceId Device, string Platform, string Token, string? P256dh = null, string? Auth = null);
 
 /// <summary>A muted chat: no notifications until <see cref="Until"/> (null: until unmuted).</summary>
 public sealed record MutedChat(ChatId ChatId, DateTimeOffset? Until);

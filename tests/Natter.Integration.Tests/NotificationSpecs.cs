@@ -157,7 +157,7 @@ public sealed class NotificationSpecs : IAsyncLifetime
         Assert.Contains("bob@example.org", email.Body);
         var apns = Assert.Single(await _push.WaitForAsync(r => r.Path.StartsWith("/apns/3/device/bob-ipad"), 1, Wait));
         Assert.Equal(chatId, apns.Headers["apns-collapse-id"]);
-        // Web Push carries no payload (it would have to be encrypted to the browser's keys): it wakes the page.
+        // Without the subscription's keys Web Push carries no payload: it wakes the page.
         var webPush = Assert.Single(await _push.WaitForAsync(r => r.Path == "/webpush/subscription-1", 1, Wait));
         Assert.Equal("", webPush.Body);
         Assert.Equal("86400", webPush.Headers["TTL"]);
@@ -200,6 +200,37 @@ public sealed class NotificationSpecs : IAsyncLifetime
             Interlocked.Increment(ref _calls);
             throw new ArgumentException("the adapter cannot build this request");
         }
+    }
+
+    [Fact]
+    public async Task A_Web_Push_subscription_s_keys_make_the_push_carry_the_notification_encrypted_to_the_browser()
+    {
+        var server = await StartAsync(kafka: false);
+        var (alice, bob, chatId) = await PairAsync(server, "webpush", _push.BaseAddress + "/webpush/subscription-3");
+        using var browser = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var q = browser.ExportParameters(false).Q;
+        var p256dh = Base64Url.EncodeToString([0x04, .. q.X!, .. q.Y!]);
+        var auth = RandomNumberGenerator.GetBytes(16);
+
+        // Keys that are not a subscription's, or keys on another platform, are refused.
+        var offCurve = Base64Url.EncodeToString([0x04, .. q.X!, .. q.X!]);
+        foreach (var (platform, key, secret) in new[] { ("webpush", offCurve, Base64Url.EncodeToString(auth)), ("webpush", p256dh, "c2hvcnQ"),
+                     ("fcm", p256dh, Base64Url.EncodeToString(auth)) })
+        {
+            var refused = await Assert.ThrowsAsync<NatterApiException>(() =>
+                server.Api.RegisterPushAsync(bob.AccessToken, platform, _push.BaseAddress + "/webpush/subscription-3", p256dh: key, auth: secret));
+            Assert.Equal(((int?)400, "invalid_field"), (refused.HttpStatus, refused.Code));
+        }
+        await server.Api.RegisterPushAsync(bob.AccessToken, "webpush", _push.BaseAddress + "/webpush/subscription-3",
+            p256dh: p256dh, auth: Base64Url.EncodeToString(auth));
+
+        var ack = await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
+
+        var push = Assert.Single(await _push.WaitForAsync(r => r.Path == "/webpush/subscription-3", 1, Wait));
+        Assert.Equal("aes128gcm", push.Headers["Content-Encoding"]);
+        var payload = JsonDocument.Parse(WebPushEncryption.Decrypt(push.Bytes, browser, auth)).RootElement;
+        Assert.Equal((chatId, ack.Seq, $"New message from +{alice.UserId}"),
+            (payload.GetProperty("chatId").GetString(), payload.GetProperty("seq").GetInt64(), payload.GetProperty("body").GetString()));
     }
 
     [Fact]

@@ -9,7 +9,11 @@ namespace Natter.Integration.Tests.Infrastructure;
 /// <summary>A local HTTP server standing in for FCM, APNs, Web Push and an email API: it records every request.</summary>
 public sealed class RecordingPushServer : IAsyncDisposable
 {
-    public sealed record Received(string Path, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At);
+    public sealed record Received(string Path, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At)
+    {
+        /// <summary>The body as sent (an encrypted Web Push is not text).</summary>
+        public byte[] Bytes { get; init; } = [];
+    }
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Received> _received = new();
@@ -33,12 +37,14 @@ public sealed class RecordingPushServer : IAsyncDisposable
         var server = new RecordingPushServer(app);
         app.Map("/{**path}", async (HttpContext context) =>
         {
-            using var reader = new StreamReader(context.Request.Body);
-            var body = await reader.ReadToEndAsync();
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer);
+            var bytes = buffer.ToArray();
+            var body = System.Text.Encoding.UTF8.GetString(bytes);
             if (Interlocked.Decrement(ref server._failNext) >= 0) return Results.StatusCode(503);
             server._received.Enqueue(new Received(context.Request.Path + context.Request.QueryString,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body,
-                DateTimeOffset.UtcNow));
+                DateTimeOffset.UtcNow) { Bytes = bytes });
             return Results.Ok(new { name = "projects/natter/messages/1" });
         });
         await app.StartAsync();
