@@ -114,13 +114,13 @@ public sealed class NatterHttpClient(HttpClient http)
     public Task<SettingsView> MuteChatAsync(string token, string chatId, bool muted = true, DateTimeOffset? until = null, CancellationToken ct = default) =>
         SendAsync<SettingsView>(HttpMethod.Put, $"api/chats/{Uri.EscapeDataString(chatId)}/mute", token, new { muted, until }, ct);
 
-    /// <summary>
-    /// Where this device (the token's) gets push notifications: fcm, apns, webpush or email, and its token/address; for
-    /// webpush, the subscription's keys (base64url) make pushes carry an encrypted payload.
-    /// </summary>
-    public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default,
-        string? p256dh = null, string? auth = null) =>
-        SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken, p256dh, auth }, ct);
+    /// <summary>Where this device (the token's) gets push notifications: fcm, apns, webpush or email, and its token/address.</summary>
+    public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default) =>
+        SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken }, ct);
+
+    /// <summary>A Web Push subscription with its keys (base64url, as PushSubscription.toJSON() gives them): pushes then carry an encrypted payload.</summary>
+    public Task<SettingsView> RegisterWebPushAsync(string token, string endpoint, string p256dh, string auth, CancellationToken ct = default) =>
+        SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform = "webpush", token = endpoint, p256dh, auth }, ct);
 
     /// <summary>The server's VAPID public key (base64url) for a browser's Web Push subscription; 404 not_configured without one.</summary>
     public async Task<string> GetWebPushKeyAsync(string token, CancellationToken ct = default) =>

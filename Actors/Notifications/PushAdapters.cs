@@ -112,7 +112,17 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, Vap
     {
         if (registration is not { P256dh: { } p256dh, Auth: { } auth }) return new ByteArrayContent([]);
         var json = JsonSerializer.SerializeToUtf8Bytes(new { title = n.Title, body = n.Body, chatId = n.ChatId, seq = n.Seq, notificationId = n.Id });
-        var content = new ByteArrayContent(WebPushEncryption.Encrypt(json, Base64Url.DecodeFromChars(p256dh), Base64Url.DecodeFromChars(auth)));
+        byte[] body;
+        try
+        {
+            body = WebPushEncryption.Encrypt(json, Base64Url.DecodeFromChars(p256dh), Base64Url.DecodeFromChars(auth));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
+        {
+            // The edge checks keys before storing them; should stored ones not work, an empty push still wakes the page.
+            return new ByteArrayContent([]);
+        }
+        var content = new ByteArrayContent(body);
         content.Headers.ContentType = new("application/octet-stream");
         content.Headers.ContentEncoding.Add("aes128gcm");
         return content;

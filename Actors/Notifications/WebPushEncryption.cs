@@ -22,8 +22,8 @@ public static class WebPushEncryption
     private const int TagSize = 16;
     private const int HeaderSize = SaltSize + 4 + 1 + PublicKeySize;
 
-    /// <summary>The largest plaintext one 4096-byte record holds (the delimiter and the tag take 17).</summary>
-    public const int MaxPlaintext = RecordSize - 1 - TagSize;
+    /// <summary>The largest plaintext whose whole body stays within the 4096 bytes push services must take (RFC 8291 §4: 3993).</summary>
+    public const int MaxPlaintext = RecordSize - HeaderSize - 1 - TagSize;
 
     /// <summary>Refuses what is not a subscription's keys: an uncompressed point on P-256, a 16-byte secret.</summary>
     public static void CheckSubscriptionKeys(ReadOnlySpan<byte> p256dh, ReadOnlySpan<byte> auth)
@@ -46,8 +46,9 @@ public static class WebPushEncryption
         if (authSecret.Length != AuthSecretSize) throw new ArgumentException("'auth' is 16 bytes");
         if (salt.Length != SaltSize) throw new ArgumentException("the salt is 16 bytes");
         using var ua = ImportPublic(uaPublic);
+        using var uaKey = ua.PublicKey;
         var asPublic = PublicBytes(sender);
-        var (cek, nonce) = Keys(sender.DeriveRawSecretAgreement(ua.PublicKey), uaPublic, asPublic, authSecret, salt);
+        var (cek, nonce) = Keys(sender.DeriveRawSecretAgreement(uaKey), uaPublic, asPublic, authSecret, salt);
 
         var body = new byte[HeaderSize + plaintext.Length + 1 + TagSize];
         salt.CopyTo(body);
@@ -69,8 +70,12 @@ public static class WebPushEncryption
             throw new CryptographicException("not a one-record aes128gcm body with a P-256 key id");
         var salt = body[..SaltSize];
         var asPublic = body.Slice(SaltSize + 5, PublicKeySize);
-        using var sender = ImportPublic(asPublic);
-        var (cek, nonce) = Keys(receiver.DeriveRawSecretAgreement(sender.PublicKey), PublicBytes(receiver), asPublic, authSecret, salt);
+        ECDiffieHellman sender;
+        try { sender = ImportPublic(asPublic); }
+        catch (ArgumentException e) { throw new CryptographicException("the key id is not a P-256 point", e); }
+        using var _ = sender;
+        using var senderKey = sender.PublicKey;
+        var (cek, nonce) = Keys(receiver.DeriveRawSecretAgreement(senderKey), PublicBytes(receiver), asPublic, authSecret, salt);
         var ciphertext = body[HeaderSize..^TagSize];
         var record = new byte[ciphertext.Length];
         using var aes = new AesGcm(cek, TagSize);

@@ -86,7 +86,10 @@ public static class UserEndpoints
                     return ApiErrors.Result(ErrorCodes.InvalidField, "'p256dh' and 'auth' come together, and only with webpush");
                 try
                 {
-                    WebPushEncryption.CheckSubscriptionKeys(Base64Url.DecodeFromChars(request.P256dh), Base64Url.DecodeFromChars(request.Auth));
+                    // Stored as canonical base64url whatever alphabet and padding the browser's code used.
+                    var (key, secret) = (DecodeAnyBase64(request.P256dh), DecodeAnyBase64(request.Auth));
+                    WebPushEncryption.CheckSubscriptionKeys(key, secret);
+                    request = request with { P256dh = Base64Url.EncodeToString(key), Auth = Base64Url.EncodeToString(secret) };
                 }
                 catch (Exception e) when (e is FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
                 {
@@ -103,6 +106,8 @@ public static class UserEndpoints
             ? Results.Json(new { publicKey }, ProtocolJson.Options)
             : ApiErrors.Result(ErrorCodes.NotConfigured, "Web Push has no VAPID key on this server (Natter:Notifications:Push:WebPushVapidPublicKey)"));
     }
+
+    private static byte[] DecodeAnyBase64(string value) => Base64Url.DecodeFromChars(value.Replace('+', '-').Replace('/', '_').TrimEnd('='));
 
     public static IResult DevicesView(GatewayResult<UserReplies.Account> result, HttpContext http)
     {

@@ -20,8 +20,10 @@ public static class UserCommands
     /// <summary>Mutes (until a time, or indefinitely) or unmutes one chat's notifications. Replies <see cref="UserReplies.Profile"/>.</summary>
     public sealed record MuteChat(UserId UserId, ChatId ChatId, bool Muted, DateTimeOffset? Until) : IUserCommand;
 
-    /// <summary>Where one device gets push notifications. Replies <see cref="UserReplies.Profile"/>.</summary>
-    /// <summary>A device's push address; <see cref="P256dh"/> and <see cref="Auth"/> (checked by the edge) only with webpush, both or neither.</summary>
+    /// <summary>
+    /// Where one device gets push notifications; <see cref="P256dh"/> and <see cref="Auth"/> (checked by the edge) only with
+    /// webpush, both or neither. Replies <see cref="UserReplies.Profile"/>.
+    /// </summary>
     public sealed record RegisterPush(UserId UserId, DeviceId Device, string Platform, string Token, string? P256dh = null, string? Auth = null)
         : IUserCommand;
 

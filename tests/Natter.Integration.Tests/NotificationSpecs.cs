@@ -214,15 +214,26 @@ public sealed class NotificationSpecs : IAsyncLifetime
 
         // Keys that are not a subscription's, or keys on another platform, are refused.
         var offCurve = Base64Url.EncodeToString([0x04, .. q.X!, .. q.X!]);
-        foreach (var (platform, key, secret) in new[] { ("webpush", offCurve, Base64Url.EncodeToString(auth)), ("webpush", p256dh, "c2hvcnQ"),
-                     ("fcm", p256dh, Base64Url.EncodeToString(auth)) })
+        foreach (var (key, secret) in new[] { (offCurve, Base64Url.EncodeToString(auth)), (p256dh, "c2hvcnQ"), (p256dh, "not base64 at all!") })
         {
             var refused = await Assert.ThrowsAsync<NatterApiException>(() =>
-                server.Api.RegisterPushAsync(bob.AccessToken, platform, _push.BaseAddress + "/webpush/subscription-3", p256dh: key, auth: secret));
+                server.Api.RegisterWebPushAsync(bob.AccessToken, _push.BaseAddress + "/webpush/subscription-3", key, secret));
             Assert.Equal(((int?)400, "invalid_field"), (refused.HttpStatus, refused.Code));
         }
-        await server.Api.RegisterPushAsync(bob.AccessToken, "webpush", _push.BaseAddress + "/webpush/subscription-3",
-            p256dh: p256dh, auth: Base64Url.EncodeToString(auth));
+        // Keys belong to Web Push only.
+        using (var http = new HttpClient { BaseAddress = server.BaseAddress })
+        using (var request = new HttpRequestMessage(HttpMethod.Put, "api/devices/push")
+               {
+                   Content = System.Net.Http.Json.JsonContent.Create(new { platform = "fcm", token = "bob-phone", p256dh, auth = Base64Url.EncodeToString(auth) }),
+               })
+        {
+            request.Headers.Authorization = new("Bearer", bob.AccessToken);
+            using var response = await http.SendAsync(request);
+            Assert.Equal(400, (int)response.StatusCode);
+            Assert.Contains("invalid_field", await response.Content.ReadAsStringAsync());
+        }
+        // Standard base64 with padding (btoa) is taken too.
+        await server.Api.RegisterWebPushAsync(bob.AccessToken, _push.BaseAddress + "/webpush/subscription-3", p256dh, Convert.ToBase64String(auth));
 
         var ack = await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
 
