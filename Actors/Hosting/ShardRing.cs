@@ -9,7 +9,7 @@ namespace Natter.Actors.Hosting;
 /// from its own hash whose node holds fewer than ceil(<see cref="LoadFactor"/> × shards ÷ nodes) shards. Shards are
 /// placed in the order of their hashes, so the answer depends only on the set of nodes and the set of shards: every
 /// coordinator computes the same one, and a node joining or leaving moves about the shards it takes or gives up,
-/// not most of them as hash-mod-N would. The bound keeps a node from the 1.15 to 1.5 times its share that plain
+/// not most of them as hash-mod-N would. The bound keeps a node from the 1.1 to 1.5 times its share that plain
 /// consistent hashing leaves the busiest one with only 100 shards (docs/architecture.md, "Sharding").
 /// </summary>
 public static class ShardRing
