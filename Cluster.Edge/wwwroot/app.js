@@ -240,6 +240,14 @@ function onFrame(frame) {
       }
       break;
     }
+    case "identity_changed":
+      // The contact's device has new keys (a reinstall): sessions with its old ones would seal what it can no
+      // longer open. Dropped, the next send starts a new session from its new bundle (docs/e2ee.md §7).
+      enqueue(() => {
+        delete state.vault.sessions[`${frame.userId}/${frame.deviceId}`];
+        saveVault();
+      });
+      break;
     case "error":
       if (frame.code === "stale_devices" && onStaleDevices(frame)) break;
       $("error").textContent = `${frame.code}: ${frame.message}`;

@@ -100,6 +100,29 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_contact_who_reinstalls_gets_the_browser_s_next_message_in_a_new_session()
+    {
+        var alice = await _server.RegisterAsync();
+        var bob = await _server.RegisterAsync();
+        var bobDevice = await SecureDevice.CreateAsync(_server.Api, bob);
+        await using var bobSocket = await _server.ConnectAsync(bob);
+        await bobSocket.SyncAsync();
+        var page = await OpenAsync(await _browser.NewContextAsync(), alice);
+        var chatId = (await _server.Api.OpenChatAsync(bob.AccessToken, "+" + alice.UserId)).ChatId;
+        await bobDevice.SendAsync(bobSocket, chatId, [alice.UserId, bob.UserId], "b1", Encoding.UTF8.GetBytes("before"));
+        await page.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await Assertions.Expect(page.Locator("#messages li")).ToHaveTextAsync(["before"]);
+
+        // Bob reinstalls: the same device with new keys. The server tells his contacts (identity_changed).
+        var reinstalled = await SecureDevice.CreateAsync(_server.Api, bob);
+        await page.WaitForTimeoutAsync(1000);
+        await page.Locator("#text").FillAsync("after the reinstall");
+        await page.Locator("#composer button").ClickAsync();
+        await bobSocket.Received.WaitForCountAsync(chatId, 2, TimeSpan.FromSeconds(30));
+        Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(bobSocket.Received.Of(chatId)[^1])));
+    }
+
+    [Fact]
     public async Task A_backup_made_in_the_browser_restores_on_a_native_phone_and_a_native_one_restores_in_the_browser()
     {
         const string passphrase = "same words on every device";
