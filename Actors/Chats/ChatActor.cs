@@ -123,6 +123,12 @@ public sealed class ChatActor : ReceivePersistentActor, IWithTimers
         {
             if (_state.IsMember(t.User)) Push(new ChatNotices.Typing(_state.Id, t.User, t.Typing));
         });
+        Command<TellMembers>(t =>
+        {
+            if (!_state.IsMember(t.From)) return;
+            foreach (var member in _state.Members.Where(m => m != t.From))
+                _presence.Tell(new PresenceCommands.DeliverDeviceNotice(member, null, t.Notice));
+        });
         Command<IChatQuery>(q => WhenNoSnapshotDue(() => Answer(q)));
         Command<GetMembersAt>(q => Sender.Tell(new MembersAt(_state.Id, q.Seq, _state.MembersAt(q.Seq))));
     }

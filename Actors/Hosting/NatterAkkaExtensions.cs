@@ -135,7 +135,7 @@ public static class NatterAkkaExtensions
             ? builder.WithNatterShardRegion<UserRegion>("user",
                 // One entity per user online (and per account touched in the last two minutes): the compact mailbox,
                 // in its variant for actors that stash.
-                (_, registry) => userId => CompactDequeMailbox.Apply(UserActor.PropsFor(userId, registry.Get<PresenceRegion>())),
+                (_, registry) => userId => CompactDequeMailbox.Apply(UserActor.PropsFor(userId, registry.Get<PresenceRegion>(), registry.Get<ChatRegion>())),
                 new UserMessageExtractor(),
                 new RegionSettings(NatterRoles.Node, PassivateIdleAfter: TimeSpan.FromMinutes(2)),
                 options.ShardAllocation)

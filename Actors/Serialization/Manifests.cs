@@ -36,6 +36,7 @@ public static class Manifests
         ("cc.cursor", typeof(AdvanceCursor)),
         ("cc.group", typeof(ChangeGroup)),
         ("cc.typing", typeof(SignalTyping)),
+        ("cc.tell-members", typeof(TellMembers)),
         ("cc.location", typeof(UpdateLocation)),
         ("cc.location-stop", typeof(StopLocation)),
         ("cq.receipts", typeof(GetMessageReceipts)),

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Persistence;
 using Natter.Actors.Presence;
 using Natter.Messages;
+using Natter.Messages.Chats;
 using Natter.Messages.Users;
 using static Natter.Messages.Users.UserCommands;
 using static Natter.Messages.Users.UserEvents;
@@ -20,10 +21,12 @@ public sealed class UserActor : UntypedPersistentActor
     private const int SnapshotEvery = 200;
     private UserState _state;
     private readonly IActorRef _presence;
+    private readonly IActorRef _chats;
 
-    public UserActor(string userId, IActorRef presence)
+    public UserActor(string userId, IActorRef presence, IActorRef? chats = null)
     {
         _presence = presence;
+        _chats = chats ?? ActorRefs.Nobody;
         _state = UserState.Empty(new UserId(userId));
         PersistenceId = PersistenceIdOf(_state.Id);
     }
@@ -64,7 +67,9 @@ public sealed class UserActor : UntypedPersistentActor
 
     public static string PersistenceIdOf(UserId id) => $"user-{id.Value}";
 
-    public static Props PropsFor(string userId, IActorRef presence) => Props.Create(() => new UserActor(userId, presence));
+    /// <param name="chats">Where group members are told of this user's identity changes (Nobody: they are not).</param>
+    public static Props PropsFor(string userId, IActorRef presence, IActorRef? chats = null) =>
+        Props.Create(() => new UserActor(userId, presence, chats));
 
     private void Handle(IUserCommand command)
     {
@@ -98,8 +103,12 @@ public sealed class UserActor : UntypedPersistentActor
                 TellContactsAndSelf(new DeviceNotices.DevicesChanged(_state.Id));
                 break;
             case DeviceKeysPublished { IdentityChanged: true } published:
+                var changed = new DeviceNotices.IdentityChanged(_state.Id, published.Device);
                 foreach (var contact in _state.Contacts())
-                    _presence.Tell(new PresenceCommands.DeliverDeviceNotice(contact, null, new DeviceNotices.IdentityChanged(_state.Id, published.Device)));
+                    _presence.Tell(new PresenceCommands.DeliverDeviceNotice(contact, null, changed));
+                // Fellow group members seal to this device too, and may share no direct chat with this user.
+                foreach (var group in _state.Chats.Where(c => c.DirectMembers() is null))
+                    _chats.Tell(new ChatCommands.TellMembers(group, _state.Id, changed));
                 TellContactsAndSelf(new DeviceNotices.DevicesChanged(_state.Id));
                 break;
             case DeviceKeysPublished { First: true }:

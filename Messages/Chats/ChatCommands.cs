@@ -58,4 +58,10 @@ public static class ChatCommands
 
     /// <summary>Ephemeral, never stored: a member started or stopped typing. Pushed to the members' online devices.</summary>
     public sealed record SignalTyping(ChatId ChatId, UserId User, DeviceId Device, bool Typing) : IWithChatId;
+
+    /// <summary>
+    /// Ephemeral: a member's device notice (an identity change) for the chat's other members, who may share no direct
+    /// chat with them. Delivered like any device notice; dropped if <see cref="From"/> is not a member.
+    /// </summary>
+    public sealed record TellMembers(ChatId ChatId, UserId From, Natter.Messages.Users.DeviceNotices.IDeviceNotice Notice) : IWithChatId;
 }

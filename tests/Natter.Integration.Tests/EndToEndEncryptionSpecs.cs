@@ -160,4 +160,26 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         await alice.Socket.Received.WaitForCountAsync(chatId, 2, Wait);
         Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(alice.Socket.Received.Of(chatId)[^1])));
     }
+
+    [Fact]
+    public async Task Fellow_group_members_without_a_direct_chat_are_told_of_an_identity_change_and_their_next_message_opens()
+    {
+        var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var carol = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var groupId = (await _server.Api.GroupAsync(alice.Session.AccessToken, "create", name: "Book club", userId: "+" + carol.Session.UserId)).GroupId;
+        string[] members = [alice.Session.UserId, carol.Session.UserId];
+        await carol.Secure.SendAsync(carol.Socket, groupId, members, "before", "before the reinstall"u8.ToArray());
+
+        // Alice reinstalls; Carol shares only the group with her.
+        var reinstalled = await SecureDevice.CreateAsync(_server.Api, alice.Session);
+        var changed = await carol.Socket.NextAsync<IdentityChangedFrame>(timeout: Wait);
+        Assert.Equal((alice.Session.UserId, alice.Session.DeviceId), (changed.UserId, changed.DeviceId));
+
+        carol.Secure.OnIdentityChanged(changed);
+        await carol.Secure.SendAsync(carol.Socket, groupId, members, "after", "after the reinstall"u8.ToArray());
+        var deadline = DateTime.UtcNow + Wait;
+        while (alice.Socket.Received.Of(groupId).All(m => m.ClientMsgId != "after") && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var after = alice.Socket.Received.Of(groupId).Single(m => m.ClientMsgId == "after");
+        Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(after)));
+    }
 }
