@@ -56,11 +56,7 @@ public sealed class VapidKeys
     {
         try
         {
-            var point = Base64Url.DecodeFromChars(publicKey);
-            if (point is not [0x04, ..] || point.Length != 65) throw new FormatException("not 65 bytes starting with 4");
-            using var key = ECDsa.Create();
-            // Import checks that the point is on the curve.
-            key.ImportParameters(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = point[1..33], Y = point[33..] } });
+            using var _ = WebPushEncryption.ImportPublic(Base64Url.DecodeFromChars(publicKey));
         }
         catch (Exception e) when (e is FormatException or CryptographicException or ArgumentException)
         {

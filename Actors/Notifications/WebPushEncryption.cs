@@ -95,7 +95,8 @@ public static class WebPushEncryption
             HKDF.Expand(HashAlgorithmName.SHA256, prk, 12, Encoding.ASCII.GetBytes("Content-Encoding: nonce\0")));
     }
 
-    private static ECDiffieHellman ImportPublic(ReadOnlySpan<byte> point)
+    /// <summary>An uncompressed P-256 point (65 bytes) as a key; throws for anything else, a point off the curve included.</summary>
+    internal static ECDiffieHellman ImportPublic(ReadOnlySpan<byte> point)
     {
         if (point.Length != PublicKeySize || point[0] != 0x04) throw new ArgumentException("'p256dh' is an uncompressed P-256 point (65 bytes)");
         // ImportParameters checks that the point is on the curve.

@@ -177,9 +177,8 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
 
         carol.Secure.OnIdentityChanged(changed);
         await carol.Secure.SendAsync(carol.Socket, groupId, members, "after", "after the reinstall"u8.ToArray());
-        var deadline = DateTime.UtcNow + Wait;
-        while (alice.Socket.Received.Of(groupId).All(m => m.ClientMsgId != "after") && DateTime.UtcNow < deadline) await Task.Delay(50);
-        var after = alice.Socket.Received.Of(groupId).Single(m => m.ClientMsgId == "after");
-        Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(after)));
+        var after = await Eventually.UntilAsync(() => Task.FromResult(alice.Socket.Received.Of(groupId).SingleOrDefault(m => m.ClientMsgId == "after")),
+            m => m is not null, Wait, "the message after the reinstall");
+        Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(after!)));
     }
 }

@@ -18,6 +18,8 @@ public sealed class RecordingPushServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Received> _received = new();
     private int _failNext;
+    // Completed (and replaced) by every request recorded: waiters wake on arrival instead of polling.
+    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private RecordingPushServer(WebApplication app) => _app = app;
 
@@ -45,6 +47,7 @@ public sealed class RecordingPushServer : IAsyncDisposable
             server._received.Enqueue(new Received(context.Request.Path + context.Request.QueryString,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body,
                 DateTimeOffset.UtcNow) { Bytes = bytes });
+            Interlocked.Exchange(ref server._arrived, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             return Results.Ok(new { name = "projects/natter/messages/1" });
         });
         await app.StartAsync();
@@ -57,11 +60,14 @@ public sealed class RecordingPushServer : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
+            // Taken before looking, so a request recorded in between completes it.
+            var arrival = Volatile.Read(ref _arrived).Task;
             var matching = Requests.Where(match).ToList();
             if (matching.Count >= count) return matching;
-            if (DateTime.UtcNow > deadline)
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
                 throw new TimeoutException($"{matching.Count} of {count} push requests arrived; all: {string.Join(" | ", Requests.Select(r => r.Path))}");
-            await Task.Delay(100);
+            await Task.WhenAny(arrival, Task.Delay(left));
         }
     }
 
