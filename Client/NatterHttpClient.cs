@@ -118,6 +118,10 @@ public sealed class NatterHttpClient(HttpClient http)
     public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default) =>
         SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken }, ct);
 
+    /// <summary>This device (the token's) gets no more push notifications; nothing happens if it had no registration.</summary>
+    public Task<SettingsView> UnregisterPushAsync(string token, CancellationToken ct = default) =>
+        SendAsync<SettingsView>(HttpMethod.Delete, "api/devices/push", token, null, ct);
+
     /// <summary>A Web Push subscription with its keys (base64url, as PushSubscription.toJSON() gives them): pushes then carry an encrypted payload.</summary>
     public Task<SettingsView> RegisterWebPushAsync(string token, string endpoint, string p256dh, string auth, CancellationToken ct = default) =>
         SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform = "webpush", token = endpoint, p256dh, auth }, ct);

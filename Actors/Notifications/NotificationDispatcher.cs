@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Natter.Actors.Hosting;
 using Natter.Actors.Presence;
+using Natter.Actors.Users;
 using Natter.Messages;
 using Natter.Messages.Notifications;
 using Natter.Messages.Users;
@@ -39,6 +40,10 @@ public sealed class NotificationDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var missing = UserState.PushPlatforms.Except(_adapters.Keys).ToList();
+        if (missing.Count > 0)
+            logger.LogWarning("No push notifications by {Missing}: not configured (docs/operations.md, Natter:Notifications:Push); devices registered for them are not notified",
+                string.Join(", ", missing));
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -98,12 +103,12 @@ public sealed class NotificationDispatcher(
         foreach (var registration in profile.Push)
         {
             if (!_adapters.TryGetValue(registration.Platform, out var adapter)) continue;
-            if (await SendWithRetriesAsync(adapter, registration, notification, ct)) Outcome(request, "dispatched");
-            else Outcome(request, "failed");
+            Outcome(request, await SendWithRetriesAsync(adapter, request.Recipient, registration, notification, ct));
         }
     }
 
-    private async Task<bool> SendWithRetriesAsync(IPushAdapter adapter, PushRegistration registration, PushNotification n, CancellationToken ct)
+    private async Task<string> SendWithRetriesAsync(IPushAdapter adapter, UserId recipient, PushRegistration registration, PushNotification n,
+        CancellationToken ct)
     {
         var delay = TimeSpan.FromMilliseconds(200);
         for (var attempt = 1; ; attempt++)
@@ -111,7 +116,22 @@ public sealed class NotificationDispatcher(
             try
             {
                 await adapter.SendAsync(registration, n, ct);
-                return true;
+                return "dispatched";
+            }
+            catch (PushRegistrationGoneException gone)
+            {
+                // Only that token: a device that registered anew since keeps its new one.
+                logger.LogInformation("Removing device {Device}'s {Platform} registration: {Reason}", registration.Device, adapter.Platform, gone.Reason);
+                try
+                {
+                    await users.ActorRef.Ask<UserReplies.Profile>(new UserCommands.UnregisterPush(recipient, registration.Device, registration.Token), AskTimeout, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    // The next push to it finds it gone again.
+                    logger.LogWarning("Device {Device}'s gone {Platform} registration was not removed: {Error}", registration.Device, adapter.Platform, e.Message);
+                }
+                return "gone";
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
@@ -128,7 +148,7 @@ public sealed class NotificationDispatcher(
                     logger.LogError(e is HttpRequestException or OperationCanceledException or InvalidOperationException ? null : e,
                         "Giving up {Platform} notification {Id} for device {Device} after {Attempts} attempts: {Error}",
                         adapter.Platform, n.Id, registration.Device, attempt, e.Message);
-                    return false;
+                    return "failed";
                 }
                 await Task.Delay(delay, ct);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxBackoff.Ticks));

@@ -39,11 +39,28 @@ public sealed record NotificationOptions
 public sealed record PushEndpoints
 {
     public string FcmEndpoint { get; init; } = "https://fcm.googleapis.com";
-    public string FcmProject { get; init; } = "natter";
-    public string? FcmAccessToken { get; init; }
+
+    /// <summary>
+    /// The Google service account key file (JSON, from the Firebase console) whose OAuth 2.0 access tokens authorize
+    /// FCM sends (<see cref="FcmAccessTokens"/>). Unset: no FCM pushes.
+    /// </summary>
+    public string? FcmServiceAccountFile { get; init; }
+
+    /// <summary>The Firebase project messages go to. Unset: the service account's project_id.</summary>
+    public string? FcmProject { get; init; }
+
     public string ApnsEndpoint { get; init; } = "https://api.push.apple.com";
     public string ApnsTopic { get; init; } = "org.natter.app";
-    public string? ApnsAuthToken { get; init; }
+
+    /// <summary>The APNs signing key file (.p8, PEM) provider tokens are signed with (<see cref="ApnsProviderToken"/>). Unset: no APNs pushes.</summary>
+    public string? ApnsSigningKeyFile { get; init; }
+
+    /// <summary>The signing key's 10-character key id (the token's "kid").</summary>
+    public string? ApnsKeyId { get; init; }
+
+    /// <summary>The Apple developer team id (the token's "iss").</summary>
+    public string? ApnsTeamId { get; init; }
+
     /// <summary>An HTTP email API (JSON POST of to/subject/text). Empty: email notifications are not sent.</summary>
     public string? EmailEndpoint { get; init; }
     /// <summary>Web Push subscriptions must start with one of these (empty: any http or https URL; set it in production).</summary>

@@ -28,8 +28,12 @@ public static class NotificationServices
         // No redirects: a push goes to the endpoint it names, nowhere else. A short timeout: one slow
         // provider must not hold everyone's notifications back for long.
         var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(5) };
-        services.AddSingleton<IPushAdapter>(new FcmAdapter(http, options.Push));
-        services.AddSingleton<IPushAdapter>(new ApnsAdapter(http, options.Push));
+        // FCM and APNs only where notifications are dispatched, and only with credentials: a misconfigured key
+        // stops the process at start rather than failing every push later.
+        if (hostsEntities && FcmAccessTokens.From(options.Push, http, TimeProvider.System) is { } fcmTokens)
+            services.AddSingleton<IPushAdapter>(new FcmAdapter(http, options.Push, fcmTokens));
+        if (hostsEntities && ApnsProviderToken.From(options.Push, TimeProvider.System) is { } apnsToken)
+            services.AddSingleton<IPushAdapter>(new ApnsAdapter(http, options.Push, apnsToken));
         // Only processes that dispatch sign pushes; an edge may hold the public key alone.
         var vapid = VapidKeys.From(options.Push);
         services.AddSingleton<IPushAdapter>(new WebPushAdapter(http, options.Push, hostsEntities ? vapid : null));

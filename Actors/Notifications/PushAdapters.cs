@@ -20,7 +20,11 @@ public sealed record PushNotification(string Id, string ChatId, long Seq, string
     };
 }
 
-/// <summary>One push provider: a real HTTP client against its configured endpoint. Throws on anything but 2xx.</summary>
+/// <summary>
+/// One push provider: a real HTTP client against its configured endpoint. Throws on anything but 2xx:
+/// <see cref="PushRegistrationGoneException"/> when the provider says the registration will never work again,
+/// <see cref="HttpRequestException"/> with the status otherwise.
+/// </summary>
 public interface IPushAdapter
 {
     string Platform { get; }
@@ -28,57 +32,14 @@ public interface IPushAdapter
     Task SendAsync(PushRegistration registration, PushNotification notification, CancellationToken ct);
 }
 
-/// <summary>Firebase Cloud Messaging, HTTP v1 API: one message per device token, collapsed per chat on Android.</summary>
-public sealed class FcmAdapter(HttpClient http, PushEndpoints endpoints) : IPushAdapter
+/// <summary>
+/// The provider says this registration is gone for good (the app was uninstalled, the token belongs to no app, the
+/// browser's subscription expired): the dispatcher removes it from the device, as providers ask senders to.
+/// </summary>
+public sealed class PushRegistrationGoneException(string platform, string reason)
+    : Exception($"{platform} says the registration is gone: {reason}")
 {
-    public string Platform => "fcm";
-
-    public async Task SendAsync(PushRegistration registration, PushNotification n, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post,
-            $"{endpoints.FcmEndpoint.TrimEnd('/')}/v1/projects/{endpoints.FcmProject}/messages:send")
-        {
-            Content = JsonContent.Create(new
-            {
-                message = new
-                {
-                    token = registration.Token,
-                    notification = new { title = n.Title, body = n.Body },
-                    data = new Dictionary<string, string> { ["chatId"] = n.ChatId, ["seq"] = n.Seq.ToString(), ["notificationId"] = n.Id },
-                    android = new { collapse_key = n.ChatId },
-                },
-            }),
-        };
-        if (endpoints.FcmAccessToken is { } token) request.Headers.Authorization = new("Bearer", token);
-        using var response = await http.SendAsync(request, ct);
-        response.EnsureSuccessStatusCode();
-    }
-}
-
-/// <summary>Apple Push Notification service: POST /3/device/{token}, collapsed per chat with apns-collapse-id.</summary>
-public sealed class ApnsAdapter(HttpClient http, PushEndpoints endpoints) : IPushAdapter
-{
-    public string Platform => "apns";
-
-    public async Task SendAsync(PushRegistration registration, PushNotification n, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post,
-            $"{endpoints.ApnsEndpoint.TrimEnd('/')}/3/device/{Uri.EscapeDataString(registration.Token)}")
-        {
-            Content = JsonContent.Create(new
-            {
-                aps = new Dictionary<string, object> { ["alert"] = new { title = n.Title, body = n.Body }, ["thread-id"] = n.ChatId },
-                chatId = n.ChatId,
-                seq = n.Seq,
-            }),
-        };
-        request.Headers.Add("apns-topic", endpoints.ApnsTopic);
-        request.Headers.Add("apns-push-type", "alert");
-        request.Headers.Add("apns-collapse-id", n.ChatId.Length <= 64 ? n.ChatId : n.ChatId[..64]);
-        if (endpoints.ApnsAuthToken is { } token) request.Headers.Authorization = new("bearer", token);
-        using var response = await http.SendAsync(request, ct);
-        response.EnsureSuccessStatusCode();
-    }
+    public string Reason { get; } = reason;
 }
 
 /// <summary>
@@ -105,6 +66,9 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, Vap
         if (vapid is not null)
             request.Headers.TryAddWithoutValidation("Authorization", vapid.AuthorizationFor(endpoint, (clock ?? TimeProvider.System).GetUtcNow()));
         using var response = await http.SendAsync(request, ct);
+        // RFC 8030 section 7.3: an expired or unsubscribed subscription answers 404 (services use 410 as well).
+        if (response.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Gone)
+            throw new PushRegistrationGoneException(Platform, $"{(int)response.StatusCode} from {endpoint.Host}");
         response.EnsureSuccessStatusCode();
     }
 

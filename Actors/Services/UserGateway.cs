@@ -26,6 +26,9 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
         string? p256dh = null, string? auth = null) =>
         AskAsync<UserReplies.Profile>(users, new RegisterPush(user, device, platform, token, p256dh, auth));
 
+    public Task<GatewayResult<UserReplies.Profile>> UnregisterPushAsync(UserId user, DeviceId device) =>
+        AskAsync<UserReplies.Profile>(users, new UnregisterPush(user, device));
+
     public Task<GatewayResult<UserReplies.Account>> DevicesAsync(UserId user) =>
         AskAsync<UserReplies.Account>(users, new UserQueries.GetAccount(user));
 

@@ -141,7 +141,7 @@ public sealed class UserActor : UntypedPersistentActor
         VerifyAndLinkDevice => new DeviceLinked(_state.Id, events.OfType<DeviceRegistered>().Single().DeviceId,
             NewAccount: events.OfType<AccountCreated>().Any()),
         ListChat l => new ChatListed(_state.Id, l.ChatId),
-        ChangeSettings or MuteChat or RegisterPush or RecordLastSeen => _state.ToProfile(),
+        ChangeSettings or MuteChat or RegisterPush or UnregisterPush or RecordLastSeen => _state.ToProfile(),
         RecordUpload or ForgetUpload => _state.ToUploads(),
         RecordBackup or DeleteBackup => _state.ToBackup(),
         RemoveDevice or ApproveLink => new Account(_state.Id, _state.Exists, _state.Devices),

@@ -76,6 +76,8 @@ public sealed partial record UserState(
         RegisterPush r when (r.P256dh is null) != (r.Auth is null) => ([], (UserRejections.InvalidField, "'p256dh' and 'auth' come together")),
         RegisterPush r when r.P256dh is not null && r.Platform != "webpush" => ([], (UserRejections.InvalidField, "'p256dh' and 'auth' are for webpush")),
         RegisterPush r => ([new PushRegistered(Id, new PushRegistration(r.Device, r.Platform, r.Token, r.P256dh, r.Auth))], null),
+        UnregisterPush u when Push?.Any(p => p.Device == u.Device && (u.Token is null || p.Token == u.Token)) != true => ([], null),
+        UnregisterPush u => ([new PushUnregistered(Id, u.Device, Gone: u.Token is not null)], null),
         RecordUpload r when Uploads?.Any(u => u.BlobId == r.Media.BlobId) == true => ([], null),
         RecordUpload r when UploadedBytes + r.Media.Size > r.QuotaBytes =>
             ([], (UserRejections.QuotaExceeded, $"storing this would pass your media quota of {r.QuotaBytes} bytes")),
@@ -141,6 +143,7 @@ public sealed partial record UserState(
             Muted = [.. (Muted ?? []).Where(x => x.ChatId != m.ChatId), .. m.Muted ? [new MutedChat(m.ChatId, m.Until)] : Array.Empty<MutedChat>()],
         },
         PushRegistered p => this with { Push = [.. (Push ?? []).Where(x => x.Device != p.Registration.Device), p.Registration] },
+        PushUnregistered u => this with { Push = (Push ?? []).Where(x => x.Device != u.Device).ToList() },
         LastSeenRecorded l => this with { LastSeen = l.At },
         MediaUploaded m => this with { Uploads = [.. Uploads ?? [], m.Media] },
         DeviceRemoved r => this with

@@ -101,6 +101,13 @@ public static class UserEndpoints
             return ViewOf(await users.RegisterPushAsync(principal.User, principal.Device, request.Platform, request.Token, request.P256dh, request.Auth));
         });
 
+        // Idempotent: a device without a registration gets the settings as they are.
+        api.MapDelete("/devices/push", async (HttpContext http, UserGateway users) =>
+        {
+            var principal = http.Principal();
+            return ViewOf(await users.UnregisterPushAsync(principal.User, principal.Device));
+        });
+
         // The key a browser subscribes to Web Push with (its applicationServerKey), so pushes signed with it are taken.
         api.MapGet("/devices/push/webpush-key", (WebPushApplicationKey key) => key.PublicKey is { } publicKey
             ? Results.Json(new { publicKey }, ProtocolJson.Options)

@@ -27,6 +27,13 @@ public static class UserCommands
     public sealed record RegisterPush(UserId UserId, DeviceId Device, string Platform, string Token, string? P256dh = null, string? Auth = null)
         : IUserCommand;
 
+    /// <summary>
+    /// The device gets no more push notifications. With <see cref="Token"/> (a push provider said the registration is
+    /// gone: app uninstalled, subscription expired), only if the device still has that token, not a newer one it
+    /// registered since. Replies <see cref="UserReplies.Profile"/>.
+    /// </summary>
+    public sealed record UnregisterPush(UserId UserId, DeviceId Device, string? Token = null) : IUserCommand;
+
     /// <summary>Counts an upload against the quota (refused past <see cref="QuotaBytes"/>); idempotent per blob. Replies <see cref="UserReplies.Uploads"/>.</summary>
     public sealed record RecordUpload(UserId UserId, UploadedMedia Media, long QuotaBytes) : IUserCommand;
 

@@ -22,6 +22,9 @@ public static class UserEvents
 
     public sealed record PushRegistered(UserId UserId, PushRegistration Registration) : IUserEvent;
 
+    /// <summary>The device's push registration was removed: by the device, or because its provider said it is gone.</summary>
+    public sealed record PushUnregistered(UserId UserId, DeviceId Device, bool Gone) : IUserEvent;
+
     /// <summary>When the user was last online (written as they come online and as their last device goes).</summary>
     public sealed record LastSeenRecorded(UserId UserId, DateTimeOffset At) : IUserEvent;
 

@@ -1,6 +1,7 @@
 using Natter.Actors.Notifications;
 using Natter.Actors.Presence;
 using Natter.Messages;
+using Natter.Testing;
 using Xunit;
 
 namespace Natter.Actors.Tests;
@@ -11,17 +12,8 @@ public sealed class RecentPresenceSpecs
     private static readonly UserId Alice = new("15550000001");
     private static readonly UserId Bob = new("15550000002");
 
-    private readonly ManualTime _time = new();
+    private readonly ManualClock _time = new();
     private readonly List<UserId> _asked = [];
-
-    /// <summary>A monotonic clock the spec moves.</summary>
-    private sealed class ManualTime : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-        public override long GetTimestamp() => _ticks;
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
-    }
 
     private Task<PresenceCommands.PresenceStatus> Ask(UserId user)
     {

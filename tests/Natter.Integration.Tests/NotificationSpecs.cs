@@ -43,10 +43,11 @@ public sealed class NotificationSpecs : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["Natter:Notifications:Push:FcmEndpoint"] = _push.BaseAddress,
-            ["Natter:Notifications:Push:ApnsEndpoint"] = _push.BaseAddress + "/apns",
+            ["Natter:Notifications:Push:ApnsEndpoint"] = _push.Http2Address + "/apns",
             ["Natter:Notifications:Push:EmailEndpoint"] = _push.BaseAddress + "/email",
             ["Natter:Notifications:CollapseWindow"] = collapse,
         };
+        foreach (var (key, value) in _push.Credentials.Settings()) settings[key] = value;
         if (kafka) settings["Natter:Notifications:KafkaBootstrapServers"] = _kafka.BootstrapServers;
         foreach (var (key, value) in more ?? new Dictionary<string, string?>()) settings[key] = value;
         var server = await InProcessServer.StartAsync(Journal.Sqlite(), overrides: settings, services: services);
@@ -157,6 +158,7 @@ public sealed class NotificationSpecs : IAsyncLifetime
         Assert.Contains("bob@example.org", email.Body);
         var apns = Assert.Single(await _push.WaitForAsync(r => r.Path.StartsWith("/apns/3/device/bob-ipad"), 1, Wait));
         Assert.Equal(chatId, apns.Headers["apns-collapse-id"]);
+        Assert.Equal("HTTP/2", apns.Protocol);
         // Without the subscription's keys Web Push carries no payload: it wakes the page.
         var webPush = Assert.Single(await _push.WaitForAsync(r => r.Path == "/webpush/subscription-1", 1, Wait));
         Assert.Equal("", webPush.Body);
@@ -184,6 +186,66 @@ public sealed class NotificationSpecs : IAsyncLifetime
         await _push.WaitForAsync(r => FcmFor(r, "carol-phone"), 1, Wait);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.Equal(1, broken.Calls);
+    }
+
+    [Fact]
+    public async Task FCM_and_APNs_pushes_carry_credentials_minted_from_the_configured_keys_and_renewed_when_refused()
+    {
+        var server = await StartAsync(collapse: "00:00:00");
+        var (alice, bob, chatId) = await PairAsync(server, "fcm", "bob-phone");
+        await server.Api.RegisterPushAsync((await server.LinkDeviceAsync(bob, "ipad")).AccessToken, "apns", "bob-ipad");
+        bool ToIpad(RecordingPushServer.Received r) => r.Path == "/apns/3/device/bob-ipad";
+
+        await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
+        var fcm = Assert.Single(await _push.WaitForAsync(r => FcmFor(r, "bob-phone"), 1, Wait));
+        var apns = Assert.Single(await _push.WaitForAsync(ToIpad, 1, Wait));
+        // The project is the service account's; the stand-in accepted only a token traded for its signed assertion.
+        Assert.StartsWith($"/v1/projects/{ProviderCredentials.Project}/", fcm.Path);
+        Assert.Equal(1, _push.Credentials.Trades);
+
+        // Google revokes the access token; Apple calls the provider token expired (a clock behind Apple's).
+        _push.Credentials.RevokeAccessTokens();
+        _push.Credentials.ExpireProviderTokensSeen([apns.Headers["Authorization"]]);
+        await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m2", [2]);
+
+        var fcmAgain = (await _push.WaitForAsync(r => FcmFor(r, "bob-phone"), 2, Wait))[1];
+        var apnsAgain = (await _push.WaitForAsync(ToIpad, 2, Wait))[1];
+        Assert.Equal(2L, SeqOf(fcmAgain));
+        Assert.NotEqual(fcm.Headers["Authorization"], fcmAgain.Headers["Authorization"]);
+        Assert.NotEqual(apns.Headers["Authorization"], apnsAgain.Headers["Authorization"]);
+        Assert.Equal(2, _push.Credentials.Trades);
+        Assert.Equal(2, _push.Refused.Count);
+    }
+
+    [Fact]
+    public async Task A_registration_its_provider_calls_gone_is_removed_and_a_device_may_remove_its_own()
+    {
+        var server = await StartAsync(collapse: "00:00:00");
+        var (alice, bob, chatId) = await PairAsync(server, "fcm", "bob-uninstalled");
+        var ipad = await server.LinkDeviceAsync(bob, "ipad");
+        await server.Api.RegisterPushAsync(ipad.AccessToken, "apns", "bob-ipad-gone");
+        var browser = await server.LinkDeviceAsync(bob, "browser");
+        await server.Api.RegisterPushAsync(browser.AccessToken, "webpush", _push.BaseAddress + "/webpush/expired");
+        var laptop = await server.LinkDeviceAsync(bob, "laptop");
+        await server.Api.RegisterPushAsync(laptop.AccessToken, "email", "bob@example.org");
+        foreach (var gone in new[] { "bob-uninstalled", "bob-ipad-gone", "/webpush/expired" }) _push.Unregister(gone);
+
+        await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
+
+        await _push.WaitForAsync(r => r.Path == "/email", 1, Wait);
+        await Eventually.UntilAsync(async () => (await server.Api.GetSettingsAsync(bob.AccessToken)).PushPlatforms,
+            push => push.SequenceEqual(["email"]), Wait, "the gone registrations removed");
+        Assert.Equal(3, _push.Refused.Count);
+
+        // The laptop turns its notifications off; a phone that registers again is notified again.
+        Assert.Empty((await server.Api.UnregisterPushAsync(laptop.AccessToken)).PushPlatforms);
+        Assert.Empty((await server.Api.UnregisterPushAsync(laptop.AccessToken)).PushPlatforms);
+        await server.Api.RegisterPushAsync(bob.AccessToken, "fcm", "bob-reinstalled");
+        await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m2", [2]);
+
+        Assert.Equal(2L, SeqOf(Assert.Single(await _push.WaitForAsync(r => FcmFor(r, "bob-reinstalled"), 1, Wait))));
+        Assert.Single(_push.Requests.Where(r => r.Path == "/email"));
+        Assert.Equal(3, _push.Refused.Count);
     }
 
     /// <summary>A provider whose client fails in a way no retry mends (a bug, a bad key): not an HTTP answer.</summary>

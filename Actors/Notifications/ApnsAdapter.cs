@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Natter.Messages.Users;
+
+namespace Natter.Actors.Notifications;
+
+/// <summary>
+/// Apple Push Notification service: POST /3/device/{token} over HTTP/2 (APNs speaks nothing else), collapsed per
+/// chat with apns-collapse-id, authenticated with the provider token (signed anew once if APNs calls it expired).
+/// Unregistered (410), BadDeviceToken and DeviceTokenNotForTopic say the device token is gone.
+/// </summary>
+public sealed class ApnsAdapter(HttpClient http, PushEndpoints endpoints, ApnsProviderToken providerToken) : IPushAdapter
+{
+    private static readonly HashSet<string> GoneReasons = ["Unregistered", "BadDeviceToken", "DeviceTokenNotForTopic"];
+
+    public string Platform => "apns";
+
+    public async Task SendAsync(PushRegistration registration, PushNotification n, CancellationToken ct)
+    {
+        for (var renewed = false; ; renewed = true)
+        {
+            var token = providerToken.Current();
+            using var request = Request(registration, n);
+            request.Headers.Authorization = new("bearer", token);
+            using var response = await http.SendAsync(request, ct);
+            if (response.IsSuccessStatusCode) return;
+            var reason = Reason(await response.Content.ReadAsStringAsync(ct));
+            if (reason == "ExpiredProviderToken" && !renewed)
+            {
+                providerToken.Expired(token);
+                continue;
+            }
+            if (response.StatusCode == HttpStatusCode.Gone || GoneReasons.Contains(reason))
+                throw new PushRegistrationGoneException(Platform, reason.Length > 0 ? reason : "410");
+            throw new HttpRequestException($"APNs answered {(int)response.StatusCode} {reason}", null, response.StatusCode);
+        }
+    }
+
+    private HttpRequestMessage Request(PushRegistration registration, PushNotification n)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"{endpoints.ApnsEndpoint.TrimEnd('/')}/3/device/{Uri.EscapeDataString(registration.Token)}")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = JsonContent.Create(new
+            {
+                aps = new Dictionary<string, object> { ["alert"] = new { title = n.Title, body = n.Body }, ["thread-id"] = n.ChatId },
+                chatId = n.ChatId,
+                seq = n.Seq,
+            }),
+        };
+        request.Headers.Add("apns-topic", endpoints.ApnsTopic);
+        request.Headers.Add("apns-push-type", "alert");
+        request.Headers.Add("apns-collapse-id", n.ChatId.Length <= 64 ? n.ChatId : n.ChatId[..64]);
+        return request;
+    }
+
+    /// <summary>The "reason" of APNs' error body, or empty.</summary>
+    public static string Reason(string body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("reason", out var reason)
+                   && reason.ValueKind == JsonValueKind.String ? reason.GetString()! : "";
+        }
+        catch (JsonException)
+        {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Natter.Actors.Notifications;
+
+/// <summary>
+/// APNs token-based authentication: an ES256 JWT ({alg, kid} / {iss: team id, iat}) signed with the .p8 signing key
+/// Apple issues. APNs refuses a token older than an hour (403 ExpiredProviderToken) and one replaced more often than
+/// every 20 minutes (429 TooManyProviderTokenUpdates), so one token serves every push for 50 minutes.
+/// </summary>
+public sealed class ApnsProviderToken
+{
+    public static readonly TimeSpan Renewal = TimeSpan.FromMinutes(50);
+
+    private readonly ECDsa _key;
+    private readonly string _keyId;
+    private readonly string _teamId;
+    private readonly TimeProvider _clock;
+    private readonly Lock _gate = new();
+    private (string Token, DateTimeOffset RenewAt)? _current;
+
+    public ApnsProviderToken(ECDsa key, string keyId, string teamId, TimeProvider clock)
+    {
+        _key = key;
+        _keyId = keyId;
+        _teamId = teamId;
+        _clock = clock;
+    }
+
+    /// <summary>
+    /// The configured signing key, key id and team id; null when none of the three is set. Throws, naming the
+    /// setting, on a partial configuration or a key that is not a P-256 private key.
+    /// </summary>
+    public static ApnsProviderToken? From(PushEndpoints endpoints, TimeProvider clock)
+    {
+        var (file, keyId, teamId) = (endpoints.ApnsSigningKeyFile, endpoints.ApnsKeyId?.Trim(), endpoints.ApnsTeamId?.Trim());
+        if (string.IsNullOrWhiteSpace(file) && string.IsNullOrEmpty(keyId) && string.IsNullOrEmpty(teamId)) return null;
+        if (string.IsNullOrWhiteSpace(file) || string.IsNullOrEmpty(keyId) || string.IsNullOrEmpty(teamId))
+            throw new InvalidOperationException("APNs needs Natter:Notifications:Push:ApnsSigningKeyFile, ApnsKeyId and ApnsTeamId together "
+                                                + "(the .p8 key from Apple's developer account, its key id, and the team id)");
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(File.ReadAllText(file));
+            key.ExportParameters(includePrivateParameters: true);
+            if (key.KeySize != 256) throw new CryptographicException($"a {key.KeySize}-bit key");
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            key.Dispose();
+            throw new InvalidOperationException($"Natter:Notifications:Push:ApnsSigningKeyFile ({file}) is not a readable P-256 private key in PEM (.p8): {e.Message}", e);
+        }
+        return new ApnsProviderToken(key, keyId, teamId, clock);
+    }
+
+    /// <summary>The token to send now: the current one, or a new one once the current is 50 minutes old.</summary>
+    public string Current()
+    {
+        var now = _clock.GetUtcNow();
+        lock (_gate)
+        {
+            if (_current is { } current && now < current.RenewAt) return current.Token;
+            var token = Sign(now);
+            _current = (token, now + Renewal);
+            return token;
+        }
+    }
+
+    /// <summary>APNs called <paramref name="refused"/> expired (a clock ahead of ours): the next <see cref="Current"/> signs anew.</summary>
+    public void Expired(string refused)
+    {
+        lock (_gate)
+            if (_current?.Token == refused) _current = null;
+    }
+
+    private string Sign(DateTimeOffset now)
+    {
+        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { alg = "ES256", kid = _keyId }))
+                           + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { iss = _teamId, iat = now.ToUnixTimeSeconds() }));
+        // JWS takes ES256 signatures as r || s (IEEE P1363), .NET's default format.
+        return signingInput + "." + Base64Url.EncodeToString(_key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256));
+    }
+}

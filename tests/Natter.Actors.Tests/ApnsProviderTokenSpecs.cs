@@ -1,0 +1,93 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Natter.Actors.Notifications;
+using Natter.Testing;
+using Xunit;
+
+namespace Natter.Actors.Tests;
+
+/// <summary>APNs provider tokens: what they say, how long one serves, and the configuration they come from.</summary>
+public sealed class ApnsProviderTokenSpecs : IDisposable
+{
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly ManualClock _clock = new();
+    private readonly string _folder = TempDirectory.Create("apns-token");
+
+    public void Dispose()
+    {
+        _key.Dispose();
+        TempDirectory.Delete(_folder);
+    }
+
+    private ApnsProviderToken Token() => new(_key, "ABC123DEFG", "TEAM123456", _clock);
+
+    [Fact]
+    public void A_token_is_an_ES256_JWT_of_the_key_id_and_team_signed_with_the_key()
+    {
+        var parts = Token().Current().Split('.');
+
+        Assert.True(_key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), Base64Url.DecodeFromChars(parts[2]), HashAlgorithmName.SHA256));
+        var header = JsonDocument.Parse(Base64Url.DecodeFromChars(parts[0])).RootElement;
+        Assert.Equal("ES256", header.GetProperty("alg").GetString());
+        Assert.Equal("ABC123DEFG", header.GetProperty("kid").GetString());
+        var claims = JsonDocument.Parse(Base64Url.DecodeFromChars(parts[1])).RootElement;
+        Assert.Equal("TEAM123456", claims.GetProperty("iss").GetString());
+        Assert.Equal(_clock.GetUtcNow().ToUnixTimeSeconds(), claims.GetProperty("iat").GetInt64());
+    }
+
+    [Fact]
+    public void One_token_serves_for_fifty_minutes_and_a_new_one_is_signed_after()
+    {
+        var tokens = Token();
+        var first = tokens.Current();
+
+        _clock.Advance(TimeSpan.FromMinutes(49));
+        Assert.Equal(first, tokens.Current());
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var second = tokens.Current();
+
+        Assert.NotEqual(first, second);
+        Assert.Equal(second, tokens.Current());
+    }
+
+    [Fact]
+    public void A_token_APNs_calls_expired_is_replaced_at_once_and_a_stale_report_changes_nothing()
+    {
+        var tokens = Token();
+        var first = tokens.Current();
+        tokens.Expired(first);
+        var second = tokens.Current();
+        Assert.NotEqual(first, second);
+
+        // A push that was refused with the first token while the second was being signed.
+        tokens.Expired(first);
+        Assert.Equal(second, tokens.Current());
+    }
+
+    [Fact]
+    public void Nothing_configured_is_no_APNs_and_a_partial_or_wrong_configuration_stops_the_start_naming_the_setting()
+    {
+        Assert.Null(ApnsProviderToken.From(new PushEndpoints(), _clock));
+
+        var p8 = Path.Combine(_folder, "AuthKey.p8");
+        File.WriteAllText(p8, _key.ExportPkcs8PrivateKeyPem());
+        Assert.NotNull(ApnsProviderToken.From(new PushEndpoints { ApnsSigningKeyFile = p8, ApnsKeyId = "ABC123DEFG", ApnsTeamId = "TEAM123456" }, _clock));
+
+        var partial = Assert.Throws<InvalidOperationException>(() => ApnsProviderToken.From(new PushEndpoints { ApnsSigningKeyFile = p8, ApnsKeyId = "ABC123DEFG" }, _clock));
+        Assert.Contains("ApnsTeamId", partial.Message);
+
+        var publicOnly = Path.Combine(_folder, "public.pem");
+        File.WriteAllText(publicOnly, _key.ExportSubjectPublicKeyInfoPem());
+        using var rsa = RSA.Create(2048);
+        var rsaKey = Path.Combine(_folder, "rsa.p8");
+        File.WriteAllText(rsaKey, rsa.ExportPkcs8PrivateKeyPem());
+        foreach (var file in new[] { publicOnly, rsaKey, Path.Combine(_folder, "missing.p8") })
+        {
+            var wrong = Assert.Throws<InvalidOperationException>(() =>
+                ApnsProviderToken.From(new PushEndpoints { ApnsSigningKeyFile = file, ApnsKeyId = "ABC123DEFG", ApnsTeamId = "TEAM123456" }, _clock));
+            Assert.Contains("ApnsSigningKeyFile", wrong.Message);
+        }
+    }
+}
