@@ -1,12 +1,14 @@
 using Akka.Hosting;
 using Natter.Actors.Hosting;
+using Natter.Actors.Media;
 using Natter.Actors.Notifications;
 
 namespace Natter.Cluster.Node;
 
 /// <summary>
 /// Role "node" alone: hosts the sharded ChatActors, UserActors and PresenceActors that edges reach through
-/// their shard proxies. Over HTTP it serves only health probes. Configured by environment variables
+/// their shard proxies, dispatches notifications, and collects media when Natter:Media:Root names the edges'
+/// shared folder. Over HTTP it serves only health probes. Configured by environment variables
 /// (Natter__SeedNodes__0, Natter__Remoting__Port, Natter__Persistence__..., see docs/operations.md).
 /// </summary>
 public static class NodeHost
@@ -19,6 +21,15 @@ public static class NodeHost
         if (natter.Roles.Length == 0) natter.Roles = [NatterRoles.Node];
 
         builder.Services.AddNatterNotifications(natter.Notifications, natter.HostsEntities);
+        // Edges store the files; a node that sees their folder (a shared volume, as in k8s/) collects it.
+        var media = builder.Configuration.GetSection($"{NatterOptions.Section}:Media").Get<MediaOptions>() ?? new MediaOptions();
+        if (!string.IsNullOrWhiteSpace(media.Root))
+        {
+            builder.Services.AddSingleton(media);
+            builder.Services.AddSingleton<IBlobStore>(new LocalBlobStore(media.Root));
+            builder.Services.AddSingleton<MediaCollector>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<MediaCollector>());
+        }
         builder.Services.AddAkka(natter.ActorSystemName, akka => akka.WithNatter(natter));
         builder.Services.AddSingleton<ClusterHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);

@@ -7,13 +7,13 @@ namespace Natter.Actors.Notifications;
 
 /// <summary>
 /// Apple Push Notification service: POST /3/device/{token} over HTTP/2 (APNs speaks nothing else), collapsed per
-/// chat with apns-collapse-id, authenticated with the provider token (signed anew once if APNs calls it expired).
-/// Unregistered (410), BadDeviceToken and DeviceTokenNotForTopic say the device token is gone.
+/// chat with apns-collapse-id, authenticated with the provider token (signed anew if APNs calls it expired). Only
+/// 410 says the device token is gone (the app was uninstalled): BadDeviceToken and DeviceTokenNotForTopic come
+/// back for every device when ApnsEndpoint names the wrong environment or ApnsTopic the wrong app, so those keep
+/// the registration and are logged.
 /// </summary>
 public sealed class ApnsAdapter(HttpClient http, PushEndpoints endpoints, ApnsProviderToken providerToken) : IPushAdapter
 {
-    private static readonly HashSet<string> GoneReasons = ["Unregistered", "BadDeviceToken", "DeviceTokenNotForTopic"];
-
     public string Platform => "apns";
 
     public async Task SendAsync(PushRegistration registration, PushNotification n, CancellationToken ct)
@@ -26,13 +26,10 @@ public sealed class ApnsAdapter(HttpClient http, PushEndpoints endpoints, ApnsPr
             using var response = await http.SendAsync(request, ct);
             if (response.IsSuccessStatusCode) return;
             var reason = Reason(await response.Content.ReadAsStringAsync(ct));
-            if (reason == "ExpiredProviderToken" && !renewed)
-            {
-                providerToken.Expired(token);
-                continue;
-            }
-            if (response.StatusCode == HttpStatusCode.Gone || GoneReasons.Contains(reason))
-                throw new PushRegistrationGoneException(Platform, reason.Length > 0 ? reason : "410");
+            if (reason == "ExpiredProviderToken" && !renewed && providerToken.Expired(token)) continue;
+            if (response.StatusCode == HttpStatusCode.Gone) throw new PushRegistrationGoneException(Platform, reason.Length > 0 ? reason : "410");
+            if (reason == "ExpiredProviderToken")
+                throw new InvalidOperationException("APNs calls a freshly signed provider token expired: is this machine's clock right?");
             throw new HttpRequestException($"APNs answered {(int)response.StatusCode} {reason}", null, response.StatusCode);
         }
     }

@@ -13,6 +13,7 @@ namespace Natter.Actors.Notifications;
 public sealed class ApnsProviderToken
 {
     public static readonly TimeSpan Renewal = TimeSpan.FromMinutes(50);
+    private static readonly TimeSpan MinUpdateInterval = TimeSpan.FromMinutes(20);
 
     private readonly ECDsa _key;
     private readonly string _keyId;
@@ -20,6 +21,7 @@ public sealed class ApnsProviderToken
     private readonly TimeProvider _clock;
     private readonly Lock _gate = new();
     private (string Token, DateTimeOffset RenewAt)? _current;
+    private DateTimeOffset _lastForced = DateTimeOffset.MinValue;
 
     public ApnsProviderToken(ECDsa key, string keyId, string teamId, TimeProvider clock)
     {
@@ -45,7 +47,7 @@ public sealed class ApnsProviderToken
         {
             key.ImportFromPem(File.ReadAllText(file));
             key.ExportParameters(includePrivateParameters: true);
-            if (key.KeySize != 256) throw new CryptographicException($"a {key.KeySize}-bit key");
+            if (!P256Curve.Holds(key)) throw new CryptographicException("a key of another curve than P-256");
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -68,11 +70,22 @@ public sealed class ApnsProviderToken
         }
     }
 
-    /// <summary>APNs called <paramref name="refused"/> expired (a clock ahead of ours): the next <see cref="Current"/> signs anew.</summary>
-    public void Expired(string refused)
+    /// <summary>
+    /// APNs called <paramref name="refused"/> expired (its clock ahead of ours): the next <see cref="Current"/> signs
+    /// anew, unless a token was already forced out in the last 20 minutes (APNs refuses updates more often than that,
+    /// and with a clock this far off a new token would not be taken either). True when one is signed anew.
+    /// </summary>
+    public bool Expired(string refused)
     {
+        var now = _clock.GetUtcNow();
         lock (_gate)
-            if (_current?.Token == refused) _current = null;
+        {
+            if (_current?.Token != refused) return true;
+            if (now - _lastForced < MinUpdateInterval) return false;
+            _lastForced = now;
+            _current = null;
+            return true;
+        }
     }
 
     private string Sign(DateTimeOffset now)

@@ -25,18 +25,12 @@ public sealed class FcmAccessTokens
     // Replaced whole, so readers outside the trade see a token and its renewal time together.
     private Traded? _current;
 
-    public FcmAccessTokens(HttpClient http, ServiceAccount account, TimeProvider clock)
+    private FcmAccessTokens(HttpClient http, ServiceAccount account, RSA key, TimeProvider clock)
     {
         _http = http;
         _account = account;
+        _key = key;
         _clock = clock;
-        _key = RSA.Create();
-        try { _key.ImportFromPem(account.PrivateKey); }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
-        {
-            _key.Dispose();
-            throw new InvalidOperationException($"the service account {account.ClientEmail}'s private_key is not an RSA private key in PEM", e);
-        }
     }
 
     /// <summary>The project the service account belongs to: where messages are sent unless FcmProject says otherwise.</summary>
@@ -59,7 +53,19 @@ public sealed class FcmAccessTokens
             || !Uri.TryCreate(account.TokenUri, UriKind.Absolute, out _))
             throw new InvalidOperationException($"Natter:Notifications:Push:FcmServiceAccountFile ({endpoints.FcmServiceAccountFile}) is not a service account key "
                                                 + "(type service_account, with project_id, client_email, private_key and token_uri), as the Firebase console downloads it");
-        return new FcmAccessTokens(http, account, clock);
+        var key = RSA.Create();
+        try
+        {
+            key.ImportFromPem(account.PrivateKey);
+            // A public key's PEM imports too, and would fail only at the first push.
+            key.ExportParameters(includePrivateParameters: true);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            key.Dispose();
+            throw new InvalidOperationException($"Natter:Notifications:Push:FcmServiceAccountFile ({endpoints.FcmServiceAccountFile}): its private_key is not an RSA private key in PEM", e);
+        }
+        return new FcmAccessTokens(http, account, key, clock);
     }
 
     /// <summary>A bearer token with some life left: the one held, or a new one traded for.</summary>
@@ -109,9 +115,12 @@ public sealed class FcmAccessTokens
             throw new HttpRequestException($"the token endpoint refused the service account {_account.ClientEmail}: {(int)response.StatusCode} {Truncated(error)}",
                 null, response.StatusCode);
         }
-        var answer = await response.Content.ReadFromJsonAsync<TokenAnswer>(ct);
+        TokenAnswer? answer;
+        try { answer = await response.Content.ReadFromJsonAsync<TokenAnswer>(ct); }
+        catch (JsonException) { answer = null; }
+        // Not an HttpRequestException: an answer of the wrong shape will not mend on a retry.
         if (answer is not { AccessToken.Length: > 0, ExpiresIn: > 0 })
-            throw new HttpRequestException("the token endpoint's answer has no access_token and expires_in");
+            throw new InvalidOperationException($"the token endpoint {_account.TokenUri} answered without an access_token and expires_in");
         return (answer.AccessToken, TimeSpan.FromSeconds(answer.ExpiresIn));
     }
 

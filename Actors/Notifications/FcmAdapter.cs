@@ -36,7 +36,7 @@ public sealed class FcmAdapter(HttpClient http, PushEndpoints endpoints, FcmAcce
     }
 
     private HttpRequestMessage Request(PushRegistration registration, PushNotification n) =>
-        new(HttpMethod.Post, $"{endpoints.FcmEndpoint.TrimEnd('/')}/v1/projects/{Uri.EscapeDataString(endpoints.FcmProject ?? tokens.ProjectId)}/messages:send")
+        new(HttpMethod.Post, $"{endpoints.FcmEndpoint.TrimEnd('/')}/v1/projects/{Uri.EscapeDataString(string.IsNullOrWhiteSpace(endpoints.FcmProject) ? tokens.ProjectId : endpoints.FcmProject)}/messages:send")
         {
             Content = JsonContent.Create(new
             {

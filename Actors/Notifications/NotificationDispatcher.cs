@@ -121,10 +121,11 @@ public sealed class NotificationDispatcher(
             catch (PushRegistrationGoneException gone)
             {
                 // Only that token: a device that registered anew since keeps its new one.
-                logger.LogInformation("Removing device {Device}'s {Platform} registration: {Reason}", registration.Device, adapter.Platform, gone.Reason);
                 try
                 {
-                    await users.ActorRef.Ask<UserReplies.Profile>(new UserCommands.UnregisterPush(recipient, registration.Device, registration.Token), AskTimeout, ct);
+                    var after = await users.ActorRef.Ask<UserReplies.Profile>(new UserCommands.UnregisterPush(recipient, registration.Device, registration.Token), AskTimeout, ct);
+                    if (after.Push.All(p => p.Device != registration.Device))
+                        logger.LogInformation("Removed device {Device}'s {Platform} registration: {Reason}", registration.Device, adapter.Platform, gone.Reason);
                 }
                 catch (Exception e) when (!ct.IsCancellationRequested)
                 {

@@ -114,10 +114,10 @@ public sealed class VapidKeys
             key.Dispose();
             throw new InvalidOperationException("Natter:Notifications:Push:WebPushVapidPrivateKey holds no private key (a public key's PEM?)", e);
         }
-        if (key.KeySize != 256)
+        if (!P256Curve.Holds(key))
         {
             key.Dispose();
-            throw new InvalidOperationException($"Natter:Notifications:Push:WebPushVapidPrivateKey is a {key.KeySize}-bit key; VAPID takes P-256");
+            throw new InvalidOperationException($"Natter:Notifications:Push:WebPushVapidPrivateKey is a {key.KeySize}-bit key of another curve; VAPID takes P-256");
         }
         return key;
     }

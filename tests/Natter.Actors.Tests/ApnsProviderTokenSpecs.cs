@@ -53,17 +53,25 @@ public sealed class ApnsProviderTokenSpecs : IDisposable
     }
 
     [Fact]
-    public void A_token_APNs_calls_expired_is_replaced_at_once_and_a_stale_report_changes_nothing()
+    public void A_token_APNs_calls_expired_is_replaced_at_once_but_not_again_within_twenty_minutes()
     {
         var tokens = Token();
         var first = tokens.Current();
-        tokens.Expired(first);
+        Assert.True(tokens.Expired(first));
         var second = tokens.Current();
         Assert.NotEqual(first, second);
 
-        // A push that was refused with the first token while the second was being signed.
-        tokens.Expired(first);
+        // A report of a token already replaced: the caller just retries with the current one.
+        Assert.True(tokens.Expired(first));
         Assert.Equal(second, tokens.Current());
+
+        // The fresh token refused too: the clock is off, and APNs would refuse a new one as a too frequent update.
+        _clock.Advance(TimeSpan.FromMinutes(19));
+        Assert.False(tokens.Expired(second));
+        Assert.Equal(second, tokens.Current());
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(tokens.Expired(second));
+        Assert.NotEqual(second, tokens.Current());
     }
 
     [Fact]
@@ -83,7 +91,10 @@ public sealed class ApnsProviderTokenSpecs : IDisposable
         using var rsa = RSA.Create(2048);
         var rsaKey = Path.Combine(_folder, "rsa.p8");
         File.WriteAllText(rsaKey, rsa.ExportPkcs8PrivateKeyPem());
-        foreach (var file in new[] { publicOnly, rsaKey, Path.Combine(_folder, "missing.p8") })
+        using var k1 = ECDsa.Create(ECCurve.CreateFromFriendlyName("secP256k1"));
+        var otherCurve = Path.Combine(_folder, "secp256k1.p8");
+        File.WriteAllText(otherCurve, k1.ExportPkcs8PrivateKeyPem());
+        foreach (var file in new[] { publicOnly, rsaKey, otherCurve, Path.Combine(_folder, "missing.p8") })
         {
             var wrong = Assert.Throws<InvalidOperationException>(() =>
                 ApnsProviderToken.From(new PushEndpoints { ApnsSigningKeyFile = file, ApnsKeyId = "ABC123DEFG", ApnsTeamId = "TEAM123456" }, _clock));

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Natter.Client;
 using Natter.Client.Crypto;
 using Natter.Client.Secure;
-using Natter.Cluster.Edge.Media;
+using Natter.Actors.Media;
 using Natter.Integration.Tests.Infrastructure;
 using Natter.Messages.Protocol;
 using Natter.Testing;

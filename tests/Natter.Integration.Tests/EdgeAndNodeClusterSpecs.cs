@@ -2,9 +2,14 @@ using Natter.Testing;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Natter.Actors.Media;
+using Natter.Client;
 using Natter.Cluster.Node;
+using Natter.Messages.Protocol;
 using Natter.Integration.Tests.Infrastructure;
 using Xunit;
 
@@ -32,6 +37,8 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
                 ["Urls"] = "http://127.0.0.1:0",
                 ["Natter:Remoting:Port"] = remotingPort.ToString(),
                 ["Natter:SeedNodes:0"] = seed,
+                // The edge's media folder, as a shared volume would make it (k8s/): the node collects it.
+                ["Natter:Media:Root"] = Path.Combine(data, "media"),
             });
             builder.Logging.ClearProviders();
         });
@@ -119,4 +126,29 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         Assert.Equal([bob.UserId], info.DeliveredTo);
     }
 
+    [Fact]
+    public async Task The_node_collects_the_media_folder_it_shares_with_the_edge()
+    {
+        var alice = await _edge.RegisterAsync();
+        var bob = await _edge.RegisterAsync();
+        var chatId = (await _edge.Api.OpenChatAsync(alice.AccessToken, "+" + bob.UserId)).ChatId;
+        var kept = await UploadAsync(alice, RandomNumberGenerator.GetBytes(64 * 1024));
+        var orphan = await UploadAsync(alice, RandomNumberGenerator.GetBytes(64 * 1024));
+        await using var socket = await _edge.ConnectAsync(alice);
+        await socket.SendAsync(chatId, "photo", [], media: new MediaFrame(kept.Id, kept.Size, "image/png"));
+
+        // Only processes that host entities collect; of those, the oldest (here the one node).
+        Assert.Null(_edge.Services.GetService<MediaCollector>());
+        var collector = _node.Services.GetRequiredService<MediaCollector>();
+        Assert.True(collector.CollectsHere());
+        var outcome = await collector.CollectAsync(DateTimeOffset.UtcNow.AddDays(2));
+
+        Assert.Equal((1, 1), (outcome.Deleted, outcome.Kept));
+        using var photo = await _edge.Api.DownloadMediaAsync(bob.AccessToken, kept.Id, chatId, 1);
+        Assert.Equal(kept.Size, (await photo.Content.ReadAsByteArrayAsync()).Length);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_data, "media"), orphan.Id, SearchOption.AllDirectories));
+    }
+
+    private Task<StoredMedia> UploadAsync(DeviceSession who, byte[] bytes) =>
+        _edge.Api.UploadMediaAsync(who.AccessToken, new MemoryStream(bytes), "application/octet-stream", Convert.ToHexStringLower(SHA256.HashData(bytes)));
 }

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Natter.Actors.Media;
 using Natter.Client;
-using Natter.Cluster.Edge.Media;
 using Natter.Integration.Tests.Infrastructure;
 using Natter.Messages.Protocol;
 using Natter.Testing;

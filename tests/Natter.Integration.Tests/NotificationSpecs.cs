@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -246,6 +247,44 @@ public sealed class NotificationSpecs : IAsyncLifetime
         Assert.Equal(2L, SeqOf(Assert.Single(await _push.WaitForAsync(r => FcmFor(r, "bob-reinstalled"), 1, Wait))));
         Assert.Single(_push.Requests.Where(r => r.Path == "/email"));
         Assert.Equal(3, _push.Refused.Count);
+    }
+
+    [Fact]
+    public async Task A_gone_answer_for_a_token_the_device_replaced_meanwhile_keeps_the_new_registration()
+    {
+        var adapter = new ReregisteringAdapter();
+        var server = await StartAsync(collapse: "00:00:00", services: s => s.AddSingleton<IPushAdapter>(adapter));
+        var (alice, bob, chatId) = await PairAsync(server, "email", "old@example.org");
+        // The device registers its new address while the provider's answer about the old one is on its way.
+        adapter.WhileRefusing = () => server.Api.RegisterPushAsync(bob.AccessToken, "email", "new@example.org");
+
+        await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
+        await Eventually.UntilAsync(() => Task.FromResult(adapter.Tokens.Count), count => count >= 1, Wait, "the push to the old address");
+        await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m2", [2]);
+
+        await Eventually.UntilAsync(() => Task.FromResult(adapter.Tokens.Count), count => count >= 2, Wait, "the push to the new address");
+        Assert.Equal(["old@example.org", "new@example.org"], adapter.Tokens);
+        Assert.Equal(["email"], (await server.Api.GetSettingsAsync(bob.AccessToken)).PushPlatforms);
+    }
+
+    /// <summary>A provider that calls the first address gone, after the device replaced it.</summary>
+    private sealed class ReregisteringAdapter : IPushAdapter
+    {
+        private readonly ConcurrentQueue<string> _tokens = new();
+
+        public Func<Task>? WhileRefusing { get; set; }
+
+        public IReadOnlyList<string> Tokens => _tokens.ToList();
+
+        public string Platform => "email";
+
+        public async Task SendAsync(Natter.Messages.Users.PushRegistration registration, PushNotification notification, CancellationToken ct)
+        {
+            _tokens.Enqueue(registration.Token);
+            if (registration.Token != "old@example.org") return;
+            await WhileRefusing!();
+            throw new PushRegistrationGoneException(Platform, "Unregistered");
+        }
     }
 
     /// <summary>A provider whose client fails in a way no retry mends (a bug, a bad key): not an HTTP answer.</summary>

@@ -3,11 +3,8 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Natter.Integration.Tests.Infrastructure;
@@ -63,10 +60,11 @@ public sealed class RecordingPushServer : IAsyncDisposable
     public static async Task<RecordingPushServer> StartAsync()
     {
         var builder = WebApplication.CreateBuilder();
+        ListenOptions? http1 = null, http2 = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1);
-            kestrel.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, 0, o => (o.Protocols, http1) = (HttpProtocols.Http1, o));
+            kestrel.Listen(IPAddress.Loopback, 0, o => (o.Protocols, http2) = (HttpProtocols.Http2, o));
         });
         builder.Logging.ClearProviders();
         var app = builder.Build();
@@ -96,9 +94,8 @@ public sealed class RecordingPushServer : IAsyncDisposable
             return Results.Ok(new { name = "projects/natter/messages/1" });
         });
         await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
-        // Listed in the order configured.
-        (server.BaseAddress, server.Http2Address) = (addresses[0], addresses[1]);
+        // Kestrel puts the ports it bound into the listen options.
+        (server.BaseAddress, server.Http2Address) = ($"http://{http1!.IPEndPoint}", $"http://{http2!.IPEndPoint}");
         server.Credentials = new ProviderCredentials(server.BaseAddress + "/token");
         return server;
     }

@@ -3,13 +3,14 @@ using Akka.Hosting;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Natter.Actors.Hosting;
-using Natter.Actors.Media;
 using Natter.Messages;
 using Natter.Messages.Chats;
 using Natter.Messages.Users;
 
-namespace Natter.Cluster.Edge.Media;
+namespace Natter.Actors.Media;
 
 /// <summary>
 /// Garbage collection of media: a blob older than the grace period that no stored message references and
@@ -17,7 +18,9 @@ namespace Natter.Cluster.Edge.Media;
 /// releases their quota; an account whose backup it has become since refuses, and it stays); resumable uploads
 /// untouched for the upload TTL are abandoned. References are found by reading the journal from the start
 /// (every message's attachment, every upload record, every backup change in order): simple and exact, at a
-/// cost linear in the journal, once per interval.
+/// cost linear in the journal, once per interval. Runs in processes that host entities and see the media
+/// folder; of several such members only the oldest collects (<see cref="CollectsHere"/>), so the journal is
+/// read once per interval however many there are.
 /// </summary>
 public sealed class MediaCollector(IBlobStore store, MediaOptions options, ActorSystem system, IRequiredActor<UserRegion> users,
     ILogger<MediaCollector> logger) : BackgroundService
@@ -31,6 +34,7 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
             try
             {
                 await Task.Delay(options.GcInterval, stoppingToken);
+                if (!CollectsHere()) continue;
                 var outcome = await CollectAsync(DateTimeOffset.UtcNow);
                 if (outcome.Deleted + outcome.AbandonedUploads > 0)
                     logger.LogInformation("Media collection: {Deleted} blobs deleted, {Kept} kept, {Uploads} abandoned uploads removed",
@@ -45,6 +49,20 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
                 logger.LogWarning(e, "Media collection failed; trying again next interval");
             }
         }
+    }
+
+    /// <summary>
+    /// This member is the oldest Up member hosting entities. While membership changes two members may both think
+    /// so for a moment; two collections of one folder repeat work and do no harm (a file deleted twice is gone).
+    /// </summary>
+    public bool CollectsHere()
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var oldest = cluster.State.Members
+            .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(NatterRoles.Node))
+            .OrderBy(m => m, Akka.Cluster.Member.AgeOrdering)
+            .FirstOrDefault();
+        return oldest?.UniqueAddress == cluster.SelfUniqueAddress;
     }
 
     public async Task<Outcome> CollectAsync(DateTimeOffset now)
