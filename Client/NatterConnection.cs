@@ -274,7 +274,7 @@ public sealed class NatterConnection : IAsyncDisposable
     }
 
     private static ServerFrame Unwrap(ServerFrame reply) =>
-        reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message, null, error.Missing, error.Extra) : reply;
+        reply is ErrorFrame error ? throw new NatterApiException(error.Code, error.Message, null, error.Missing, error.Extra, changed: error.Changed) : reply;
 
     /// <summary>
     /// One clientMsgId in one chat, written once or more (resends). An ack answers every write of it: the message

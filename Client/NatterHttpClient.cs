@@ -257,7 +257,8 @@ public sealed class NatterHttpClient(HttpClient http)
         throw await ErrorOf(response, ct);
     }
 
-    private sealed record ErrorDetail(string Code, string Message, IReadOnlyList<DeviceRef>? Missing, IReadOnlyList<DeviceRef>? Extra);
+    private sealed record ErrorDetail(string Code, string Message, IReadOnlyList<DeviceRef>? Missing, IReadOnlyList<DeviceRef>? Extra,
+        IReadOnlyList<DeviceRef>? Changed = null);
 
     private static async Task<NatterApiException> ErrorOf(HttpResponseMessage response, CancellationToken ct)
     {
@@ -267,7 +268,7 @@ public sealed class NatterHttpClient(HttpClient http)
             using var doc = JsonDocument.Parse(text);
             var error = doc.RootElement.GetProperty("error").Deserialize<ErrorDetail>(ProtocolJson.Options)!;
             return new NatterApiException(error.Code, error.Message, (int)response.StatusCode, error.Missing, error.Extra,
-                response.Headers.RetryAfter?.Delta);
+                response.Headers.RetryAfter?.Delta, error.Changed);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -7,8 +7,11 @@ using static Natter.Messages.Chats.ChatQueries;
 
 namespace Natter.Actors.Services;
 
-/// <summary>The devices an end-to-end encrypted send lacks an envelope for, and those it names needlessly.</summary>
-public sealed record StaleDevices(IReadOnlyList<DeviceRef> Missing, IReadOnlyList<DeviceRef> Extra);
+/// <summary>
+/// The devices an end-to-end encrypted send lacks an envelope for, those it names needlessly, and those whose envelope
+/// was sealed for an identity key they no longer have.
+/// </summary>
+public sealed record StaleDevices(IReadOnlyList<DeviceRef> Missing, IReadOnlyList<DeviceRef> Extra, IReadOnlyList<DeviceRef> Changed);
 
 public sealed partial class ChatGateway
 {
@@ -21,10 +24,12 @@ public sealed partial class ChatGateway
     /// <summary>
     /// Checks that a sealed send carries one envelope for every device that published keys, of every member
     /// (the sender's own other devices included, the sending device excluded), and none for anything else.
-    /// Null when it does, or when the sender is not a member (the chat refuses that send itself).
+    /// An envelope that names the identity it was sealed for (<paramref name="sealedFor"/>, <see cref="IdentityTags"/>)
+    /// must name the device's current one. Null when all holds, or when the sender is not a member (the chat refuses
+    /// that send itself).
     /// </summary>
     public async Task<GatewayResult<StaleDevices?>> CheckEnvelopesAsync(ChatId chatId, UserId sender, DeviceId senderDevice,
-        IReadOnlyList<DeviceEnvelope> envelopes)
+        IReadOnlyList<DeviceEnvelope> envelopes, IReadOnlyDictionary<DeviceRef, string>? sealedFor = null)
     {
         if (envelopes.Count > MaxEnvelopes || envelopes.Any(e => e.Data.Length is 0 or > MaxEnvelopeBytes))
             return GatewayResult<StaleDevices?>.Fail(ErrorCodes.InvalidField, $"at most {MaxEnvelopes} envelopes of 1 to {MaxEnvelopeBytes} bytes");
@@ -52,12 +57,18 @@ public sealed partial class ChatGateway
             return GatewayResult<StaleDevices?>.Fail(ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
         }
         var sending = new DeviceRef(sender.Value, senderDevice.Value);
-        var expected = keyed.SelectMany(k => k.Devices.Select(d => new DeviceRef(k.UserId.Value, d.Device.Value))).Where(d => d != sending).ToHashSet();
-        var missing = expected.Except(given).Order().ToList();
-        var extra = given.Except(expected).Order().ToList();
-        return GatewayResult<StaleDevices?>.Success(missing.Count == 0 && extra.Count == 0 ? null : new StaleDevices(missing, extra));
+        var identities = keyed.SelectMany(k => k.Devices.Select(d => (Device: new DeviceRef(k.UserId.Value, d.Device.Value), d.IdentityKey)))
+            .Where(d => d.Device != sending)
+            .ToDictionary(d => d.Device, d => d.IdentityKey);
+        var missing = identities.Keys.Except(given).Order().ToList();
+        var extra = given.Except(identities.Keys).Order().ToList();
+        var changed = (sealedFor ?? new Dictionary<DeviceRef, string>())
+            .Where(s => identities.TryGetValue(s.Key, out var key) && s.Value != IdentityTags.Of(key))
+            .Select(s => s.Key).Order().ToList();
+        return GatewayResult<StaleDevices?>.Success(missing.Count == 0 && extra.Count == 0 && changed.Count == 0 ? null : new StaleDevices(missing, extra, changed));
     }
 
     public static string Describe(StaleDevices stale) =>
-        $"the device list is out of date: {stale.Missing.Count} device(s) missing, {stale.Extra.Count} not expected; fetch the keys and resend";
+        $"the device list is out of date: {stale.Missing.Count} device(s) missing, {stale.Extra.Count} not expected, "
+        + $"{stale.Changed.Count} with new keys; fetch the keys and resend";
 }

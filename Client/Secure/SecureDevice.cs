@@ -89,9 +89,7 @@ public sealed partial class SecureDevice
         for (var attempt = 1; ; attempt++)
         {
             var bundles = await LearnDevicesAsync(members, ct);
-            var envelopes = Recipients(members)
-                .Select(d => new EnvelopeFrame(d.UserId, int.Parse(d.DeviceId), _crypto.SealContentKey(contentKey, body, d, bundles.GetValueOrDefault(d))))
-                .ToList();
+            var envelopes = Recipients(members).Select(d => Envelope(d, contentKey, body, bundles.GetValueOrDefault(d))).ToList();
             // Sealing used message keys: saved before the envelopes leave, a restart never seals with them again.
             await OnStateChangedAsync(ct);
             try
@@ -109,8 +107,17 @@ public sealed partial class SecureDevice
             {
                 Correct(e.Missing, e.Extra);
                 members.UnionWith(e.Missing.Select(d => d.UserId));
+                // Reinstalled since this device sealed for them (it may have been offline when told): new sessions.
+                foreach (var changed in e.Changed) _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
             }
         }
+    }
+
+    /// <summary>The content key sealed for one device, naming the identity key it was sealed for so the server can refuse an old one.</summary>
+    private EnvelopeFrame Envelope(DeviceAddress device, byte[] contentKey, byte[] body, DevicePreKeyBundle? bundle)
+    {
+        var data = _crypto.SealContentKey(contentKey, body, device, bundle);
+        return new EnvelopeFrame(device.UserId, int.Parse(device.DeviceId), data, _crypto.IdentityOf(device) is { } identity ? IdentityTags.Of(identity.IdentityKey) : null);
     }
 
     /// <summary>

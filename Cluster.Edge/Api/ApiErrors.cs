@@ -7,14 +7,15 @@ public static class ApiErrors
 {
     public sealed record ErrorBody(ErrorDetail Error);
 
-    public sealed record ErrorDetail(string Code, string Message, IReadOnlyList<DeviceRef>? Missing = null, IReadOnlyList<DeviceRef>? Extra = null);
+    public sealed record ErrorDetail(string Code, string Message, IReadOnlyList<DeviceRef>? Missing = null, IReadOnlyList<DeviceRef>? Extra = null,
+        IReadOnlyList<DeviceRef>? Changed = null);
 
     public static IResult Result(string code, string message) =>
         Results.Json(new ErrorBody(new ErrorDetail(code, message)), ProtocolJson.Options, statusCode: StatusFor(code));
 
-    /// <summary>409 stale_devices, naming the devices a sealed send lacked and those it should not have named.</summary>
+    /// <summary>409 stale_devices, naming the devices a sealed send lacked, those it should not have named, and those with new keys.</summary>
     public static IResult StaleDevices(Natter.Actors.Services.StaleDevices stale) =>
-        Results.Json(new ErrorBody(new ErrorDetail(ErrorCodes.StaleDevices, Natter.Actors.Services.ChatGateway.Describe(stale), stale.Missing, stale.Extra)),
+        Results.Json(new ErrorBody(new ErrorDetail(ErrorCodes.StaleDevices, Natter.Actors.Services.ChatGateway.Describe(stale), stale.Missing, stale.Extra, stale.Changed)),
             ProtocolJson.Options, statusCode: StatusCodes.Status409Conflict);
 
     public static Task Write(HttpContext context, int status, string code, string message)

@@ -69,7 +69,8 @@ public static class MessageEndpoints
             var envelopes = request.Envelopes?.Select(e => new DeviceEnvelope(new UserId(e.UserId ?? ""), new DeviceId(e.DeviceId), e.Data ?? [])).ToList();
             if (envelopes is not null)
             {
-                var check = await gateway.CheckEnvelopesAsync(new ChatId(chatId), principal.User, principal.Device, envelopes);
+                var check = await gateway.CheckEnvelopesAsync(new ChatId(chatId), principal.User, principal.Device, envelopes,
+                    ConnectionActor.SealedFor(request.Envelopes!));
                 if (!check.Ok) return ApiErrors.Result(check.ErrorCode!, check.ErrorMessage!);
                 if (check.Value is { } stale) return ApiErrors.StaleDevices(stale);
             }

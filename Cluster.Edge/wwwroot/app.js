@@ -90,7 +90,9 @@ async function sealAndSend(chatId, clientMsgId, text, alsoUsers = []) {
     if (!members.includes(user) && user !== state.me) continue;
     for (const device of devices) {
       if (user === state.me && device === state.device) continue;
-      envelopes.push({ userId: user, deviceId: device, data: bytes.toBase64(await e2ee.sealKey(state.vault.sessions[`${user}/${device}`][0], contentKey, body)) });
+      const session = state.vault.sessions[`${user}/${device}`][0];
+      // The identity it is sealed for: the server refuses it if that device has reinstalled since (stale_devices, changed).
+      envelopes.push({ userId: user, deviceId: device, data: bytes.toBase64(await e2ee.sealKey(session, contentKey, body)), identity: await e2ee.identityTag(session) });
     }
   }
   saveVault();
@@ -99,7 +101,7 @@ async function sealAndSend(chatId, clientMsgId, text, alsoUsers = []) {
   send({ type: "send", chatId, clientMsgId, body: bytes.toBase64(body), envelopes });
 }
 
-/** stale_devices: take the server's difference, then seal again (up to three attempts). */
+/** stale_devices: take the server's difference (devices reinstalled since get new sessions), then seal again (up to three attempts). */
 function onStaleDevices(error) {
   const pending = state.outgoing.get(error.ref);
   if (!pending || pending.attempts >= 3) return false;
@@ -108,6 +110,7 @@ function onStaleDevices(error) {
     state.vault.devices[d.userId] = (state.vault.devices[d.userId] || []).filter((x) => x !== d.deviceId);
     delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
   }
+  for (const d of error.changed || []) delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
   enqueue(async () => {
     await refreshChats();
     await sealAndSend(pending.chatId, error.ref, pending.text, (error.missing || []).map((d) => d.userId));

@@ -305,3 +305,6 @@ export async function openBackup(archive, passphrase, userId) {
 }
 
 export const sha256Hex = async (data) => bytes.hex(await sha256(data));
+
+/** Which identity key a session seals for, as the server compares it: SHA-256 of the key, its first 8 bytes, base64. */
+export const identityTag = async (session) => bytes.toBase64((await sha256(session.ik)).subarray(0, 8));

@@ -137,5 +137,8 @@ public sealed record PresenceRequestFrame : ClientFrame
     public required string UserId { get; init; }
 }
 
-/// <summary>A message's content key sealed for one device.</summary>
-public sealed record EnvelopeFrame(string UserId, int DeviceId, byte[] Data);
+/// <summary>
+/// A message's content key sealed for one device; <see cref="Identity"/>, when given, names the identity key it was
+/// sealed for (<see cref="IdentityTags"/>), and a send sealed for a key the device has since replaced is refused.
+/// </summary>
+public sealed record EnvelopeFrame(string UserId, int DeviceId, byte[] Data, string? Identity = null);

@@ -102,14 +102,16 @@ public sealed record HistoryPageFrame(string? Rid, string ChatId, IReadOnlyList<
 public sealed record PongFrame(long? T) : ServerFrame;
 
 /// <summary>A refusal. <see cref="Code"/> is one of <see cref="ErrorCodes"/>; <see cref="Ref"/> names the clientMsgId or rid it answers.</summary>
-/// <see cref="Missing"/> and <see cref="Extra"/> come with <c>stale_devices</c>: the devices an end-to-end encrypted
-/// send lacked an envelope for, and those it named that cannot receive one.
+/// <see cref="Missing"/>, <see cref="Extra"/> and <see cref="Changed"/> come with <c>stale_devices</c>: the devices an
+/// end-to-end encrypted send lacked an envelope for, those it named that cannot receive one, and those whose envelope
+/// was sealed for an identity key they have since replaced (a reinstall).
 /// <param name="ChatId">
 /// The chat of the `send` this error answers: a `clientMsgId` is unique only within one chat, so a client with
 /// sends pending in several chats tells them apart by both (protocol §5, `error`). Null for other frames.
 /// </param>
 public sealed record ErrorFrame(string Code, string Message, string? Ref = null,
-    IReadOnlyList<DeviceRef>? Missing = null, IReadOnlyList<DeviceRef>? Extra = null, string? ChatId = null) : ServerFrame;
+    IReadOnlyList<DeviceRef>? Missing = null, IReadOnlyList<DeviceRef>? Extra = null, string? ChatId = null,
+    IReadOnlyList<DeviceRef>? Changed = null) : ServerFrame;
 
 /// <summary>One device of one user.</summary>
 public sealed record DeviceRef(string UserId, int DeviceId) : IComparable<DeviceRef>

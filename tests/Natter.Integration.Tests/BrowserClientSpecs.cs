@@ -123,6 +123,34 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_contact_who_reinstalled_while_the_browser_was_away_gets_its_next_message_after_the_server_names_the_change()
+    {
+        var alice = await _server.RegisterAsync();
+        var bob = await _server.RegisterAsync();
+        var bobDevice = await SecureDevice.CreateAsync(_server.Api, bob);
+        await using var bobSocket = await _server.ConnectAsync(bob);
+        await bobSocket.SyncAsync();
+        var context = await _browser.NewContextAsync();
+        var page = await OpenAsync(context, alice);
+        var chatId = (await _server.Api.OpenChatAsync(bob.AccessToken, "+" + alice.UserId)).ChatId;
+        await bobDevice.SendAsync(bobSocket, chatId, [alice.UserId, bob.UserId], "b1", Encoding.UTF8.GetBytes("before"));
+        await page.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await Assertions.Expect(page.Locator("#messages li")).ToHaveTextAsync(["before"]);
+
+        // Bob reinstalls while the page is closed: the identity_changed notice never reaches it.
+        await page.CloseAsync();
+        var reinstalled = await SecureDevice.CreateAsync(_server.Api, bob);
+        page = await OpenAsync(context, alice);
+        await page.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await page.Locator("#text").FillAsync("after the reinstall");
+        await page.Locator("#composer button").ClickAsync();
+
+        // Sealed for Bob's old keys first: refused with his device as changed, sealed again in a new session.
+        await bobSocket.Received.WaitForCountAsync(chatId, 2, TimeSpan.FromSeconds(30));
+        Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(bobSocket.Received.Of(chatId)[^1])));
+    }
+
+    [Fact]
     public async Task A_backup_made_in_the_browser_restores_on_a_native_phone_and_a_native_one_restores_in_the_browser()
     {
         const string passphrase = "same words on every device";

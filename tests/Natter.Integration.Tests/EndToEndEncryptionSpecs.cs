@@ -181,4 +181,37 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
             m => m is not null, Wait, "the message after the reinstall");
         Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(after!)));
     }
+
+    [Fact]
+    public async Task A_device_that_missed_a_contact_s_reinstall_is_refused_with_the_changed_device_and_its_next_message_opens()
+    {
+        var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
+        string[] members = [alice.Session.UserId, bob.Session.UserId];
+        await bob.Secure.SendAsync(bob.Socket, chatId, members, "before", "before the reinstall"u8.ToArray());
+        var oldKeys = (await _server.Api.GetDeviceIdentitiesAsync(bob.Session.AccessToken, "+" + alice.Session.UserId)).Devices[0].IdentityKey;
+
+        // Alice reinstalls while Bob's device is away: it never acts on the identity_changed notice.
+        var reinstalled = await SecureDevice.CreateAsync(_server.Api, alice.Session);
+        var alicePhone = new DeviceRef(alice.Session.UserId, alice.Session.DeviceId);
+
+        // Sealed for the old identity, on either path: refused, naming the device; without a tag, not checked.
+        var socket = await Assert.ThrowsAsync<NatterApiException>(() => bob.Socket.SendAsync(chatId, "raw", [1],
+            envelopes: [new EnvelopeFrame(alicePhone.UserId, alicePhone.DeviceId, [9], IdentityTags.Of(oldKeys))]));
+        Assert.Equal(ErrorCodes.StaleDevices, socket.Code);
+        Assert.Equal([alicePhone], socket.Changed);
+        Assert.Empty(socket.Missing.Concat(socket.Extra));
+        var rest = await Assert.ThrowsAsync<NatterApiException>(() => _server.Api.PostMessageAsync(bob.Session.AccessToken, chatId, "raw-rest", [1],
+            envelopes: [new EnvelopeFrame(alicePhone.UserId, alicePhone.DeviceId, [9], IdentityTags.Of(oldKeys))]));
+        Assert.Equal((ErrorCodes.StaleDevices, (int?)409), (rest.Code, rest.HttpStatus));
+        Assert.Equal([alicePhone], rest.Changed);
+        await bob.Socket.SendAsync(chatId, "untagged", [1], envelopes: [new EnvelopeFrame(alicePhone.UserId, alicePhone.DeviceId, [9])]);
+
+        // The SDK drops its session with the reinstalled device on that refusal and seals for the new keys.
+        await bob.Secure.SendAsync(bob.Socket, chatId, members, "after", "after the reinstall"u8.ToArray());
+        var after = await Eventually.UntilAsync(() => Task.FromResult(alice.Socket.Received.Of(chatId).SingleOrDefault(m => m.ClientMsgId == "after")),
+            m => m is not null, Wait, "the message after the reinstall");
+        Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(after!)));
+    }
 }
