@@ -6,9 +6,9 @@ using Npgsql;
 namespace Natter.Testing;
 
 /// <summary>
-/// A real PostgreSQL server on 127.0.0.1. The test command starts one and names it in NATTER_TEST_POSTGRES;
-/// without that, this starts its own from the machine's PostgreSQL binaries (initdb + pg_ctl,
-/// as the postgres user when running as root) and stops it when disposed. Each user gets its own database.
+/// A real PostgreSQL server on 127.0.0.1, started from the machine's PostgreSQL binaries (initdb + pg_ctl, as the
+/// postgres user when running as root; test.sh installs them) and stopped when disposed; or, when NATTER_TEST_POSTGRES
+/// holds a connection string, that server. Each user gets its own database.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
