@@ -111,7 +111,14 @@ public sealed class E2eeDevice
     /// Seals a message's content key for one device, bound to the message's <paramref name="body"/> (docs/e2ee.md §4):
     /// whoever else holds the key cannot pass another body off as this sender's.
     /// </summary>
-    public byte[] SealContentKey(byte[] contentKey, byte[] body, DeviceAddress device, DevicePreKeyBundle? bundle = null)
+    public byte[] SealContentKey(byte[] contentKey, byte[] body, DeviceAddress device, DevicePreKeyBundle? bundle = null) =>
+        SealContentKeyFor(contentKey, body, device, bundle).Envelope;
+
+    /// <summary>
+    /// As <see cref="SealContentKey"/>, with the identity key of the session it was sealed in: what a sealed send names
+    /// (the envelope's identity tag), so the server can refuse it if that device has replaced its keys since.
+    /// </summary>
+    public (byte[] Envelope, byte[] SealedFor) SealContentKeyFor(byte[] contentKey, byte[] body, DeviceAddress device, DevicePreKeyBundle? bundle = null)
     {
         if (device == Address) throw new ArgumentException("A device has no session with itself.", nameof(device));
         if (bundle is not null && bundle.Address != device) throw new ArgumentException("The bundle is for another device.", nameof(bundle));
@@ -119,7 +126,8 @@ public sealed class E2eeDevice
         lock (_gate)
         {
             StartSessions(bundle is null ? [] : [bundle], [device]);
-            return Envelope.Seal(_sessions[device].Current!, sealedKey);
+            var session = _sessions[device].Current!;
+            return (Envelope.Seal(session, sealedKey), session.RemoteIdentityKey);
         }
     }
 

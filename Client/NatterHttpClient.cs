@@ -114,9 +114,14 @@ public sealed class NatterHttpClient(HttpClient http)
     public Task<SettingsView> MuteChatAsync(string token, string chatId, bool muted = true, DateTimeOffset? until = null, CancellationToken ct = default) =>
         SendAsync<SettingsView>(HttpMethod.Put, $"api/chats/{Uri.EscapeDataString(chatId)}/mute", token, new { muted, until }, ct);
 
-    /// <summary>Where this device (the token's) gets push notifications: fcm, apns, webpush or email, and its token/address.</summary>
-    public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default) =>
-        SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken }, ct);
+    /// <summary>
+    /// Where this device (the token's) gets push notifications: fcm, apns, webpush or email, and its token/address. With
+    /// <paramref name="p256dh"/> and <paramref name="auth"/> (base64url: a P-256 public key and a 16-byte secret the app
+    /// keeps, as RFC 8291 has them), FCM and APNs pushes carry the notification encrypted to them instead of in the clear.
+    /// </summary>
+    public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default,
+        string? p256dh = null, string? auth = null) =>
+        SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken, p256dh, auth }, ct);
 
     /// <summary>This device (the token's) gets no more push notifications; nothing happens if it had no registration.</summary>
     public Task<SettingsView> UnregisterPushAsync(string token, CancellationToken ct = default) =>

@@ -25,9 +25,12 @@ public static class NodeHost
         var media = builder.Configuration.GetSection($"{NatterOptions.Section}:Media").Get<MediaOptions>() ?? new MediaOptions();
         if (!string.IsNullOrWhiteSpace(media.Root))
         {
+            natter.CollectsMedia = true;
             builder.Services.AddSingleton(media);
-            builder.Services.AddSingleton<IBlobStore>(new LocalBlobStore(media.Root));
-            builder.Services.AddSingleton<MediaCollector>();
+            // Opened at the first collection, and again after a failure: a media volume that is not writable yet
+            // must not keep the node, and the entities it hosts, from starting.
+            var store = new Lazy<IBlobStore>(() => new LocalBlobStore(media.Root), LazyThreadSafetyMode.PublicationOnly);
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<MediaCollector>(sp, new Func<IBlobStore>(() => store.Value)));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<MediaCollector>());
         }
         builder.Services.AddAkka(natter.ActorSystemName, akka => akka.WithNatter(natter));

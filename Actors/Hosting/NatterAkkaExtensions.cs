@@ -93,7 +93,7 @@ public static class NatterAkkaExtensions
             .WithRemoting(options.Remoting.Host, options.Remoting.Port, options.Remoting.PublicHost)
             .WithClustering(new ClusterOptions
             {
-                Roles = options.EffectiveRoles,
+                Roles = options.ClusterRoles,
                 SeedNodes = options.SeedNodes,
                 // Only entity hosts count: edges scale with an HPA and must not decide which side survives.
                 SplitBrainResolver = new KeepMajorityOption { Role = NatterRoles.Node },

@@ -34,6 +34,15 @@ public sealed class NatterOptions
 
     public bool HostsEntities => EffectiveRoles.Contains(NatterRoles.Node);
 
+    /// <summary>
+    /// Set by the host, not by configuration: this process runs the media collector (it hosts entities and sees the
+    /// media folder). Such members carry the "media" role too, and the oldest of them collects.
+    /// </summary>
+    public bool CollectsMedia { get; set; }
+
+    /// <summary>The roles this member joins the cluster with: its configured ones, and "media" when it collects.</summary>
+    public string[] ClusterRoles => CollectsMedia ? [.. EffectiveRoles, NatterRoles.Media] : EffectiveRoles;
+
     /// <summary>Refuses settings that would otherwise fall back silently to something else.</summary>
     public void Validate()
     {
@@ -69,6 +78,9 @@ public static class NatterRoles
 {
     public const string Edge = "edge";
     public const string Node = "node";
+
+    /// <summary>Not configured: added to the members that run the media collector (<see cref="NatterOptions.CollectsMedia"/>).</summary>
+    public const string Media = "media";
 }
 
 public sealed class RemotingOptions

@@ -19,10 +19,12 @@ namespace Natter.Actors.Media;
 /// untouched for the upload TTL are abandoned. References are found by reading the journal from the start
 /// (every message's attachment, every upload record, every backup change in order): simple and exact, at a
 /// cost linear in the journal, once per interval. Runs in processes that host entities and see the media
-/// folder; of several such members only the oldest collects (<see cref="CollectsHere"/>), so the journal is
-/// read once per interval however many there are.
+/// folder (they carry the "media" role); of several such members only the oldest collects
+/// (<see cref="CollectsHere"/>), so the journal is read once per interval however many there are. The store is
+/// opened at the first collection: a node whose media volume is not writable logs that at each interval and
+/// goes on serving its entities.
 /// </summary>
-public sealed class MediaCollector(IBlobStore store, MediaOptions options, ActorSystem system, IRequiredActor<UserRegion> users,
+public sealed class MediaCollector(Func<IBlobStore> openStore, MediaOptions options, ActorSystem system, IRequiredActor<UserRegion> users,
     ILogger<MediaCollector> logger) : BackgroundService
 {
     public sealed record Outcome(int Deleted, int Kept, int AbandonedUploads);
@@ -52,14 +54,14 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
     }
 
     /// <summary>
-    /// This member is the oldest Up member hosting entities. While membership changes two members may both think
-    /// so for a moment; two collections of one folder repeat work and do no harm (a file deleted twice is gone).
+    /// This member is the oldest Up member that runs a collector (role "media"). While membership changes two
+    /// members may both think so for a moment; the two then repeat each other's work (see <see cref="CollectAsync"/>).
     /// </summary>
     public bool CollectsHere()
     {
         var cluster = Akka.Cluster.Cluster.Get(system);
         var oldest = cluster.State.Members
-            .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(NatterRoles.Node))
+            .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(NatterRoles.Media))
             .OrderBy(m => m, Akka.Cluster.Member.AgeOrdering)
             .FirstOrDefault();
         return oldest?.UniqueAddress == cluster.SelfUniqueAddress;
@@ -67,6 +69,7 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
 
     public async Task<Outcome> CollectAsync(DateTimeOffset now)
     {
+        var store = openStore();
         var abandoned = 0;
         foreach (var part in Directory.EnumerateFiles(store.UploadsFolder, "*.part"))
         {
@@ -84,12 +87,19 @@ public sealed class MediaCollector(IBlobStore store, MediaOptions options, Actor
         var deleted = 0;
         foreach (var blob in candidates.Where(b => !referenced.Contains(b.Id)))
         {
+            // Stored again while the journal was read (the same bytes uploaded anew renew its time): it waits another
+            // grace period. Looked at again just before the delete, which leaves only that moment for a new upload.
+            if (!StillOld(store, blob.Id, now)) continue;
             if (!await ForgetUploadsAsync(blob.Id, uploaders.GetValueOrDefault(blob.Id) ?? [])) continue;
+            if (!StillOld(store, blob.Id, now)) continue;
             store.Delete(blob.Id);
             deleted++;
         }
         return new Outcome(deleted, candidates.Count - deleted, abandoned);
     }
+
+    private bool StillOld(IBlobStore store, string blobId, DateTimeOffset now) =>
+        store.Find(blobId) is { } current && now - current.StoredAt >= options.GcGracePeriod;
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 

@@ -36,20 +36,33 @@ public sealed class ApnsAdapter(HttpClient http, PushEndpoints endpoints, ApnsPr
 
     private HttpRequestMessage Request(PushRegistration registration, PushNotification n)
     {
+        var encrypted = PushPayloads.Encrypted(registration, n);
+        var thread = encrypted is null ? n.ChatId : PushPayloads.ChatTag(registration, n.ChatId)!;
         var request = new HttpRequestMessage(HttpMethod.Post, $"{endpoints.ApnsEndpoint.TrimEnd('/')}/3/device/{Uri.EscapeDataString(registration.Token)}")
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = JsonContent.Create(new
-            {
-                aps = new Dictionary<string, object> { ["alert"] = new { title = n.Title, body = n.Body }, ["thread-id"] = n.ChatId },
-                chatId = n.ChatId,
-                seq = n.Seq,
-            }),
+            Content = JsonContent.Create<object>(encrypted is null
+                ? new
+                {
+                    aps = new Dictionary<string, object> { ["alert"] = new { title = n.Title, body = n.Body }, ["thread-id"] = thread },
+                    chatId = n.ChatId,
+                    seq = n.Seq,
+                }
+                // With the device's push keys: an alert that says nothing, which the app's notification service
+                // extension replaces with what it decrypts (mutable-content), and no chat in the clear.
+                : new
+                {
+                    aps = new Dictionary<string, object>
+                    {
+                        ["alert"] = new { title = n.Title, body = "New message" }, ["thread-id"] = thread, ["mutable-content"] = 1,
+                    },
+                    encrypted = Convert.ToBase64String(encrypted),
+                }),
         };
         request.Headers.Add("apns-topic", endpoints.ApnsTopic);
         request.Headers.Add("apns-push-type", "alert");
-        request.Headers.Add("apns-collapse-id", n.ChatId.Length <= 64 ? n.ChatId : n.ChatId[..64]);
+        request.Headers.Add("apns-collapse-id", thread.Length <= 64 ? thread : thread[..64]);
         return request;
     }
 

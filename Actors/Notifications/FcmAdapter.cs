@@ -38,17 +38,28 @@ public sealed class FcmAdapter(HttpClient http, PushEndpoints endpoints, FcmAcce
     private HttpRequestMessage Request(PushRegistration registration, PushNotification n) =>
         new(HttpMethod.Post, $"{endpoints.FcmEndpoint.TrimEnd('/')}/v1/projects/{Uri.EscapeDataString(string.IsNullOrWhiteSpace(endpoints.FcmProject) ? tokens.ProjectId : endpoints.FcmProject)}/messages:send")
         {
-            Content = JsonContent.Create(new
-            {
-                message = new
-                {
-                    token = registration.Token,
-                    notification = new { title = n.Title, body = n.Body },
-                    data = new Dictionary<string, string> { ["chatId"] = n.ChatId, ["seq"] = n.Seq.ToString(), ["notificationId"] = n.Id },
-                    android = new { collapse_key = n.ChatId },
-                },
-            }),
+            Content = JsonContent.Create(new { message = Message(registration, n) }),
         };
+
+    /// <summary>
+    /// With the device's push keys, a data-only message: the notification encrypted to them, which the app decrypts
+    /// and shows, collapsed by a tag Google cannot link to the chat. Without, a notification naming the chat.
+    /// </summary>
+    private static object Message(PushRegistration registration, PushNotification n) =>
+        PushPayloads.Encrypted(registration, n) is { } encrypted
+            ? (object)new
+            {
+                token = registration.Token,
+                data = new Dictionary<string, string> { ["encrypted"] = Convert.ToBase64String(encrypted) },
+                android = new { collapse_key = PushPayloads.ChatTag(registration, n.ChatId), priority = "high" },
+            }
+            : new
+            {
+                token = registration.Token,
+                notification = new { title = n.Title, body = n.Body },
+                data = new Dictionary<string, string> { ["chatId"] = n.ChatId, ["seq"] = n.Seq.ToString(), ["notificationId"] = n.Id },
+                android = new { collapse_key = n.ChatId },
+            };
 
     /// <summary>FCM's error code (error.details[].errorCode, else error.status), or empty.</summary>
     public static string ErrorCode(string body)

@@ -62,7 +62,7 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, Vap
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = Payload(registration, n) };
         request.Headers.Add("TTL", "86400");
         request.Headers.Add("Urgency", "high");
-        request.Headers.Add("Topic", Topic(n.ChatId));
+        request.Headers.Add("Topic", PushPayloads.ChatTag(registration, n.ChatId) ?? Topic(n.ChatId));
         if (vapid is not null)
             request.Headers.TryAddWithoutValidation("Authorization", vapid.AuthorizationFor(endpoint, (clock ?? TimeProvider.System).GetUtcNow()));
         using var response = await http.SendAsync(request, ct);
@@ -74,18 +74,7 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, Vap
 
     private static ByteArrayContent Payload(PushRegistration registration, PushNotification n)
     {
-        if (registration is not { P256dh: { } p256dh, Auth: { } auth }) return new ByteArrayContent([]);
-        var json = JsonSerializer.SerializeToUtf8Bytes(new { title = n.Title, body = n.Body, chatId = n.ChatId, seq = n.Seq, notificationId = n.Id });
-        byte[] body;
-        try
-        {
-            body = WebPushEncryption.Encrypt(json, Base64Url.DecodeFromChars(p256dh), Base64Url.DecodeFromChars(auth));
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
-        {
-            // The edge checks keys before storing them; should stored ones not work, an empty push still wakes the page.
-            return new ByteArrayContent([]);
-        }
+        if (PushPayloads.Encrypted(registration, n) is not { } body) return new ByteArrayContent([]);
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new("application/octet-stream");
         content.Headers.ContentEncoding.Add("aes128gcm");
@@ -99,7 +88,7 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, Vap
             && endpoint.Port == allowed.Port && string.IsNullOrEmpty(endpoint.UserInfo)
             && endpoint.AbsolutePath.StartsWith(allowed.AbsolutePath, StringComparison.Ordinal));
 
-    // A Topic is at most 32 URL-safe base64 characters.
+    // A Topic is at most 32 URL-safe base64 characters. Without the subscription's keys, a plain hash of the chat id.
     private static string Topic(string chatId) =>
         Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(chatId)))[..32]
             .Replace('+', '-').Replace('/', '_');

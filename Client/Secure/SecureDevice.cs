@@ -113,11 +113,11 @@ public sealed partial class SecureDevice
         }
     }
 
-    /// <summary>The content key sealed for one device, naming the identity key it was sealed for so the server can refuse an old one.</summary>
+    /// <summary>The content key sealed for one device, naming the identity key of the session used so the server can refuse an old one.</summary>
     private EnvelopeFrame Envelope(DeviceAddress device, byte[] contentKey, byte[] body, DevicePreKeyBundle? bundle)
     {
-        var data = _crypto.SealContentKey(contentKey, body, device, bundle);
-        return new EnvelopeFrame(device.UserId, int.Parse(device.DeviceId), data, _crypto.IdentityOf(device) is { } identity ? IdentityTags.Of(identity.IdentityKey) : null);
+        var (data, sealedFor) = _crypto.SealContentKeyFor(contentKey, body, device, bundle);
+        return new EnvelopeFrame(device.UserId, int.Parse(device.DeviceId), data, IdentityTags.Of(sealedFor));
     }
 
     /// <summary>
@@ -132,22 +132,38 @@ public sealed partial class SecureDevice
                 throw new InvalidMessageException($"no envelope for this device in {message.ChatId}#{message.Seq}, and no content key from a history transfer");
             var from = AddressOf(message.Sender, message.SenderDevice);
             var identity = _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct);
-            await _opening.WaitAsync(ct);
             try
             {
-                // Another task may have opened it meanwhile (a live push and a history page of the same message).
-                if (!_contentKeys.TryGetValue((message.ChatId, message.Seq), out contentKey))
-                {
-                    contentKey = _contentKeys[(message.ChatId, message.Seq)] = _crypto.OpenContentKey(envelope, message.Body, from, identity);
-                    OnStateChangedLocked();
-                }
+                contentKey = await OpenContentKeyAsync(message, envelope, from, identity, ct);
             }
-            finally
+            catch (UntrustedIdentityException)
             {
-                _opening.Release();
+                // A new session from a contact who reinstalled, which this device was not told of (it was offline at
+                // the identity_changed notice): the directory's identity, if it is another, opens it.
+                var current = await IdentityAsync(from, ct);
+                if (current.IdentityKey.AsSpan().SequenceEqual(identity.IdentityKey)) throw;
+                _crypto.ForgetDevice(from);
+                contentKey = await OpenContentKeyAsync(message, envelope, from, current, ct);
             }
         }
         return MessageBody.Decrypt(message.ChatId, message.Body, contentKey);
+    }
+
+    private async Task<byte[]> OpenContentKeyAsync(MessageFrame message, byte[] envelope, DeviceAddress from, DeviceIdentity identity, CancellationToken ct)
+    {
+        await _opening.WaitAsync(ct);
+        try
+        {
+            // Another task may have opened it meanwhile (a live push and a history page of the same message).
+            if (_contentKeys.TryGetValue((message.ChatId, message.Seq), out var contentKey)) return contentKey;
+            contentKey = _contentKeys[(message.ChatId, message.Seq)] = _crypto.OpenContentKey(envelope, message.Body, from, identity);
+            OnStateChangedLocked();
+            return contentKey;
+        }
+        finally
+        {
+            _opening.Release();
+        }
     }
 
     private List<DeviceAddress> Recipients(IEnumerable<string> memberUserIds)

@@ -82,8 +82,8 @@ public static class UserEndpoints
                 return ApiErrors.Result(ErrorCodes.MissingField, "'platform' and 'token' are required");
             if (request.P256dh is not null || request.Auth is not null)
             {
-                if (request.Platform != "webpush" || request.P256dh is null || request.Auth is null)
-                    return ApiErrors.Result(ErrorCodes.InvalidField, "'p256dh' and 'auth' come together, and only with webpush");
+                if (request.Platform == "email" || request.P256dh is null || request.Auth is null)
+                    return ApiErrors.Result(ErrorCodes.InvalidField, "'p256dh' and 'auth' come together, and not with email");
                 try
                 {
                     // Stored as canonical base64url whatever alphabet and padding the browser's code used.
@@ -94,7 +94,7 @@ public static class UserEndpoints
                 catch (Exception e) when (e is FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
                 {
                     return ApiErrors.Result(ErrorCodes.InvalidField,
-                        "'p256dh' must be a P-256 point (65 bytes, uncompressed) and 'auth' 16 bytes, both base64url, as the browser's PushSubscription gives them");
+                        "'p256dh' must be a P-256 point (65 bytes, uncompressed) and 'auth' 16 bytes, both base64url, as a browser's PushSubscription gives them");
                 }
             }
             var principal = http.Principal();

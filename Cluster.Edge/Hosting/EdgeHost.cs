@@ -83,7 +83,8 @@ public static class EdgeHost
         builder.Services.AddSingleton<MediaService>();
         if (natter.HostsEntities)
         {
-            builder.Services.AddSingleton<MediaCollector>();
+            natter.CollectsMedia = true;
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<MediaCollector>(sp, new Func<IBlobStore>(sp.GetRequiredService<IBlobStore>)));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<MediaCollector>());
         }
         builder.Services.AddNatterNotifications(natter.Notifications, natter.HostsEntities);

@@ -105,13 +105,14 @@ async function sealAndSend(chatId, clientMsgId, text, alsoUsers = []) {
 function onStaleDevices(error) {
   const pending = state.outgoing.get(error.ref);
   if (!pending || pending.attempts >= 3) return false;
-  for (const d of error.missing || []) (state.vault.devices[d.userId] ||= []).push(d.deviceId);
-  for (const d of error.extra || []) {
-    state.vault.devices[d.userId] = (state.vault.devices[d.userId] || []).filter((x) => x !== d.deviceId);
-    delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
-  }
-  for (const d of error.changed || []) delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
   enqueue(async () => {
+    // In the queue, not here: a send being sealed meanwhile must not lose the sessions it is using.
+    for (const d of error.missing || []) (state.vault.devices[d.userId] ||= []).push(d.deviceId);
+    for (const d of error.extra || []) {
+      state.vault.devices[d.userId] = (state.vault.devices[d.userId] || []).filter((x) => x !== d.deviceId);
+      delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
+    }
+    for (const d of error.changed || []) delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
     await refreshChats();
     await sealAndSend(pending.chatId, error.ref, pending.text, (error.missing || []).map((d) => d.userId));
   });

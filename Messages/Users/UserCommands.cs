@@ -21,8 +21,8 @@ public static class UserCommands
     public sealed record MuteChat(UserId UserId, ChatId ChatId, bool Muted, DateTimeOffset? Until) : IUserCommand;
 
     /// <summary>
-    /// Where one device gets push notifications; <see cref="P256dh"/> and <see cref="Auth"/> (checked by the edge) only with
-    /// webpush, both or neither. Replies <see cref="UserReplies.Profile"/>.
+    /// Where one device gets push notifications; <see cref="P256dh"/> and <see cref="Auth"/> (checked by the edge), both or
+    /// neither, the device's push keys (not with email): pushes then carry the notification encrypted to them. Replies <see cref="UserReplies.Profile"/>.
     /// </summary>
     public sealed record RegisterPush(UserId UserId, DeviceId Device, string Platform, string Token, string? P256dh = null, string? Auth = null)
         : IUserCommand;

@@ -20,8 +20,9 @@ public sealed record UserSettings(
 }
 
 /// <summary>
-/// Where a device receives push notifications: <see cref="Platform"/> is fcm, apns, webpush or email. A Web Push
-/// subscription's keys (base64url, RFC 8291), when given, let pushes carry an encrypted payload.
+/// Where a device receives push notifications: <see cref="Platform"/> is fcm, apns, webpush or email. The device's push
+/// keys (base64url, RFC 8291: a Web Push subscription's, or an app's own for FCM and APNs), when given, let pushes carry
+/// the notification encrypted, and nothing about the chat in the clear.
 /// </summary>
 public sealed record PushRegistration(DeviceId Device, string Platform, string Token, string? P256dh = null, string? Auth = null);
 

@@ -214,4 +214,24 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
             m => m is not null, Wait, "the message after the reinstall");
         Assert.Equal("after the reinstall", Encoding.UTF8.GetString(await reinstalled.OpenAsync(after!)));
     }
+
+    [Fact]
+    public async Task A_device_that_missed_a_contact_s_reinstall_opens_the_first_message_from_the_new_install()
+    {
+        var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
+        string[] members = [alice.Session.UserId, bob.Session.UserId];
+        await alice.Secure.SendAsync(alice.Socket, chatId, members, "before", "before the reinstall"u8.ToArray());
+        await bob.Socket.Received.WaitForCountAsync(chatId, 1, Wait);
+        Assert.Equal("before the reinstall", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(bob.Socket.Received.Of(chatId)[0])));
+
+        // Alice reinstalls and writes first; Bob's device never acted on identity_changed and still holds her old identity.
+        var reinstalled = await SecureDevice.CreateAsync(_server.Api, alice.Session);
+        await reinstalled.SendAsync(alice.Socket, chatId, members, "after", "from the new install"u8.ToArray());
+
+        var after = await Eventually.UntilAsync(() => Task.FromResult(bob.Socket.Received.Of(chatId).SingleOrDefault(m => m.ClientMsgId == "after")),
+            m => m is not null, Wait, "the message from the new install");
+        Assert.Equal("from the new install", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(after!)));
+    }
 }

@@ -321,18 +321,10 @@ public sealed class NotificationSpecs : IAsyncLifetime
                 server.Api.RegisterWebPushAsync(bob.AccessToken, _push.BaseAddress + "/webpush/subscription-3", key, secret));
             Assert.Equal(((int?)400, "invalid_field"), (refused.HttpStatus, refused.Code));
         }
-        // Keys belong to Web Push only.
-        using (var http = new HttpClient { BaseAddress = server.BaseAddress })
-        using (var request = new HttpRequestMessage(HttpMethod.Put, "api/devices/push")
-               {
-                   Content = System.Net.Http.Json.JsonContent.Create(new { platform = "fcm", token = "bob-phone", p256dh, auth = Base64Url.EncodeToString(auth) }),
-               })
-        {
-            request.Headers.Authorization = new("Bearer", bob.AccessToken);
-            using var response = await http.SendAsync(request);
-            Assert.Equal(400, (int)response.StatusCode);
-            Assert.Contains("invalid_field", await response.Content.ReadAsStringAsync());
-        }
+        // An email address has no keys to encrypt to.
+        var email = await Assert.ThrowsAsync<NatterApiException>(() =>
+            server.Api.RegisterPushAsync(bob.AccessToken, "email", "bob@example.org", p256dh: p256dh, auth: Base64Url.EncodeToString(auth)));
+        Assert.Equal(((int?)400, "invalid_field"), (email.HttpStatus, email.Code));
         // Standard base64 with padding (btoa) is taken too.
         await server.Api.RegisterWebPushAsync(bob.AccessToken, _push.BaseAddress + "/webpush/subscription-3", p256dh, Convert.ToBase64String(auth));
 
@@ -343,6 +335,47 @@ public sealed class NotificationSpecs : IAsyncLifetime
         var payload = JsonDocument.Parse(WebPushEncryption.Decrypt(push.Bytes, browser, auth)).RootElement;
         Assert.Equal((chatId, ack.Seq, $"New message from +{alice.UserId}"),
             (payload.GetProperty("chatId").GetString(), payload.GetProperty("seq").GetInt64(), payload.GetProperty("body").GetString()));
+    }
+
+    [Fact]
+    public async Task With_the_app_s_push_keys_FCM_and_APNs_carry_the_notification_encrypted_and_no_chat_in_the_clear()
+    {
+        var server = await StartAsync(collapse: "00:00:00");
+        var (alice, bob, chatId) = await PairAsync(server, "fcm", "bob-phone-plain");
+        var ipad = await server.LinkDeviceAsync(bob, "ipad");
+        using var phoneKey = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        using var ipadKey = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var (phoneAuth, ipadAuth) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        static string PublicOf(ECDiffieHellman key) => Base64Url.EncodeToString([0x04, .. key.ExportParameters(false).Q.X!, .. key.ExportParameters(false).Q.Y!]);
+        await server.Api.RegisterPushAsync(bob.AccessToken, "fcm", "bob-phone", p256dh: PublicOf(phoneKey), auth: Base64Url.EncodeToString(phoneAuth));
+        await server.Api.RegisterPushAsync(ipad.AccessToken, "apns", "bob-ipad", p256dh: PublicOf(ipadKey), auth: Base64Url.EncodeToString(ipadAuth));
+
+        var ack = await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
+
+        var fcm = Assert.Single(await _push.WaitForAsync(r => FcmFor(r, "bob-phone"), 1, Wait));
+        var apns = Assert.Single(await _push.WaitForAsync(r => r.Path == "/apns/3/device/bob-ipad", 1, Wait));
+        // Neither provider sees the chat, or either phone number, in what it carries.
+        foreach (var push in new[] { fcm, apns })
+        foreach (var secret in new[] { chatId, alice.UserId, bob.UserId })
+            Assert.DoesNotContain(secret, push.Body + string.Join(" ", push.Headers.Values));
+        string Tag(byte[] secret) => Base64Url.EncodeToString(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(chatId)))[..22];
+
+        var message = JsonDocument.Parse(fcm.Body).RootElement.GetProperty("message");
+        Assert.False(message.TryGetProperty("notification", out _));
+        Assert.Equal(Tag(phoneAuth), message.GetProperty("android").GetProperty("collapse_key").GetString());
+        var fromFcm = JsonDocument.Parse(WebPushEncryption.Decrypt(
+            Convert.FromBase64String(message.GetProperty("data").GetProperty("encrypted").GetString()!), phoneKey, phoneAuth)).RootElement;
+        Assert.Equal((chatId, ack.Seq, $"New message from +{alice.UserId}"),
+            (fromFcm.GetProperty("chatId").GetString(), fromFcm.GetProperty("seq").GetInt64(), fromFcm.GetProperty("body").GetString()));
+
+        var aps = JsonDocument.Parse(apns.Body).RootElement;
+        Assert.Equal(1, aps.GetProperty("aps").GetProperty("mutable-content").GetInt32());
+        Assert.Equal("New message", aps.GetProperty("aps").GetProperty("alert").GetProperty("body").GetString());
+        Assert.Equal((Tag(ipadAuth), Tag(ipadAuth)), (aps.GetProperty("aps").GetProperty("thread-id").GetString(), apns.Headers["apns-collapse-id"]));
+        var fromApns = JsonDocument.Parse(WebPushEncryption.Decrypt(Convert.FromBase64String(aps.GetProperty("encrypted").GetString()!), ipadKey, ipadAuth)).RootElement;
+        Assert.Equal((chatId, ack.Seq), (fromApns.GetProperty("chatId").GetString(), fromApns.GetProperty("seq").GetInt64()));
+        // The phone's earlier registration, without keys, was replaced: nothing went to it.
+        Assert.Empty(_push.Requests.Where(r => FcmFor(r, "bob-phone-plain")));
     }
 
     [Fact]
