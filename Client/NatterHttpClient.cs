@@ -114,13 +114,16 @@ public sealed class NatterHttpClient(HttpClient http)
     public Task<SettingsView> MuteChatAsync(string token, string chatId, bool muted = true, DateTimeOffset? until = null, CancellationToken ct = default) =>
         SendAsync<SettingsView>(HttpMethod.Put, $"api/chats/{Uri.EscapeDataString(chatId)}/mute", token, new { muted, until }, ct);
 
+    /// <summary>Where this device (the token's) gets push notifications: fcm, apns, webpush or email, and its token/address.</summary>
+    public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default) =>
+        SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken }, ct);
+
     /// <summary>
-    /// Where this device (the token's) gets push notifications: fcm, apns, webpush or email, and its token/address. With
-    /// <paramref name="p256dh"/> and <paramref name="auth"/> (base64url: a P-256 public key and a 16-byte secret the app
-    /// keeps, as RFC 8291 has them), FCM and APNs pushes carry the notification encrypted to them instead of in the clear.
+    /// As <see cref="RegisterPushAsync(string, string, string, CancellationToken)"/>, with the device's push keys
+    /// (base64url: a P-256 public key and a 16-byte secret the app keeps, as RFC 8291 has them; not for email): pushes then
+    /// carry the notification encrypted to them and nothing about the chat in the clear.
     /// </summary>
-    public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, CancellationToken ct = default,
-        string? p256dh = null, string? auth = null) =>
+    public Task<SettingsView> RegisterPushAsync(string token, string platform, string pushToken, string p256dh, string auth, CancellationToken ct = default) =>
         SendAsync<SettingsView>(HttpMethod.Put, "api/devices/push", token, new { platform, token = pushToken, p256dh, auth }, ct);
 
     /// <summary>This device (the token's) gets no more push notifications; nothing happens if it had no registration.</summary>

@@ -42,8 +42,10 @@ public sealed class FcmAdapter(HttpClient http, PushEndpoints endpoints, FcmAcce
         };
 
     /// <summary>
-    /// With the device's push keys, a data-only message: the notification encrypted to them, which the app decrypts
-    /// and shows, collapsed by a tag Google cannot link to the chat. Without, a notification naming the chat.
+    /// With the device's push keys, the notification encrypted to them, collapsed by a tag Google cannot link to the
+    /// chat: on Android a data-only message the app decrypts and shows; on iOS (an app registered with FCM) an alert
+    /// that says nothing, which the app's notification service extension replaces (mutable-content). Without keys, a
+    /// notification naming the chat.
     /// </summary>
     private static object Message(PushRegistration registration, PushNotification n) =>
         PushPayloads.Encrypted(registration, n) is { } encrypted
@@ -52,6 +54,19 @@ public sealed class FcmAdapter(HttpClient http, PushEndpoints endpoints, FcmAcce
                 token = registration.Token,
                 data = new Dictionary<string, string> { ["encrypted"] = Convert.ToBase64String(encrypted) },
                 android = new { collapse_key = PushPayloads.ChatTag(registration, n.ChatId), priority = "high" },
+                apns = new
+                {
+                    headers = new Dictionary<string, string> { ["apns-collapse-id"] = PushPayloads.ChatTag(registration, n.ChatId)! },
+                    payload = new
+                    {
+                        aps = new Dictionary<string, object>
+                        {
+                            ["alert"] = new { title = n.Title, body = "New message" },
+                            ["mutable-content"] = 1,
+                            ["thread-id"] = PushPayloads.ChatTag(registration, n.ChatId)!,
+                        },
+                    },
+                },
             }
             : new
             {

@@ -46,8 +46,8 @@ public sealed class PushRegistrationGoneException(string platform, string reason
 /// Web Push (RFC 8030): the registration's token is the browser's subscription endpoint. With the subscription's
 /// keys the push carries the notification as JSON (title, body, chatId, seq, notificationId) encrypted to them
 /// (RFC 8291, aes128gcm), which the push service cannot read; without them it carries nothing and the service
-/// worker wakes and syncs. TTL a day; Topic collapses per chat. Signed with the VAPID keys when they are
-/// configured (RFC 8292).
+/// worker wakes and syncs. TTL a day; with the keys, a Topic per chat (<see cref="PushPayloads.ChatTag"/>) lets a newer
+/// push replace an undelivered one. Signed with the VAPID keys when they are configured (RFC 8292).
 /// </summary>
 public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, VapidKeys? vapid = null, TimeProvider? clock = null) : IPushAdapter
 {
@@ -62,7 +62,8 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, Vap
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = Payload(registration, n) };
         request.Headers.Add("TTL", "86400");
         request.Headers.Add("Urgency", "high");
-        request.Headers.Add("Topic", PushPayloads.ChatTag(registration, n.ChatId) ?? Topic(n.ChatId));
+        // Without the subscription's keys no Topic: any plain function of a direct chat's id gives its phone numbers away.
+        if (PushPayloads.ChatTag(registration, n.ChatId) is { } topic) request.Headers.Add("Topic", topic);
         if (vapid is not null)
             request.Headers.TryAddWithoutValidation("Authorization", vapid.AuthorizationFor(endpoint, (clock ?? TimeProvider.System).GetUtcNow()));
         using var response = await http.SendAsync(request, ct);
@@ -88,10 +89,6 @@ public sealed class WebPushAdapter(HttpClient http, PushEndpoints endpoints, Vap
             && endpoint.Port == allowed.Port && string.IsNullOrEmpty(endpoint.UserInfo)
             && endpoint.AbsolutePath.StartsWith(allowed.AbsolutePath, StringComparison.Ordinal));
 
-    // A Topic is at most 32 URL-safe base64 characters. Without the subscription's keys, a plain hash of the chat id.
-    private static string Topic(string chatId) =>
-        Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(chatId)))[..32]
-            .Replace('+', '-').Replace('/', '_');
 }
 
 /// <summary>Email through an HTTP email API: a JSON POST of to, subject and text. Not configured: nothing is sent.</summary>

@@ -51,6 +51,13 @@ public sealed partial class SecureDevice
     /// A contact's device published a new identity (an <c>identity_changed</c> frame): its sessions are
     /// dropped, so the next send starts a new one from its new bundle. The safety number with that user changed.
     /// </summary>
+    /// <summary>
+    /// Raised when this device learns that a contact's device has a new identity key without having been handed the
+    /// <c>identity_changed</c> notice (it was offline): a message from the new install opened. Show, as for the notice,
+    /// that the safety number changed. Called after the message opened, never from inside this device's locks.
+    /// </summary>
+    public Action<IdentityChangedFrame>? IdentityChanged { get; set; }
+
     public void OnIdentityChanged(IdentityChangedFrame changed) => _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
 
     /// <summary>Publishes more one-time prekeys (after a <c>prekeys_low</c> frame), saved first: a prekey message to one must open after a restart.</summary>
@@ -139,11 +146,12 @@ public sealed partial class SecureDevice
             catch (UntrustedIdentityException)
             {
                 // A new session from a contact who reinstalled, which this device was not told of (it was offline at
-                // the identity_changed notice): the directory's identity, if it is another, opens it.
+                // the identity_changed notice): the directory's identity, if it is another, opens it. The old
+                // sessions stay (messages sent before the reinstall still open); the app is told, as by the notice.
                 var current = await IdentityAsync(from, ct);
                 if (current.IdentityKey.AsSpan().SequenceEqual(identity.IdentityKey)) throw;
-                _crypto.ForgetDevice(from);
                 contentKey = await OpenContentKeyAsync(message, envelope, from, current, ct);
+                IdentityChanged?.Invoke(new IdentityChangedFrame(message.Sender, message.SenderDevice));
             }
         }
         return MessageBody.Decrypt(message.ChatId, message.Body, contentKey);

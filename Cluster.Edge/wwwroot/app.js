@@ -224,6 +224,7 @@ function connect() {
       send({ type: "sync", cursors: state.cursors });
       setStatus("online");
     });
+    renewSubscription().catch((e) => { $("notify-status").textContent = `no notifications: ${e.message}`; });
   });
 }
 
@@ -356,6 +357,41 @@ for (const button of $("backup").querySelectorAll("button")) {
     });
   };
 }
+
+// --- push notifications while the page is closed (Web Push, sw.js) ------------------------------
+
+/**
+ * Subscribes this browser to Web Push with the server's VAPID key and registers the subscription, with its
+ * keys, as this device's push registration: pushes then carry the notification encrypted to this browser.
+ * Asks for permission first (a browser asks only after a click).
+ */
+async function enableNotifications() {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
+  if ((await Notification.requestPermission()) !== "granted") throw new Error("notifications are not allowed for this site");
+  await subscribe(await navigator.serviceWorker.register("sw.js"));
+}
+
+async function subscribe(registration) {
+  const { publicKey } = await api("devices/push/webpush-key");
+  const subscription = (await registration.pushManager.getSubscription())
+    ?? (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: e2ee.fromUrl64(publicKey) }));
+  const { endpoint, keys } = subscription.toJSON();
+  await api("devices/push", { method: "PUT", body: JSON.stringify({ platform: "webpush", token: endpoint, p256dh: keys.p256dh, auth: keys.auth }) });
+}
+
+/** At each connection, a subscription made before is registered again (the server drops ones a push service calls gone). */
+async function renewSubscription() {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || Notification.permission !== "granted") return;
+  const registration = await navigator.serviceWorker.getRegistration();
+  if (registration && (await registration.pushManager.getSubscription())) await subscribe(registration);
+}
+
+$("notify").onclick = () => {
+  $("notify-status").textContent = "subscribing…";
+  enableNotifications().then(
+    () => { $("notify-status").textContent = "notifications on"; },
+    (e) => { $("notify-status").textContent = `no notifications: ${e.message}`; });
+};
 
 function setStatus(s) {
   $("status").textContent = s;

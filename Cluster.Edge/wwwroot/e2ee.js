@@ -24,7 +24,7 @@ export const bytes = {
   fromBase64: (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0)),
 };
 const toUrl64 = (b) => bytes.toBase64(b).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-const fromUrl64 = (s) => bytes.fromBase64(s.replaceAll("-", "+").replaceAll("_", "/") + "=".repeat((4 - (s.length % 4)) % 4));
+export const fromUrl64 = (s) => bytes.fromBase64(s.replaceAll("-", "+").replaceAll("_", "/") + "=".repeat((4 - (s.length % 4)) % 4));
 
 // --- primitives ---------------------------------------------------------------------------------
 

@@ -230,8 +230,13 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         var reinstalled = await SecureDevice.CreateAsync(_server.Api, alice.Session);
         await reinstalled.SendAsync(alice.Socket, chatId, members, "after", "from the new install"u8.ToArray());
 
+        IdentityChangedFrame? told = null;
+        bob.Secure.IdentityChanged = changed => told = changed;
         var after = await Eventually.UntilAsync(() => Task.FromResult(bob.Socket.Received.Of(chatId).SingleOrDefault(m => m.ClientMsgId == "after")),
             m => m is not null, Wait, "the message from the new install");
         Assert.Equal("from the new install", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(after!)));
+        // The app hears of the new identity (to show that the safety number changed); the old install's message still opens.
+        Assert.Equal(new IdentityChangedFrame(alice.Session.UserId, alice.Session.DeviceId), told);
+        Assert.Equal("before the reinstall", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(bob.Socket.Received.Of(chatId)[0])));
     }
 }

@@ -164,6 +164,8 @@ public sealed class NotificationSpecs : IAsyncLifetime
         var webPush = Assert.Single(await _push.WaitForAsync(r => r.Path == "/webpush/subscription-1", 1, Wait));
         Assert.Equal("", webPush.Body);
         Assert.Equal("86400", webPush.Headers["TTL"]);
+        // Nor a Topic: without the subscription's secret, any function of the chat id would give its members away.
+        Assert.False(webPush.Headers.ContainsKey("Topic"));
         // Without VAPID keys nothing is signed, and browsers are told there is no key to subscribe with.
         Assert.False(webPush.Headers.ContainsKey("Authorization"));
         var noKey = await Assert.ThrowsAsync<NatterApiException>(() => server.Api.GetWebPushKeyAsync(alice.AccessToken));
@@ -313,7 +315,7 @@ public sealed class NotificationSpecs : IAsyncLifetime
         var p256dh = Base64Url.EncodeToString([0x04, .. q.X!, .. q.Y!]);
         var auth = RandomNumberGenerator.GetBytes(16);
 
-        // Keys that are not a subscription's, or keys on another platform, are refused.
+        // Keys that are not a P-256 point and a 16-byte secret are refused.
         var offCurve = Base64Url.EncodeToString([0x04, .. q.X!, .. q.X!]);
         foreach (var (key, secret) in new[] { (offCurve, Base64Url.EncodeToString(auth)), (p256dh, "c2hvcnQ"), (p256dh, "not base64 at all!") })
         {
@@ -323,7 +325,7 @@ public sealed class NotificationSpecs : IAsyncLifetime
         }
         // An email address has no keys to encrypt to.
         var email = await Assert.ThrowsAsync<NatterApiException>(() =>
-            server.Api.RegisterPushAsync(bob.AccessToken, "email", "bob@example.org", p256dh: p256dh, auth: Base64Url.EncodeToString(auth)));
+            server.Api.RegisterPushAsync(bob.AccessToken, "email", "bob@example.org", p256dh, Base64Url.EncodeToString(auth)));
         Assert.Equal(((int?)400, "invalid_field"), (email.HttpStatus, email.Code));
         // Standard base64 with padding (btoa) is taken too.
         await server.Api.RegisterWebPushAsync(bob.AccessToken, _push.BaseAddress + "/webpush/subscription-3", p256dh, Convert.ToBase64String(auth));
@@ -332,6 +334,8 @@ public sealed class NotificationSpecs : IAsyncLifetime
 
         var push = Assert.Single(await _push.WaitForAsync(r => r.Path == "/webpush/subscription-3", 1, Wait));
         Assert.Equal("aes128gcm", push.Headers["Content-Encoding"]);
+        // The Topic is the chat's tag under the subscription's secret: the push service cannot tell the chat from it.
+        Assert.Equal(Base64Url.EncodeToString(HMACSHA256.HashData(auth, Encoding.UTF8.GetBytes("natter-push-tag\0" + chatId)))[..22], push.Headers["Topic"]);
         var payload = JsonDocument.Parse(WebPushEncryption.Decrypt(push.Bytes, browser, auth)).RootElement;
         Assert.Equal((chatId, ack.Seq, $"New message from +{alice.UserId}"),
             (payload.GetProperty("chatId").GetString(), payload.GetProperty("seq").GetInt64(), payload.GetProperty("body").GetString()));
@@ -347,8 +351,8 @@ public sealed class NotificationSpecs : IAsyncLifetime
         using var ipadKey = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         var (phoneAuth, ipadAuth) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
         static string PublicOf(ECDiffieHellman key) => Base64Url.EncodeToString([0x04, .. key.ExportParameters(false).Q.X!, .. key.ExportParameters(false).Q.Y!]);
-        await server.Api.RegisterPushAsync(bob.AccessToken, "fcm", "bob-phone", p256dh: PublicOf(phoneKey), auth: Base64Url.EncodeToString(phoneAuth));
-        await server.Api.RegisterPushAsync(ipad.AccessToken, "apns", "bob-ipad", p256dh: PublicOf(ipadKey), auth: Base64Url.EncodeToString(ipadAuth));
+        await server.Api.RegisterPushAsync(bob.AccessToken, "fcm", "bob-phone", PublicOf(phoneKey), Base64Url.EncodeToString(phoneAuth));
+        await server.Api.RegisterPushAsync(ipad.AccessToken, "apns", "bob-ipad", PublicOf(ipadKey), Base64Url.EncodeToString(ipadAuth));
 
         var ack = await server.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
 
@@ -358,11 +362,14 @@ public sealed class NotificationSpecs : IAsyncLifetime
         foreach (var push in new[] { fcm, apns })
         foreach (var secret in new[] { chatId, alice.UserId, bob.UserId })
             Assert.DoesNotContain(secret, push.Body + string.Join(" ", push.Headers.Values));
-        string Tag(byte[] secret) => Base64Url.EncodeToString(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(chatId)))[..22];
+        string Tag(byte[] secret) => Base64Url.EncodeToString(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes("natter-push-tag\0" + chatId)))[..22];
 
         var message = JsonDocument.Parse(fcm.Body).RootElement.GetProperty("message");
         Assert.False(message.TryGetProperty("notification", out _));
         Assert.Equal(Tag(phoneAuth), message.GetProperty("android").GetProperty("collapse_key").GetString());
+        // An iOS app registered with FCM gets an alert that says nothing, for its notification service extension to replace.
+        Assert.Equal(1, message.GetProperty("apns").GetProperty("payload").GetProperty("aps").GetProperty("mutable-content").GetInt32());
+        Assert.Equal(Tag(phoneAuth), message.GetProperty("apns").GetProperty("headers").GetProperty("apns-collapse-id").GetString());
         var fromFcm = JsonDocument.Parse(WebPushEncryption.Decrypt(
             Convert.FromBase64String(message.GetProperty("data").GetProperty("encrypted").GetString()!), phoneKey, phoneAuth)).RootElement;
         Assert.Equal((chatId, ack.Seq, $"New message from +{alice.UserId}"),
