@@ -52,6 +52,10 @@ public sealed class NatterOptions
         if (ShardAllocation is not (ShardAllocations.ConsistentHashing or ShardAllocations.LeastShard))
             throw new InvalidOperationException(
                 $"Natter:ShardAllocation: unknown strategy '{ShardAllocation}' (use \"{ShardAllocations.ConsistentHashing}\" or \"{ShardAllocations.LeastShard}\")");
+        // A deployment that still sets the static tokens of earlier versions would otherwise lose its pushes silently.
+        if (Notifications.Push.FcmAccessToken is not null || Notifications.Push.ApnsAuthToken is not null)
+            throw new InvalidOperationException("Natter:Notifications:Push:FcmAccessToken and ApnsAuthToken are no longer read (such tokens expire within "
+                                                + "the hour): set FcmServiceAccountFile, and ApnsSigningKeyFile with ApnsKeyId and ApnsTeamId (docs/operations.md)");
         // A key that cannot be used fails the start, not the first push.
         // From refuses unusable private keys and subjects and a mismatched pair; an edge's public key alone is checked here.
         if ((VapidKeys.From(Notifications.Push)?.PublicKey ?? VapidKeys.PublicKeyFrom(Notifications.Push)) is { } publicKey)

@@ -61,6 +61,12 @@ public sealed record PushEndpoints
     /// <summary>The Apple developer team id (the token's "iss").</summary>
     public string? ApnsTeamId { get; init; }
 
+    /// <summary>No longer read (a static token expires within the hour): set, it stops the start, naming what replaces it.</summary>
+    public string? FcmAccessToken { get; init; }
+
+    /// <summary>No longer read, as <see cref="FcmAccessToken"/>.</summary>
+    public string? ApnsAuthToken { get; init; }
+
     /// <summary>An HTTP email API (JSON POST of to/subject/text). Empty: email notifications are not sent.</summary>
     public string? EmailEndpoint { get; init; }
     /// <summary>Web Push subscriptions must start with one of these (empty: any http or https URL; set it in production).</summary>

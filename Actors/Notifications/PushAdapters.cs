@@ -1,6 +1,5 @@
 using System.Buffers.Text;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Natter.Messages.Users;
 

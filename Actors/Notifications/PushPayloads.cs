@@ -21,8 +21,6 @@ public static class PushPayloads
     public static byte[] Json(PushNotification n) =>
         JsonSerializer.SerializeToUtf8Bytes(new { title = n.Title, body = n.Body, chatId = n.ChatId, seq = n.Seq, notificationId = n.Id });
 
-    public static bool HasKeys(PushRegistration registration) => registration is { P256dh: not null, Auth: not null };
-
     /// <summary>
     /// The notification encrypted to the registration's keys (RFC 8291); null without keys. Throws should stored keys
     /// not work (the edge checks them before storing): a push meant to be sealed is never sent in the clear instead.

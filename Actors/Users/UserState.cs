@@ -75,6 +75,8 @@ public sealed partial record UserState(
             ([], (UserRejections.InvalidField, $"'token' must be 1 to {MaxPushTokenLength} characters")),
         RegisterPush r when (r.P256dh is null) != (r.Auth is null) => ([], (UserRejections.InvalidField, "'p256dh' and 'auth' come together")),
         RegisterPush r when r.P256dh is not null && r.Platform == "email" => ([], (UserRejections.InvalidField, "'p256dh' and 'auth' are not for email")),
+        // The same registration again (an app or page renews it at every start): nothing to write.
+        RegisterPush r when Push?.Contains(new PushRegistration(r.Device, r.Platform, r.Token, r.P256dh, r.Auth)) == true => ([], null),
         RegisterPush r => ([new PushRegistered(Id, new PushRegistration(r.Device, r.Platform, r.Token, r.P256dh, r.Auth))], null),
         UnregisterPush u when Push?.Any(p => p.Device == u.Device && (u.Token is null || p.Token == u.Token)) != true => ([], null),
         UnregisterPush u => ([new PushUnregistered(Id, u.Device, Gone: u.Token is not null)], null),

@@ -48,16 +48,18 @@ public sealed partial class SecureDevice
     }
 
     /// <summary>
-    /// A contact's device published a new identity (an <c>identity_changed</c> frame): its sessions are
-    /// dropped, so the next send starts a new one from its new bundle. The safety number with that user changed.
-    /// </summary>
-    /// <summary>
     /// Raised when this device learns that a contact's device has a new identity key without having been handed the
-    /// <c>identity_changed</c> notice (it was offline): a message from the new install opened. Show, as for the notice,
-    /// that the safety number changed. Called after the message opened, never from inside this device's locks.
+    /// <c>identity_changed</c> notice (it was offline): a message from the new install opened, or a send was refused
+    /// with that device in <c>changed</c>. Show, as for the notice, that the safety number changed; the sessions are
+    /// already what they must be, so do NOT call <see cref="OnIdentityChanged"/> (it would drop the session the new
+    /// install's next message needs). Called outside this device's locks; two opens at once may raise it twice.
     /// </summary>
     public Action<IdentityChangedFrame>? IdentityChanged { get; set; }
 
+    /// <summary>
+    /// A contact's device published a new identity (an <c>identity_changed</c> frame): its sessions are
+    /// dropped, so the next send starts a new one from its new bundle. The safety number with that user changed.
+    /// </summary>
     public void OnIdentityChanged(IdentityChangedFrame changed) => _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
 
     /// <summary>Publishes more one-time prekeys (after a <c>prekeys_low</c> frame), saved first: a prekey message to one must open after a restart.</summary>
@@ -115,7 +117,11 @@ public sealed partial class SecureDevice
                 Correct(e.Missing, e.Extra);
                 members.UnionWith(e.Missing.Select(d => d.UserId));
                 // Reinstalled since this device sealed for them (it may have been offline when told): new sessions.
-                foreach (var changed in e.Changed) _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
+                foreach (var changed in e.Changed)
+                {
+                    _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
+                    IdentityChanged?.Invoke(new IdentityChangedFrame(changed.UserId, changed.DeviceId));
+                }
             }
         }
     }

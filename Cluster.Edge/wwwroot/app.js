@@ -224,7 +224,8 @@ function connect() {
       send({ type: "sync", cursors: state.cursors });
       setStatus("online");
     });
-    renewSubscription().catch((e) => { $("notify-status").textContent = `no notifications: ${e.message}`; });
+    // After the vault is open (the queue): whether this device asked for notifications is kept there.
+    enqueue(() => renewSubscription().catch((e) => { $("notify-status").textContent = `no notifications: ${e.message}`; }));
   });
 }
 
@@ -366,24 +367,43 @@ for (const button of $("backup").querySelectorAll("button")) {
  * Asks for permission first (a browser asks only after a click).
  */
 async function enableNotifications() {
+  if (!isSecureContext) throw new Error("Web Push needs https (or localhost)");
   if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
   if ((await Notification.requestPermission()) !== "granted") throw new Error("notifications are not allowed for this site");
-  await subscribe(await navigator.serviceWorker.register("sw.js"));
+  await navigator.serviceWorker.register("sw.js");
+  // Subscribing needs an active worker; register() resolves while it still installs.
+  await subscribe(await navigator.serviceWorker.ready);
 }
 
 async function subscribe(registration) {
   const { publicKey } = await api("devices/push/webpush-key");
-  const subscription = (await registration.pushManager.getSubscription())
-    ?? (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: e2ee.fromUrl64(publicKey) }));
+  const serverKey = e2ee.fromUrl64(publicKey);
+  let subscription = await registration.pushManager.getSubscription();
+  // A subscription made with another VAPID key (the operator replaced it) is refused by its push service: make anew.
+  if (subscription && !bytes.equal(new Uint8Array(subscription.options.applicationServerKey || []), serverKey)) {
+    await subscription.unsubscribe();
+    subscription = null;
+  }
+  subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: serverKey });
   const { endpoint, keys } = subscription.toJSON();
   await api("devices/push", { method: "PUT", body: JSON.stringify({ platform: "webpush", token: endpoint, p256dh: keys.p256dh, auth: keys.auth }) });
+  // Remembered per device: another account signed in on this browser does not get this one's notifications.
+  state.vault.push = true;
+  saveVault();
 }
 
-/** At each connection, a subscription made before is registered again (the server drops ones a push service calls gone). */
+/** At each connection of a device that asked for notifications, its subscription is registered again (or made anew). */
 async function renewSubscription() {
-  if (!("serviceWorker" in navigator) || !("PushManager" in window) || Notification.permission !== "granted") return;
+  if (!state.vault?.push || !isSecureContext || !("serviceWorker" in navigator) || Notification.permission !== "granted") return;
   const registration = await navigator.serviceWorker.getRegistration();
-  if (registration && (await registration.pushManager.getSubscription())) await subscribe(registration);
+  if (registration) await subscribe(registration.active ? registration : await navigator.serviceWorker.ready);
+}
+
+/** This device gets no more pushes: the server forgets its registration (the browser's subscription may serve another account). */
+async function disableNotifications() {
+  await api("devices/push", { method: "DELETE" });
+  state.vault.push = false;
+  saveVault();
 }
 
 $("notify").onclick = () => {
@@ -391,6 +411,12 @@ $("notify").onclick = () => {
   enableNotifications().then(
     () => { $("notify-status").textContent = "notifications on"; },
     (e) => { $("notify-status").textContent = `no notifications: ${e.message}`; });
+};
+
+$("notify-off").onclick = () => {
+  disableNotifications().then(
+    () => { $("notify-status").textContent = "notifications off"; },
+    (e) => { $("notify-status").textContent = e.message; });
 };
 
 function setStatus(s) {

@@ -9,13 +9,20 @@ self.addEventListener("push", (event) => {
   } catch {
     data = null;
   }
-  // One notification per chat: a newer push of the same chat replaces the older one.
-  event.waitUntil(self.registration.showNotification(data?.title || "Natter", {
+  event.waitUntil((async () => self.registration.showNotification(data?.title || "Natter", {
     body: data?.body || "New message",
-    tag: data?.chatId || "natter",
-    data: { chatId: data?.chatId || null, seq: data?.seq ?? null },
-  }));
+    // One notification per chat, a newer one replacing it with a new alert. The tag is a hash: a direct chat's id
+    // names both phone numbers, and the system keeps notification tags.
+    tag: await tagOf(data?.chatId),
+    renotify: true,
+  }))());
 });
+
+async function tagOf(chatId) {
+  if (!chatId) return "natter";
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(chatId)));
+  return "chat-" + Array.from(digest.subarray(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 // A click brings an open Natter page forward, or opens one (which asks for the device token again).
 self.addEventListener("notificationclick", (event) => {

@@ -1,5 +1,6 @@
 using Natter.Actors.Chats;
 using Natter.Actors.Hosting;
+using Natter.Actors.Notifications;
 using Xunit;
 
 namespace Natter.Actors.Tests;
@@ -25,6 +26,18 @@ public sealed class NatterOptionsSpecs
         Assert.Equal(ShardAllocations.ConsistentHashing, new NatterOptions().ShardAllocation);
         var options = new NatterOptions { ShardAllocation = allocation };
         Assert.Contains("unknown strategy", Assert.Throws<InvalidOperationException>(options.Validate).Message);
+    }
+
+    [Fact]
+    public void The_static_push_tokens_of_earlier_versions_stop_the_start_naming_what_replaces_them()
+    {
+        foreach (var push in new[] { new PushEndpoints { FcmAccessToken = "ya29.old" }, new PushEndpoints { ApnsAuthToken = "eyJ.old" } })
+        {
+            var options = new NatterOptions { Notifications = new NotificationOptions { Push = push } };
+            var refused = Assert.Throws<InvalidOperationException>(options.Validate);
+            Assert.Contains("FcmServiceAccountFile", refused.Message);
+            Assert.Contains("ApnsSigningKeyFile", refused.Message);
+        }
     }
 
     [Theory]

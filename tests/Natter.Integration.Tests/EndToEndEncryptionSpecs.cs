@@ -223,7 +223,8 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
         string[] members = [alice.Session.UserId, bob.Session.UserId];
         await alice.Secure.SendAsync(alice.Socket, chatId, members, "before", "before the reinstall"u8.ToArray());
-        await bob.Socket.Received.WaitForCountAsync(chatId, 1, Wait);
+        await alice.Secure.SendAsync(alice.Socket, chatId, members, "late", "read only after the reinstall"u8.ToArray());
+        await bob.Socket.Received.WaitForCountAsync(chatId, 2, Wait);
         Assert.Equal("before the reinstall", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(bob.Socket.Received.Of(chatId)[0])));
 
         // Alice reinstalls and writes first; Bob's device never acted on identity_changed and still holds her old identity.
@@ -235,8 +236,9 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         var after = await Eventually.UntilAsync(() => Task.FromResult(bob.Socket.Received.Of(chatId).SingleOrDefault(m => m.ClientMsgId == "after")),
             m => m is not null, Wait, "the message from the new install");
         Assert.Equal("from the new install", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(after!)));
-        // The app hears of the new identity (to show that the safety number changed); the old install's message still opens.
+        // The app hears of the new identity (to show that the safety number changed); a message of the old install
+        // not opened before still opens.
         Assert.Equal(new IdentityChangedFrame(alice.Session.UserId, alice.Session.DeviceId), told);
-        Assert.Equal("before the reinstall", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(bob.Socket.Received.Of(chatId)[0])));
+        Assert.Equal("read only after the reinstall", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(bob.Socket.Received.Of(chatId)[1])));
     }
 }
