@@ -1,14 +1,16 @@
+using Akka.Actor;
 using Akka.Hosting;
 using Natter.Actors.Hosting;
 using Natter.Actors.Media;
 using Natter.Actors.Notifications;
+using Natter.Messages.Protocol;
 
 namespace Natter.Cluster.Node;
 
 /// <summary>
 /// Role "node" alone: hosts the sharded ChatActors, UserActors and PresenceActors that edges reach through
 /// their shard proxies, dispatches notifications, and collects media when Natter:Media:Root names the edges'
-/// shared folder. Over HTTP it serves only health probes. Configured by environment variables
+/// shared folder. Over HTTP it serves health probes and the shard placement (GET /cluster/shards). Configured by environment variables
 /// (Natter__SeedNodes__0, Natter__Remoting__Port, Natter__Persistence__..., see docs/operations.md).
 /// </summary>
 public static class NodeHost
@@ -43,6 +45,19 @@ public static class NodeHost
         {
             Predicate = check => check.Tags.Contains("ready"),
             ResultStatusCodes = ClusterHealthCheck.ReadinessStatusCodes,
+        });
+        // For operators scaling the nodes (docs/operations.md): shards and entities per member. Nodes' HTTP port is
+        // internal (probes); edges, which face clients, do not serve it.
+        app.MapGet("/cluster/shards", async (ActorSystem system, ActorRegistry registry) =>
+        {
+            try
+            {
+                return Results.Json(await ShardPlacement.AskAsync(system, registry, TimeSpan.FromSeconds(5)), ProtocolJson.Options);
+            }
+            catch (AskTimeoutException)
+            {
+                return Results.Json(new { error = "the shard regions did not answer in time" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
         });
         return app;
     }

@@ -149,6 +149,29 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_data, "media"), orphan.Id, SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task The_node_shows_an_operator_where_the_shards_and_entities_are()
+    {
+        var alice = await _edge.RegisterAsync();
+        var bob = await _edge.RegisterAsync();
+        var chatId = (await _edge.Api.OpenChatAsync(alice.AccessToken, "+" + bob.UserId)).ChatId;
+        await _edge.Api.PostMessageAsync(alice.AccessToken, chatId, "m1", [1]);
+
+        using var http = new HttpClient { BaseAddress = new Uri(_node.Urls.First()) };
+        var view = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/cluster/shards")).RootElement;
+
+        var members = view.GetProperty("members").EnumerateArray().ToList();
+        Assert.Equal(2, members.Count);
+        var node = Assert.Single(members, m => m.GetProperty("address").GetString() == view.GetProperty("self").GetString());
+        Assert.Equal(["media", "node"], node.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.All(members, m => Assert.True(m.GetProperty("reachable").GetBoolean()));
+        // Entities live on the node only: the edge runs proxies, which hold no shards.
+        int EntitiesOf(string type) => Assert.Single(view.GetProperty("regions").GetProperty(type).EnumerateArray()).GetProperty("entities").GetInt32();
+        Assert.True(EntitiesOf("chat") >= 1);
+        Assert.True(EntitiesOf("user") >= 2);
+        Assert.Empty(view.GetProperty("regions").GetProperty("chat")[0].GetProperty("failedShards").EnumerateArray());
+    }
+
     private Task<StoredMedia> UploadAsync(DeviceSession who, byte[] bytes) =>
         _edge.Api.UploadMediaAsync(who.AccessToken, new MemoryStream(bytes), "application/octet-stream", Convert.ToHexStringLower(SHA256.HashData(bytes)));
 }
