@@ -40,7 +40,7 @@ public sealed partial class SecureDevice
         var contents = JsonSerializer.Deserialize<BackupContents>(BackupArchive.Open(archive, passphrase, _session.UserId), ProtocolJson.Options);
         if (contents is not { Version: 1, Keys: { } keys } || keys.Any(k => k is null || k.Key is not { Length: MessageBody.ContentKeySize }))
             throw new InvalidMessageException($"Not a version 1 backup's contents.");
-        foreach (var entry in keys) _contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
+        foreach (var entry in keys) KeepContentKey(entry.ChatId, entry.Seq, entry.Key);
         await OnStateChangedAsync(ct);
         return keys.Count;
     }

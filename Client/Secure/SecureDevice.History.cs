@@ -80,7 +80,7 @@ public sealed partial class SecureDevice
             using var download = await _api.DownloadMediaAsync(_session.AccessToken, transfer.MediaId, ct: ct);
             var archive = await download.Content.ReadAsByteArrayAsync(ct);
             var entries = JsonSerializer.Deserialize<List<HistoryEntry>>(MessageBody.Decrypt(HistoryContext, archive, transfer.Key), ProtocolJson.Options)!;
-            foreach (var entry in entries) _contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
+            foreach (var entry in entries) KeepContentKey(entry.ChatId, entry.Seq, entry.Key);
             learned += entries.Count;
             // Saved before the inbox lets go of the transfer.
             await OnStateChangedAsync(ct);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Natter.Client.Crypto;
 using Natter.Messages.Protocol;
@@ -20,6 +21,26 @@ public sealed partial class SecureDevice
     private sealed record SavedState(int Version, string UserId, int DeviceId, byte[] Crypto, Dictionary<string, int[]> Devices,
         IReadOnlyList<HistoryEntry> ContentKeys, IReadOnlyList<SavedOutgoing> Outgoing, IReadOnlyList<SavedTransfer> OpenedTransfers);
 
+    // Keys kept since the last save, for ContentKeysAdded (drained under _opening, by the one saving).
+    private readonly ConcurrentQueue<SavedContentKey> _unsavedKeys = new();
+
+    /// <summary>
+    /// Set it to save content keys incrementally, for a device whose history is long: every key this device comes to
+    /// hold (a send acknowledged, an envelope opened, a history transfer or a backup taken) is handed here once, always
+    /// before the <see cref="StateChanged"/> that follows, which then carries no content keys at all (its size no longer
+    /// grows with the history). An app appends them to a store of its own and restores with
+    /// <see cref="Restore(NatterHttpClient, DeviceSession, byte[], IEnumerable{SavedContentKey})"/>. Set it before the
+    /// device's first save, and keep it set: a state written without it still carries every key, one written with it
+    /// none. Like <see cref="StateChanged"/>, the callback must not call back into this device.
+    /// </summary>
+    public Action<IReadOnlyList<SavedContentKey>>? ContentKeysAdded { get; set; }
+
+    private void KeepContentKey(string chatId, long seq, byte[] key)
+    {
+        // The first key kept for a seq stays (a later resend with another body is answered with the stored one's seq).
+        if (_contentKeys.TryAdd((chatId, seq), key) && ContentKeysAdded is not null) _unsavedKeys.Enqueue(new SavedContentKey(chatId, seq, key));
+    }
+
     /// <summary>
     /// Called with the device's state (what <see cref="Export"/> returns) whenever a restore must not miss the change:
     /// after a send or a history transfer is sealed and before it leaves, after a send's ack, after an envelope or a
@@ -27,7 +48,8 @@ public sealed partial class SecureDevice
     /// are learned. Save <see cref="Export"/> once after <see cref="CreateAsync"/>, before setting this. An app writes it to protected storage before returning. Restoring any state older than the last
     /// one written would seal with message keys already used (the same key and nonce for another plaintext), so only
     /// the latest may ever be restored. The state holds every content key the device keeps, so it grows with the
-    /// history it has read; each call serializes it whole. The callback must not call back into this device.
+    /// history it has read and each call serializes it whole, unless <see cref="ContentKeysAdded"/> takes the keys
+    /// apart. The callback must not call back into this device.
     /// </summary>
     public Action<byte[]>? StateChanged { get; set; }
 
@@ -41,7 +63,7 @@ public sealed partial class SecureDevice
         _opening.Wait();
         try
         {
-            return ExportLocked();
+            return ExportLocked(withContentKeys: true);
         }
         finally
         {
@@ -49,7 +71,17 @@ public sealed partial class SecureDevice
         }
     }
 
-    private void OnStateChangedLocked() => StateChanged?.Invoke(ExportLocked());
+    private void OnStateChangedLocked()
+    {
+        if (ContentKeysAdded is { } keysAdded)
+        {
+            // Keys first: a state saved without one, then a crash, would leave an opened envelope's key nowhere.
+            var added = new List<SavedContentKey>();
+            while (_unsavedKeys.TryDequeue(out var key)) added.Add(key);
+            if (added.Count > 0) keysAdded(added);
+        }
+        StateChanged?.Invoke(ExportLocked(withContentKeys: ContentKeysAdded is null));
+    }
 
     private async Task OnStateChangedAsync(CancellationToken ct)
     {
@@ -66,11 +98,11 @@ public sealed partial class SecureDevice
     }
 
     /// <summary>The state; the caller holds <c>_opening</c>, so no open is half done.</summary>
-    private byte[] ExportLocked()
+    private byte[] ExportLocked(bool withContentKeys)
     {
         // Sends before keys: an acknowledged send moves from the one to the other, and must be in at least one.
         var outgoing = _outgoing.Select(kv => new SavedOutgoing(kv.Key.ChatId, kv.Key.ClientMsgId, kv.Value.Body, kv.Value.ContentKey)).ToList();
-        var keys = _contentKeys.Select(kv => new HistoryEntry(kv.Key.ChatId, kv.Key.Seq, kv.Value)).ToList();
+        var keys = withContentKeys ? _contentKeys.Select(kv => new HistoryEntry(kv.Key.ChatId, kv.Key.Seq, kv.Value)).ToList() : [];
         Dictionary<string, int[]> devices;
         lock (_devicesGate) devices = _devices.ToDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray());
         var state = new SavedState(SavedVersion, _session.UserId, _session.DeviceId, _crypto.Export(), devices, keys, outgoing,
@@ -82,7 +114,13 @@ public sealed partial class SecureDevice
     /// The device saved by <see cref="Export"/>, carrying on with <paramref name="session"/>, a session of the same
     /// device (a newer access token is fine). Publishes nothing: the directory already has its keys.
     /// </summary>
-    public static SecureDevice Restore(NatterHttpClient api, DeviceSession session, byte[] saved)
+    public static SecureDevice Restore(NatterHttpClient api, DeviceSession session, byte[] saved) => Restore(api, session, saved, []);
+
+    /// <summary>
+    /// As <see cref="Restore(NatterHttpClient, DeviceSession, byte[])"/>, with the content keys an app saved
+    /// incrementally (<see cref="ContentKeysAdded"/>) besides the state <see cref="StateChanged"/> last handed it.
+    /// </summary>
+    public static SecureDevice Restore(NatterHttpClient api, DeviceSession session, byte[] saved, IEnumerable<SavedContentKey> contentKeys)
     {
         SavedState state;
         try
@@ -100,8 +138,12 @@ public sealed partial class SecureDevice
         var device = new SecureDevice(api, session, E2eeDevice.Import(state.Crypto));
         foreach (var (user, ids) in state.Devices) device._devices[user] = ids.ToHashSet();
         foreach (var entry in state.ContentKeys) device._contentKeys[(entry.ChatId, entry.Seq)] = entry.Key;
+        foreach (var entry in contentKeys) device._contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
         foreach (var send in state.Outgoing) device._outgoing[(send.ChatId, send.ClientMsgId)] = (send.Body, send.ContentKey);
         foreach (var transfer in state.OpenedTransfers) device._openedTransfers[transfer.MessageId] = (transfer.MediaId, transfer.Key);
         return device;
     }
 }
+
+/// <summary>One message's content key, as <see cref="SecureDevice.ContentKeysAdded"/> hands it to be saved.</summary>
+public sealed record SavedContentKey(string ChatId, long Seq, byte[] Key);

@@ -106,7 +106,7 @@ public sealed partial class SecureDevice
                 var ack = await connection.SendAsync(chatId, clientMsgId, body, ct, media: attachment is null ? null : attachment with { Thumbnail = null, Caption = null },
                     envelopes: envelopes);
                 // The first key kept for a seq stays: a later resend with another body is answered with the stored one's seq.
-                _contentKeys.TryAdd((chatId, ack.Seq), contentKey);
+                KeepContentKey(chatId, ack.Seq, contentKey);
                 _outgoing.TryRemove((chatId, clientMsgId), out _);
                 // The message is stored: the caller's token no longer stops the save of what it changed.
                 await OnStateChangedAsync(CancellationToken.None);
@@ -170,7 +170,8 @@ public sealed partial class SecureDevice
         {
             // Another task may have opened it meanwhile (a live push and a history page of the same message).
             if (_contentKeys.TryGetValue((message.ChatId, message.Seq), out var contentKey)) return contentKey;
-            contentKey = _contentKeys[(message.ChatId, message.Seq)] = _crypto.OpenContentKey(envelope, message.Body, from, identity);
+            contentKey = _crypto.OpenContentKey(envelope, message.Body, from, identity);
+            KeepContentKey(message.ChatId, message.Seq, contentKey);
             OnStateChangedLocked();
             return contentKey;
         }

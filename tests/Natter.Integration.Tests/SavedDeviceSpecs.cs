@@ -78,4 +78,47 @@ public sealed class SavedDeviceSpecs : IAsyncLifetime
         Assert.Throws<ArgumentException>(() => SecureDevice.Restore(_server.Api, bob.Session, sealedOnly!));
         Assert.Throws<ArgumentException>(() => SecureDevice.Restore(_server.Api, alice.Session, "not a device"u8.ToArray()));
     }
+
+    [Fact]
+    public async Task A_device_that_saves_content_keys_apart_keeps_a_state_that_does_not_grow_and_restores_from_both()
+    {
+        var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var chatId = (await _server.Api.OpenChatAsync(alice.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
+        string[] members = [alice.Session.UserId, bob.Session.UserId];
+        // The app's two stores: the latest state, and an append-only list of keys. The order of the writes is recorded.
+        byte[]? state = null;
+        var keys = new List<SavedContentKey>();
+        var writes = new List<string>();
+        alice.Secure.ContentKeysAdded = added => { keys.AddRange(added); writes.Add("keys"); };
+        alice.Secure.StateChanged = saved => { state = saved; writes.Add("state"); };
+
+        var sizes = new List<int>();
+        for (var i = 0; i < 20; i++)
+        {
+            await alice.Secure.SendAsync(alice.Socket, chatId, members, $"a{i}", Encoding.UTF8.GetBytes($"alice {i}"));
+            sizes.Add(state!.Length);
+        }
+        await bob.Secure.SendAsync(bob.Socket, chatId, members, "b0", "bob 0"u8.ToArray());
+        var fromBob = await Eventually.UntilAsync(() => Task.FromResult(alice.Socket.Received.Of(chatId).SingleOrDefault(m => m.ClientMsgId == "b0")),
+            m => m is not null, Wait, "bob's message");
+        await alice.Secure.OpenAsync(fromBob!);
+
+        // Every key kept, each once, and each before the state written after it.
+        Assert.Equal(21, keys.Count);
+        Assert.Equal(21, keys.Select(k => k.Seq).Distinct().Count());
+        Assert.All(writes.Select((w, i) => (w, i)).Where(x => x.w == "keys"), x => Assert.Equal("state", writes[x.i + 1]));
+        // The state carries no keys: the twentieth is no bigger than the second (a session's chain keys vary by bytes).
+        Assert.InRange(sizes[^1], 0, sizes[1] + 64);
+
+        // Restored from both: the same history; from the state alone, no key for what it had read.
+        var socket = await _server.ConnectAsync(alice.Session);
+        await socket.SyncAsync();
+        var restarted = new SecureTestDevice(alice.Session, SecureDevice.Restore(_server.Api, alice.Session, state!, keys), socket, _server.Api);
+        Assert.Equal(["alice 0", "alice 1"], (await restarted.HistoryAsync(chatId)).Take(2));
+        Assert.Equal(21, (await restarted.HistoryAsync(chatId)).Count);
+        var withoutKeys = SecureDevice.Restore(_server.Api, alice.Session, state!);
+        var first = (await _server.Api.GetMessagesAsync(alice.Session.AccessToken, chatId)).Messages.MinBy(m => m.Seq)!;
+        await Assert.ThrowsAsync<Natter.Client.Crypto.InvalidMessageException>(() => withoutKeys.OpenAsync(first));
+    }
 }
