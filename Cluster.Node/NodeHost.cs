@@ -54,9 +54,9 @@ public static class NodeHost
             {
                 return Results.Json(await ShardPlacement.AskAsync(system, registry, TimeSpan.FromSeconds(5)), ProtocolJson.Options);
             }
-            catch (AskTimeoutException)
+            catch (Exception e) when (e is AskTimeoutException or InvalidCastException or InvalidOperationException)
             {
-                return Results.Json(new { error = "the shard regions did not answer in time" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+                return Results.Json(new { error = $"the shard regions did not answer: {e.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         });
         return app;

@@ -7,11 +7,13 @@ namespace Natter.Actors.Hosting;
 /// <summary>
 /// Where the shards and entities are, per entity type and member, and the members as this one sees them: what an
 /// operator scaling the nodes watches (the `GET /cluster/shards` route of Cluster.Node). Asks each shard region for
-/// Akka's cluster-wide statistics; a member that did not answer in time lists the shards it did not report.
+/// Akka's cluster-wide statistics. A region that did not answer in time makes Akka report no regions at all for that
+/// type: <see cref="View.Complete"/> is then false, and the members show which one is unreachable. Within a region's
+/// answer, shards that did not report within sharding's shard-region-query-timeout (3 s) are listed as failed.
 /// </summary>
 public static class ShardPlacement
 {
-    public sealed record View(string Self, IReadOnlyList<MemberView> Members, IReadOnlyDictionary<string, IReadOnlyList<RegionView>> Regions);
+    public sealed record View(string Self, bool Complete, IReadOnlyList<MemberView> Members, IReadOnlyDictionary<string, IReadOnlyList<RegionView>> Regions);
 
     public sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles, bool Reachable);
 
@@ -29,8 +31,10 @@ public static class ShardPlacement
             (r.Key, Stats: await r.Value.Ask<ClusterShardingStats>(new GetClusterShardingStats(timeout), timeout + TimeSpan.FromSeconds(2)))));
         var cluster = Akka.Cluster.Cluster.Get(system);
         var unreachable = cluster.State.Unreachable.Select(m => m.UniqueAddress).ToHashSet();
+        var nodesUp = cluster.State.Members.Any(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(NatterRoles.Node));
         return new View(
             cluster.SelfAddress.ToString(),
+            !nodesUp || answers.All(a => a.Stats.Regions.Count > 0),
             cluster.State.Members.OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
                 .Select(m => new MemberView(m.Address.ToString(), m.Status.ToString(), m.Roles.Order(StringComparer.Ordinal).ToList(), !unreachable.Contains(m.UniqueAddress)))
                 .ToList(),

@@ -24,20 +24,27 @@ public sealed partial class SecureDevice
     // Keys kept since the last save, for ContentKeysAdded (drained under _opening, by the one saving).
     private readonly ConcurrentQueue<SavedContentKey> _unsavedKeys = new();
 
+    // Under _opening: whether the app's key store has every key held (false until a first hand-over of them all),
+    // and a batch whose hand-over threw, handed again at the next save.
+    private bool _keysStoredApart;
+    private List<SavedContentKey>? _unhanded;
+
     /// <summary>
     /// Set it to save content keys incrementally, for a device whose history is long: every key this device comes to
-    /// hold (a send acknowledged, an envelope opened, a history transfer or a backup taken) is handed here once, always
+    /// hold (a send acknowledged, an envelope opened, a history transfer or a backup restored) is handed here, always
     /// before the <see cref="StateChanged"/> that follows, which then carries no content keys at all (its size no longer
-    /// grows with the history). An app appends them to a store of its own and restores with
-    /// <see cref="Restore(NatterHttpClient, DeviceSession, byte[], IEnumerable{SavedContentKey})"/>. Set it before the
-    /// device's first save, and keep it set: a state written without it still carries every key, one written with it
-    /// none. Like <see cref="StateChanged"/>, the callback must not call back into this device.
+    /// grows with the history). An app appends them to a store of its own (a key may come twice: keep one per chat and
+    /// seq) and restores with <see cref="Restore(NatterHttpClient, DeviceSession, byte[], IEnumerable{SavedContentKey})"/>.
+    /// The first save after it is set hands over every key the device holds (a device restored from a whole state
+    /// moves its keys to the store that way). Like <see cref="StateChanged"/>, the callback must not call back into
+    /// this device; should it throw, the same keys are handed again at the next save.
     /// </summary>
     public Action<IReadOnlyList<SavedContentKey>>? ContentKeysAdded { get; set; }
 
     private void KeepContentKey(string chatId, long seq, byte[] key)
     {
         // The first key kept for a seq stays (a later resend with another body is answered with the stored one's seq).
+        // Queued only for an app that stores keys apart (one setting it later gets every key at its next save).
         if (_contentKeys.TryAdd((chatId, seq), key) && ContentKeysAdded is not null) _unsavedKeys.Enqueue(new SavedContentKey(chatId, seq, key));
     }
 
@@ -73,19 +80,38 @@ public sealed partial class SecureDevice
 
     private void OnStateChangedLocked()
     {
-        if (ContentKeysAdded is { } keysAdded)
+        var keysAdded = ContentKeysAdded;
+        if (keysAdded is null)
         {
-            // Keys first: a state saved without one, then a crash, would leave an opened envelope's key nowhere.
-            var added = new List<SavedContentKey>();
-            while (_unsavedKeys.TryDequeue(out var key)) added.Add(key);
-            if (added.Count > 0) keysAdded(added);
+            _keysStoredApart = false;
+            _unsavedKeys.Clear();
+            StateChanged?.Invoke(ExportLocked(withContentKeys: true));
+            return;
         }
-        StateChanged?.Invoke(ExportLocked(withContentKeys: ContentKeysAdded is null));
+        // The state first, then the keys to hand: a send acknowledged meanwhile is then in the state, or its key among
+        // the keys (it is queued before the send leaves the unacknowledged ones). The keys go out before the state: a
+        // state saved without a key, then a crash, would leave an opened envelope's key nowhere.
+        var state = ExportLocked(withContentKeys: false);
+        var batch = _unhanded ?? [];
+        if (!_keysStoredApart)
+        {
+            _unsavedKeys.Clear();
+            batch = _contentKeys.Select(kv => new SavedContentKey(kv.Key.ChatId, kv.Key.Seq, kv.Value)).ToList();
+        }
+        while (_unsavedKeys.TryDequeue(out var key)) batch.Add(key);
+        if (batch.Count > 0)
+        {
+            _unhanded = batch;
+            keysAdded(batch);
+        }
+        _unhanded = null;
+        _keysStoredApart = true;
+        StateChanged?.Invoke(state);
     }
 
     private async Task OnStateChangedAsync(CancellationToken ct)
     {
-        if (StateChanged is null) return;
+        if (StateChanged is null && ContentKeysAdded is null) return;
         await _opening.WaitAsync(ct);
         try
         {
@@ -138,7 +164,10 @@ public sealed partial class SecureDevice
         var device = new SecureDevice(api, session, E2eeDevice.Import(state.Crypto));
         foreach (var (user, ids) in state.Devices) device._devices[user] = ids.ToHashSet();
         foreach (var entry in state.ContentKeys) device._contentKeys[(entry.ChatId, entry.Seq)] = entry.Key;
-        foreach (var entry in contentKeys) device._contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
+        var apart = contentKeys.ToList();
+        foreach (var entry in apart) device._contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
+        // Keys that came from the app's store are there already; a whole state's are handed over at the first save.
+        device._keysStoredApart = apart.Count > 0 && state.ContentKeys.Count == 0;
         foreach (var send in state.Outgoing) device._outgoing[(send.ChatId, send.ClientMsgId)] = (send.Body, send.ContentKey);
         foreach (var transfer in state.OpenedTransfers) device._openedTransfers[transfer.MessageId] = (transfer.MediaId, transfer.Key);
         return device;

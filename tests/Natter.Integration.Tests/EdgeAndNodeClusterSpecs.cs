@@ -160,6 +160,7 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = new Uri(_node.Urls.First()) };
         var view = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/cluster/shards")).RootElement;
 
+        Assert.True(view.GetProperty("complete").GetBoolean());
         var members = view.GetProperty("members").EnumerateArray().ToList();
         Assert.Equal(2, members.Count);
         var node = Assert.Single(members, m => m.GetProperty("address").GetString() == view.GetProperty("self").GetString());

@@ -120,5 +120,38 @@ public sealed class SavedDeviceSpecs : IAsyncLifetime
         var withoutKeys = SecureDevice.Restore(_server.Api, alice.Session, state!);
         var first = (await _server.Api.GetMessagesAsync(alice.Session.AccessToken, chatId)).Messages.MinBy(m => m.Seq)!;
         await Assert.ThrowsAsync<Natter.Client.Crypto.InvalidMessageException>(() => withoutKeys.OpenAsync(first));
+
+        // A device restored from a whole state, then told to store keys apart, hands over every key it holds first.
+        async Task<Natter.Messages.Protocol.MessageFrame> FromBobAsync(string clientMsgId)
+        {
+            await bob.Secure.SendAsync(bob.Socket, chatId, members, clientMsgId, Encoding.UTF8.GetBytes(clientMsgId));
+            return (await Eventually.UntilAsync(() => Task.FromResult(socket.Received.Of(chatId).SingleOrDefault(m => m.ClientMsgId == clientMsgId)),
+                m => m is not null, Wait, clientMsgId))!;
+        }
+        var whole = SecureDevice.Restore(_server.Api, alice.Session, restarted.Secure.Export());
+        var moved = new List<SavedContentKey>();
+        byte[]? core = null;
+        whole.ContentKeysAdded = added => moved.AddRange(added);
+        whole.StateChanged = saved => core = saved;
+        await whole.OpenAsync(await FromBobAsync("b1"));
+        Assert.Equal(22, moved.Select(k => k.Seq).Distinct().Count());
+        Assert.Equal(22, (await new SecureTestDevice(alice.Session, SecureDevice.Restore(_server.Api, alice.Session, core!, moved), socket, _server.Api)
+            .HistoryAsync(chatId)).Count);
+
+        // A store that failed to take a batch gets it again at the next save.
+        var failing = SecureDevice.Restore(_server.Api, alice.Session, core!, moved);
+        var taken = new List<SavedContentKey>();
+        var fail = true;
+        failing.ContentKeysAdded = added =>
+        {
+            if (fail) { fail = false; throw new IOException("the store is full"); }
+            taken.AddRange(added);
+        };
+        failing.StateChanged = _ => { };
+        var b2 = await FromBobAsync("b2");
+        await Assert.ThrowsAsync<IOException>(() => failing.OpenAsync(b2));
+        var b3 = await FromBobAsync("b3");
+        await failing.OpenAsync(b3);
+        Assert.Equal([b2.Seq, b3.Seq], taken.Select(k => k.Seq).Order());
     }
 }
