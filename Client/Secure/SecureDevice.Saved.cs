@@ -19,7 +19,8 @@ public sealed partial class SecureDevice
     private sealed record SavedTransfer(long MessageId, string MediaId, byte[] Key);
 
     private sealed record SavedState(int Version, string UserId, int DeviceId, byte[] Crypto, Dictionary<string, int[]> Devices,
-        IReadOnlyList<HistoryEntry> ContentKeys, IReadOnlyList<SavedOutgoing> Outgoing, IReadOnlyList<SavedTransfer> OpenedTransfers);
+        IReadOnlyList<HistoryEntry> ContentKeys, IReadOnlyList<SavedOutgoing> Outgoing, IReadOnlyList<SavedTransfer> OpenedTransfers,
+        bool ContentKeysApart = false);
 
     // Keys kept since the last save, for ContentKeysAdded (drained under _opening, by the one saving).
     private readonly ConcurrentQueue<SavedContentKey> _unsavedKeys = new();
@@ -132,7 +133,7 @@ public sealed partial class SecureDevice
         Dictionary<string, int[]> devices;
         lock (_devicesGate) devices = _devices.ToDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray());
         var state = new SavedState(SavedVersion, _session.UserId, _session.DeviceId, _crypto.Export(), devices, keys, outgoing,
-            _openedTransfers.Select(kv => new SavedTransfer(kv.Key, kv.Value.MediaId, kv.Value.Key)).ToList());
+            _openedTransfers.Select(kv => new SavedTransfer(kv.Key, kv.Value.MediaId, kv.Value.Key)).ToList(), ContentKeysApart: !withContentKeys);
         return JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Options);
     }
 
@@ -161,10 +162,14 @@ public sealed partial class SecureDevice
         if (state.UserId != session.UserId || state.DeviceId != session.DeviceId)
             throw new ArgumentException($"This is device {state.DeviceId} of {state.UserId}, not device {session.DeviceId} of {session.UserId}.", nameof(session));
 
+        // A state written with ContentKeysAdded carries none: restored without the app's keys it would read no history.
+        var apart = contentKeys.ToList();
+        if (state.ContentKeysApart && apart.Count == 0)
+            throw new ArgumentException("This state's content keys were saved apart (ContentKeysAdded): pass them to Restore.", nameof(contentKeys));
+
         var device = new SecureDevice(api, session, E2eeDevice.Import(state.Crypto));
         foreach (var (user, ids) in state.Devices) device._devices[user] = ids.ToHashSet();
         foreach (var entry in state.ContentKeys) device._contentKeys[(entry.ChatId, entry.Seq)] = entry.Key;
-        var apart = contentKeys.ToList();
         foreach (var entry in apart) device._contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
         // Keys that came from the app's store are there already; a whole state's are handed over at the first save.
         device._keysStoredApart = apart.Count > 0 && state.ContentKeys.Count == 0;
