@@ -71,7 +71,7 @@ public sealed partial class ConnectionActor
             }
             _checkingEnvelopes = true;
             var envelopes = EnvelopesOf(next);
-            _gateway.CheckEnvelopesAsync(new ChatId(next.ChatId), _user, _device, envelopes, SealedFor(next.Envelopes!))
+            _gateway.CheckEnvelopesAsync(new ChatId(next.ChatId), _user, _device, envelopes, ChatGateway.SealedFor(next.Envelopes!))
                 .PipeTo(Self, success: r => new EnvelopesChecked(next, envelopes, r),
                     failure: e => new EnvelopesChecked(next, envelopes, GatewayResult<StaleDevices?>.Fail(ErrorCodes.Unavailable, e.Message)));
         }
@@ -95,11 +95,6 @@ public sealed partial class ConnectionActor
             s.Media is { } media ? MediaFrames.ToRef(media) : null,
             s.LiveLocation is { } live ? new Natter.Messages.Media.LiveLocation(DateTimeOffset.UtcNow.AddSeconds(live.DurationSeconds)) : null,
             envelopes));
-
-    /// <summary>The identity each envelope says it was sealed for, where it says so.</summary>
-    public static IReadOnlyDictionary<DeviceRef, string> SealedFor(IEnumerable<EnvelopeFrame> envelopes) =>
-        envelopes.Where(e => e.Identity is not null).DistinctBy(e => (e.UserId, e.DeviceId))
-            .ToDictionary(e => new DeviceRef(e.UserId, e.DeviceId), e => e.Identity!);
 
     private static IReadOnlyList<DeviceEnvelope> EnvelopesOf(SendFrame s) =>
         s.Envelopes!.Select(e => new DeviceEnvelope(new UserId(e.UserId), new DeviceId(e.DeviceId), e.Data ?? [])).ToList();

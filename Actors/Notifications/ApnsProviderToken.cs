@@ -1,7 +1,4 @@
-using System.Buffers.Text;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 
 namespace Natter.Actors.Notifications;
 
@@ -88,11 +85,7 @@ public sealed class ApnsProviderToken
         }
     }
 
-    private string Sign(DateTimeOffset now)
-    {
-        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { alg = "ES256", kid = _keyId }))
-                           + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { iss = _teamId, iat = now.ToUnixTimeSeconds() }));
-        // JWS takes ES256 signatures as r || s (IEEE P1363), .NET's default format.
-        return signingInput + "." + Base64Url.EncodeToString(_key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256));
-    }
+    private string Sign(DateTimeOffset now) =>
+        JsonWebTokens.Sign(new { alg = "ES256", kid = _keyId }, new { iss = _teamId, iat = now.ToUnixTimeSeconds() },
+            input => _key.SignData(input, HashAlgorithmName.SHA256));
 }

@@ -1,7 +1,5 @@
-using System.Buffers.Text;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -136,10 +134,7 @@ public sealed class FcmAccessTokens
             ["iat"] = now.ToUnixTimeSeconds(),
             ["exp"] = (now + AssertionLifetime).ToUnixTimeSeconds(),
         };
-        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header))
-                           + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
-        var signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        return signingInput + "." + Base64Url.EncodeToString(signature);
+        return JsonWebTokens.Sign(header, claims, input => _key.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
     }
 
     private static string Truncated(string text) => text.Length <= 300 ? text : text[..300] + "...";

@@ -48,27 +48,27 @@ public sealed class FcmAdapter(HttpClient http, PushEndpoints endpoints, FcmAcce
     /// notification naming the chat.
     /// </summary>
     private static object Message(PushRegistration registration, PushNotification n) =>
-        PushPayloads.Encrypted(registration, n) is { } encrypted
-            ? (object)new
+        PushPayloads.Encrypted(registration, n) is { } encrypted && PushPayloads.ChatTag(registration, n.ChatId) is { } tag
+            ? new
             {
                 token = registration.Token,
                 data = new Dictionary<string, string> { ["encrypted"] = Convert.ToBase64String(encrypted) },
-                android = new { collapse_key = PushPayloads.ChatTag(registration, n.ChatId), priority = "high" },
+                android = new { collapse_key = tag, priority = "high" },
                 apns = new
                 {
-                    headers = new Dictionary<string, string> { ["apns-collapse-id"] = PushPayloads.ChatTag(registration, n.ChatId)! },
+                    headers = new Dictionary<string, string> { ["apns-collapse-id"] = tag },
                     payload = new
                     {
                         aps = new Dictionary<string, object>
                         {
                             ["alert"] = new { title = n.Title, body = "New message" },
                             ["mutable-content"] = 1,
-                            ["thread-id"] = PushPayloads.ChatTag(registration, n.ChatId)!,
+                            ["thread-id"] = tag,
                         },
                     },
                 },
             }
-            : new
+            : (object)new
             {
                 token = registration.Token,
                 notification = new { title = n.Title, body = n.Body },

@@ -1,7 +1,6 @@
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text.Json;
 
 namespace Natter.Actors.Notifications;
 
@@ -83,11 +82,7 @@ public sealed class VapidKeys
     private string Token(string audience, DateTimeOffset expires)
     {
         var claims = new Dictionary<string, object> { ["aud"] = audience, ["exp"] = expires.ToUnixTimeSeconds(), ["sub"] = _subject };
-        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { typ = "JWT", alg = "ES256" }))
-                           + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
-        // JWS takes ES256 signatures as r || s (IEEE P1363), .NET's default format.
-        var signature = _key.SignData(System.Text.Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256);
-        return signingInput + "." + Base64Url.EncodeToString(signature);
+        return JsonWebTokens.Sign(new { typ = "JWT", alg = "ES256" }, claims, input => _key.SignData(input, HashAlgorithmName.SHA256));
     }
 
     /// <summary>

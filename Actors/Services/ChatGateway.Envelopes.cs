@@ -68,6 +68,11 @@ public sealed partial class ChatGateway
         return GatewayResult<StaleDevices?>.Success(missing.Count == 0 && extra.Count == 0 && changed.Count == 0 ? null : new StaleDevices(missing, extra, changed));
     }
 
+    /// <summary>The identity each envelope of a frame says it was sealed for, where it says so.</summary>
+    public static IReadOnlyDictionary<DeviceRef, string> SealedFor(IEnumerable<EnvelopeFrame> envelopes) =>
+        envelopes.Where(e => e.Identity is not null).DistinctBy(e => (e.UserId, e.DeviceId))
+            .ToDictionary(e => new DeviceRef(e.UserId, e.DeviceId), e => e.Identity!);
+
     public static string Describe(StaleDevices stale) =>
         $"the device list is out of date: {stale.Missing.Count} device(s) missing, {stale.Extra.Count} not expected, "
         + $"{stale.Changed.Count} with new keys; fetch the keys and resend";

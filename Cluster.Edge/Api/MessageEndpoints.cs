@@ -70,7 +70,7 @@ public static class MessageEndpoints
             if (envelopes is not null)
             {
                 var check = await gateway.CheckEnvelopesAsync(new ChatId(chatId), principal.User, principal.Device, envelopes,
-                    ConnectionActor.SealedFor(request.Envelopes!));
+                    ChatGateway.SealedFor(request.Envelopes!));
                 if (!check.Ok) return ApiErrors.Result(check.ErrorCode!, check.ErrorMessage!);
                 if (check.Value is { } stale) return ApiErrors.StaleDevices(stale);
             }
