@@ -54,6 +54,12 @@ public sealed class IdentityKeyPair
         return FromSeeds(exported[..SeedSize], exported[SeedSize..]);
     }
 
+    /// <summary>
+    /// This key, as its account's key (the primary device's identity), endorsing another device of account
+    /// <paramref name="userId"/> (docs/e2ee.md §7): what lets others seal for that device.
+    /// </summary>
+    public byte[] EndorseDevice(string userId, ReadOnlySpan<byte> deviceIdentityKey) => Sign(KeySignatures.DeviceMessage(userId, deviceIdentityKey));
+
     internal byte[] Sign(ReadOnlySpan<byte> message)
     {
         using var signing = SigningKey();

@@ -4,8 +4,9 @@ using NSec.Cryptography;
 namespace Natter.Client.Crypto;
 
 /// <summary>
-/// The two Ed25519 signatures that bind a device's X25519 keys to its identity key. The server runs these
-/// very checks to refuse forged keys at upload, so this file depends on NSec only.
+/// The Ed25519 signatures that bind a device's X25519 keys to its identity key, and a linked device's identity key
+/// to its account (the endorsement, docs/e2ee.md §7). The server runs these very checks to refuse forged keys at
+/// upload, so this file depends on NSec only.
 /// </summary>
 public static class KeySignatures
 {
@@ -14,6 +15,7 @@ public static class KeySignatures
 
     private static readonly byte[] IdentityDhLabel = "natter-idh-v1"u8.ToArray();
     private static readonly byte[] SignedPreKeyLabel = "natter-spk-v1"u8.ToArray();
+    private static readonly byte[] DeviceLabel = "natter-device-v1"u8.ToArray();
 
     /// <summary>Checks Ed25519(identityKey) over "natter-idh-v1" || identityDhPublic.</summary>
     public static bool VerifyIdentityDh(ReadOnlySpan<byte> identityKey, ReadOnlySpan<byte> identityDhPublic, ReadOnlySpan<byte> signature) =>
@@ -22,6 +24,20 @@ public static class KeySignatures
     /// <summary>Checks Ed25519(identityKey) over "natter-spk-v1" || u32(id) || signedPreKeyPublic.</summary>
     public static bool VerifySignedPreKey(ReadOnlySpan<byte> identityKey, uint id, ReadOnlySpan<byte> signedPreKeyPublic, ReadOnlySpan<byte> signature) =>
         signedPreKeyPublic.Length == PublicKeySize && Verify(identityKey, SignedPreKeyMessage(id, signedPreKeyPublic), signature);
+
+    /// <summary>Checks the account key's Ed25519 signature over "natter-device-v1" || deviceIdentityKey || UTF-8(userId).</summary>
+    public static bool VerifyDevice(ReadOnlySpan<byte> accountKey, string userId, ReadOnlySpan<byte> deviceIdentityKey, ReadOnlySpan<byte> signature) =>
+        deviceIdentityKey.Length == PublicKeySize && Verify(accountKey, DeviceMessage(userId, deviceIdentityKey), signature);
+
+    internal static byte[] DeviceMessage(string userId, ReadOnlySpan<byte> deviceIdentityKey)
+    {
+        var user = System.Text.Encoding.UTF8.GetBytes(userId);
+        var message = new byte[DeviceLabel.Length + deviceIdentityKey.Length + user.Length];
+        DeviceLabel.CopyTo(message, 0);
+        deviceIdentityKey.CopyTo(message.AsSpan(DeviceLabel.Length));
+        user.CopyTo(message, DeviceLabel.Length + deviceIdentityKey.Length);
+        return message;
+    }
 
     internal static byte[] IdentityDhMessage(ReadOnlySpan<byte> identityDhPublic)
     {

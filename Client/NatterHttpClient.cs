@@ -7,7 +7,9 @@ namespace Natter.Client;
 
 public sealed record RegistrationStarted(string UserId, DateTimeOffset ExpiresAt);
 
-public sealed record DeviceSession(string UserId, int DeviceId, string AccessToken, DateTimeOffset ExpiresAt, bool NewAccount);
+/// <summary>A device's credentials; a linked device's also carry the primary's endorsement of its identity key, if it gave one.</summary>
+public sealed record DeviceSession(string UserId, int DeviceId, string AccessToken, DateTimeOffset ExpiresAt, bool NewAccount,
+    DeviceEndorsementView? Endorsement = null);
 
 public sealed record ReceiptsView(string UserId, long DeliveredSeq, long ReadSeq);
 
@@ -212,6 +214,12 @@ public sealed class NatterHttpClient(HttpClient http)
 
     public Task<List<DeviceView>> ApproveLinkAsync(string token, string linkId, string approvalCode, CancellationToken ct = default) =>
         SendAsync<List<DeviceView>>(HttpMethod.Post, $"api/devices/links/{Uri.EscapeDataString(linkId)}/approve", token, new { approvalCode }, ct);
+
+    /// <summary>Approves the link and endorses the new device's identity key (what <c>SecureDevice.ApproveLinkAsync</c> sends).</summary>
+    public Task<List<DeviceView>> ApproveLinkAsync(string token, string linkId, string approvalCode, byte[] identityKey, byte[] accountSignature,
+        byte[] linkMac, CancellationToken ct = default) =>
+        SendAsync<List<DeviceView>>(HttpMethod.Post, $"api/devices/links/{Uri.EscapeDataString(linkId)}/approve", token,
+            new { approvalCode, identityKey, accountSignature, linkMac }, ct);
 
     /// <summary>Throws <c>link_pending</c> until an existing device approved the link.</summary>
     public Task<DeviceSession> CompleteLinkAsync(string linkId, string deviceSecret, CancellationToken ct = default) =>

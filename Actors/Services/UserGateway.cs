@@ -51,8 +51,9 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
     public Task<GatewayResult<UserReplies.PendingLinks>> PendingLinksAsync(UserId user, DateTimeOffset now) =>
         AskAsync<UserReplies.PendingLinks>(users, new UserQueries.GetPendingLinks(user, now));
 
-    public Task<GatewayResult<UserReplies.Account>> ApproveLinkAsync(UserId user, DeviceId by, string linkId, string approvalHash, DateTimeOffset now) =>
-        AskAsync<UserReplies.Account>(users, new ApproveLink(user, by, linkId, approvalHash, now));
+    public Task<GatewayResult<UserReplies.Account>> ApproveLinkAsync(UserId user, DeviceId by, string linkId, string approvalHash, DateTimeOffset now,
+        DeviceEndorsement? endorsement = null) =>
+        AskAsync<UserReplies.Account>(users, new ApproveLink(user, by, linkId, approvalHash, now, endorsement));
 
     public Task<GatewayResult<UserReplies.DeviceMessageSent>> SendDeviceMessageAsync(UserId user, DeviceId from, DeviceId to, byte[] data, DateTimeOffset now) =>
         AskAsync<UserReplies.DeviceMessageSent>(users, new SendDeviceMessage(user, from, to, data, now));

@@ -150,7 +150,9 @@ public sealed class UserActor : UntypedPersistentActor
         RequestLink r => new LinkStarted(_state.Id, r.LinkId, r.ExpiresAt),
         SendDeviceMessage => new DeviceMessageSent(_state.Id, _state.LastDeviceMessageId),
         AckDeviceMessages a => new DeviceInbox(_state.Id, a.Device, _state.InboxOf(a.Device)),
-        CompleteLink c => new DeviceLinked(_state.Id, before.LiveLinks(c.At).First(l => l.LinkId == c.LinkId).ApprovedAs!.Value, NewAccount: false),
+        CompleteLink c => LinkedBy(before.LiveLinks(c.At).First(l => l.LinkId == c.LinkId)),
         _ => new UserRejected(_state.Id, "unknown_command", command.GetType().Name),
     };
+
+    private DeviceLinked LinkedBy(PendingLink link) => new(_state.Id, link.ApprovedAs!.Value, NewAccount: false, link.Endorsement);
 }

@@ -22,8 +22,26 @@ public sealed partial record UserState
         ? new(Id, device, true, keys.SignedPreKey.Id, keys.OneTimePreKeys.Count, keys.OneTimePreKeys.Select(k => k.Id).ToList())
         : new(Id, device, false, 0, 0, []);
 
-    public UserReplies.KeyedDevices ToKeyedDevices() => new(Id, Exists,
-        Devices.Select(d => KeysOf(d.Id)).OfType<DeviceKeyState>().Select(k => new UserReplies.DeviceKeyIdentity(k.Device, k.IdentityKey, k.IdentityDhKey, k.IdentityDhSignature)).ToList());
+    public UserReplies.KeyedDevices ToKeyedDevices() => new(Id, Exists, TrustedKeys().Select(k => new UserReplies.DeviceKeyIdentity(
+        k.Device, k.IdentityKey, k.IdentityDhKey, k.IdentityDhSignature, IsPrimary(k.Device), AccountSignatureOf(k.Device))).ToList());
+
+    private bool IsPrimary(DeviceId device) => Devices.Count > 0 && Devices[0].Id == device;
+
+    private byte[]? AccountSignatureOf(DeviceId device) => IsPrimary(device) ? null : Devices.FirstOrDefault(d => d.Id == device)?.Endorsement?.Signature;
+
+    /// <summary>
+    /// The keys the directory hands out: the primary's, and a linked device's when the primary endorsed that identity key
+    /// (docs/e2ee.md §11). Keys published before endorsements existed, or under an endorsement a later primary key voided,
+    /// are kept but not handed out: clients would refuse them.
+    /// </summary>
+    private IEnumerable<DeviceKeyState> TrustedKeys() => Devices
+        .Select(d => (Device: d, Keys: KeysOf(d.Id)))
+        .Where(x => x.Keys is not null && (IsPrimary(x.Device.Id) || EndorsedFor(x.Device, x.Keys.IdentityKey)))
+        .Select(x => x.Keys!);
+
+    private bool EndorsedFor(DeviceInfo device, byte[] identityKey) =>
+        device.Endorsement is { } e && e.IdentityKey.AsSpan().SequenceEqual(identityKey)
+        && KeysOf(Devices[0].Id) is { } primary && primary.IdentityKey.AsSpan().SequenceEqual(e.AccountKey);
 
     private (IReadOnlyList<IUserEvent>, (string, string)?) DecidePublish(PublishKeys p)
     {
@@ -38,13 +56,23 @@ public sealed partial record UserState
         if (p.OneTimePreKeys.Select(k => k.Id).Distinct().Count() != p.OneTimePreKeys.Count)
             return ([], (UserRejections.InvalidKey, "one-time prekey ids must be distinct"));
 
+        var device = Devices.First(d => d.Id == p.Device);
+        if (!IsPrimary(p.Device) && device.Endorsement?.IdentityKey.AsSpan().SequenceEqual(p.IdentityKey) != true)
+            return ([], (UserRejections.DeviceNotEndorsed, device.Endorsement is null
+                ? "the primary device did not endorse this device's keys when it approved the link; link it again with keys"
+                : "this is not the identity key the primary device endorsed; a reinstalled linked device is linked again"));
+
         var current = KeysOf(p.Device);
         var identityChanged = current is not null && !current.IdentityKey.AsSpan().SequenceEqual(p.IdentityKey);
         var kept = current is null || identityChanged ? [] : current.OneTimePreKeys.Where(k => p.OneTimePreKeys.All(n => n.Id != k.Id));
         if (kept.Count() + p.OneTimePreKeys.Count > MaxOneTimePreKeys)
             return ([], (UserRejections.InvalidKey, $"a device keeps at most {MaxOneTimePreKeys} one-time prekeys"));
-        return ([new DeviceKeysPublished(Id, p.Device, p.IdentityKey, p.IdentityDhKey, p.IdentityDhSignature, p.SignedPreKey,
-            p.OneTimePreKeys, First: current is null, identityChanged, p.At)], null);
+        var published = new DeviceKeysPublished(Id, p.Device, p.IdentityKey, p.IdentityDhKey, p.IdentityDhSignature, p.SignedPreKey,
+            p.OneTimePreKeys, First: current is null, identityChanged, p.At);
+        if (!identityChanged || !IsPrimary(p.Device)) return ([published], null);
+        // A new account key voids every endorsement the old one signed: those devices are logged out and link again.
+        return ([published, .. Devices.Where(d => d.Endorsement is not null)
+            .Select(d => new DeviceRemoved(Id, d.Id, p.Device, p.At))], null);
     }
 
     private (IReadOnlyList<IUserEvent>, (string, string)?) DecideClaim(ClaimBundles c)
@@ -61,14 +89,10 @@ public sealed partial record UserState
     /// <summary>The bundles a claim hands out, read from the state before the claim was applied.</summary>
     public UserReplies.Bundles BundlesFor(ClaimBundles c) => new(Id, TargetsOf(c)
         .Select(k => new PreKeyBundle(Id, k.Device, k.IdentityKey, k.IdentityDhKey, k.IdentityDhSignature, k.SignedPreKey,
-            k.OneTimePreKeys.Count > 0 ? k.OneTimePreKeys[0] : null))
+            k.OneTimePreKeys.Count > 0 ? k.OneTimePreKeys[0] : null, IsPrimary(k.Device), AccountSignatureOf(k.Device)))
         .ToList());
 
-    private List<DeviceKeyState> TargetsOf(ClaimBundles c) => Devices
-        .Where(d => c.Device is null || d.Id == c.Device)
-        .Select(d => KeysOf(d.Id))
-        .OfType<DeviceKeyState>()
-        .ToList();
+    private List<DeviceKeyState> TargetsOf(ClaimBundles c) => TrustedKeys().Where(k => c.Device is null || k.Device == c.Device).ToList();
 
     private UserState ApplyKeys(DeviceKeysPublished p)
     {

@@ -40,7 +40,10 @@ public sealed partial record UserState
         // As with removing devices: the primary decides who joins the account.
         if (a.By != Devices[0].Id) return ([], (UserRejections.NotPrimary, "only the primary device approves new devices"));
         if (Devices.Count >= MaxDevices) return ([], (UserRejections.TooManyDevices, $"an account has at most {MaxDevices} devices"));
-        return ([new LinkApproved(Id, a.LinkId, a.By, new DeviceId(LastDeviceId + 1), a.At)], null);
+        // The edge checked the signature with this key; it must still be the primary's (a reinstall may have raced it).
+        if (a.Endorsement is { } e && KeysOf(Devices[0].Id)?.IdentityKey.AsSpan().SequenceEqual(e.AccountKey) != true)
+            return ([], (UserRejections.InvalidKey, "the endorsement is not signed with the primary device's published identity key"));
+        return ([new LinkApproved(Id, a.LinkId, a.By, new DeviceId(LastDeviceId + 1), a.At, a.Endorsement)], null);
     }
 
     private (IReadOnlyList<IUserEvent>, (string, string)?) DecideCompleteLink(CompleteLink c)
@@ -59,10 +62,12 @@ public sealed partial record UserState
         var link = (Links ?? []).First(l => l.LinkId == a.LinkId);
         return this with
         {
-            Devices = [.. Devices, new DeviceInfo(a.Device, link.DeviceName, a.At)],
+            Devices = [.. Devices, new DeviceInfo(a.Device, link.DeviceName, a.At, a.Endorsement)],
             LastDeviceId = a.Device.Value,
-            // The new device gets a full lifetime from the approval to collect its session.
-            Links = (Links ?? []).Select(l => l.LinkId == a.LinkId ? l with { ApprovedAs = a.Device, ExpiresAt = a.At + (l.ExpiresAt - l.RequestedAt) } : l).ToList(),
+            // The new device gets a full lifetime from the approval to collect its session (and the endorsement with it).
+            Links = (Links ?? []).Select(l => l.LinkId == a.LinkId
+                ? l with { ApprovedAs = a.Device, ExpiresAt = a.At + (l.ExpiresAt - l.RequestedAt), Endorsement = a.Endorsement }
+                : l).ToList(),
         };
     }
 }

@@ -29,7 +29,7 @@ public sealed partial class SecureDevice
             Convert.ToHexStringLower(SHA256.HashData(archive)), ct);
 
         var target = AddressOf(_session.UserId, toDevice);
-        var bundle = _crypto.HasSession(target) ? null : BundleOf(await _api.GetBundleAsync(_session.AccessToken, "+" + _session.UserId, toDevice, ct));
+        var bundle = _crypto.HasSession(target) ? null : await BundleAsync(target, ct);
         var pointer = new HistoryPointer(stored.Id, _crypto.SealKey(archiveKey, target, bundle));
         // Sealing used a message key: saved before the envelope leaves, like a send's.
         await OnStateChangedAsync(ct);

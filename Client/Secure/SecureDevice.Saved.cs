@@ -20,7 +20,9 @@ public sealed partial class SecureDevice
 
     private sealed record SavedState(int Version, string UserId, int DeviceId, byte[] Crypto, Dictionary<string, int[]> Devices,
         IReadOnlyList<HistoryEntry> ContentKeys, IReadOnlyList<SavedOutgoing> Outgoing, IReadOnlyList<SavedTransfer> OpenedTransfers,
-        bool ContentKeysApart = false);
+        bool ContentKeysApart = false, Dictionary<string, SavedAccountKey>? AccountKeys = null);
+
+    private sealed record SavedAccountKey(int? PrimaryDevice, byte[] Key);
 
     // Keys kept since the last save, for ContentKeysAdded (drained under _opening, by the one saving).
     private readonly ConcurrentQueue<SavedContentKey> _unsavedKeys = new();
@@ -131,9 +133,15 @@ public sealed partial class SecureDevice
         var outgoing = _outgoing.Select(kv => new SavedOutgoing(kv.Key.ChatId, kv.Key.ClientMsgId, kv.Value.Body, kv.Value.ContentKey)).ToList();
         var keys = withContentKeys ? _contentKeys.Select(kv => new HistoryEntry(kv.Key.ChatId, kv.Key.Seq, kv.Value)).ToList() : [];
         Dictionary<string, int[]> devices;
-        lock (_devicesGate) devices = _devices.ToDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray());
+        Dictionary<string, SavedAccountKey> accountKeys;
+        lock (_devicesGate)
+        {
+            devices = _devices.ToDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray());
+            accountKeys = _accountKeys.ToDictionary(kv => kv.Key, kv => new SavedAccountKey(kv.Value.PrimaryDevice, kv.Value.Key));
+        }
         var state = new SavedState(SavedVersion, _session.UserId, _session.DeviceId, _crypto.Export(), devices, keys, outgoing,
-            _openedTransfers.Select(kv => new SavedTransfer(kv.Key, kv.Value.MediaId, kv.Value.Key)).ToList(), ContentKeysApart: !withContentKeys);
+            _openedTransfers.Select(kv => new SavedTransfer(kv.Key, kv.Value.MediaId, kv.Value.Key)).ToList(), ContentKeysApart: !withContentKeys,
+            accountKeys);
         return JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Options);
     }
 
@@ -169,6 +177,8 @@ public sealed partial class SecureDevice
 
         var device = new SecureDevice(api, session, E2eeDevice.Import(state.Crypto));
         foreach (var (user, ids) in state.Devices) device._devices[user] = ids.ToHashSet();
+        // A state saved before account keys were kept: they are learned again from the directory, as on a first contact.
+        foreach (var (user, key) in state.AccountKeys ?? []) device._accountKeys[user] = new AccountKey(key.PrimaryDevice, key.Key);
         foreach (var entry in state.ContentKeys) device._contentKeys[(entry.ChatId, entry.Seq)] = entry.Key;
         foreach (var entry in apart) device._contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
         // Keys that came from the app's store are there already; a whole state's are handed over at the first save.

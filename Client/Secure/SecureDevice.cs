@@ -37,12 +37,26 @@ public sealed partial class SecureDevice
 
     public DeviceAddress Address => _crypto.Address;
 
+    public DeviceSession Session => _session;
+
     public E2eeDevice Crypto => _crypto;
 
-    /// <summary>New keys for the device of <paramref name="session"/>, published to the key directory.</summary>
+    /// <summary>
+    /// New keys for the primary device of <paramref name="session"/> (registered with its phone number), published to the
+    /// key directory; its identity key is the account key. A device linked to an account starts with
+    /// <see cref="DeviceLinking.RequestAsync"/> instead: the directory takes its keys only with the primary's endorsement.
+    /// </summary>
     public static async Task<SecureDevice> CreateAsync(NatterHttpClient api, DeviceSession session, int oneTimePreKeys = 20, CancellationToken ct = default)
     {
-        var device = new SecureDevice(api, session, new E2eeDevice(AddressOf(session.UserId, session.DeviceId), DeviceKeys.Generate(oneTimePreKeys)));
+        var keys = DeviceKeys.Generate(oneTimePreKeys);
+        return await StartAsync(api, session, keys, new AccountKey(session.DeviceId, keys.Identity.IdentityKey), ct);
+    }
+
+    /// <summary>A device with its keys and its own account's key, its keys published.</summary>
+    internal static async Task<SecureDevice> StartAsync(NatterHttpClient api, DeviceSession session, DeviceKeys keys, AccountKey accountKey, CancellationToken ct)
+    {
+        var device = new SecureDevice(api, session, new E2eeDevice(AddressOf(session.UserId, session.DeviceId), keys));
+        device._accountKeys[session.UserId] = accountKey;
         await device.PublishAsync(device._crypto.Keys.OneTimePreKeys, ct);
         return device;
     }
@@ -60,7 +74,11 @@ public sealed partial class SecureDevice
     /// A contact's device published a new identity (an <c>identity_changed</c> frame): its sessions are
     /// dropped, so the next send starts a new one from its new bundle. The safety number with that user changed.
     /// </summary>
-    public void OnIdentityChanged(IdentityChangedFrame changed) => _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
+    public void OnIdentityChanged(IdentityChangedFrame changed)
+    {
+        _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
+        ForgetAccountKeyOf(changed.UserId, changed.DeviceId);
+    }
 
     /// <summary>Publishes more one-time prekeys (after a <c>prekeys_low</c> frame), saved first: a prekey message to one must open after a restart.</summary>
     public async Task<KeysStatusView> TopUpAsync(int count, CancellationToken ct = default)
@@ -120,6 +138,7 @@ public sealed partial class SecureDevice
                 foreach (var changed in e.Changed)
                 {
                     _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
+                    ForgetAccountKeyOf(changed.UserId, changed.DeviceId);
                     IdentityChanged?.Invoke(new IdentityChangedFrame(changed.UserId, changed.DeviceId));
                 }
             }
@@ -154,7 +173,7 @@ public sealed partial class SecureDevice
                 // A new session from a contact who reinstalled, which this device was not told of (it was offline at
                 // the identity_changed notice): the directory's identity, if it is another, opens it. The old
                 // sessions stay (messages sent before the reinstall still open); the app is told, as by the notice.
-                var current = await IdentityAsync(from, ct);
+                var current = await IdentityAsync(from, ct, announcing: true);
                 if (current.IdentityKey.AsSpan().SequenceEqual(identity.IdentityKey)) throw;
                 contentKey = await OpenContentKeyAsync(message, envelope, from, current, ct);
                 IdentityChanged?.Invoke(new IdentityChangedFrame(message.Sender, message.SenderDevice));
@@ -205,6 +224,8 @@ public sealed partial class SecureDevice
                 lock (_devicesGate) _devices.TryAdd(user, []);
                 continue;
             }
+            // A device the account key did not endorse is refused here, before any session with it.
+            CheckAccount(user, fetched.Devices.Select(Listed).ToList());
             lock (_devicesGate) _devices[user] = fetched.Devices.Select(b => b.DeviceId).ToHashSet();
             foreach (var bundle in fetched.Devices.Select(BundleOf).Where(b => b.Address != Address && !_crypto.HasSession(b.Address)))
                 bundles[bundle.Address] = bundle;
@@ -213,8 +234,16 @@ public sealed partial class SecureDevice
         List<string> known;
         lock (_devicesGate) known = _devices.Keys.ToList();
         foreach (var device in Recipients(known).Where(d => !_crypto.HasSession(d) && !bundles.ContainsKey(d)))
-            bundles[device] = BundleOf(await _api.GetBundleAsync(_session.AccessToken, "+" + device.UserId, int.Parse(device.DeviceId), ct));
+            bundles[device] = await BundleAsync(device, ct);
         return bundles;
+    }
+
+    /// <summary>One device's bundle (a one-time prekey handed out), its identity checked against its account key.</summary>
+    private async Task<DevicePreKeyBundle> BundleAsync(DeviceAddress device, CancellationToken ct)
+    {
+        var view = await _api.GetBundleAsync(_session.AccessToken, "+" + device.UserId, int.Parse(device.DeviceId), ct);
+        await CheckDeviceAsync(device.UserId, Listed(view), announcing: false, ct);
+        return BundleOf(view);
     }
 
     private void Correct(IReadOnlyList<DeviceRef> missing, IReadOnlyList<DeviceRef> extra)
@@ -231,11 +260,13 @@ public sealed partial class SecureDevice
         }
     }
 
-    private async Task<DeviceIdentity> IdentityAsync(DeviceAddress device, CancellationToken ct)
+    /// <summary>A sender device's identity from the directory, checked against its account key (<paramref name="announcing"/>: the caller raises the change).</summary>
+    private async Task<DeviceIdentity> IdentityAsync(DeviceAddress device, CancellationToken ct, bool announcing = false)
     {
         var identities = await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + device.UserId, ct);
         var found = identities.Devices.FirstOrDefault(d => d.DeviceId.ToString() == device.DeviceId)
                     ?? throw new UntrustedIdentityException(device, $"{device} has no keys in the directory");
+        await CheckDeviceAsync(device.UserId, Listed(found), announcing, ct);
         return new DeviceIdentity(found.IdentityKey, found.IdentityDhKey, found.IdentityDhSignature);
     }
 

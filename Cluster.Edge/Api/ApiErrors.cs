@@ -27,7 +27,8 @@ public static class ApiErrors
     public static int StatusFor(string code) => code switch
     {
         ErrorCodes.Unauthorized => StatusCodes.Status401Unauthorized,
-        ErrorCodes.NotMember or ErrorCodes.NotAdmin or ErrorCodes.InvalidInvite or ErrorCodes.NotPrimary => StatusCodes.Status403Forbidden,
+        ErrorCodes.NotMember or ErrorCodes.NotAdmin or ErrorCodes.InvalidInvite or ErrorCodes.NotPrimary
+            or ErrorCodes.DeviceNotEndorsed => StatusCodes.Status403Forbidden,
         ErrorCodes.GroupFull or "chat_exists" => StatusCodes.Status409Conflict,
         ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCodes.UnknownDevice or ErrorCodes.KeysNotPublished or ErrorCodes.InvalidLink => StatusCodes.Status404NotFound,

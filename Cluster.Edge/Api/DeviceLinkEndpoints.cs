@@ -1,6 +1,9 @@
 using Natter.Actors.Services;
 using Natter.Cluster.Edge.Auth;
+using Natter.Client.Crypto;
+using Natter.Messages;
 using Natter.Messages.Protocol;
+using Natter.Messages.Users;
 
 namespace Natter.Cluster.Edge;
 
@@ -12,7 +15,8 @@ public static class DeviceLinkEndpoints
 {
     public sealed record PendingLinkView(string LinkId, string DeviceName, DateTimeOffset RequestedAt, DateTimeOffset ExpiresAt);
 
-    public sealed record ApproveLinkRequest(string? ApprovalCode);
+    /// <summary>The approval; an end-to-end encrypting primary also endorses the identity key the new device's link code shows.</summary>
+    public sealed record ApproveLinkRequest(string? ApprovalCode, byte[]? IdentityKey = null, byte[]? AccountSignature = null, byte[]? LinkMac = null);
 
     public static void MapDeviceLinkEndpoints(this RouteGroupBuilder api)
     {
@@ -28,9 +32,35 @@ public static class DeviceLinkEndpoints
         {
             if (string.IsNullOrEmpty(request.ApprovalCode)) return ApiErrors.Result(ErrorCodes.MissingField, "'approvalCode' is required");
             var principal = http.Principal();
+            DeviceEndorsement? endorsement = null;
+            if (request.IdentityKey is not null || request.AccountSignature is not null || request.LinkMac is not null)
+            {
+                var (checkedEndorsement, refusal) = await EndorsementAsync(request, principal.User, users);
+                if (refusal is not null) return refusal;
+                endorsement = checkedEndorsement;
+            }
             var result = await users.ApproveLinkAsync(principal.User, principal.Device, linkId,
-                AccountService.LinkHash(linkId, request.ApprovalCode), DateTimeOffset.UtcNow);
+                AccountService.LinkHash(linkId, request.ApprovalCode), DateTimeOffset.UtcNow, endorsement);
             return UserEndpoints.DevicesView(result, http);
         });
+    }
+
+    /// <summary>
+    /// The endorsement, checked against the primary's published identity key (the account key): the directory never hands
+    /// out a device its account did not sign for. The UserActor checks again that the key is still the primary's.
+    /// </summary>
+    private static async Task<(DeviceEndorsement?, IResult?)> EndorsementAsync(ApproveLinkRequest r, UserId user, UserGateway users)
+    {
+        if (r.IdentityKey is null || r.AccountSignature is null || r.LinkMac is null)
+            return (null, ApiErrors.Result(ErrorCodes.MissingField, "'identityKey', 'accountSignature' and 'linkMac' come together"));
+        if (r.IdentityKey.Length != KeySignatures.PublicKeySize || r.LinkMac.Length != 32)
+            return (null, ApiErrors.Result(ErrorCodes.InvalidKey, "'identityKey' is 32 bytes and 'linkMac' 32"));
+        var keyed = await users.KeyedDevicesAsync(user);
+        if (!keyed.Ok) return (null, ApiErrors.Result(keyed.ErrorCode!, keyed.ErrorMessage!));
+        if (keyed.Value!.Devices.FirstOrDefault(d => d.Primary) is not { } primary)
+            return (null, ApiErrors.Result(ErrorCodes.KeysNotPublished, "the primary device has published no identity key to endorse with"));
+        if (!KeySignatures.VerifyDevice(primary.IdentityKey, user.Value, r.IdentityKey, r.AccountSignature))
+            return (null, ApiErrors.Result(ErrorCodes.InvalidKey, "'accountSignature' is not the primary's identity key's signature of 'identityKey'"));
+        return (new DeviceEndorsement(r.IdentityKey, primary.IdentityKey, r.AccountSignature, r.LinkMac), null);
     }
 }

@@ -48,7 +48,8 @@ public static class KeyEndpoints
             if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
             if (!result.Value!.Exists) return ApiErrors.Result(ErrorCodes.UnknownUser, "no such account");
             return Results.Json(new UserDevicesView(target.Value, result.Value.Devices
-                .Select(d => new DeviceIdentityView(d.Device.Value, d.IdentityKey, d.IdentityDhKey, d.IdentityDhSignature)).ToList()), ProtocolJson.Options);
+                .Select(d => new DeviceIdentityView(d.Device.Value, d.IdentityKey, d.IdentityDhKey, d.IdentityDhSignature, d.Primary, d.AccountSignature))
+                .ToList()), ProtocolJson.Options);
         });
 
         api.MapGet("/keys/{phone}/{deviceId:int}", async (string phone, int deviceId, HttpContext http, UserGateway users, BundleClaimLimiter limiter) =>
@@ -83,5 +84,5 @@ public static class KeyEndpoints
 
     private static PreKeyBundleView ViewOf(PreKeyBundle b) => new(b.UserId.Value, b.Device.Value, b.IdentityKey, b.IdentityDhKey,
         b.IdentityDhSignature, new SignedPreKeyView(b.SignedPreKey.Id, b.SignedPreKey.PublicKey, b.SignedPreKey.Signature),
-        b.OneTimePreKey is { } o ? new OneTimePreKeyView(o.Id, o.PublicKey) : null);
+        b.OneTimePreKey is { } o ? new OneTimePreKeyView(o.Id, o.PublicKey) : null, b.Primary, b.AccountSignature);
 }

@@ -16,7 +16,8 @@ public sealed record RegistrationStarted(string UserId, DateTimeOffset ExpiresAt
 /// <summary>What a device asking to be linked gets: the code to show, and the secret to keep.</summary>
 public sealed record LinkRequest(string LinkId, string ApprovalCode, string DeviceSecret, DateTimeOffset ExpiresAt);
 
-public sealed record DeviceSession(string UserId, int DeviceId, string AccessToken, DateTimeOffset ExpiresAt, bool NewAccount);
+public sealed record DeviceSession(string UserId, int DeviceId, string AccessToken, DateTimeOffset ExpiresAt, bool NewAccount,
+    DeviceEndorsementView? Endorsement = null);
 
 /// <summary>Registration and device login: a code sent to the phone, then a device and its access token.</summary>
 public sealed class AccountService(
@@ -87,7 +88,8 @@ public sealed class AccountService(
         {
             case UserReplies.DeviceLinked linked:
                 var (token, expiresAt) = tokens.Issue(user, linked.DeviceId, options.Value.TokenLifetime);
-                return (new DeviceSession(user.Value, linked.DeviceId.Value, token, expiresAt, NewAccount: false), null, null);
+                var endorsement = linked.Endorsement is { } e ? new DeviceEndorsementView(e.AccountKey, e.Signature, e.LinkMac) : null;
+                return (new DeviceSession(user.Value, linked.DeviceId.Value, token, expiresAt, NewAccount: false, endorsement), null, null);
             case UserReplies.UserRejected r:
                 return (null, r.Code, r.Reason);
             default:

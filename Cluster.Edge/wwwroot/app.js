@@ -45,7 +45,12 @@ const saveVault = () => { if (!state.replaced) localStorage.setItem(vaultName(),
 
 async function openVault() {
   const saved = localStorage.getItem(vaultName());
-  state.vault = saved ? fromJson(saved) : { keys: await e2ee.generateDeviceKeys(20), sessions: {}, devices: {}, contentKeys: {} };
+  // A browser linked here brings the keys its link code showed, and the account key that endorsed them.
+  const keys = state.linked?.keys || await e2ee.generateDeviceKeys(20);
+  state.vault = saved ? fromJson(saved) : { keys, sessions: {}, devices: {}, contentKeys: {},
+    accounts: { [state.me]: state.linked ? { device: null, key: state.linked.accountKey } : { device: state.device, key: keys.identity.pub } } };
+  // A vault from before account keys were kept learns them again from the directory, as on a first contact.
+  state.vault.accounts ||= {};
   // New keys (a first visit, or this browser's data was cleared) replace whatever the directory holds for
   // the device: its contacts are told its identity changed.
   if (!saved || !(await api("keys")).published)
@@ -60,6 +65,8 @@ async function learnDevices(userIds) {
   for (const user of userIds.filter((u) => !vault.devices[u])) {
     try {
       const found = await api(`keys/${encodeURIComponent("+" + user)}`);
+      // A device the account key did not endorse is refused before any session with it.
+      await pinAccount(user, found.devices);
       vault.devices[user] = found.devices.map((b) => b.deviceId);
       for (const bundle of found.devices) await startSession(bundle);
     } catch (e) {
@@ -70,7 +77,35 @@ async function learnDevices(userIds) {
   for (const [user, devices] of Object.entries(vault.devices))
     for (const device of devices)
       if (!vault.sessions[`${user}/${device}`] && !(user === state.me && device === state.device))
-        await startSession(await api(`keys/${encodeURIComponent("+" + user)}/${device}`));
+        await startSession(await checkedDevice(user, await api(`keys/${encodeURIComponent("+" + user)}/${device}`)));
+}
+
+/**
+ * Which devices belong to an account (docs/e2ee.md §7): the primary's identity key is the account key, pinned the first
+ * time; every other device must carry its signature. A contact's new account key is taken and shown.
+ */
+async function pinAccount(user, devices) {
+  const known = state.vault.accounts[user];
+  const key = await e2ee.checkAccount(user, devices, known?.key || null);
+  if (!key || (known && bytes.equal(known.key, key))) return;
+  if (known && user === state.me) throw new Error("the directory names another account key for this browser's own account");
+  state.vault.accounts[user] = { device: devices.find((d) => d.primary).deviceId, key };
+  if (known) $("error").textContent = `The safety number with +${user} changed: the account has a new primary key.`;
+}
+
+/** One device (a bundle or identity) against its account's pinned key; a primary's new key is checked with the whole listing. */
+async function checkedDevice(user, device) {
+  const known = state.vault.accounts[user];
+  if (!known || (device.primary && !bytes.equal(known.key, bytes.fromBase64(device.identityKey))))
+    await pinAccount(user, (await api(`keys/${encodeURIComponent("+" + user)}/devices`)).devices);
+  if (!(await e2ee.endorsedBy(state.vault.accounts[user].key, user, device)))
+    throw new Error(`device ${device.deviceId} of +${user} is not endorsed by the account's key`);
+  return device;
+}
+
+/** Told of a new identity of a primary device: its next listing is its account key, without a second notice. */
+function forgetAccountOf(user, device) {
+  if (user !== state.me && state.vault.accounts[user]?.device === device) delete state.vault.accounts[user];
 }
 
 async function startSession(bundle) {
@@ -112,7 +147,10 @@ function onStaleDevices(error) {
       state.vault.devices[d.userId] = (state.vault.devices[d.userId] || []).filter((x) => x !== d.deviceId);
       delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
     }
-    for (const d of error.changed || []) delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
+    for (const d of error.changed || []) {
+      delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
+      forgetAccountOf(d.userId, d.deviceId);
+    }
     await refreshChats();
     await sealAndSend(pending.chatId, error.ref, pending.text, (error.missing || []).map((d) => d.userId));
   });
@@ -122,7 +160,7 @@ function onStaleDevices(error) {
 async function senderIdentity(userId, deviceId) {
   const found = await api(`keys/${encodeURIComponent("+" + userId)}/devices`);
   const device = found.devices.find((d) => d.deviceId === deviceId);
-  return device ? e2ee.verifiedIdentity(device) : null;
+  return device ? e2ee.verifiedIdentity(await checkedDevice(userId, device)) : null;
 }
 
 /** What a message says, for this device. */
@@ -251,6 +289,7 @@ function onFrame(frame) {
       // longer open. Dropped, the next send starts a new session from its new bundle (docs/e2ee.md §7).
       enqueue(() => {
         delete state.vault.sessions[`${frame.userId}/${frame.deviceId}`];
+        forgetAccountOf(frame.userId, frame.deviceId);
         saveVault();
       });
       break;
@@ -324,12 +363,55 @@ function render() {
   if (last && last.sender !== state.me) send({ type: "read", chatId: state.current, seq: last.seq });
 }
 
-$("signin").onsubmit = (event) => {
-  event.preventDefault();
-  state.token = $("token").value.trim();
+function start(token) {
+  state.token = token;
   $("signin").hidden = true;
+  $("link").hidden = true;
   $("app").hidden = false;
   connect();
+}
+
+$("signin").onsubmit = (event) => {
+  event.preventDefault();
+  start($("token").value.trim());
+};
+
+// --- linking this browser to an account (docs/protocol.md §2.5, docs/e2ee.md §7) -----------------
+
+async function unauthenticated(path, body) {
+  const response = await fetch(`/api/${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+/**
+ * Asks to join the account of `phone` with keys made here: the page shows the link code (the primary scans it and
+ * endorses the identity key in it), waits for the approval, checks the endorsement, and signs in with its keys.
+ */
+async function linkBrowser(phone) {
+  const keys = await e2ee.generateDeviceKeys(20);
+  const secret = crypto.getRandomValues(new Uint8Array(16));
+  const asked = await unauthenticated("accounts/link", { phone, deviceName: "browser" });
+  if (asked.status !== 202) throw new Error(asked.body?.error?.message || `HTTP ${asked.status}`);
+  const link = asked.body;
+  $("link-code").textContent = e2ee.linkCode(link, keys, secret);
+  $("link-status").textContent = "Scan or paste this code in Natter on your phone (link a device).";
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const done = await unauthenticated(`accounts/link/${encodeURIComponent(link.linkId)}/complete`, { deviceSecret: link.deviceSecret });
+    if (done.status === 409) continue;
+    if (done.status !== 200) throw new Error(done.body?.error?.message || `HTTP ${done.status}`);
+    const accountKey = await e2ee.checkEndorsement(done.body.endorsement, done.body.userId, keys, secret);
+    state.linked = { keys, accountKey };
+    $("link-code").textContent = "";
+    start(done.body.accessToken);
+    return;
+  }
+}
+
+$("link").onsubmit = (event) => {
+  event.preventDefault();
+  $("link-status").textContent = "asking…";
+  linkBrowser($("link-phone").value.trim()).catch((e) => { $("link-status").textContent = e.message; });
 };
 
 $("composer").onsubmit = (event) => {

@@ -103,6 +103,49 @@ export async function verifiedIdentity(view) {
   return identity;
 }
 
+// --- which devices belong to an account (docs/e2ee.md §7) --------------------------------------
+
+const deviceMessage = (userId, deviceIk) => bytes.concat(ascii("natter-device-v1"), deviceIk, new TextEncoder().encode(userId));
+
+/**
+ * Checks a user's directory listing (bundles or identities, base64) against the account key `known` (the primary's
+ * identity key pinned earlier, or null): one primary, and every other device signed by its key. Answers the listing's
+ * account key; throws naming a device the account did not endorse.
+ */
+export async function checkAccount(userId, devices, known) {
+  if (devices.length === 0) return known;
+  const primaries = devices.filter((d) => d.primary);
+  if (primaries.length !== 1) throw new Error(`the directory lists ${primaries.length} primary devices for +${userId}`);
+  const accountKey = bytes.fromBase64(primaries[0].identityKey);
+  for (const d of devices.filter((x) => !x.primary))
+    if (!d.accountSignature || !(await verify(accountKey, deviceMessage(userId, bytes.fromBase64(d.identityKey)), bytes.fromBase64(d.accountSignature))))
+      throw new Error(`device ${d.deviceId} of +${userId} is not endorsed by the account's key`);
+  return accountKey;
+}
+
+/** One device (a bundle or identity, base64) against a pinned account key. */
+export async function endorsedBy(accountKey, userId, device) {
+  const ik = bytes.fromBase64(device.identityKey);
+  return device.primary ? bytes.equal(ik, accountKey)
+    : Boolean(device.accountSignature) && verify(accountKey, deviceMessage(userId, ik), bytes.fromBase64(device.accountSignature));
+}
+
+/** What this device, asking to be linked, shows the primary: its identity key and a secret the server never sees. */
+export function linkCode(link, keys, secret) {
+  return `natter-link-v1:${link.linkId}:${link.approvalCode}:${toUrl64(keys.identity.pub)}:${toUrl64(secret)}`;
+}
+
+/** The endorsement a link's completion carries (base64), checked: the MAC under the code's secret, then the signature. Answers the account key. */
+export async function checkEndorsement(endorsement, userId, keys, secret) {
+  if (!endorsement) throw new Error("the primary approved this browser without endorsing its keys");
+  const accountKey = bytes.fromBase64(endorsement.accountKey);
+  const mac = await hmac(secret, bytes.concat(ascii("natter-link-v1"), accountKey, keys.identity.pub));
+  if (!bytes.equal(mac, bytes.fromBase64(endorsement.linkMac))) throw new Error("the account key did not come from the device that scanned the link code");
+  if (!(await verify(accountKey, deviceMessage(userId, keys.identity.pub), bytes.fromBase64(endorsement.signature))))
+    throw new Error("the account key's endorsement is not of this browser's identity key");
+  return accountKey;
+}
+
 // --- the Double Ratchet -------------------------------------------------------------------------
 
 async function kdfRoot(rootKey, dhOut) {

@@ -30,6 +30,7 @@ public static class ErrorCodes
     public const string KeysNotPublished = "keys_not_published";
     public const string InvalidKey = "invalid_key";
     public const string InvalidLink = "invalid_link";
+    public const string DeviceNotEndorsed = "device_not_endorsed";
     public const string LinkPending = "link_pending";
     public const string TooManyDevices = "too_many_devices";
     public const string StaleDevices = "stale_devices";

@@ -25,10 +25,22 @@ public sealed record PreKeyBundleView(
     byte[] IdentityDhKey,
     byte[] IdentityDhSignature,
     SignedPreKeyView SignedPreKey,
-    OneTimePreKeyView? OneTimePreKey);
+    OneTimePreKeyView? OneTimePreKey,
+    bool Primary = false,
+    byte[]? AccountSignature = null);
 
-/// <summary>One keyed device's identity (GET /api/keys/{phone}/devices): what a receiver checks a new session against.</summary>
-public sealed record DeviceIdentityView(int DeviceId, byte[] IdentityKey, byte[] IdentityDhKey, byte[] IdentityDhSignature);
+/// <summary>
+/// One keyed device's identity (GET /api/keys/{phone}/devices): what a receiver checks a new session against. The primary's
+/// identity key is the account key; every other device comes with the account key's signature of its identity key.
+/// </summary>
+public sealed record DeviceIdentityView(int DeviceId, byte[] IdentityKey, byte[] IdentityDhKey, byte[] IdentityDhSignature,
+    bool Primary = false, byte[]? AccountSignature = null);
+
+/// <summary>
+/// What a linked device collects with its session when the primary endorsed its identity key (docs/e2ee.md §7): the account
+/// key, its signature of the device's identity key, and the MAC under the link code's secret that vouches for the account key.
+/// </summary>
+public sealed record DeviceEndorsementView(byte[] AccountKey, byte[] Signature, byte[] LinkMac);
 
 /// <summary>GET /api/keys/{phone}/devices: the user's devices that can receive sealed messages; hands out no prekey.</summary>
 public sealed record UserDevicesView(string UserId, IReadOnlyList<DeviceIdentityView> Devices);

@@ -29,7 +29,9 @@ public sealed record PreKeyBundle(
     byte[] IdentityDhKey,
     byte[] IdentityDhSignature,
     SignedPreKey SignedPreKey,
-    OneTimePreKey? OneTimePreKey);
+    OneTimePreKey? OneTimePreKey,
+    bool Primary = false,
+    byte[]? AccountSignature = null);
 
 /// <summary>One one-time prekey handed out.</summary>
 public sealed record PreKeyClaim(DeviceId Device, uint PreKeyId);
@@ -42,7 +44,15 @@ public sealed record PendingLink(
     string DeviceSecretHash,
     DateTimeOffset RequestedAt,
     DateTimeOffset ExpiresAt,
-    DeviceId? ApprovedAs);
+    DeviceId? ApprovedAs,
+    DeviceEndorsement? Endorsement = null);
+
+/// <summary>
+/// The account's word that <see cref="IdentityKey"/> is one of its devices (docs/e2ee.md §11): the primary device's
+/// Ed25519 signature of it with the account key (the primary's identity key), and the MAC that tells the linked
+/// device the account key came from the device that scanned its link code.
+/// </summary>
+public sealed record DeviceEndorsement(byte[] IdentityKey, byte[] AccountKey, byte[] Signature, byte[] LinkMac);
 
 /// <summary>
 /// Ciphertext from one device of a user to another of the same user (a history transfer's key, say),

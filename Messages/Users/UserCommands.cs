@@ -73,7 +73,12 @@ public static class UserCommands
         string DeviceSecretHash, DateTimeOffset At, DateTimeOffset ExpiresAt) : IUserCommand;
 
     /// <summary>An existing device approves a pending link with the code the new device shows. Replies <see cref="UserReplies.Account"/>.</summary>
-    public sealed record ApproveLink(UserId UserId, DeviceId By, string LinkId, string ApprovalHash, DateTimeOffset At) : IUserCommand;
+    /// <remarks>
+    /// With an <see cref="Endorsement"/> (checked by the edge against its account key) the new device may publish that
+    /// identity key only; without one it may publish none (an account whose devices do not encrypt end to end).
+    /// </remarks>
+    public sealed record ApproveLink(UserId UserId, DeviceId By, string LinkId, string ApprovalHash, DateTimeOffset At,
+        DeviceEndorsement? Endorsement = null) : IUserCommand;
 
     /// <summary>Queues ciphertext for another device of the same user. Replies <see cref="UserReplies.DeviceMessageSent"/>.</summary>
     public sealed record SendDeviceMessage(UserId UserId, DeviceId From, DeviceId To, byte[] Data, DateTimeOffset At) : IUserCommand;
@@ -117,7 +122,7 @@ public static class UserReplies
 {
     public sealed record VerificationIssued(UserId UserId, DateTimeOffset ExpiresAt) : INatterMessage;
 
-    public sealed record DeviceLinked(UserId UserId, DeviceId DeviceId, bool NewAccount) : INatterMessage;
+    public sealed record DeviceLinked(UserId UserId, DeviceId DeviceId, bool NewAccount, DeviceEndorsement? Endorsement = null) : INatterMessage;
 
     public sealed record UserRejected(UserId UserId, string Code, string Reason) : INatterMessage;
 
@@ -139,7 +144,8 @@ public static class UserReplies
     /// <summary>The devices able to receive end-to-end encrypted messages (they published keys).</summary>
     public sealed record KeyedDevices(UserId UserId, bool Exists, IReadOnlyList<DeviceKeyIdentity> Devices) : INatterMessage;
 
-    public sealed record DeviceKeyIdentity(DeviceId Device, byte[] IdentityKey, byte[] IdentityDhKey, byte[] IdentityDhSignature);
+    public sealed record DeviceKeyIdentity(DeviceId Device, byte[] IdentityKey, byte[] IdentityDhKey, byte[] IdentityDhSignature,
+        bool Primary = false, byte[]? AccountSignature = null);
 
     public sealed record LinkStarted(UserId UserId, string LinkId, DateTimeOffset ExpiresAt) : INatterMessage;
 

@@ -56,7 +56,8 @@ public static class UserEvents
     public sealed record LinkRequested(UserId UserId, PendingLink Link) : IUserEvent;
 
     /// <summary>Followed by the <see cref="DeviceRegistered"/> of the new device.</summary>
-    public sealed record LinkApproved(UserId UserId, string LinkId, DeviceId By, DeviceId Device, DateTimeOffset At) : IUserEvent;
+    public sealed record LinkApproved(UserId UserId, string LinkId, DeviceId By, DeviceId Device, DateTimeOffset At,
+        DeviceEndorsement? Endorsement = null) : IUserEvent;
 
     /// <summary>The new device collected its session; the link is gone.</summary>
     public sealed record LinkCompleted(UserId UserId, string LinkId, DateTimeOffset At) : IUserEvent;

@@ -1,6 +1,7 @@
 namespace Natter.Messages.Users;
 
-public sealed record DeviceInfo(DeviceId Id, string Name, DateTimeOffset LinkedAt);
+/// <summary>A device of an account; a linked one may carry the primary's <see cref="DeviceEndorsement"/> of its identity key.</summary>
+public sealed record DeviceInfo(DeviceId Id, string Name, DateTimeOffset LinkedAt, DeviceEndorsement? Endorsement = null);
 
 public static class UserRejections
 {
@@ -18,6 +19,7 @@ public static class UserRejections
     public const string KeysNotPublished = "keys_not_published";
     public const string InvalidKey = "invalid_key";
     public const string InvalidLink = "invalid_link";
+    public const string DeviceNotEndorsed = "device_not_endorsed";
     public const string LinkPending = "link_pending";
     public const string InboxFull = "inbox_full";
     public const string MediaNotFound = "media_not_found";

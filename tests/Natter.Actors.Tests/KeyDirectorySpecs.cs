@@ -129,4 +129,53 @@ public sealed class KeyDirectorySpecs : TestKit
         user.Tell(twice with { OneTimePreKeys = [.. twice.OneTimePreKeys, .. twice.OneTimePreKeys] });
         Assert.Equal(UserRejections.InvalidKey, ExpectMsg<UserRejected>(Wait).Code);
     }
+
+    private DeviceId Link(IActorRef user, string linkId, DeviceEndorsement? endorsement, DeviceId primary)
+    {
+        user.Tell(new RequestLink(Alice, linkId, linkId, "A-" + linkId, "S-" + linkId, T0, T0.AddMinutes(5)));
+        ExpectMsg<LinkStarted>(Wait);
+        user.Tell(new ApproveLink(Alice, primary, linkId, "A-" + linkId, T0, endorsement));
+        var devices = ExpectMsg<Account>(Wait).Devices;
+        user.Tell(new CompleteLink(Alice, linkId, "S-" + linkId, T0));
+        var linked = ExpectMsg<DeviceLinked>(Wait);
+        Assert.Equal(endorsement, linked.Endorsement);
+        Assert.Equal(devices[^1].Id, linked.DeviceId);
+        return linked.DeviceId;
+    }
+
+    [Fact]
+    public void A_linked_device_publishes_only_the_key_the_primary_endorsed_and_a_new_account_key_logs_it_out()
+    {
+        var user = StartUser();
+        var phone = CreateAccount(user);
+        user.Tell(Publish(phone, identity: 1, oneTimeKeys: 1));
+        ExpectMsg<KeysStatus>(Wait);
+        var laptop = Link(user, "laptop", new DeviceEndorsement(Key(30), Key(1), new byte[64], new byte[32]), phone);
+        var plain = Link(user, "plain", null, phone);
+
+        // Keys nobody endorsed, and another key than the endorsed one, are refused.
+        user.Tell(Publish(plain, identity: 40, oneTimeKeys: 1));
+        Assert.Equal(UserRejections.DeviceNotEndorsed, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(Publish(laptop, identity: 50, oneTimeKeys: 1));
+        Assert.Equal(UserRejections.DeviceNotEndorsed, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(Publish(laptop, identity: 30, oneTimeKeys: 1));
+        ExpectMsg<KeysStatus>(Wait);
+        var listed = Claim(user).Items;
+        Assert.Equal([(phone, true, (byte[]?)null), (laptop, false, new byte[64])],
+            listed.Select(b => (b.Device, b.Primary, b.AccountSignature)).ToArray());
+
+        // An endorsement under a key that is not the primary's is refused (the edge checked the signature with it).
+        user.Tell(new RequestLink(Alice, "tablet", "tablet", "A", "S", T0, T0.AddMinutes(5)));
+        ExpectMsg<LinkStarted>(Wait);
+        user.Tell(new ApproveLink(Alice, phone, "tablet", "A", T0, new DeviceEndorsement(Key(60), Key(2), new byte[64], new byte[32])));
+        Assert.Equal(UserRejections.InvalidKey, ExpectMsg<UserRejected>(Wait).Code);
+
+        // The primary's new identity key voids the laptop's endorsement: the laptop is removed, the keyless device stays.
+        user.Tell(Publish(phone, identity: 2, oneTimeKeys: 1));
+        ExpectMsg<KeysStatus>(Wait);
+        _presence.FishForMessage(m => m is PresenceCommands.DeviceRevoked r && r.Device == laptop, Wait);
+        user.Tell(new UserQueries.GetAccount(Alice));
+        Assert.Equal([phone, plain], ExpectMsg<Account>(Wait).Devices.Select(d => d.Id).ToArray());
+        Assert.Equal([phone], Claim(user).Items.Select(b => b.Device).ToArray());
+    }
 }

@@ -196,8 +196,7 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
         // The phone adds a message and backs up; a browser linked later restores that backup and reads all three.
         await phoneDevice.SendAsync(phoneSocket, chatId, members, "three", Encoding.UTF8.GetBytes("three"));
         await phoneDevice.BackupAsync(passphrase);
-        var laptop = await _server.LinkDeviceAsync(phone, "browser");
-        var laptopPage = await OpenAsync(await _browser.NewContextAsync(), laptop);
+        var laptopPage = await LinkPageAsync(await _browser.NewContextAsync(), phoneDevice);
         await laptopPage.Locator($"[data-chat='{chatId}']").ClickAsync();
         await Assertions.Expect(laptopPage.Locator("#messages li")).ToHaveCountAsync(3);
         await Assertions.Expect(laptopPage.Locator("#messages li").First).ToContainTextAsync("🔒");
@@ -205,6 +204,42 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
         await laptopPage.Locator("#backup button[value='restore']").ClickAsync();
         await Assertions.Expect(laptopPage.Locator("#backup-status")).ToHaveTextAsync("restored 3 keys");
         await Assertions.Expect(laptopPage.Locator("#messages li")).ToHaveTextAsync(["one", "two", "three"]);
+
+        // The linked page seals for its account's endorsed devices: the phone reads what it sends.
+        var had = phoneSocket.Received.Of(chatId).Count;
+        await laptopPage.Locator("#text").FillAsync("four, from the linked browser");
+        await laptopPage.Locator("#composer button").ClickAsync();
+        await phoneSocket.Received.WaitForCountAsync(chatId, had + 1, TimeSpan.FromSeconds(30));
+        Assert.Equal("four, from the linked browser", Encoding.UTF8.GetString(await phoneDevice.OpenAsync(phoneSocket.Received.Of(chatId)[^1])));
+    }
+
+    [Fact]
+    public async Task The_browser_seals_nothing_for_a_device_the_account_key_did_not_endorse()
+    {
+        var alice = await _server.RegisterAsync();
+        var bob = await _server.RegisterAsync();
+        await SecureDevice.CreateAsync(_server.Api, bob);
+        var chatId = (await _server.Api.OpenChatAsync(bob.AccessToken, "+" + alice.UserId)).ChatId;
+        var context = await _browser.NewContextAsync();
+        // The directory, lying: bob's listing gains a device whose endorsement is not the signature of bob's account key.
+        await context.RouteAsync($"**/api/keys/%2B{bob.UserId}", async route =>
+        {
+            var response = await route.FetchAsync();
+            var listing = System.Text.Json.Nodes.JsonNode.Parse(await response.TextAsync())!.AsObject();
+            var forged = listing["devices"]![0]!.DeepClone().AsObject();
+            forged["deviceId"] = 4;
+            forged["primary"] = false;
+            forged["accountSignature"] = Convert.ToBase64String(new byte[64]);
+            listing["devices"]!.AsArray().Add(forged);
+            await route.FulfillAsync(new() { Response = response, Body = listing.ToJsonString() });
+        });
+        var page = await OpenAsync(context, alice);
+
+        await page.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await page.Locator("#text").FillAsync("for bob's devices only");
+        await page.Locator("#composer button").ClickAsync();
+        await Assertions.Expect(page.Locator("#error")).ToHaveTextAsync($"device 4 of +{bob.UserId} is not endorsed by the account's key");
+        Assert.Empty((await _server.Api.GetMessagesAsync(bob.AccessToken, chatId)).Messages);
     }
 
     [Fact]
@@ -243,6 +278,19 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
         // Tagged per chat with a hash: the system keeps tags, and a direct chat's id names both phone numbers.
         var tag = "chat-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("d.15550001111.15550002222"u8))[..24];
         Assert.Equal([$"Natter|New message from +15550001111|{tag}"], shown);
+    }
+
+    /// <summary>A page linked to <paramref name="primary"/>'s account as a user links it: the phone scans the code the page shows.</summary>
+    private async Task<IPage> LinkPageAsync(IBrowserContext context, SecureDevice primary)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(_server.BaseAddress.ToString());
+        await page.Locator("#link-phone").FillAsync("+" + primary.Session.UserId);
+        await page.Locator("#link button").ClickAsync();
+        await Assertions.Expect(page.Locator("#link-code")).ToContainTextAsync("natter-link-v1:");
+        await primary.ApproveLinkAsync((await page.Locator("#link-code").TextContentAsync())!);
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("online");
+        return page;
     }
 
     private async Task<IPage> OpenAsync(IBrowserContext context, DeviceSession session)

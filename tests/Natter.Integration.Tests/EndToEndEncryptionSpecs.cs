@@ -28,8 +28,8 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
     public async Task Every_device_reads_the_same_history_and_a_device_linked_later_reads_it_after_a_history_transfer()
     {
         var alicePhone = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
-        var aliceLaptop = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(alicePhone.Session, "laptop"));
-        var aliceTablet = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(alicePhone.Session, "tablet"));
+        var aliceLaptop = await SecureTestDevice.LinkAsync(_server, alicePhone, "laptop");
+        var aliceTablet = await SecureTestDevice.LinkAsync(_server, alicePhone, "tablet");
         var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var chatId = (await _server.Api.OpenChatAsync(alicePhone.Session.AccessToken, "+" + bob.Session.UserId)).ChatId;
         string[] members = [alicePhone.Session.UserId, bob.Session.UserId];
@@ -53,7 +53,7 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
             Assert.Equal(sent, await device.HistoryAsync(chatId));
 
         // A fourth device linked later has no envelope for the earlier messages: it gets their keys from the phone.
-        var desktop = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(alicePhone.Session, "desktop"));
+        var desktop = await SecureTestDevice.LinkAsync(_server, alicePhone, "desktop");
         await Assert.ThrowsAnyAsync<Exception>(() => desktop.HistoryAsync(chatId));
         Assert.Equal(sent.Count, await alicePhone.Secure.SendHistoryAsync(desktop.Session.DeviceId));
         await desktop.Socket.NextAsync<DeviceMessageFrame>(timeout: Wait);
@@ -84,7 +84,7 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         await alice.Secure.SendAsync(alice.Socket, chatId, members, "m1", "hello"u8.ToArray());
 
         // Bob links a laptop; alice's device list is now one device short.
-        var bobLaptop = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(bob.Session, "laptop"));
+        var bobLaptop = await SecureTestDevice.LinkAsync(_server, bob, "laptop");
         var bobPhone = new DeviceRef(bob.Session.UserId, bob.Session.DeviceId);
         var stale = await Assert.ThrowsAsync<NatterApiException>(() => alice.Socket.SendAsync(chatId, "raw", [1, 2, 3],
             envelopes: [new EnvelopeFrame(bobPhone.UserId, bobPhone.DeviceId, [9]), new EnvelopeFrame(bob.Session.UserId, 42, [9])]));

@@ -47,10 +47,14 @@ public abstract class NoPlaintextOnServerSpecs : IAsyncLifetime
         var alice = await _server.RegisterAsync();
         var bob = await _server.RegisterAsync();
         var carol = await _server.RegisterAsync();
-        var aliceLaptop = await _server.LinkDeviceAsync(alice, "laptop");
         var secure = new Dictionary<string, SecureDevice>();
-        foreach (var session in new[] { alice, bob, carol, aliceLaptop })
+        foreach (var session in new[] { alice, bob, carol })
             secure[session.AccessToken] = await SecureDevice.CreateAsync(_server.Api, session);
+        var linking = await DeviceLinking.RequestAsync(_server.Api, "+" + alice.UserId, "laptop");
+        await secure[alice.AccessToken].ApproveLinkAsync(linking.LinkCode);
+        var aliceLaptopDevice = (await linking.TryCompleteAsync())!;
+        var aliceLaptop = aliceLaptopDevice.Session;
+        secure[aliceLaptop.AccessToken] = aliceLaptopDevice;
         await using var aliceSocket = await _server.ConnectAsync(alice);
         await using var bobSocket = await _server.ConnectAsync(bob);
 

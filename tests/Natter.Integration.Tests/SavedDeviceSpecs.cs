@@ -65,7 +65,7 @@ public sealed class SavedDeviceSpecs : IAsyncLifetime
         Assert.Equal(bobPreKeys, (await _server.Api.GetKeysStatusAsync(bob.Session.AccessToken)).OneTimePreKeysLeft);
 
         // Sealing a history transfer and making one-time prekeys are saved too, before anything leaves.
-        var laptop = await SecureTestDevice.StartAsync(_server, await _server.LinkDeviceAsync(alice.Session, "laptop"));
+        var laptop = await SecureTestDevice.LinkAsync(_server, alice, "laptop");
         var saves = 0;
         restarted.Secure.StateChanged = _ => saves++;
         await restarted.Secure.SendHistoryAsync(laptop.Session.DeviceId);

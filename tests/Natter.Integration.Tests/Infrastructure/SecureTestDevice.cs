@@ -15,6 +15,17 @@ public sealed record SecureTestDevice(DeviceSession Session, SecureDevice Secure
         return new SecureTestDevice(session, secure, socket, server.Api);
     }
 
+    /// <summary>A device linked to <paramref name="primary"/>'s account as an app does it: its link code scanned and endorsed by the primary.</summary>
+    public static async Task<SecureTestDevice> LinkAsync(InProcessServer server, SecureTestDevice primary, string name)
+    {
+        var linking = await DeviceLinking.RequestAsync(server.Api, "+" + primary.Session.UserId, name);
+        await primary.Secure.ApproveLinkAsync(linking.LinkCode);
+        var secure = await linking.TryCompleteAsync() ?? throw new InvalidOperationException("approved, yet the link is pending");
+        var socket = await server.ConnectAsync(secure.Session);
+        await socket.SyncAsync();
+        return new SecureTestDevice(secure.Session, secure, socket, server.Api);
+    }
+
     /// <summary>What this device reads of the chat's history, opened, oldest first.</summary>
     public async Task<List<string>> HistoryAsync(string chatId)
     {
