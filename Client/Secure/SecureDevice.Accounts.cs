@@ -34,55 +34,63 @@ public sealed partial class SecureDevice
     private readonly record struct ListedDevice(int DeviceId, byte[] IdentityKey, bool Primary, byte[]? AccountSignature);
 
     /// <summary>
-    /// Checks a user's keyed devices against their account key: the primary's key is pinned the first time (and must stay
-    /// this account's own); every other device needs the account key's signature. A new account key of a contact is taken,
-    /// and <see cref="IdentityChanged"/> raised unless this device was told of it already.
+    /// Checks a user's keyed devices against their account key: every device but the primary needs the primary key's
+    /// signature, and only a listing that checks whole is taken. The primary's key is pinned the first time (this
+    /// account's own must be this device's key if it is the primary, and never changes under it); a contact's new one is
+    /// taken and <see cref="IdentityChanged"/> raised, unless this device was told of it already. Answers whether it was raised.
     /// </summary>
-    private void CheckAccount(string userId, IReadOnlyCollection<ListedDevice> devices, bool announcing = false)
+    private bool CheckAccount(string userId, IReadOnlyCollection<ListedDevice> devices)
     {
-        if (devices.Count == 0) return;
+        if (devices.Count == 0) return false;
         var primaries = devices.Where(d => d.Primary).ToList();
         if (primaries.Count != 1)
             throw new UntrustedIdentityException(null, $"the directory lists {primaries.Count} primary devices for {userId}");
         var primary = primaries[0];
-        var changed = false;
+        foreach (var device in devices.Where(d => !d.Primary))
+            if (!Endorsed(primary.IdentityKey, userId, device))
+                throw NotEndorsed(userId, device.DeviceId);
+        if (userId == _session.UserId && primary.DeviceId == _session.DeviceId && !primary.IdentityKey.AsSpan().SequenceEqual(_crypto.Keys.Identity.IdentityKey))
+            throw new UntrustedIdentityException(Address, "the directory names another identity key for this very device");
         lock (_devicesGate)
         {
-            if (!_accountKeys.TryGetValue(userId, out var known)) _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey);
-            else if (!known.Key.AsSpan().SequenceEqual(primary.IdentityKey))
+            if (!_accountKeys.TryGetValue(userId, out var known))
             {
-                // Its own account's key changes only with a new primary, which logs this device out first.
-                if (userId == _session.UserId)
-                    throw new UntrustedIdentityException(AddressOf(userId, primary.DeviceId), "the directory names another account key for this device's own account");
                 _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey);
-                changed = true;
+                return false;
             }
+            if (known.Key.AsSpan().SequenceEqual(primary.IdentityKey)) return false;
+            // Its own account's key changes only with a new primary, which logs this device out first.
+            if (userId == _session.UserId)
+                throw new UntrustedIdentityException(AddressOf(userId, primary.DeviceId), "the directory names another account key for this device's own account");
+            _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey);
         }
-        foreach (var device in devices.Where(d => !d.Primary))
-            if (device.AccountSignature is not { } signature || !KeySignatures.VerifyDevice(primary.IdentityKey, userId, device.IdentityKey, signature))
-                throw new UntrustedIdentityException(AddressOf(userId, device.DeviceId),
-                    $"device {device.DeviceId} of {userId} is not endorsed by the account's key: it is not sealed for, nor believed");
-        if (changed && !announcing) IdentityChanged?.Invoke(new IdentityChangedFrame(userId, primary.DeviceId));
+        IdentityChanged?.Invoke(new IdentityChangedFrame(userId, primary.DeviceId));
+        return true;
     }
 
-    /// <summary>One device's identity key, checked against the account key (pinned, or pinned now from the directory's listing).</summary>
-    private async Task CheckDeviceAsync(string userId, ListedDevice device, bool announcing, CancellationToken ct)
+    /// <summary>
+    /// One device's identity key, checked against the pinned account key; when it does not check (or nothing is pinned), against
+    /// the directory's whole listing, which may bring a new account key (raised). Answers whether a change was raised.
+    /// </summary>
+    private async Task<bool> CheckDeviceAsync(string userId, ListedDevice device, CancellationToken ct)
     {
         AccountKey? known;
         lock (_devicesGate) _accountKeys.TryGetValue(userId, out known);
-        // A primary's own key is the account key: a new one is checked with the whole listing, which raises the change.
-        if (known is null || device.Primary && !known.Key.AsSpan().SequenceEqual(device.IdentityKey))
-        {
-            var listing = await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + userId, ct);
-            CheckAccount(userId, listing.Devices.Select(Listed).ToList(), announcing);
-            lock (_devicesGate) known = _accountKeys.GetValueOrDefault(userId);
-            if (known is null) throw new UntrustedIdentityException(AddressOf(userId, device.DeviceId), $"{userId} has no keyed devices in the directory");
-        }
-        if (device.Primary ? !known.Key.AsSpan().SequenceEqual(device.IdentityKey)
-            : device.AccountSignature is not { } signature || !KeySignatures.VerifyDevice(known.Key, userId, device.IdentityKey, signature))
-            throw new UntrustedIdentityException(AddressOf(userId, device.DeviceId),
-                $"device {device.DeviceId} of {userId} is not endorsed by the account's key: it is not sealed for, nor believed");
+        if (known is not null && Endorsed(known.Key, userId, device)) return false;
+        // A new primary key, or a device of a new primary (the number verified again): checked with the whole listing.
+        var listing = await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + userId, ct);
+        var raised = CheckAccount(userId, listing.Devices.Select(Listed).ToList());
+        lock (_devicesGate) known = _accountKeys.GetValueOrDefault(userId);
+        if (known is null || !Endorsed(known.Key, userId, device)) throw NotEndorsed(userId, device.DeviceId);
+        return raised;
     }
+
+    private static bool Endorsed(byte[] accountKey, string userId, ListedDevice device) => device.Primary
+        ? accountKey.AsSpan().SequenceEqual(device.IdentityKey)
+        : device.AccountSignature is { } signature && KeySignatures.VerifyDevice(accountKey, userId, device.IdentityKey, signature);
+
+    private static UntrustedIdentityException NotEndorsed(string userId, int deviceId) => new(AddressOf(userId, deviceId),
+        $"device {deviceId} of {userId} is not endorsed by the account's key: it is not sealed for, nor believed");
 
     /// <summary>Told of a new identity of a primary device: its next listing is its account key, without a second notice.</summary>
     private void ForgetAccountKeyOf(string userId, int deviceId)

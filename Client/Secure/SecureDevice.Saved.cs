@@ -176,9 +176,13 @@ public sealed partial class SecureDevice
             throw new ArgumentException("This state's content keys were saved apart (ContentKeysAdded): pass them to Restore.", nameof(contentKeys));
 
         var device = new SecureDevice(api, session, E2eeDevice.Import(state.Crypto));
-        foreach (var (user, ids) in state.Devices) device._devices[user] = ids.ToHashSet();
-        // A state saved before account keys were kept: they are learned again from the directory, as on a first contact.
-        foreach (var (user, key) in state.AccountKeys ?? []) device._accountKeys[user] = new AccountKey(key.PrimaryDevice, key.Key);
+        // A state saved before account keys were kept: device lists and account keys are learned again from the directory,
+        // checked, as on a first contact (this device's own account key too, unless it is the primary).
+        if (state.AccountKeys is { } accountKeys)
+        {
+            foreach (var (user, ids) in state.Devices) device._devices[user] = ids.ToHashSet();
+            foreach (var (user, key) in accountKeys) device._accountKeys[user] = new AccountKey(key.PrimaryDevice, key.Key);
+        }
         foreach (var entry in state.ContentKeys) device._contentKeys[(entry.ChatId, entry.Seq)] = entry.Key;
         foreach (var entry in apart) device._contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
         // Keys that came from the app's store are there already; a whole state's are handed over at the first save.

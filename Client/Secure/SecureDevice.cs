@@ -132,15 +132,19 @@ public sealed partial class SecureDevice
             }
             catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDevices && attempt < attempts)
             {
-                Correct(e.Missing, e.Extra);
-                members.UnionWith(e.Missing.Select(d => d.UserId));
-                // Reinstalled since this device sealed for them (it may have been offline when told): new sessions.
+                // Reinstalled since this device sealed for them (it may have been offline when told): new sessions, and
+                // raised here, so a new account key among them is not raised again by the check below.
                 foreach (var changed in e.Changed)
                 {
                     _crypto.ForgetDevice(AddressOf(changed.UserId, changed.DeviceId));
                     ForgetAccountKeyOf(changed.UserId, changed.DeviceId);
                     IdentityChanged?.Invoke(new IdentityChangedFrame(changed.UserId, changed.DeviceId));
                 }
+                Correct(e.Missing, e.Extra);
+                // A device named missing may be one this device still has a session with: checked with its account first.
+                foreach (var user in e.Missing.Select(d => d.UserId).Distinct())
+                    await CheckMissingAsync(user, e.Missing.Where(d => d.UserId == user).Select(d => d.DeviceId), ct);
+                members.UnionWith(e.Missing.Select(d => d.UserId));
             }
         }
     }
@@ -173,10 +177,11 @@ public sealed partial class SecureDevice
                 // A new session from a contact who reinstalled, which this device was not told of (it was offline at
                 // the identity_changed notice): the directory's identity, if it is another, opens it. The old
                 // sessions stay (messages sent before the reinstall still open); the app is told, as by the notice.
-                var current = await IdentityAsync(from, ct, announcing: true);
+                var (current, raised) = await CheckedIdentityAsync(from, ct);
                 if (current.IdentityKey.AsSpan().SequenceEqual(identity.IdentityKey)) throw;
+                // A new account key was raised already, opened or not; a reinstalled linked device is raised once it opens.
                 contentKey = await OpenContentKeyAsync(message, envelope, from, current, ct);
-                IdentityChanged?.Invoke(new IdentityChangedFrame(message.Sender, message.SenderDevice));
+                if (!raised) IdentityChanged?.Invoke(new IdentityChangedFrame(message.Sender, message.SenderDevice));
             }
         }
         return MessageBody.Decrypt(message.ChatId, message.Body, contentKey);
@@ -242,8 +247,20 @@ public sealed partial class SecureDevice
     private async Task<DevicePreKeyBundle> BundleAsync(DeviceAddress device, CancellationToken ct)
     {
         var view = await _api.GetBundleAsync(_session.AccessToken, "+" + device.UserId, int.Parse(device.DeviceId), ct);
-        await CheckDeviceAsync(device.UserId, Listed(view), announcing: false, ct);
+        await CheckDeviceAsync(device.UserId, Listed(view), ct);
         return BundleOf(view);
+    }
+
+    /// <summary>Devices the server says a send missed, checked against their account's listing before anything is sealed for them.</summary>
+    private async Task CheckMissingAsync(string userId, IEnumerable<int> deviceIds, CancellationToken ct)
+    {
+        var listing = (await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + userId, ct)).Devices.Select(Listed).ToList();
+        CheckAccount(userId, listing);
+        foreach (var id in deviceIds.Where(id => listing.All(d => d.DeviceId != id)))
+        {
+            lock (_devicesGate) _devices.GetValueOrDefault(userId)?.Remove(id);
+            throw NotEndorsed(userId, id);
+        }
     }
 
     private void Correct(IReadOnlyList<DeviceRef> missing, IReadOnlyList<DeviceRef> extra)
@@ -256,18 +273,24 @@ public sealed partial class SecureDevice
                 devices.Add(m.DeviceId);
             }
             foreach (var x in extra)
+            {
                 if (_devices.TryGetValue(x.UserId, out var devices)) devices.Remove(x.DeviceId);
+                // Its session goes too: should it be named again, it starts anew from a bundle checked against its account.
+                _crypto.ForgetDevice(AddressOf(x.UserId, x.DeviceId));
+            }
         }
     }
 
-    /// <summary>A sender device's identity from the directory, checked against its account key (<paramref name="announcing"/>: the caller raises the change).</summary>
-    private async Task<DeviceIdentity> IdentityAsync(DeviceAddress device, CancellationToken ct, bool announcing = false)
+    private async Task<DeviceIdentity> IdentityAsync(DeviceAddress device, CancellationToken ct) => (await CheckedIdentityAsync(device, ct)).Identity;
+
+    /// <summary>A sender device's identity from the directory, checked against its account key; whether a new account key was raised.</summary>
+    private async Task<(DeviceIdentity Identity, bool Raised)> CheckedIdentityAsync(DeviceAddress device, CancellationToken ct)
     {
         var identities = await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + device.UserId, ct);
         var found = identities.Devices.FirstOrDefault(d => d.DeviceId.ToString() == device.DeviceId)
                     ?? throw new UntrustedIdentityException(device, $"{device} has no keys in the directory");
-        await CheckDeviceAsync(device.UserId, Listed(found), announcing, ct);
-        return new DeviceIdentity(found.IdentityKey, found.IdentityDhKey, found.IdentityDhSignature);
+        var raised = await CheckDeviceAsync(device.UserId, Listed(found), ct);
+        return (new DeviceIdentity(found.IdentityKey, found.IdentityDhKey, found.IdentityDhSignature), raised);
     }
 
     private static DevicePreKeyBundle BundleOf(PreKeyBundleView b) => new(b.UserId, b.DeviceId.ToString(), b.IdentityKey, b.IdentityDhKey,

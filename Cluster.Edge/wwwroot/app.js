@@ -49,8 +49,8 @@ async function openVault() {
   const keys = state.linked?.keys || await e2ee.generateDeviceKeys(20);
   state.vault = saved ? fromJson(saved) : { keys, sessions: {}, devices: {}, contentKeys: {},
     accounts: { [state.me]: state.linked ? { device: null, key: state.linked.accountKey } : { device: state.device, key: keys.identity.pub } } };
-  // A vault from before account keys were kept learns them again from the directory, as on a first contact.
-  state.vault.accounts ||= {};
+  // A vault from before account keys were kept learns them and its device lists again from the directory, checked.
+  if (!state.vault.accounts) Object.assign(state.vault, { accounts: {}, devices: {} });
   // New keys (a first visit, or this browser's data was cleared) replace whatever the directory holds for
   // the device: its contacts are told its identity changed.
   if (!saved || !(await api("keys")).published)
@@ -88,24 +88,23 @@ async function pinAccount(user, devices) {
   const known = state.vault.accounts[user];
   const key = await e2ee.checkAccount(user, devices, known?.key || null);
   if (!key || (known && bytes.equal(known.key, key))) return;
+  const primary = devices.find((d) => d.primary);
+  if (user === state.me && primary.deviceId === state.device && !bytes.equal(key, state.vault.keys.identity.pub))
+    throw new Error("the directory names another identity key for this very browser");
   if (known && user === state.me) throw new Error("the directory names another account key for this browser's own account");
-  state.vault.accounts[user] = { device: devices.find((d) => d.primary).deviceId, key };
+  state.vault.accounts[user] = { device: primary.deviceId, key };
   if (known) $("error").textContent = `The safety number with +${user} changed: the account has a new primary key.`;
 }
 
-/** One device (a bundle or identity) against its account's pinned key; a primary's new key is checked with the whole listing. */
+/** One device (a bundle or identity) against its account's pinned key; if it does not check, against the whole listing (a new account key is shown). */
 async function checkedDevice(user, device) {
   const known = state.vault.accounts[user];
-  if (!known || (device.primary && !bytes.equal(known.key, bytes.fromBase64(device.identityKey))))
-    await pinAccount(user, (await api(`keys/${encodeURIComponent("+" + user)}/devices`)).devices);
-  if (!(await e2ee.endorsedBy(state.vault.accounts[user].key, user, device)))
+  if (known && (await e2ee.endorsedBy(known.key, user, device))) return device;
+  await pinAccount(user, (await api(`keys/${encodeURIComponent("+" + user)}/devices`)).devices);
+  const pinned = state.vault.accounts[user];
+  if (!pinned || !(await e2ee.endorsedBy(pinned.key, user, device)))
     throw new Error(`device ${device.deviceId} of +${user} is not endorsed by the account's key`);
   return device;
-}
-
-/** Told of a new identity of a primary device: its next listing is its account key, without a second notice. */
-function forgetAccountOf(user, device) {
-  if (user !== state.me && state.vault.accounts[user]?.device === device) delete state.vault.accounts[user];
 }
 
 async function startSession(bundle) {
@@ -142,15 +141,19 @@ function onStaleDevices(error) {
   if (!pending || pending.attempts >= 3) return false;
   enqueue(async () => {
     // In the queue, not here: a send being sealed meanwhile must not lose the sessions it is using.
+    // Named missing: checked with their account's listing before anything is sealed for them.
+    for (const user of new Set((error.missing || []).map((d) => d.userId))) {
+      const listing = (await api(`keys/${encodeURIComponent("+" + user)}/devices`)).devices;
+      await pinAccount(user, listing);
+      for (const d of error.missing.filter((x) => x.userId === user && !listing.some((l) => l.deviceId === x.deviceId)))
+        throw new Error(`device ${d.deviceId} of +${user} is not endorsed by the account's key`);
+    }
     for (const d of error.missing || []) (state.vault.devices[d.userId] ||= []).push(d.deviceId);
     for (const d of error.extra || []) {
       state.vault.devices[d.userId] = (state.vault.devices[d.userId] || []).filter((x) => x !== d.deviceId);
       delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
     }
-    for (const d of error.changed || []) {
-      delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
-      forgetAccountOf(d.userId, d.deviceId);
-    }
+    for (const d of error.changed || []) delete state.vault.sessions[`${d.userId}/${d.deviceId}`];
     await refreshChats();
     await sealAndSend(pending.chatId, error.ref, pending.text, (error.missing || []).map((d) => d.userId));
   });
@@ -289,7 +292,6 @@ function onFrame(frame) {
       // longer open. Dropped, the next send starts a new session from its new bundle (docs/e2ee.md §7).
       enqueue(() => {
         delete state.vault.sessions[`${frame.userId}/${frame.deviceId}`];
-        forgetAccountOf(frame.userId, frame.deviceId);
         saveVault();
       });
       break;

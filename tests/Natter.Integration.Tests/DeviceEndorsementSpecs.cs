@@ -105,7 +105,7 @@ public sealed class DeviceEndorsementSpecs : IAsyncLifetime
         // The server slips a device of its own into alice's listing, signed with a key that is not alice's account key.
         var eavesdropper = DeviceKeys.Generate(1);
         var signer = IdentityKeyPair.Generate();
-        using var lying = Tampering(_server, "/api/keys/", json =>
+        using var lying = Tampering(_server, "/api/keys/", (_, json) =>
         {
             if (json["devices"] is not JsonArray devices || devices.Count == 0 || json["userId"]?.GetValue<string>() != alice.Session.UserId) return;
             var fake = eavesdropper.ToBundle(alice.Session.UserId, "4");
@@ -123,13 +123,54 @@ public sealed class DeviceEndorsementSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_contact_s_account_key_is_taken_only_from_a_listing_that_checks_whole_and_its_change_is_raised_once()
+    {
+        var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var bobSession = await _server.RegisterAsync();
+        var chatId = (await _server.Api.OpenChatAsync(bobSession.AccessToken, "+" + alice.Session.UserId)).ChatId;
+        string[] members = [alice.Session.UserId, bobSession.UserId];
+        var impostor = IdentityKeyPair.Generate();
+        var lie = 0;
+        using var lying = Tampering(_server, "/api/keys/", (path, json) =>
+        {
+            if (lie == 0 || json["userId"]?.GetValue<string>() != alice.Session.UserId) return;
+            // The server's own account key for alice, its signatures over her real devices' keys, and (first) one bad device.
+            foreach (var device in json["devices"] is JsonArray listed ? listed.OfType<JsonObject>().ToList() : [json])
+                if (device["primary"]!.GetValue<bool>()) device["identityKey"] = Convert.ToBase64String(impostor.IdentityKey);
+                else device["accountSignature"] = Convert.ToBase64String(impostor.EndorseDevice(alice.Session.UserId, Convert.FromBase64String(device["identityKey"]!.GetValue<string>())));
+            if (lie == 1 && path.EndsWith("/devices"))
+                json["devices"]!.AsArray().Add(new JsonObject { ["deviceId"] = 4, ["identityKey"] = Convert.ToBase64String(IdentityKeyPair.Generate().IdentityKey),
+                    ["identityDhKey"] = Convert.ToBase64String(new byte[32]), ["identityDhSignature"] = Convert.ToBase64String(new byte[64]),
+                    ["primary"] = false, ["accountSignature"] = Convert.ToBase64String(new byte[64]) });
+        });
+        var bob = await SecureDevice.CreateAsync(lying.Api, bobSession);
+        var changes = new List<IdentityChangedFrame>();
+        bob.IdentityChanged = changes.Add;
+        await using var bobSocket = await _server.ConnectAsync(bobSession);
+        await bob.SendAsync(bobSocket, chatId, members, "b1", "alice's key pinned"u8.ToArray());
+
+        // Alice links a laptop: bob's next send is refused as missing it, and the listing he checks it with is a lie
+        // with a bad device in it. Refused whole: nothing is taken from it, nothing raised, nothing sent.
+        await SecureTestDevice.LinkAsync(_server, alice, "laptop");
+        lie = 1;
+        await Assert.ThrowsAsync<UntrustedIdentityException>(() => bob.SendAsync(bobSocket, chatId, members, "b2", "refused"u8.ToArray()));
+        Assert.Empty(changes);
+
+        // A lie that checks whole under the server's key is taken, and raised, once: the app shows a new safety number.
+        lie = 2;
+        await bob.SendAsync(bobSocket, chatId, members, "b3", "after the change"u8.ToArray());
+        Assert.Equal([new IdentityChangedFrame(alice.Session.UserId, alice.Session.DeviceId)], changes);
+        Assert.Equal(["alice's key pinned", "after the change"], await alice.HistoryAsync(chatId));
+    }
+
+    [Fact]
     public async Task A_linked_device_refuses_an_account_key_that_did_not_come_from_the_device_that_scanned_its_code()
     {
         var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         // The server answers the completion with an account key and signature of its own making.
         var impostor = IdentityKeyPair.Generate();
         DeviceLinking linking = null!;
-        using var lying = Tampering(_server, "/complete", json =>
+        using var lying = Tampering(_server, "/complete", (_, json) =>
         {
             var code = DeviceLinkCode.Parse(linking.LinkCode);
             json["endorsement"]!["accountKey"] = Convert.ToBase64String(impostor.IdentityKey);
@@ -148,6 +189,17 @@ public sealed class DeviceEndorsementSpecs : IAsyncLifetime
         var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var laptop = await SecureTestDevice.LinkAsync(_server, alice, "laptop");
         var plain = await _server.LinkDeviceAsync(alice.Session, "plain");
+        // Two contacts who know alice's account key: bob acts on the identity_changed notice, carol never sees it.
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var carol = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var bobChat = (await _server.Api.OpenChatAsync(bob.Session.AccessToken, "+" + alice.Session.UserId)).ChatId;
+        var carolChat = (await _server.Api.OpenChatAsync(carol.Session.AccessToken, "+" + alice.Session.UserId)).ChatId;
+        await bob.Secure.SendAsync(bob.Socket, bobChat, [alice.Session.UserId, bob.Session.UserId], "b0", "before"u8.ToArray());
+        await carol.Secure.SendAsync(carol.Socket, carolChat, [alice.Session.UserId, carol.Session.UserId], "c0", "before"u8.ToArray());
+        var bobChanges = new List<IdentityChangedFrame>();
+        var carolChanges = new List<IdentityChangedFrame>();
+        bob.Secure.IdentityChanged = bobChanges.Add;
+        carol.Secure.IdentityChanged = carolChanges.Add;
 
         // Reinstalled with new keys: the laptop's endorsement no longer checks, so it goes; the keyless device stays.
         var reinstalled = await SecureDevice.CreateAsync(_server.Api, alice.Session);
@@ -156,17 +208,23 @@ public sealed class DeviceEndorsementSpecs : IAsyncLifetime
         Assert.Equal([alice.Session.DeviceId, plain.DeviceId],
             (await _server.Api.GetDevicesAsync(alice.Session.AccessToken)).Select(d => d.DeviceId).ToArray());
 
-        // Linked again under the new account key, it is sealed for again.
-        var again = await SecureTestDevice.LinkAsync(_server,
-            alice with { Secure = reinstalled }, "laptop again");
-        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
-        var chatId = (await _server.Api.OpenChatAsync(bob.Session.AccessToken, "+" + alice.Session.UserId)).ChatId;
-        await bob.Secure.SendAsync(bob.Socket, chatId, [alice.Session.UserId, bob.Session.UserId], "b1", "hello again"u8.ToArray());
-        Assert.Equal(["hello again"], await again.HistoryAsync(chatId));
+        // Linked again under the new account key, it is sealed for again, and each contact learns of the new key once:
+        // bob from the notice (the SDK raises nothing more), carol from her refused send.
+        var again = await SecureTestDevice.LinkAsync(_server, alice with { Secure = reinstalled }, "laptop again");
+        bob.Secure.OnIdentityChanged(await bob.Socket.NextAsync<IdentityChangedFrame>(c => c.UserId == alice.Session.UserId, Wait));
+        await bob.Secure.SendAsync(bob.Socket, bobChat, [alice.Session.UserId, bob.Session.UserId], "b1", "hello again"u8.ToArray());
+        await carol.Secure.SendAsync(carol.Socket, carolChat, [alice.Session.UserId, carol.Session.UserId], "c1", "hello again"u8.ToArray());
+        foreach (var (chat, sent) in new[] { (bobChat, "b1"), (carolChat, "c1") })
+        {
+            var message = (await _server.Api.GetMessagesAsync(again.Session.AccessToken, chat)).Messages.Single(m => m.ClientMsgId == sent);
+            Assert.Equal("hello again", Encoding.UTF8.GetString(await again.Secure.OpenAsync(message)));
+        }
+        Assert.Empty(bobChanges);
+        Assert.Equal([new IdentityChangedFrame(alice.Session.UserId, alice.Session.DeviceId)], carolChanges);
     }
 
     /// <summary>A client of the real server whose answers on paths containing <paramref name="path"/> pass through <paramref name="rewrite"/>.</summary>
-    private static TamperedApi Tampering(InProcessServer server, string path, Action<JsonObject> rewrite) =>
+    private static TamperedApi Tampering(InProcessServer server, string path, Action<string, JsonObject> rewrite) =>
         new(new HttpClient(new RewritingHandler(path, rewrite)) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) });
 
     private sealed class TamperedApi(HttpClient http) : IDisposable
@@ -176,7 +234,7 @@ public sealed class DeviceEndorsementSpecs : IAsyncLifetime
         public void Dispose() => http.Dispose();
     }
 
-    private sealed class RewritingHandler(string path, Action<JsonObject> rewrite) : DelegatingHandler(new SocketsHttpHandler())
+    private sealed class RewritingHandler(string path, Action<string, JsonObject> rewrite) : DelegatingHandler(new SocketsHttpHandler())
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
         {
@@ -184,7 +242,7 @@ public sealed class DeviceEndorsementSpecs : IAsyncLifetime
             if (!response.IsSuccessStatusCode || !request.RequestUri!.AbsolutePath.Contains(path)) return response;
             var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct));
             if (json is not JsonObject body) return response;
-            rewrite(body);
+            rewrite(request.RequestUri.AbsolutePath, body);
             response.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
             return response;
         }
