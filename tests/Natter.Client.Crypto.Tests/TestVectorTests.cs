@@ -40,6 +40,10 @@ public sealed class TestVectorTests
         ["bob.sendingChainKey2"] = "3a8d453ee85bd889367ab0bc6df9b3adfc6220804d1385f2cdba11ca842b27ae",
         ["reply0.envelope"] = "026715863a068136bdfe05ec1252cca633e3ca07c888f0b6372f88aa4b6b923901000000000000000000b898c03ec6b673976bd044058c8937b1e133018c5dc3d544d66a379769bf4f6a18c9d1577d961640ca9158b8789dd1",
         ["safetyNumber"] = "274465399541548532846291488736190324844539891835596401260041",
+        ["laptop.identityKey"] = "acdcc8494d458f44a7aaac1d6a84ec624daee88436db2ae26e67ba645a106228",
+        ["link.code"] = "natter-link-v1:15550001111.0123456789abcdef:04213377:rNzISU1Fj0SnqqwdaoTsYk2u6IQ22yribme6ZFoQYig:QEFCQ0RFRkdISUpLTE1OTw",
+        ["link.accountSignature"] = "13a53d01f322e725c6cb53329d2109edf3d07a7adcf375a6e5b1e0a410c7d7653fecec06494eb15ae762676ccbdd5f067f44b32a41b8f25d569508548b81b007",
+        ["link.mac"] = "7e866e9dfdb0ae6fad8d813ecaa17361b722bfd35d84177b697f485590c48bdc",
     };
 
     private readonly Dictionary<string, string> _actual = Run().ToDictionary(o => o.Name, o => o.Value);

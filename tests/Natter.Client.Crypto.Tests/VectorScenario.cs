@@ -26,6 +26,12 @@ internal static class VectorScenario
     public static readonly byte[] BobSignedPreKeyPrivate = Hex.Repeat(0xB3);
     public static readonly byte[] BobOneTimePreKeyPrivate = Hex.Repeat(0xB4);
     public static readonly byte[] BobRatchetPrivate = Hex.Repeat(0xB5);
+    public static readonly byte[] AliceLaptopSigningSeed = Hex.Repeat(0xC1);
+    public static readonly byte[] AliceLaptopIdentityDhPrivate = Hex.Repeat(0xC2);
+    public static readonly byte[] LinkSecret = Hex.Counting(0x40)[..16];
+    public const string AliceAccount = "15550001111";
+    public const string LinkId = "15550001111.0123456789abcdef";
+    public const string ApprovalCode = "04213377";
     public static readonly byte[] ContentKey = Hex.Counting(0x00);
     public static readonly byte[] ReplyContentKey = Hex.Counting(0x20);
 
@@ -96,6 +102,14 @@ internal static class VectorScenario
             throw new InvalidOperationException("Alice did not get the reply's content key.");
 
         outputs.Add(("safetyNumber", SafetyNumber.Compute(AliceUser, alice.IdentityKey, BobUser, bundle.IdentityKey)));
+
+        // Alice's phone (the primary: its identity key is the account key) endorses her laptop from its link code.
+        var laptop = IdentityKeyPair.FromSeeds(AliceLaptopSigningSeed, AliceLaptopIdentityDhPrivate);
+        var code = new DeviceLinkCode(LinkId, ApprovalCode, laptop.IdentityKey, LinkSecret);
+        outputs.Add(("laptop.identityKey", Hex.Of(laptop.IdentityKey)));
+        outputs.Add(("link.code", code.ToString()));
+        outputs.Add(("link.accountSignature", Hex.Of(alice.EndorseDevice(AliceAccount, laptop.IdentityKey))));
+        outputs.Add(("link.mac", Hex.Of(code.MacOf(alice.IdentityKey))));
         return outputs;
     }
 }

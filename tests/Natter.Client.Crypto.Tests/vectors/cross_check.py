@@ -4,6 +4,7 @@
 Shares no code with the C# implementation: run it and compare its lines with the vectors
 (`python3 cross_check.py | diff - expected.txt`). Needs `pip install cryptography`.
 """
+import base64
 import hashlib
 import hmac
 import struct
@@ -111,4 +112,12 @@ mk_reply, _ = kdf_ck(cks2)
 emit("reply0.envelope", ratchet_message(x_pub(bob_ratchet), 0, 0, mk_reply, ad, reply_content_key))
 
 emit("safetyNumber", safety_number("+15550001111", alice_ik, "+15550002222", bob_ik))
+
+# Alice's phone (the primary: its identity key is the account key) endorses her laptop from its link code.
+laptop_ik, link_secret = ed_pub(rep(0xC1)), bytes(range(0x40, 0x50))
+b64url = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")
+emit("laptop.identityKey", laptop_ik)
+emit("link.code", f"natter-link-v1:15550001111.0123456789abcdef:04213377:{b64url(laptop_ik)}:{b64url(link_secret)}")
+emit("link.accountSignature", ed(alice_seed).sign(b"natter-device-v1" + laptop_ik + "15550001111".encode()))
+emit("link.mac", hmac256(link_secret, b"natter-link-v1" + alice_ik + laptop_ik))
 print("\n".join(out))
