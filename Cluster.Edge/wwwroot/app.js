@@ -23,7 +23,7 @@ async function api(path, options = {}) {
     headers: { "Authorization": `Bearer ${state.token}`, "Content-Type": "application/json", ...(options.headers || {}) },
   });
   const body = await response.json().catch(() => null);
-  if (!response.ok) throw Object.assign(new Error(body?.error?.message || `HTTP ${response.status}`), { code: body?.error?.code });
+  if (!response.ok) throw Object.assign(new Error(body?.error?.message || `HTTP ${response.status}`), { code: body?.error?.code, status: response.status });
   return body;
 }
 
@@ -243,6 +243,11 @@ function connect() {
     setStatus("offline");
     // 4001: the token expired; 4009: another tab or window of this device took over (two pages must not
     // both use its sessions); 4010: this device was removed. Anything else: reconnect and sync from the cursors.
+    // The token is dead: this browser forgets it and asks again.
+    if (event.code === 4001 || event.code === 4010) {
+      localStorage.removeItem(SESSION_KEY);
+      $("error").textContent = event.code === 4010 ? "This device was removed from the account." : "The access token expired: sign in or link again.";
+    }
     if (event.code === 4009) {
       // The page that took over owns the vault now: this one stops writing it and stops sending.
       state.replaced = true;
@@ -256,6 +261,8 @@ function connect() {
     if (frame.type !== "welcome") return;
     state.me = frame.userId;
     state.device = frame.deviceId;
+    // Kept beside the vault (which is as secret), so a reload or a notification's click opens this device again.
+    localStorage.setItem(SESSION_KEY, state.token);
     heartbeat = setInterval(() => send({ type: "ping", t: Date.now() }), frame.heartbeatSeconds * 1000);
     socket.removeEventListener("message", welcome);
     // Keys first: the sync's messages wait in the queue until they can be opened.
@@ -264,6 +271,9 @@ function connect() {
       await refreshChats();
       send({ type: "sync", cursors: state.cursors });
       setStatus("online");
+      // A notification's click opens the page at its chat (#chat=…, sw.js).
+      if (state.chats.has(state.pendingChat)) openChat(state.pendingChat);
+      state.pendingChat = null;
     });
     // After the vault is open (the queue): whether this device asked for notifications is kept there.
     enqueue(() => renewSubscription().catch((e) => { $("notify-status").textContent = `no notifications: ${e.message}`; }));
@@ -365,17 +375,41 @@ function render() {
   if (last && last.sender !== state.me) send({ type: "read", chatId: state.current, seq: last.seq });
 }
 
-function start(token) {
+const SESSION_KEY = "natter-session";
+
+/** Signs in with a device token: checked first, so a dead one (a removed device, an expired token) asks again instead of retrying. */
+async function start(token) {
   state.token = token;
+  try {
+    await api("keys");
+  } catch (e) {
+    if (e.status === 401) {
+      localStorage.removeItem(SESSION_KEY);
+      state.token = null;
+      $("signin-status").textContent = `Signed out: ${e.message}.`;
+      return;
+    }
+    // Anything else (the server unreachable, 503): connecting retries.
+  }
   $("signin").hidden = true;
   $("link").hidden = true;
   $("app").hidden = false;
+  $("signout").hidden = false;
   connect();
 }
 
+/** Forgets this browser's token (the device stays on the account, its keys in this browser for when it signs in again). */
+$("signout").onclick = () => {
+  localStorage.removeItem(SESSION_KEY);
+  state.token = null;
+  state.socket?.close();
+  location.hash = "";
+  location.reload();
+};
+
 $("signin").onsubmit = (event) => {
   event.preventDefault();
-  start($("token").value.trim());
+  start($("token").value.trim()).catch((e) => { $("signin-status").textContent = e.message; });
 };
 
 // --- linking this browser to an account (docs/protocol.md §2.5, docs/e2ee.md §7) -----------------
@@ -508,9 +542,17 @@ function setStatus(s) {
   $("status").dataset.state = s;
 }
 
-// A token in the address (#token=...) signs in at once; it stays out of server logs, unlike a query string.
-const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-if (fromHash) {
-  $("token").value = fromHash;
+// A notification clicked while this page is open (sw.js): its chat.
+navigator.serviceWorker?.addEventListener("message", (event) => {
+  if (state.chats.has(event.data?.chatId)) openChat(event.data.chatId);
+});
+
+// A token in the address (#token=...) signs in at once; it stays out of server logs, unlike a query string. Without
+// one, the token this browser kept signs in. #chat=... opens that chat once online.
+const fromHash = new URLSearchParams(location.hash.slice(1));
+state.pendingChat = fromHash.get("chat");
+const kept = fromHash.get("token") || localStorage.getItem(SESSION_KEY);
+if (kept) {
+  $("token").value = kept;
   $("signin").requestSubmit();
 }

@@ -15,6 +15,7 @@ self.addEventListener("push", (event) => {
     // names both phone numbers, and the system keeps notification tags.
     tag: await tagOf(data?.chatId),
     renotify: true,
+    data: { chatId: data?.chatId || null },
   }))());
 });
 
@@ -24,11 +25,15 @@ async function tagOf(chatId) {
   return "chat-" + Array.from(digest.subarray(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// A click brings an open Natter page forward, or opens one (which asks for the device token again).
+// A click brings an open Natter page forward at the notification's chat, or opens one there (signed in with the
+// token the page kept).
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
+  const chatId = event.notification.data?.chatId;
   event.waitUntil((async () => {
     const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-    return pages.length > 0 ? pages[0].focus() : self.clients.openWindow("./");
+    if (pages.length === 0) return self.clients.openWindow(chatId ? `./#chat=${encodeURIComponent(chatId)}` : "./");
+    if (chatId) pages[0].postMessage({ chatId });
+    return pages[0].focus();
   })());
 });

@@ -196,7 +196,8 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
         // The phone adds a message and backs up; a browser linked later restores that backup and reads all three.
         await phoneDevice.SendAsync(phoneSocket, chatId, members, "three", Encoding.UTF8.GetBytes("three"));
         await phoneDevice.BackupAsync(passphrase);
-        var laptopPage = await LinkPageAsync(await _browser.NewContextAsync(), phoneDevice);
+        var laptopContext = await _browser.NewContextAsync();
+        var laptopPage = await LinkPageAsync(laptopContext, phoneDevice);
         await laptopPage.Locator($"[data-chat='{chatId}']").ClickAsync();
         await Assertions.Expect(laptopPage.Locator("#messages li")).ToHaveCountAsync(3);
         await Assertions.Expect(laptopPage.Locator("#messages li").First).ToContainTextAsync("🔒");
@@ -211,6 +212,26 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
         await laptopPage.Locator("#composer button").ClickAsync();
         await phoneSocket.Received.WaitForCountAsync(chatId, had + 1, TimeSpan.FromSeconds(30));
         Assert.Equal("four, from the linked browser", Encoding.UTF8.GetString(await phoneDevice.OpenAsync(phoneSocket.Received.Of(chatId)[^1])));
+
+        // The browser kept its session: opened again at a chat (as a notification's click opens it), it is the same
+        // device, online, with that chat open and its history readable; no second device was linked.
+        var devices = (await _server.Api.GetDevicesAsync(phone.AccessToken)).Count;
+        await laptopPage.CloseAsync();
+        var again = await laptopContext.NewPageAsync();
+        await again.GotoAsync($"{_server.BaseAddress}#chat={Uri.EscapeDataString(chatId)}");
+        await Assertions.Expect(again.Locator("#status")).ToHaveTextAsync("online");
+        await Assertions.Expect(again.Locator("#messages li")).ToHaveTextAsync(["one", "two", "three", "four, from the linked browser"]);
+        Assert.Equal(devices, (await _server.Api.GetDevicesAsync(phone.AccessToken)).Count);
+
+        // Signed out, it asks again; a removed device's kept token is refused and forgotten.
+        await again.Locator("#signout").ClickAsync();
+        await Assertions.Expect(again.Locator("#signin")).ToBeVisibleAsync();
+        var removed = await _server.RegisterAsync();
+        var removedPage = await LinkPageAsync(await _browser.NewContextAsync(), await SecureDevice.CreateAsync(_server.Api, removed));
+        await _server.Api.RemoveDeviceAsync(removed.AccessToken, (await _server.Api.GetDevicesAsync(removed.AccessToken))[^1].DeviceId);
+        await Assertions.Expect(removedPage.Locator("#error")).ToHaveTextAsync("This device was removed from the account.");
+        await removedPage.ReloadAsync();
+        await Assertions.Expect(removedPage.Locator("#signin")).ToBeVisibleAsync();
     }
 
     [Fact]
