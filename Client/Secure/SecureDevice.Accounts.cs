@@ -46,6 +46,9 @@ public sealed partial class SecureDevice
         if (primaries.Count != 1)
             throw new UntrustedIdentityException(null, $"the directory lists {primaries.Count} primary devices for {userId}");
         var primary = primaries[0];
+        // An endorsement names a key, not a device id: one key under two ids would let a device be sealed for twice.
+        if (devices.Select(d => Convert.ToBase64String(d.IdentityKey)).Distinct().Count() != devices.Count)
+            throw new UntrustedIdentityException(null, $"the directory lists one identity key for two devices of {userId}");
         foreach (var device in devices.Where(d => !d.Primary))
             if (!Endorsed(primary.IdentityKey, userId, device))
                 throw NotEndorsed(userId, device.DeviceId);
@@ -64,7 +67,8 @@ public sealed partial class SecureDevice
                 throw new UntrustedIdentityException(AddressOf(userId, primary.DeviceId), "the directory names another account key for this device's own account");
             _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey);
         }
-        IdentityChanged?.Invoke(new IdentityChangedFrame(userId, primary.DeviceId));
+        if (FirstToRaise(AddressOf(userId, primary.DeviceId), primary.IdentityKey))
+            IdentityChanged?.Invoke(new IdentityChangedFrame(userId, primary.DeviceId));
         return true;
     }
 
@@ -91,6 +95,17 @@ public sealed partial class SecureDevice
 
     private static UntrustedIdentityException NotEndorsed(string userId, int deviceId) => new(AddressOf(userId, deviceId),
         $"device {deviceId} of {userId} is not endorsed by the account's key: it is not sealed for, nor believed");
+
+    /// <summary>
+    /// Sessions with listed devices whose identity is not the listed key are dropped before sealing: the next send starts
+    /// one from the device's checked bundle. (Opening keeps them: messages of the old install still open.)
+    /// </summary>
+    private void ForgetOutdatedSessions(string userId, IEnumerable<ListedDevice> listing)
+    {
+        foreach (var device in listing)
+            if (_crypto.IdentityOf(AddressOf(userId, device.DeviceId)) is { } known && !known.IdentityKey.AsSpan().SequenceEqual(device.IdentityKey))
+                _crypto.ForgetDevice(AddressOf(userId, device.DeviceId));
+    }
 
     /// <summary>Told of a new identity of a primary device: its next listing is its account key, without a second notice.</summary>
     private void ForgetAccountKeyOf(string userId, int deviceId)

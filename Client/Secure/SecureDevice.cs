@@ -66,7 +66,7 @@ public sealed partial class SecureDevice
     /// <c>identity_changed</c> notice (it was offline): a message from the new install opened, or a send was refused
     /// with that device in <c>changed</c>. Show, as for the notice, that the safety number changed; the sessions are
     /// already what they must be, so do NOT call <see cref="OnIdentityChanged"/> (it would drop the session the new
-    /// install's next message needs). Called outside this device's locks; two opens at once may raise it twice.
+    /// install's next message needs). Called outside this device's locks, once per new identity key of a device.
     /// </summary>
     public Action<IdentityChangedFrame>? IdentityChanged { get; set; }
 
@@ -116,7 +116,16 @@ public sealed partial class SecureDevice
         for (var attempt = 1; ; attempt++)
         {
             var bundles = await LearnDevicesAsync(members, ct);
-            var envelopes = Recipients(members).Select(d => Envelope(d, contentKey, body, bundles.GetValueOrDefault(d))).ToList();
+            List<EnvelopeFrame> envelopes;
+            try
+            {
+                envelopes = Recipients(members).Select(d => Envelope(d, contentKey, body, bundles.GetValueOrDefault(d))).ToList();
+            }
+            catch (MissingSessionException) when (attempt < attempts)
+            {
+                // Another send's correction dropped a session this one was about to use: learn it again.
+                continue;
+            }
             // Sealing used message keys: saved before the envelopes leave, a restart never seals with them again.
             await OnStateChangedAsync(ct);
             try
@@ -140,10 +149,11 @@ public sealed partial class SecureDevice
                     ForgetAccountKeyOf(changed.UserId, changed.DeviceId);
                     IdentityChanged?.Invoke(new IdentityChangedFrame(changed.UserId, changed.DeviceId));
                 }
-                Correct(e.Missing, e.Extra);
-                // A device named missing may be one this device still has a session with: checked with its account first.
+                // A device named missing may be one this device still has a session with: checked with its account's
+                // listing before the device lists take it (a session for another key than the listed one is dropped).
                 foreach (var user in e.Missing.Select(d => d.UserId).Distinct())
-                    await CheckMissingAsync(user, e.Missing.Where(d => d.UserId == user).Select(d => d.DeviceId), ct);
+                    await CheckMissingAsync(user, e.Missing.Where(d => d.UserId == user).Select(d => d.DeviceId).ToList(), ct);
+                Correct(e.Missing, e.Extra);
                 members.UnionWith(e.Missing.Select(d => d.UserId));
             }
         }
@@ -181,10 +191,27 @@ public sealed partial class SecureDevice
                 if (current.IdentityKey.AsSpan().SequenceEqual(identity.IdentityKey)) throw;
                 // A new account key was raised already, opened or not; a reinstalled linked device is raised once it opens.
                 contentKey = await OpenContentKeyAsync(message, envelope, from, current, ct);
-                if (!raised) IdentityChanged?.Invoke(new IdentityChangedFrame(message.Sender, message.SenderDevice));
+                if (FirstToRaise(from, current.IdentityKey) && !raised) IdentityChanged?.Invoke(new IdentityChangedFrame(message.Sender, message.SenderDevice));
             }
         }
         return MessageBody.Decrypt(message.ChatId, message.Body, contentKey);
+    }
+
+    // The identity key a change was last raised for, per device: two messages of a new install opened at once, or a new
+    // account key raised by a send before a message of it is opened, raise it once.
+    private readonly ConcurrentDictionary<DeviceAddress, byte[]> _reinstallsRaised = new();
+
+    private bool FirstToRaise(DeviceAddress device, byte[] identityKey)
+    {
+        while (true)
+        {
+            if (_reinstallsRaised.TryGetValue(device, out var known))
+            {
+                if (known.AsSpan().SequenceEqual(identityKey)) return false;
+                if (_reinstallsRaised.TryUpdate(device, identityKey, known)) return true;
+            }
+            else if (_reinstallsRaised.TryAdd(device, identityKey)) return true;
+        }
     }
 
     private async Task<byte[]> OpenContentKeyAsync(MessageFrame message, byte[] envelope, DeviceAddress from, DeviceIdentity identity, CancellationToken ct)
@@ -229,8 +256,11 @@ public sealed partial class SecureDevice
                 lock (_devicesGate) _devices.TryAdd(user, []);
                 continue;
             }
-            // A device the account key did not endorse is refused here, before any session with it.
-            CheckAccount(user, fetched.Devices.Select(Listed).ToList());
+            // A device the account key did not endorse is refused here, before any session with it; a session kept for
+            // another key than the one listed (a state older than endorsements, say) is not sealed through.
+            var listing = fetched.Devices.Select(Listed).ToList();
+            CheckAccount(user, listing);
+            ForgetOutdatedSessions(user, listing);
             lock (_devicesGate) _devices[user] = fetched.Devices.Select(b => b.DeviceId).ToHashSet();
             foreach (var bundle in fetched.Devices.Select(BundleOf).Where(b => b.Address != Address && !_crypto.HasSession(b.Address)))
                 bundles[bundle.Address] = bundle;
@@ -252,15 +282,13 @@ public sealed partial class SecureDevice
     }
 
     /// <summary>Devices the server says a send missed, checked against their account's listing before anything is sealed for them.</summary>
-    private async Task CheckMissingAsync(string userId, IEnumerable<int> deviceIds, CancellationToken ct)
+    private async Task CheckMissingAsync(string userId, IReadOnlyList<int> deviceIds, CancellationToken ct)
     {
         var listing = (await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + userId, ct)).Devices.Select(Listed).ToList();
         CheckAccount(userId, listing);
-        foreach (var id in deviceIds.Where(id => listing.All(d => d.DeviceId != id)))
-        {
-            lock (_devicesGate) _devices.GetValueOrDefault(userId)?.Remove(id);
-            throw NotEndorsed(userId, id);
-        }
+        var unlisted = deviceIds.Where(id => listing.All(d => d.DeviceId != id)).ToList();
+        if (unlisted.Count > 0) throw NotEndorsed(userId, unlisted[0]);
+        ForgetOutdatedSessions(userId, listing);
     }
 
     private void Correct(IReadOnlyList<DeviceRef> missing, IReadOnlyList<DeviceRef> extra)

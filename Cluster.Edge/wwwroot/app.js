@@ -67,6 +67,7 @@ async function learnDevices(userIds) {
       const found = await api(`keys/${encodeURIComponent("+" + user)}`);
       // A device the account key did not endorse is refused before any session with it.
       await pinAccount(user, found.devices);
+      dropOutdatedSessions(user, found.devices);
       vault.devices[user] = found.devices.map((b) => b.deviceId);
       for (const bundle of found.devices) await startSession(bundle);
     } catch (e) {
@@ -94,6 +95,14 @@ async function pinAccount(user, devices) {
   if (known && user === state.me) throw new Error("the directory names another account key for this browser's own account");
   state.vault.accounts[user] = { device: primary.deviceId, key };
   if (known) $("error").textContent = `The safety number with +${user} changed: the account has a new primary key.`;
+}
+
+/** Before sealing: a session kept for another key than the one listed (a vault older than endorsements) is not sealed through. */
+function dropOutdatedSessions(user, devices) {
+  for (const d of devices) {
+    const session = state.vault.sessions[`${user}/${d.deviceId}`]?.[0];
+    if (session && !bytes.equal(session.ik, bytes.fromBase64(d.identityKey))) delete state.vault.sessions[`${user}/${d.deviceId}`];
+  }
 }
 
 /** One device (a bundle or identity) against its account's pinned key; if it does not check, against the whole listing (a new account key is shown). */
@@ -147,6 +156,7 @@ function onStaleDevices(error) {
       await pinAccount(user, listing);
       for (const d of error.missing.filter((x) => x.userId === user && !listing.some((l) => l.deviceId === x.deviceId)))
         throw new Error(`device ${d.deviceId} of +${user} is not endorsed by the account's key`);
+      dropOutdatedSessions(user, listing);
     }
     for (const d of error.missing || []) (state.vault.devices[d.userId] ||= []).push(d.deviceId);
     for (const d of error.extra || []) {
@@ -240,17 +250,24 @@ function connect() {
   socket.onopen = () => setStatus("connecting");
   socket.onclose = (event) => {
     clearInterval(heartbeat);
+    // A socket this page already replaced (a reconnect) says nothing about the page.
+    if (socket !== state.socket) return;
     setStatus("offline");
     // 4001: the token expired; 4009: another tab or window of this device took over (two pages must not
     // both use its sessions); 4010: this device was removed. Anything else: reconnect and sync from the cursors.
     // The token is dead: this browser forgets it and asks again.
     if (event.code === 4001 || event.code === 4010) {
-      localStorage.removeItem(SESSION_KEY);
+      if (localStorage.getItem(SESSION_KEY) === state.token) localStorage.removeItem(SESSION_KEY);
       $("error").textContent = event.code === 4010 ? "This device was removed from the account." : "The access token expired: sign in or link again.";
+      state.token = null;
+      $("signin").hidden = false;
+      $("signin").querySelector("button").disabled = false;
     }
     if (event.code === 4009) {
-      // The page that took over owns the vault now: this one stops writing it and stops sending.
+      // The page that took over owns the vault now: this one stops writing it and stops sending, then lets go of the
+      // vault's lock, which the other page waits for before it reads the vault.
       state.replaced = true;
+      state.releaseVault?.();
       $("composer").hidden = true;
       $("error").textContent = "This device is open in another tab or window.";
     }
@@ -261,13 +278,17 @@ function connect() {
     if (frame.type !== "welcome") return;
     state.me = frame.userId;
     state.device = frame.deviceId;
-    // Kept beside the vault (which is as secret), so a reload or a notification's click opens this device again.
-    localStorage.setItem(SESSION_KEY, state.token);
     heartbeat = setInterval(() => send({ type: "ping", t: Date.now() }), frame.heartbeatSeconds * 1000);
     socket.removeEventListener("message", welcome);
     // Keys first: the sync's messages wait in the queue until they can be opened.
     enqueue(async () => {
-      if (!state.vault) await openVault();
+      if (!state.vault) {
+        await holdVault();
+        await openVault();
+        // Kept beside the vault (which is as secret), once the vault is saved: a reload or a notification's click opens
+        // this device again. A token from the address is for this visit only (a link must not sign a browser in for good).
+        if (state.keepSession) localStorage.setItem(SESSION_KEY, state.token);
+      }
       await refreshChats();
       send({ type: "sync", cursors: state.cursors });
       setStatus("online");
@@ -377,15 +398,36 @@ function render() {
 
 const SESSION_KEY = "natter-session";
 
-/** Signs in with a device token: checked first, so a dead one (a removed device, an expired token) asks again instead of retrying. */
-async function start(token) {
+/**
+ * One page at a time reads and writes a device's vault: a page that takes the device over (the server closes the
+ * other's socket with 4009) waits here until the other has stopped writing and let go.
+ */
+function holdVault() {
+  if (!navigator.locks) return Promise.resolve();
+  return new Promise((held) => {
+    navigator.locks.request(vaultName(), () => new Promise((release) => {
+      state.releaseVault = release;
+      held();
+    }));
+  });
+}
+
+/**
+ * Signs in with a device token, checked first, so a dead one (a removed device, an expired token) asks again instead of
+ * retrying. `keep`: remembered for the next visit (a token typed or from linking, not one from the address).
+ */
+async function start(token, keep) {
+  if (state.token) return;
   state.token = token;
+  state.keepSession = keep;
+  $("signin").querySelector("button").disabled = true;
   try {
     await api("keys");
   } catch (e) {
     if (e.status === 401) {
-      localStorage.removeItem(SESSION_KEY);
+      if (localStorage.getItem(SESSION_KEY) === token) localStorage.removeItem(SESSION_KEY);
       state.token = null;
+      $("signin").querySelector("button").disabled = false;
       $("signin-status").textContent = `Signed out: ${e.message}.`;
       return;
     }
@@ -398,18 +440,22 @@ async function start(token) {
   connect();
 }
 
-/** Forgets this browser's token (the device stays on the account, its keys in this browser for when it signs in again). */
-$("signout").onclick = () => {
+/**
+ * Forgets this browser's token and its push registration (the device stays on the account, its keys in this browser
+ * for when it signs in again; remove the device from the phone to end it).
+ */
+$("signout").onclick = async () => {
+  if (state.vault?.push) await disableNotifications().catch(() => {});
   localStorage.removeItem(SESSION_KEY);
   state.token = null;
   state.socket?.close();
-  location.hash = "";
+  history.replaceState(null, "", location.pathname);
   location.reload();
 };
 
 $("signin").onsubmit = (event) => {
   event.preventDefault();
-  start($("token").value.trim()).catch((e) => { $("signin-status").textContent = e.message; });
+  start($("token").value.trim(), state.tokenFromAddress !== $("token").value.trim()).catch((e) => { $("signin-status").textContent = e.message; });
 };
 
 // --- linking this browser to an account (docs/protocol.md §2.5, docs/e2ee.md §7) -----------------
@@ -439,7 +485,7 @@ async function linkBrowser(phone) {
     const accountKey = await e2ee.checkEndorsement(done.body.endorsement, done.body.userId, keys, secret);
     state.linked = { keys, accountKey };
     $("link-code").textContent = "";
-    start(done.body.accessToken);
+    await start(done.body.accessToken, true);
     return;
   }
 }
@@ -542,16 +588,21 @@ function setStatus(s) {
   $("status").dataset.state = s;
 }
 
-// A notification clicked while this page is open (sw.js): its chat.
+// A notification clicked while this page is open (sw.js): its chat, now or once the chats are loaded.
 navigator.serviceWorker?.addEventListener("message", (event) => {
-  if (state.chats.has(event.data?.chatId)) openChat(event.data.chatId);
+  if (!event.data?.chatId) return;
+  if (state.chats.has(event.data.chatId)) openChat(event.data.chatId);
+  else state.pendingChat = event.data.chatId;
 });
 
-// A token in the address (#token=...) signs in at once; it stays out of server logs, unlike a query string. Without
-// one, the token this browser kept signs in. #chat=... opens that chat once online.
+// A token in the address (#token=...) signs in at once, for this visit only; it stays out of server logs, unlike a
+// query string, and out of the address bar once read. Without one, the token this browser kept signs in. #chat=...
+// opens that chat once online.
 const fromHash = new URLSearchParams(location.hash.slice(1));
 state.pendingChat = fromHash.get("chat");
-const kept = fromHash.get("token") || localStorage.getItem(SESSION_KEY);
+state.tokenFromAddress = fromHash.get("token");
+if (location.hash) history.replaceState(null, "", location.pathname);
+const kept = state.tokenFromAddress || localStorage.getItem(SESSION_KEY);
 if (kept) {
   $("token").value = kept;
   $("signin").requestSubmit();

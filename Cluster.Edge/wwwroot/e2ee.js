@@ -117,6 +117,8 @@ export async function checkAccount(userId, devices, known) {
   const primaries = devices.filter((d) => d.primary);
   if (primaries.length !== 1) throw new Error(`the directory lists ${primaries.length} primary devices for +${userId}`);
   const accountKey = bytes.fromBase64(primaries[0].identityKey);
+  // An endorsement names a key, not a device id: one key under two ids would be sealed for twice.
+  if (new Set(devices.map((d) => d.identityKey)).size !== devices.length) throw new Error(`the directory lists one identity key for two devices of +${userId}`);
   for (const d of devices.filter((x) => !x.primary))
     if (!d.accountSignature || !(await verify(accountKey, deviceMessage(userId, bytes.fromBase64(d.identityKey)), bytes.fromBase64(d.accountSignature))))
       throw new Error(`device ${d.deviceId} of +${userId} is not endorsed by the account's key`);

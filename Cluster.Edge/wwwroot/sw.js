@@ -33,7 +33,9 @@ self.addEventListener("notificationclick", (event) => {
   event.waitUntil((async () => {
     const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
     if (pages.length === 0) return self.clients.openWindow(chatId ? `./#chat=${encodeURIComponent(chatId)}` : "./");
-    if (chatId) pages[0].postMessage({ chatId });
-    return pages[0].focus();
+    // The page the user looks at, else any: each opens the chat once its chats are loaded.
+    const page = pages.find((p) => p.focused) || pages.find((p) => p.visibilityState === "visible") || pages[0];
+    if (chatId) page.postMessage({ chatId });
+    return page.focus();
   })());
 });

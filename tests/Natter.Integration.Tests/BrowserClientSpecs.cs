@@ -235,6 +235,29 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_tab_of_the_same_device_takes_over_once_the_first_has_let_go_of_the_vault()
+    {
+        var alice = await _server.RegisterAsync();
+        var bob = await _server.RegisterAsync();
+        var bobDevice = await SecureDevice.CreateAsync(_server.Api, bob);
+        await using var bobSocket = await _server.ConnectAsync(bob);
+        var chatId = (await _server.Api.OpenChatAsync(bob.AccessToken, "+" + alice.UserId)).ChatId;
+        var context = await _browser.NewContextAsync();
+        var first = await OpenAsync(context, alice);
+        await bobDevice.SendAsync(bobSocket, chatId, [alice.UserId, bob.UserId], "b1", "to the first tab"u8.ToArray());
+        await first.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await Assertions.Expect(first.Locator("#messages li")).ToHaveTextAsync(["to the first tab"]);
+
+        // The second tab's connection closes the first's (4009): the first stops writing the vault and lets go of it,
+        // and the second reads it then, with the sessions the first left: what comes next opens there.
+        var second = await OpenAsync(context, alice);
+        await Assertions.Expect(first.Locator("#error")).ToHaveTextAsync("This device is open in another tab or window.");
+        await bobDevice.SendAsync(bobSocket, chatId, [alice.UserId, bob.UserId], "b2", "to the second tab"u8.ToArray());
+        await second.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await Assertions.Expect(second.Locator("#messages li")).ToHaveTextAsync(["to the first tab", "to the second tab"]);
+    }
+
+    [Fact]
     public async Task The_browser_seals_nothing_for_a_device_the_account_key_did_not_endorse()
     {
         var alice = await _server.RegisterAsync();
@@ -249,6 +272,7 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
             var listing = System.Text.Json.Nodes.JsonNode.Parse(await response.TextAsync())!.AsObject();
             var forged = listing["devices"]![0]!.DeepClone().AsObject();
             forged["deviceId"] = 4;
+            forged["identityKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
             forged["primary"] = false;
             forged["accountSignature"] = Convert.ToBase64String(new byte[64]);
             listing["devices"]!.AsArray().Add(forged);

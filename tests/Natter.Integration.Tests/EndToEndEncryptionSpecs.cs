@@ -230,15 +230,17 @@ public sealed class EndToEndEncryptionSpecs : IAsyncLifetime
         // Alice reinstalls and writes first; Bob's device never acted on identity_changed and still holds her old identity.
         var reinstalled = await SecureDevice.CreateAsync(_server.Api, alice.Session);
         await reinstalled.SendAsync(alice.Socket, chatId, members, "after", "from the new install"u8.ToArray());
+        await reinstalled.SendAsync(alice.Socket, chatId, members, "after-2", "again from the new install"u8.ToArray());
 
-        IdentityChangedFrame? told = null;
-        bob.Secure.IdentityChanged = changed => told = changed;
-        var after = await Eventually.UntilAsync(() => Task.FromResult(bob.Socket.Received.Of(chatId).SingleOrDefault(m => m.ClientMsgId == "after")),
-            m => m is not null, Wait, "the message from the new install");
-        Assert.Equal("from the new install", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(after!)));
-        // The app hears of the new identity (to show that the safety number changed); a message of the old install
-        // not opened before still opens.
-        Assert.Equal(new IdentityChangedFrame(alice.Session.UserId, alice.Session.DeviceId), told);
+        var told = new System.Collections.Concurrent.ConcurrentQueue<IdentityChangedFrame>();
+        bob.Secure.IdentityChanged = told.Enqueue;
+        await bob.Socket.Received.WaitForCountAsync(chatId, 4, Wait);
+        var fromNewInstall = bob.Socket.Received.Of(chatId).Where(m => m.ClientMsgId.StartsWith("after")).OrderBy(m => m.Seq).ToList();
+        // Both opened at once: each opens, and the app hears of the new identity once (to show that the safety number
+        // changed); a message of the old install not opened before still opens.
+        var opened = await Task.WhenAll(fromNewInstall.Select(m => bob.Secure.OpenAsync(m)));
+        Assert.Equal(["from the new install", "again from the new install"], opened.Select(Encoding.UTF8.GetString).ToArray());
+        Assert.Equal([new IdentityChangedFrame(alice.Session.UserId, alice.Session.DeviceId)], told.ToArray());
         Assert.Equal("read only after the reinstall", Encoding.UTF8.GetString(await bob.Secure.OpenAsync(bob.Socket.Received.Of(chatId)[1])));
     }
 }
