@@ -66,7 +66,8 @@ public sealed partial class SecureDevice
     /// <c>identity_changed</c> notice (it was offline): a message from the new install opened, or a send was refused
     /// with that device in <c>changed</c>. Show, as for the notice, that the safety number changed; the sessions are
     /// already what they must be, so do NOT call <see cref="OnIdentityChanged"/> (it would drop the session the new
-    /// install's next message needs). Called outside this device's locks, once per new identity key of a device.
+    /// install's next message needs). Called outside this device's locks: once per new identity key it learns of by itself, and
+    /// for every <c>stale_devices</c> refusal that names the device (two sends refused at once both raise it).
     /// </summary>
     public Action<IdentityChangedFrame>? IdentityChanged { get; set; }
 

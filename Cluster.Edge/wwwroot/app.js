@@ -53,7 +53,8 @@ async function openVault() {
   if (!state.vault.accounts) Object.assign(state.vault, { accounts: {}, devices: {} });
   // New keys (a first visit, or this browser's data was cleared) replace whatever the directory holds for
   // the device: its contacts are told its identity changed.
-  if (!saved || !(await api("keys")).published)
+  // (Not once another page has taken the device over: its keys are the device's now.)
+  if (!state.replaced && (!saved || !(await api("keys")).published))
     await api("keys", { method: "PUT", body: JSON.stringify(e2ee.publishRequest(state.vault.keys)) });
   saveVault();
 }
@@ -100,8 +101,10 @@ async function pinAccount(user, devices) {
 /** Before sealing: a session kept for another key than the one listed (a vault older than endorsements) is not sealed through. */
 function dropOutdatedSessions(user, devices) {
   for (const d of devices) {
-    const session = state.vault.sessions[`${user}/${d.deviceId}`]?.[0];
-    if (session && !bytes.equal(session.ik, bytes.fromBase64(d.identityKey))) delete state.vault.sessions[`${user}/${d.deviceId}`];
+    const address = `${user}/${d.deviceId}`;
+    const kept = (state.vault.sessions[address] || []).filter((s) => bytes.equal(s.ik, bytes.fromBase64(d.identityKey)));
+    if (kept.length > 0) state.vault.sessions[address] = kept;
+    else delete state.vault.sessions[address];
   }
 }
 
@@ -259,7 +262,11 @@ function connect() {
     if (event.code === 4001 || event.code === 4010) {
       if (localStorage.getItem(SESSION_KEY) === state.token) localStorage.removeItem(SESSION_KEY);
       $("error").textContent = event.code === 4010 ? "This device was removed from the account." : "The access token expired: sign in or link again.";
+      // Another token may sign in here next, of another device: this page lets go of this one's vault and state.
       state.token = null;
+      letGoOfVault();
+      enqueue(() => Object.assign(state, { vault: null, me: null, device: null, chats: new Map(), current: null, messages: new Map(),
+        cursors: {}, texts: new Map(), outgoing: new Map(), linked: null }));
       $("signin").hidden = false;
       $("signin").querySelector("button").disabled = false;
     }
@@ -267,7 +274,7 @@ function connect() {
       // The page that took over owns the vault now: this one stops writing it and stops sending, then lets go of the
       // vault's lock, which the other page waits for before it reads the vault.
       state.replaced = true;
-      state.releaseVault?.();
+      letGoOfVault();
       $("composer").hidden = true;
       $("error").textContent = "This device is open in another tab or window.";
     }
@@ -285,10 +292,10 @@ function connect() {
       if (!state.vault) {
         await holdVault();
         await openVault();
-        // Kept beside the vault (which is as secret), once the vault is saved: a reload or a notification's click opens
-        // this device again. A token from the address is for this visit only (a link must not sign a browser in for good).
-        if (state.keepSession) localStorage.setItem(SESSION_KEY, state.token);
       }
+      // Kept beside the vault (which is as secret), once the vault is saved: a reload or a notification's click opens
+      // this device again. A token from the address is for this visit only (a link must not sign a browser in for good).
+      if (state.keepSession && !state.replaced) localStorage.setItem(SESSION_KEY, state.token);
       await refreshChats();
       send({ type: "sync", cursors: state.cursors });
       setStatus("online");
@@ -403,13 +410,28 @@ const SESSION_KEY = "natter-session";
  * other's socket with 4009) waits here until the other has stopped writing and let go.
  */
 function holdVault() {
-  if (!navigator.locks) return Promise.resolve();
-  return new Promise((held) => {
-    navigator.locks.request(vaultName(), () => new Promise((release) => {
-      state.releaseVault = release;
-      held();
-    }));
+  // Web Locks exist in secure contexts only (https, localhost); elsewhere the takeover is the only guard.
+  if (!navigator.locks || state.releaseVault) return Promise.resolve();
+  state.vaultWait = new AbortController();
+  const waiting = setTimeout(() => { $("error").textContent = "Waiting for another tab of this device to let go…"; }, 3000);
+  return new Promise((held, refused) => {
+    navigator.locks.request(vaultName(), { signal: state.vaultWait.signal }, () => {
+      clearTimeout(waiting);
+      if ($("error").textContent.startsWith("Waiting for another tab")) $("error").textContent = "";
+      // Taken over while it waited: this page does not hold the vault.
+      if (state.replaced) return refused(new Error("This device is open in another tab or window."));
+      return new Promise((release) => {
+        state.releaseVault = release;
+        held();
+      });
+    }).catch((e) => { clearTimeout(waiting); refused(e); });
   });
+}
+
+/** This page stops using the vault: a wait for it ends, and the lock goes once what the page queued has run. */
+function letGoOfVault() {
+  state.vaultWait?.abort();
+  enqueue(() => { state.releaseVault?.(); state.releaseVault = null; });
 }
 
 /**
@@ -445,7 +467,10 @@ async function start(token, keep) {
  * for when it signs in again; remove the device from the phone to end it).
  */
 $("signout").onclick = async () => {
-  if (state.vault?.push) await disableNotifications().catch(() => {});
+  if (state.vault?.push && !state.replaced) await disableNotifications().catch((e) => { $("error").textContent = e.message; });
+  // The browser's own subscription too, which needs no token: no more pushes reach this browser for this device.
+  const registration = await navigator.serviceWorker?.getRegistration();
+  await (await registration?.pushManager.getSubscription())?.unsubscribe();
   localStorage.removeItem(SESSION_KEY);
   state.token = null;
   state.socket?.close();
@@ -590,9 +615,12 @@ function setStatus(s) {
 
 // A notification clicked while this page is open (sw.js): its chat, now or once the chats are loaded.
 navigator.serviceWorker?.addEventListener("message", (event) => {
-  if (!event.data?.chatId) return;
-  if (state.chats.has(event.data.chatId)) openChat(event.data.chatId);
-  else state.pendingChat = event.data.chatId;
+  const chatId = event.data?.chatId;
+  if (!chatId) return;
+  if (state.chats.has(chatId)) openChat(chatId);
+  // A chat this page has not loaded yet (its first message brought the push): now if online, else once it is.
+  else if (state.vault) enqueue(async () => { await refreshChats(); if (state.chats.has(chatId)) openChat(chatId); });
+  else state.pendingChat = chatId;
 });
 
 // A token in the address (#token=...) signs in at once, for this visit only; it stays out of server logs, unlike a

@@ -230,8 +230,16 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
         var removedPage = await LinkPageAsync(await _browser.NewContextAsync(), await SecureDevice.CreateAsync(_server.Api, removed));
         await _server.Api.RemoveDeviceAsync(removed.AccessToken, (await _server.Api.GetDevicesAsync(removed.AccessToken))[^1].DeviceId);
         await Assertions.Expect(removedPage.Locator("#error")).ToHaveTextAsync("This device was removed from the account.");
-        await removedPage.ReloadAsync();
         await Assertions.Expect(removedPage.Locator("#signin")).ToBeVisibleAsync();
+        // The same page signs in as another device: its own vault and keys, not the removed one's; the typed token is kept.
+        var other = await _server.RegisterAsync();
+        await removedPage.Locator("#token").FillAsync(other.AccessToken);
+        await removedPage.Locator("#signin button").ClickAsync();
+        await Assertions.Expect(removedPage.Locator("#status")).ToHaveTextAsync("online");
+        Assert.True((await _server.Api.GetKeysStatusAsync(other.AccessToken)).Published);
+        await removedPage.ReloadAsync();
+        await Assertions.Expect(removedPage.Locator("#status")).ToHaveTextAsync("online");
+        Assert.True(await removedPage.EvaluateAsync<bool>($"() => localStorage.getItem('natter-e2ee/{other.UserId}/{other.DeviceId}') !== null"));
     }
 
     [Fact]
