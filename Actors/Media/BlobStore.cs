@@ -21,7 +21,12 @@ public interface IBlobStore
 
     IEnumerable<BlobInfo> List();
 
-    void Delete(string id);
+    /// <summary>
+    /// Deletes the blob unless it was stored (or stored again) at or after <paramref name="cutoff"/>, atomically with
+    /// respect to <see cref="Commit"/>: an upload of the same bytes either renews the blob before it goes (it stays) or
+    /// puts a new copy in place after. Returns whether it was deleted.
+    /// </summary>
+    bool DeleteIfStoredBefore(string id, DateTimeOffset cutoff);
 
     /// <summary>The folder for resumable uploads in progress.</summary>
     string UploadsFolder { get; }
@@ -54,18 +59,30 @@ public sealed class LocalBlobStore : IBlobStore
     {
         var path = PathOf(sha256) ?? throw new ArgumentException("not a SHA-256 in hex", nameof(sha256));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            // The same content uploaded twice is kept once; the move is atomic on one file system.
-            File.Move(tempPath, path, overwrite: false);
+            try
+            {
+                // The same content uploaded twice is kept once; the move is atomic on one file system.
+                File.Move(tempPath, path, overwrite: false);
+                File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+                return Find(sha256)!;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                try
+                {
+                    // Stored already: its age counts from this upload, so the collector's grace period starts again.
+                    File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+                    File.Delete(tempPath);
+                    return Find(sha256) ?? throw new FileNotFoundException(path);
+                }
+                catch (FileNotFoundException) when (attempt < 3)
+                {
+                    // The collector moved it aside just now (DeleteIfStoredBefore): this upload's copy goes in its place.
+                }
+            }
         }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(tempPath);
-        }
-        // Its age counts from the latest upload: the collector's grace period starts again.
-        File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
-        return Find(sha256)!;
     }
 
     public BlobInfo? Find(string id)
@@ -97,9 +114,34 @@ public sealed class LocalBlobStore : IBlobStore
             .Where(f => IsSha256(f.Name))
             .Select(f => new BlobInfo(f.Name, f.Length, f.LastWriteTimeUtc));
 
-    public void Delete(string id)
+    public bool DeleteIfStoredBefore(string id, DateTimeOffset cutoff)
     {
-        if (PathOf(id) is { } path && File.Exists(path)) File.Delete(path);
+        if (PathOf(id) is not { } path) return false;
+        // Moved aside first (atomic): an upload committing from now on finds no file and puts its own copy in place.
+        var aside = Path.Combine(_tmp, $"{id}.deleting-{Guid.NewGuid():N}");
+        try
+        {
+            File.Move(path, aside);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        // Renewed by an upload just before the move: it goes back, unless a newer copy is in place already.
+        if (File.GetLastWriteTimeUtc(aside) >= cutoff.UtcDateTime)
+        {
+            try
+            {
+                File.Move(aside, path, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                File.Delete(aside);
+            }
+            return false;
+        }
+        File.Delete(aside);
+        return true;
     }
 
     private string? PathOf(string id) => IsSha256(id) ? Path.Combine(_blobs, id[..2], id) : null;

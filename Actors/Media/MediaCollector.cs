@@ -88,12 +88,18 @@ public sealed class MediaCollector(Func<IBlobStore> openStore, MediaOptions opti
         foreach (var blob in candidates.Where(b => !referenced.Contains(b.Id)))
         {
             // Stored again while the journal was read (the same bytes uploaded anew renew its time): it waits another
-            // grace period. Looked at again just before the delete, which leaves only that moment for a new upload.
+            // grace period.
             if (!StillOld(store, blob.Id, now)) continue;
-            if (!await ForgetUploadsAsync(blob.Id, uploaders.GetValueOrDefault(blob.Id) ?? [])) continue;
-            if (!StillOld(store, blob.Id, now)) continue;
-            store.Delete(blob.Id);
-            deleted++;
+            var records = uploaders.GetValueOrDefault(blob.Id) ?? [];
+            var forgotten = await ForgetUploadsAsync(blob.Id, records);
+            if (forgotten.Count == records.Count && store.DeleteIfStoredBefore(blob.Id, now - options.GcGracePeriod))
+            {
+                deleted++;
+                continue;
+            }
+            // The file stays (an account made it its backup, or the same bytes were uploaded again meanwhile, whose
+            // record was the one just forgotten): the accounts that forgot it get their record back.
+            await RestoreUploadsAsync(forgotten);
         }
         return new Outcome(deleted, candidates.Count - deleted, abandoned);
     }
@@ -104,35 +110,50 @@ public sealed class MediaCollector(Func<IBlobStore> openStore, MediaOptions opti
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Every uploader's account forgets the upload before the file goes. An account refuses while the file is its
-    /// current backup, which it may have become after the journal was read: then the file stays. And once
-    /// forgotten, no account can name it as its backup any more. An account that does not answer keeps the file
-    /// until the next run.
+    /// Every uploader's account forgets the upload before the file goes; answers those that did. An account refuses
+    /// while the file is its current backup, which it may have become after the journal was read: then the file stays.
+    /// And once forgotten, no account can name it as its backup any more. An account that does not answer keeps the
+    /// file until the next run.
     /// </summary>
-    private async Task<bool> ForgetUploadsAsync(string blobId, IReadOnlyList<UserId> uploaders)
+    private async Task<List<(UserId User, UploadedMedia Media)>> ForgetUploadsAsync(string blobId, IReadOnlyList<(UserId User, UploadedMedia Media)> uploaders)
     {
-        var forgotten = true;
-        foreach (var uploader in uploaders)
+        var forgotten = new List<(UserId, UploadedMedia)>();
+        foreach (var (uploader, media) in uploaders)
         {
             try
             {
-                if (await users.ActorRef.Ask<object>(new UserCommands.ForgetUpload(uploader, blobId), AskTimeout) is UserReplies.UserRejected)
-                    forgotten = false;
+                if (await users.ActorRef.Ask<object>(new UserCommands.ForgetUpload(uploader, blobId), AskTimeout) is not UserReplies.UserRejected)
+                    forgotten.Add((uploader, media));
             }
             catch (Exception e)
             {
                 // The file stays until the next run; the other files are still looked at.
                 logger.LogWarning(e, "Media collection: {User} did not forget upload {Blob}; the file is kept", uploader, blobId);
-                forgotten = false;
             }
         }
         return forgotten;
     }
 
-    private async Task<(HashSet<string> Referenced, Dictionary<string, List<UserId>> Uploaders)> ReadReferencesAsync()
+    /// <summary>Records given back for a file that stays: it counts against their quota again, as it did (no quota check).</summary>
+    private async Task RestoreUploadsAsync(IEnumerable<(UserId User, UploadedMedia Media)> forgotten)
+    {
+        foreach (var (uploader, media) in forgotten)
+        {
+            try
+            {
+                await users.ActorRef.Ask<object>(new UserCommands.RecordUpload(uploader, media, long.MaxValue), AskTimeout);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Media collection: {User}'s record of upload {Blob} could not be given back", uploader, media.BlobId);
+            }
+        }
+    }
+
+    private async Task<(HashSet<string> Referenced, Dictionary<string, List<(UserId, UploadedMedia)>> Uploaders)> ReadReferencesAsync()
     {
         var referenced = new HashSet<string>();
-        var uploaders = new Dictionary<string, List<UserId>>();
+        var uploaders = new Dictionary<string, List<(UserId, UploadedMedia)>>();
         var backups = new Dictionary<UserId, string>();
         var journal = PersistenceQuery.Get(system).ReadJournalFor<ICurrentAllEventsQuery>("akka.persistence.query.journal.sql");
         await journal.CurrentAllEvents(Offset.NoOffset()).RunForeach(envelope =>
@@ -144,7 +165,7 @@ public sealed class MediaCollector(Func<IBlobStore> openStore, MediaOptions opti
                     break;
                 case UserEvents.MediaUploaded uploaded:
                     if (!uploaders.TryGetValue(uploaded.Media.BlobId, out var list)) uploaders[uploaded.Media.BlobId] = list = [];
-                    list.Add(uploaded.UserId);
+                    list.Add((uploaded.UserId, uploaded.Media));
                     break;
                 case UserEvents.BackupStored stored:
                     backups[stored.UserId] = stored.Backup.BlobId;

@@ -218,6 +218,55 @@ public sealed class MediaSpecs : IAsyncLifetime
         await UploadWhenQuotaAllowsAsync(alice, RandomBytes(4 * 1024 * 1024));
     }
 
+    [Fact]
+    public async Task A_file_uploaded_again_while_it_is_collected_stays_and_its_uploader_keeps_the_record()
+    {
+        var alice = await _server.RegisterAsync();
+        var orphan = await UploadAsync(alice, RandomBytes(1024));
+        var store = _server.Services.GetRequiredService<IBlobStore>();
+        // Uploaded two days ago, as far as the collector can tell (it goes by the file's time).
+        File.SetLastWriteTimeUtc(Directory.EnumerateFiles(Path.Combine(BlobFolder, "blobs"), orphan.Id, SearchOption.AllDirectories).Single(),
+            DateTime.UtcNow.AddDays(-2));
+        // The same bytes committed again right after alice's account forgot her record and before the file goes:
+        // the real store's commit, through a store that makes it happen at that very moment.
+        var collector = ActivatorUtilities.CreateInstance<MediaCollector>(_server.Services,
+            new Func<IBlobStore>(() => new UploadAgainBeforeDelete(store)));
+
+        var outcome = await collector.CollectAsync(DateTimeOffset.UtcNow);
+
+        Assert.Equal((0, 1), (outcome.Deleted, outcome.Kept));
+        Assert.NotNull(store.Find(orphan.Id));
+        Assert.Equal(1024, (await DownloadAsync(alice, orphan.Id)).Length);
+        // Her record was given back: she can still name the file as her backup (only one's own uploads can be).
+        Assert.Equal(orphan.Id, (await _server.Api.PutBackupAsync(alice.AccessToken, orphan.Id)).MediaId);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(BlobFolder, "tmp")));
+
+        // Collected for good: an old file goes, and a later upload of the same bytes puts a new copy in place.
+        await _server.Api.DeleteBackupAsync(alice.AccessToken);
+        Assert.Equal(1, (await _server.Services.GetRequiredService<MediaCollector>().CollectAsync(DateTimeOffset.UtcNow.AddDays(4))).Deleted);
+        Assert.Null(store.Find(orphan.Id));
+    }
+
+    /// <summary>The real store, with the same content committed again (as an upload of it would) just before a delete.</summary>
+    private sealed class UploadAgainBeforeDelete(IBlobStore inner) : IBlobStore
+    {
+        public string UploadsFolder => inner.UploadsFolder;
+        public string NewTempPath() => inner.NewTempPath();
+        public BlobInfo Commit(string tempPath, string sha256) => inner.Commit(tempPath, sha256);
+        public BlobInfo? Find(string id) => inner.Find(id);
+        public Stream OpenRead(string id) => inner.OpenRead(id);
+        public IEnumerable<BlobInfo> List() => inner.List();
+        public int DeleteTempFilesOlderThan(DateTimeOffset before) => inner.DeleteTempFilesOlderThan(before);
+
+        public bool DeleteIfStoredBefore(string id, DateTimeOffset cutoff)
+        {
+            var temp = inner.NewTempPath();
+            using (var source = inner.OpenRead(id)) using (var copy = File.Create(temp)) source.CopyTo(copy);
+            inner.Commit(temp, id);
+            return inner.DeleteIfStoredBefore(id, cutoff);
+        }
+    }
+
     private async Task UploadWhenQuotaAllowsAsync(DeviceSession who, byte[] bytes)
     {
         for (var attempt = 0; ; attempt++)
