@@ -2,6 +2,15 @@ namespace Natter.Actors.Media;
 
 public sealed record BlobInfo(string Id, long Size, DateTimeOffset StoredAt);
 
+public enum BlobDeletion
+{
+    Deleted,
+    /// <summary>Stored again at or after the cutoff: it stays.</summary>
+    Kept,
+    /// <summary>Not there (deleted already).</summary>
+    Absent,
+}
+
 /// <summary>
 /// Where media bytes live, content-addressed by SHA-256: identical content is stored once. An upload is
 /// written to a temporary file and committed (moved into place) only when complete and verified. The local
@@ -24,9 +33,12 @@ public interface IBlobStore
     /// <summary>
     /// Deletes the blob unless it was stored (or stored again) at or after <paramref name="cutoff"/>, atomically with
     /// respect to <see cref="Commit"/>: an upload of the same bytes either renews the blob before it goes (it stays) or
-    /// puts a new copy in place after. Returns whether it was deleted.
+    /// puts a new copy in place after.
     /// </summary>
-    bool DeleteIfStoredBefore(string id, DateTimeOffset cutoff);
+    BlobDeletion DeleteIfStoredBefore(string id, DateTimeOffset cutoff);
+
+    /// <summary>Blobs a delete had set aside when its process stopped go back (or away, if a copy is in place again).</summary>
+    void RecoverSetAside();
 
     /// <summary>The folder for resumable uploads in progress.</summary>
     string UploadsFolder { get; }
@@ -38,11 +50,15 @@ public interface IBlobStore
 /// <summary>Blobs as files under <c>{root}/blobs/{first two hex digits}/{sha256}</c>; temporary files under <c>{root}/tmp</c>.</summary>
 public sealed class LocalBlobStore : IBlobStore
 {
+    private const string AsideMark = ".deleting-";
     private readonly string _blobs;
     private readonly string _tmp;
+    private readonly Action<string>? _whileAside;
 
-    public LocalBlobStore(string root)
+    /// <param name="whileAside">For tests: runs while a delete has the blob of that id set aside.</param>
+    public LocalBlobStore(string root, Action<string>? whileAside = null)
     {
+        _whileAside = whileAside;
         _blobs = Path.Combine(root, "blobs");
         _tmp = Path.Combine(root, "tmp");
         UploadsFolder = Path.Combine(root, "uploads");
@@ -74,13 +90,18 @@ public sealed class LocalBlobStore : IBlobStore
                 {
                     // Stored already: its age counts from this upload, so the collector's grace period starts again.
                     File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
-                    File.Delete(tempPath);
-                    return Find(sha256) ?? throw new FileNotFoundException(path);
+                    // Still there once renewed: this upload's copy is not needed.
+                    if (Find(sha256) is { } renewed)
+                    {
+                        File.Delete(tempPath);
+                        return renewed;
+                    }
                 }
                 catch (FileNotFoundException) when (attempt < 3)
                 {
-                    // The collector moved it aside just now (DeleteIfStoredBefore): this upload's copy goes in its place.
                 }
+                // The collector moved it aside just now (DeleteIfStoredBefore): this upload's copy goes in its place.
+                if (attempt >= 3) throw new IOException($"blob {sha256} kept vanishing while it was stored");
             }
         }
     }
@@ -100,7 +121,9 @@ public sealed class LocalBlobStore : IBlobStore
     public int DeleteTempFilesOlderThan(DateTimeOffset before)
     {
         var deleted = 0;
-        foreach (var file in Directory.EnumerateFiles(_tmp).Where(f => File.GetLastWriteTimeUtc(f) < before.UtcDateTime))
+        // Blobs set aside by a delete are not temporary files (RecoverSetAside puts them back).
+        foreach (var file in Directory.EnumerateFiles(_tmp).Where(f => !f.Contains(AsideMark, StringComparison.Ordinal)
+                     && File.GetLastWriteTimeUtc(f) < before.UtcDateTime))
         {
             File.Delete(file);
             deleted++;
@@ -114,22 +137,42 @@ public sealed class LocalBlobStore : IBlobStore
             .Where(f => IsSha256(f.Name))
             .Select(f => new BlobInfo(f.Name, f.Length, f.LastWriteTimeUtc));
 
-    public bool DeleteIfStoredBefore(string id, DateTimeOffset cutoff)
+    public BlobDeletion DeleteIfStoredBefore(string id, DateTimeOffset cutoff)
     {
-        if (PathOf(id) is not { } path) return false;
-        // Moved aside first (atomic): an upload committing from now on finds no file and puts its own copy in place.
-        var aside = Path.Combine(_tmp, $"{id}.deleting-{Guid.NewGuid():N}");
+        if (PathOf(id) is not { } path) return BlobDeletion.Absent;
+        // Moved aside first, by a rename (File.Move with overwrite is rename(2): atomic locally, on NFS and SMB, where a
+        // move without overwrite may copy): an upload committing from now on finds no file and puts its own copy in place.
+        var aside = Path.Combine(_tmp, $"{id}{AsideMark}{Guid.NewGuid():N}");
         try
         {
-            File.Move(path, aside);
+            File.Move(path, aside, overwrite: true);
         }
         catch (FileNotFoundException)
         {
-            return false;
+            return BlobDeletion.Absent;
         }
-        // Renewed by an upload just before the move: it goes back, unless a newer copy is in place already.
-        if (File.GetLastWriteTimeUtc(aside) >= cutoff.UtcDateTime)
+        _whileAside?.Invoke(id);
+        // Renewed by an upload just before the move: it goes back (over a copy put in place since: the same bytes).
+        // The time is read through an open handle, which makes NFS fetch it again rather than trust its cache.
+        DateTime storedAt;
+        using (var handle = File.OpenHandle(aside)) storedAt = File.GetLastWriteTimeUtc(handle);
+        if (storedAt >= cutoff.UtcDateTime)
         {
+            File.Move(aside, path, overwrite: true);
+            return BlobDeletion.Kept;
+        }
+        File.Delete(aside);
+        return BlobDeletion.Deleted;
+    }
+
+    public void RecoverSetAside()
+    {
+        foreach (var aside in Directory.EnumerateFiles(_tmp, "*" + AsideMark + "*"))
+        {
+            var id = Path.GetFileName(aside)[..Path.GetFileName(aside).IndexOf(AsideMark, StringComparison.Ordinal)];
+            if (PathOf(id) is not { } path) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // Its collection did not finish: it is collected again from its place, unless a copy is there already.
             try
             {
                 File.Move(aside, path, overwrite: false);
@@ -138,10 +181,10 @@ public sealed class LocalBlobStore : IBlobStore
             {
                 File.Delete(aside);
             }
-            return false;
+            catch (FileNotFoundException)
+            {
+            }
         }
-        File.Delete(aside);
-        return true;
     }
 
     private string? PathOf(string id) => IsSha256(id) ? Path.Combine(_blobs, id[..2], id) : null;

@@ -70,6 +70,7 @@ public sealed class MediaCollector(Func<IBlobStore> openStore, MediaOptions opti
     public async Task<Outcome> CollectAsync(DateTimeOffset now)
     {
         var store = openStore();
+        store.RecoverSetAside();
         var abandoned = 0;
         foreach (var part in Directory.EnumerateFiles(store.UploadsFolder, "*.part"))
         {
@@ -90,16 +91,13 @@ public sealed class MediaCollector(Func<IBlobStore> openStore, MediaOptions opti
             // Stored again while the journal was read (the same bytes uploaded anew renew its time): it waits another
             // grace period.
             if (!StillOld(store, blob.Id, now)) continue;
-            var records = uploaders.GetValueOrDefault(blob.Id) ?? [];
+            var records = uploaders.TryGetValue(blob.Id, out var holders) ? holders.Select(h => (h.Key, h.Value)).ToList() : [];
             var forgotten = await ForgetUploadsAsync(blob.Id, records);
-            if (forgotten.Count == records.Count && store.DeleteIfStoredBefore(blob.Id, now - options.GcGracePeriod))
-            {
-                deleted++;
-                continue;
-            }
+            var deletion = forgotten.Count == records.Count ? store.DeleteIfStoredBefore(blob.Id, now - options.GcGracePeriod) : BlobDeletion.Kept;
+            if (deletion == BlobDeletion.Deleted) deleted++;
             // The file stays (an account made it its backup, or the same bytes were uploaded again meanwhile, whose
             // record was the one just forgotten): the accounts that forgot it get their record back.
-            await RestoreUploadsAsync(forgotten);
+            if (deletion == BlobDeletion.Kept) await RestoreUploadsAsync(forgotten);
         }
         return new Outcome(deleted, candidates.Count - deleted, abandoned);
     }
@@ -150,10 +148,11 @@ public sealed class MediaCollector(Func<IBlobStore> openStore, MediaOptions opti
         }
     }
 
-    private async Task<(HashSet<string> Referenced, Dictionary<string, List<(UserId, UploadedMedia)>> Uploaders)> ReadReferencesAsync()
+    /// <summary>Every referenced blob, and the accounts holding a record of each blob when the journal was read.</summary>
+    private async Task<(HashSet<string> Referenced, Dictionary<string, Dictionary<UserId, UploadedMedia>> Uploaders)> ReadReferencesAsync()
     {
         var referenced = new HashSet<string>();
-        var uploaders = new Dictionary<string, List<(UserId, UploadedMedia)>>();
+        var uploaders = new Dictionary<string, Dictionary<UserId, UploadedMedia>>();
         var backups = new Dictionary<UserId, string>();
         var journal = PersistenceQuery.Get(system).ReadJournalFor<ICurrentAllEventsQuery>("akka.persistence.query.journal.sql");
         await journal.CurrentAllEvents(Offset.NoOffset()).RunForeach(envelope =>
@@ -164,8 +163,11 @@ public sealed class MediaCollector(Func<IBlobStore> openStore, MediaOptions opti
                     referenced.Add(media.Id);
                     break;
                 case UserEvents.MediaUploaded uploaded:
-                    if (!uploaders.TryGetValue(uploaded.Media.BlobId, out var list)) uploaders[uploaded.Media.BlobId] = list = [];
-                    list.Add((uploaded.UserId, uploaded.Media));
+                    if (!uploaders.TryGetValue(uploaded.Media.BlobId, out var holders)) uploaders[uploaded.Media.BlobId] = holders = [];
+                    holders[uploaded.UserId] = uploaded.Media;
+                    break;
+                case UserEvents.MediaForgotten forgotten:
+                    uploaders.GetValueOrDefault(forgotten.BlobId)?.Remove(forgotten.UserId);
                     break;
                 case UserEvents.BackupStored stored:
                     backups[stored.UserId] = stored.Backup.BlobId;

@@ -241,7 +241,7 @@ public sealed class MediaSpecs : IAsyncLifetime
         Assert.Equal(orphan.Id, (await _server.Api.PutBackupAsync(alice.AccessToken, orphan.Id)).MediaId);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(BlobFolder, "tmp")));
 
-        // Collected for good: an old file goes, and a later upload of the same bytes puts a new copy in place.
+        // Collected for good once no longer her backup.
         await _server.Api.DeleteBackupAsync(alice.AccessToken);
         Assert.Equal(1, (await _server.Services.GetRequiredService<MediaCollector>().CollectAsync(DateTimeOffset.UtcNow.AddDays(4))).Deleted);
         Assert.Null(store.Find(orphan.Id));
@@ -257,8 +257,9 @@ public sealed class MediaSpecs : IAsyncLifetime
         public Stream OpenRead(string id) => inner.OpenRead(id);
         public IEnumerable<BlobInfo> List() => inner.List();
         public int DeleteTempFilesOlderThan(DateTimeOffset before) => inner.DeleteTempFilesOlderThan(before);
+        public void RecoverSetAside() => inner.RecoverSetAside();
 
-        public bool DeleteIfStoredBefore(string id, DateTimeOffset cutoff)
+        public BlobDeletion DeleteIfStoredBefore(string id, DateTimeOffset cutoff)
         {
             var temp = inner.NewTempPath();
             using (var source = inner.OpenRead(id)) using (var copy = File.Create(temp)) source.CopyTo(copy);
