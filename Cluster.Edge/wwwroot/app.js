@@ -595,6 +595,25 @@ async function disableNotifications() {
   saveVault();
 }
 
+// --- approving a device that asks to join this account (the primary only; docs/e2ee.md §7.1) ----------
+
+$("approve").onsubmit = (event) => {
+  event.preventDefault();
+  const text = $("approve-code").value;
+  $("approve-status").textContent = "approving…";
+  enqueue(async () => {
+    try {
+      const code = e2ee.parseLinkCode(text);
+      const devices = await api(`devices/links/${encodeURIComponent(code.linkId)}/approve`,
+        { method: "POST", body: JSON.stringify(await e2ee.endorse(state.vault.keys, state.me, code)) });
+      $("approve-code").value = "";
+      $("approve-status").textContent = `approved: the account has ${devices.length} devices`;
+    } catch (e) {
+      $("approve-status").textContent = e.message;
+    }
+  });
+};
+
 $("notify").onclick = () => {
   $("notify-status").textContent = "subscribing…";
   enableNotifications().then(

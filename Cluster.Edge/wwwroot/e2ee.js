@@ -137,6 +137,23 @@ export function linkCode(link, keys, secret) {
   return `natter-link-v1:${link.linkId}:${link.approvalCode}:${toUrl64(keys.identity.pub)}:${toUrl64(secret)}`;
 }
 
+/** A link code another device shows (`natter-link-v1:{linkId}:{approvalCode}:{identityKey}:{secret}`), read; throws saying what is wrong. */
+export function parseLinkCode(text) {
+  const parts = text.trim().split(":");
+  if (parts.length !== 5 || parts[0] !== "natter-link-v1") throw new Error("not a link code: it reads natter-link-v1:link:code:key:secret");
+  let ik, secret;
+  try { ik = fromUrl64(parts[3]); secret = fromUrl64(parts[4]); } catch { throw new Error("the link code's keys are not base64url"); }
+  if (ik.length !== 32 || secret.length !== 16) throw new Error("the link code's key or secret has the wrong length");
+  return { linkId: parts[1], approvalCode: parts[2], ik, secret };
+}
+
+/** This device, as its account's primary, endorses the device of a scanned link code: the body of the approval (base64). */
+export async function endorse(keys, userId, code) {
+  const signature = await sign(keys.identity, deviceMessage(userId, code.ik));
+  const mac = await hmac(code.secret, bytes.concat(ascii("natter-link-v1"), keys.identity.pub, code.ik));
+  return { approvalCode: code.approvalCode, identityKey: bytes.toBase64(code.ik), accountSignature: bytes.toBase64(signature), linkMac: bytes.toBase64(mac) };
+}
+
 /** The endorsement a link's completion carries (base64), checked: the MAC under the code's secret, then the signature. Answers the account key. */
 export async function checkEndorsement(endorsement, userId, keys, secret) {
   if (!endorsement) throw new Error("the primary approved this browser without endorsing its keys");

@@ -266,6 +266,28 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_browser_as_primary_approves_and_endorses_a_device_from_its_link_code()
+    {
+        var alice = await _server.RegisterAsync();
+        var page = await OpenAsync(await _browser.NewContextAsync(), alice);
+        var linking = await DeviceLinking.RequestAsync(_server.Api, "+" + alice.UserId, "tablet");
+
+        await page.Locator("#approve-code").FillAsync("natter-link-v1:nonsense");
+        await page.Locator("#approve button").ClickAsync();
+        await Assertions.Expect(page.Locator("#approve-status")).ToContainTextAsync("not a link code");
+        await page.Locator("#approve-code").FillAsync(linking.LinkCode);
+        await page.Locator("#approve button").ClickAsync();
+        await Assertions.Expect(page.Locator("#approve-status")).ToHaveTextAsync("approved: the account has 2 devices");
+
+        // The SDK checks what the page signed and MACed (JavaScript against C#), then publishes keys the server takes.
+        var tablet = await linking.TryCompleteAsync();
+        Assert.NotNull(tablet);
+        Assert.True((await _server.Api.GetKeysStatusAsync(tablet.Session.AccessToken)).Published);
+        var listed = (await _server.Api.GetDeviceIdentitiesAsync(alice.AccessToken, "+" + alice.UserId)).Devices;
+        Assert.Equal([alice.DeviceId, tablet.Session.DeviceId], listed.Select(d => d.DeviceId).ToArray());
+    }
+
+    [Fact]
     public async Task The_browser_seals_nothing_for_a_device_the_account_key_did_not_endorse()
     {
         var alice = await _server.RegisterAsync();
