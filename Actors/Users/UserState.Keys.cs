@@ -34,14 +34,19 @@ public sealed partial record UserState
     /// (docs/e2ee.md §11). Keys published before endorsements existed, or under an endorsement a later primary key voided,
     /// are kept but not handed out: clients would refuse them.
     /// </summary>
-    private IEnumerable<DeviceKeyState> TrustedKeys() => Devices
-        .Select(d => (Device: d, Keys: KeysOf(d.Id)))
-        .Where(x => x.Keys is not null && (IsPrimary(x.Device.Id) || EndorsedFor(x.Device, x.Keys.IdentityKey)))
-        .Select(x => x.Keys!);
+    private IEnumerable<DeviceKeyState> TrustedKeys()
+    {
+        // The account key, read once: an endorsement counts only under the current primary's identity key.
+        var accountKey = Devices.Count > 0 ? KeysOf(Devices[0].Id)?.IdentityKey : null;
+        return Devices
+            .Select(d => (Device: d, Keys: KeysOf(d.Id)))
+            .Where(x => x.Keys is not null && (IsPrimary(x.Device.Id) || EndorsedFor(x.Device, x.Keys.IdentityKey, accountKey)))
+            .Select(x => x.Keys!);
+    }
 
-    private bool EndorsedFor(DeviceInfo device, byte[] identityKey) =>
-        device.Endorsement is { } e && e.IdentityKey.AsSpan().SequenceEqual(identityKey)
-        && KeysOf(Devices[0].Id) is { } primary && primary.IdentityKey.AsSpan().SequenceEqual(e.AccountKey);
+    private static bool EndorsedFor(DeviceInfo device, byte[] identityKey, byte[]? accountKey) =>
+        device.Endorsement is { } e && accountKey is not null
+        && e.IdentityKey.AsSpan().SequenceEqual(identityKey) && accountKey.AsSpan().SequenceEqual(e.AccountKey);
 
     private (IReadOnlyList<IUserEvent>, (string, string)?) DecidePublish(PublishKeys p)
     {

@@ -74,16 +74,16 @@ public sealed partial class SecureDevice
 
     /// <summary>
     /// One device's identity key, checked against the pinned account key; when it does not check (or nothing is pinned), against
-    /// the directory's whole listing, which may bring a new account key (raised). Answers whether a change was raised.
+    /// the directory's whole listing (<paramref name="listing"/> when the caller has it), which may bring a new account key
+    /// (raised). Answers whether a change was raised.
     /// </summary>
-    private async Task<bool> CheckDeviceAsync(string userId, ListedDevice device, CancellationToken ct)
+    private async Task<bool> CheckDeviceAsync(string userId, ListedDevice device, CancellationToken ct, IReadOnlyList<ListedDevice>? listing = null)
     {
         AccountKey? known;
         lock (_devicesGate) _accountKeys.TryGetValue(userId, out known);
         if (known is not null && Endorsed(known.Key, userId, device)) return false;
         // A new primary key, or a device of a new primary (the number verified again): checked with the whole listing.
-        var listing = await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + userId, ct);
-        var raised = CheckAccount(userId, listing.Devices.Select(Listed).ToList());
+        var raised = CheckAccount(userId, listing ?? await ListingAsync(userId, ct));
         lock (_devicesGate) known = _accountKeys.GetValueOrDefault(userId);
         if (known is null || !Endorsed(known.Key, userId, device)) throw NotEndorsed(userId, device.DeviceId);
         return raised;
@@ -114,6 +114,10 @@ public sealed partial class SecureDevice
             if (_accountKeys.TryGetValue(userId, out var known) && known.PrimaryDevice == deviceId && userId != _session.UserId)
                 _accountKeys.Remove(userId);
     }
+
+    /// <summary>A user's keyed devices as the directory lists them (GET /api/keys/{phone}/devices: no prekey handed out).</summary>
+    private async Task<List<ListedDevice>> ListingAsync(string userId, CancellationToken ct) =>
+        (await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + userId, ct)).Devices.Select(Listed).ToList();
 
     private static ListedDevice Listed(DeviceIdentityView d) => new(d.DeviceId, d.IdentityKey, d.Primary, d.AccountSignature);
 

@@ -285,7 +285,7 @@ public sealed partial class SecureDevice
     /// <summary>Devices the server says a send missed, checked against their account's listing before anything is sealed for them.</summary>
     private async Task CheckMissingAsync(string userId, IReadOnlyList<int> deviceIds, CancellationToken ct)
     {
-        var listing = (await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + userId, ct)).Devices.Select(Listed).ToList();
+        var listing = await ListingAsync(userId, ct);
         CheckAccount(userId, listing);
         var unlisted = deviceIds.Where(id => listing.All(d => d.DeviceId != id)).ToList();
         if (unlisted.Count > 0) throw NotEndorsed(userId, unlisted[0]);
@@ -318,7 +318,8 @@ public sealed partial class SecureDevice
         var identities = await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + device.UserId, ct);
         var found = identities.Devices.FirstOrDefault(d => d.DeviceId.ToString() == device.DeviceId)
                     ?? throw new UntrustedIdentityException(device, $"{device} has no keys in the directory");
-        var raised = await CheckDeviceAsync(device.UserId, Listed(found), ct);
+        // Checked against the listing just fetched, not a second fetch of it.
+        var raised = await CheckDeviceAsync(device.UserId, Listed(found), ct, identities.Devices.Select(Listed).ToList());
         return (new DeviceIdentity(found.IdentityKey, found.IdentityDhKey, found.IdentityDhSignature), raised);
     }
 

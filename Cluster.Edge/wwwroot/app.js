@@ -108,11 +108,17 @@ function dropOutdatedSessions(user, devices) {
   }
 }
 
-/** One device (a bundle or identity) against its account's pinned key; if it does not check, against the whole listing (a new account key is shown). */
-async function checkedDevice(user, device) {
+/** A user's keyed devices as the directory lists them (no prekey handed out). */
+const listing = async (user) => (await api(`keys/${encodeURIComponent("+" + user)}/devices`)).devices;
+
+/**
+ * One device (a bundle or identity) against its account's pinned key; if it does not check, against the whole listing
+ * (`devices` when the caller has it; a new account key is shown).
+ */
+async function checkedDevice(user, device, devices = null) {
   const known = state.vault.accounts[user];
   if (known && (await e2ee.endorsedBy(known.key, user, device))) return device;
-  await pinAccount(user, (await api(`keys/${encodeURIComponent("+" + user)}/devices`)).devices);
+  await pinAccount(user, devices || await listing(user));
   const pinned = state.vault.accounts[user];
   if (!pinned || !(await e2ee.endorsedBy(pinned.key, user, device)))
     throw new Error(`device ${device.deviceId} of +${user} is not endorsed by the account's key`);
@@ -155,11 +161,11 @@ function onStaleDevices(error) {
     // In the queue, not here: a send being sealed meanwhile must not lose the sessions it is using.
     // Named missing: checked with their account's listing before anything is sealed for them.
     for (const user of new Set((error.missing || []).map((d) => d.userId))) {
-      const listing = (await api(`keys/${encodeURIComponent("+" + user)}/devices`)).devices;
-      await pinAccount(user, listing);
-      for (const d of error.missing.filter((x) => x.userId === user && !listing.some((l) => l.deviceId === x.deviceId)))
+      const listed = await listing(user);
+      await pinAccount(user, listed);
+      for (const d of error.missing.filter((x) => x.userId === user && !listed.some((l) => l.deviceId === x.deviceId)))
         throw new Error(`device ${d.deviceId} of +${user} is not endorsed by the account's key`);
-      dropOutdatedSessions(user, listing);
+      dropOutdatedSessions(user, listed);
     }
     for (const d of error.missing || []) (state.vault.devices[d.userId] ||= []).push(d.deviceId);
     for (const d of error.extra || []) {
@@ -174,9 +180,9 @@ function onStaleDevices(error) {
 }
 
 async function senderIdentity(userId, deviceId) {
-  const found = await api(`keys/${encodeURIComponent("+" + userId)}/devices`);
-  const device = found.devices.find((d) => d.deviceId === deviceId);
-  return device ? e2ee.verifiedIdentity(await checkedDevice(userId, device)) : null;
+  const devices = await listing(userId);
+  const device = devices.find((d) => d.deviceId === deviceId);
+  return device ? e2ee.verifiedIdentity(await checkedDevice(userId, device, devices)) : null;
 }
 
 /** What a message says, for this device. */
