@@ -60,6 +60,13 @@ public sealed class IdentityKeyPair
     /// </summary>
     public byte[] EndorseDevice(string userId, ReadOnlySpan<byte> deviceIdentityKey) => Sign(KeySignatures.DeviceMessage(userId, deviceIdentityKey));
 
+    /// <summary>
+    /// This key, as its account's key, signing the list of the account's devices' identity keys at <paramref name="version"/>
+    /// (docs/e2ee.md §7.2): a device left out is no longer sealed for, whatever its endorsement.
+    /// </summary>
+    public byte[] SignDeviceList(string userId, long version, IReadOnlyList<byte[]> identityKeys) =>
+        Sign(KeySignatures.DeviceListMessage(userId, version, identityKeys));
+
     internal byte[] Sign(ReadOnlySpan<byte> message)
     {
         using var signing = SigningKey();

@@ -4,8 +4,8 @@ using NSec.Cryptography;
 namespace Natter.Client.Crypto;
 
 /// <summary>
-/// The Ed25519 signatures that bind a device's X25519 keys to its identity key, and a linked device's identity key
-/// to its account (the endorsement, docs/e2ee.md §7). The server runs these very checks to refuse forged keys at
+/// The Ed25519 signatures that bind a device's X25519 keys to its identity key, a linked device's identity key
+/// to its account (the endorsement, docs/e2ee.md §7.1), and the account's devices to one list (§7.2). The server runs these very checks to refuse forged keys at
 /// upload, so this file depends on NSec only.
 /// </summary>
 public static class KeySignatures
@@ -16,6 +16,10 @@ public static class KeySignatures
     private static readonly byte[] IdentityDhLabel = "natter-idh-v1"u8.ToArray();
     private static readonly byte[] SignedPreKeyLabel = "natter-spk-v1"u8.ToArray();
     private static readonly byte[] DeviceLabel = "natter-device-v1"u8.ToArray();
+    private static readonly byte[] DeviceListLabel = "natter-devices-v1"u8.ToArray();
+
+    /// <summary>The most identity keys a signed device list holds (its count is one byte).</summary>
+    public const int MaxListedDevices = 255;
 
     /// <summary>Checks Ed25519(identityKey) over "natter-idh-v1" || identityDhPublic.</summary>
     public static bool VerifyIdentityDh(ReadOnlySpan<byte> identityKey, ReadOnlySpan<byte> identityDhPublic, ReadOnlySpan<byte> signature) =>
@@ -28,6 +32,35 @@ public static class KeySignatures
     /// <summary>Checks the account key's Ed25519 signature over "natter-device-v1" || deviceIdentityKey || UTF-8(userId).</summary>
     public static bool VerifyDevice(ReadOnlySpan<byte> accountKey, string userId, ReadOnlySpan<byte> deviceIdentityKey, ReadOnlySpan<byte> signature) =>
         deviceIdentityKey.Length == PublicKeySize && Verify(accountKey, DeviceMessage(userId, deviceIdentityKey), signature);
+
+    /// <summary>
+    /// Checks the account key's Ed25519 signature over "natter-devices-v1" || u64(version) || u8(count) || the identity keys
+    /// in their order || UTF-8(userId).
+    /// </summary>
+    public static bool VerifyDeviceList(ReadOnlySpan<byte> accountKey, string userId, long version, IReadOnlyList<byte[]> identityKeys,
+        ReadOnlySpan<byte> signature) =>
+        version >= 0 && identityKeys.Count <= MaxListedDevices && identityKeys.All(k => k?.Length == PublicKeySize)
+        && Verify(accountKey, DeviceListMessage(userId, version, identityKeys), signature);
+
+    internal static byte[] DeviceListMessage(string userId, long version, IReadOnlyList<byte[]> identityKeys)
+    {
+        if (identityKeys.Count > MaxListedDevices) throw new ArgumentException($"A device list holds at most {MaxListedDevices} keys.", nameof(identityKeys));
+        var user = System.Text.Encoding.UTF8.GetBytes(userId);
+        var message = new byte[DeviceListLabel.Length + 8 + 1 + identityKeys.Count * PublicKeySize + user.Length];
+        var at = DeviceListLabel.Length;
+        DeviceListLabel.CopyTo(message, 0);
+        BinaryPrimitives.WriteInt64BigEndian(message.AsSpan(at), version);
+        message[at + 8] = (byte)identityKeys.Count;
+        at += 9;
+        foreach (var key in identityKeys)
+        {
+            if (key.Length != PublicKeySize) throw new ArgumentException("Identity keys are 32 bytes.", nameof(identityKeys));
+            key.CopyTo(message, at);
+            at += PublicKeySize;
+        }
+        user.CopyTo(message, at);
+        return message;
+    }
 
     internal static byte[] DeviceMessage(string userId, ReadOnlySpan<byte> deviceIdentityKey)
     {

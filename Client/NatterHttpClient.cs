@@ -35,7 +35,8 @@ public sealed record WebPushKeyView(string PublicKey);
 public sealed record SettingsView(string Theme, string LastSeen, bool Notifications, bool NotificationPreview,
     IReadOnlyList<MutedView> Muted, IReadOnlyList<string> PushPlatforms);
 
-public sealed record DeviceView(int DeviceId, string Name, DateTimeOffset LinkedAt, bool Primary, bool Current);
+/// <summary>A device of the account; <see cref="IdentityKey"/> is the identity key the primary endorsed for a linked device.</summary>
+public sealed record DeviceView(int DeviceId, string Name, DateTimeOffset LinkedAt, bool Primary, bool Current, byte[]? IdentityKey = null);
 
 public sealed record StoredMedia(string Id, long Size, string Sha256, string ContentType);
 
@@ -220,6 +221,19 @@ public sealed class NatterHttpClient(HttpClient http)
         byte[] linkMac, CancellationToken ct = default) =>
         SendAsync<List<DeviceView>>(HttpMethod.Post, $"api/devices/links/{Uri.EscapeDataString(linkId)}/approve", token,
             new { approvalCode, identityKey, accountSignature, linkMac }, ct);
+
+    /// <summary>
+    /// Approves the link, endorses the new device's identity key and publishes the account's device list with it in (what
+    /// <c>SecureDevice.ApproveLinkAsync</c> sends).
+    /// </summary>
+    public Task<List<DeviceView>> ApproveLinkAsync(string token, string linkId, string approvalCode, byte[] identityKey, byte[] accountSignature,
+        byte[] linkMac, DeviceListView deviceList, CancellationToken ct = default) =>
+        SendAsync<List<DeviceView>>(HttpMethod.Post, $"api/devices/links/{Uri.EscapeDataString(linkId)}/approve", token,
+            new { approvalCode, identityKey, accountSignature, linkMac, deviceList }, ct);
+
+    /// <summary>The primary publishes the account's signed device list (docs/e2ee.md §7.2); answers the account's listing.</summary>
+    public Task<UserDevicesView> PublishDeviceListAsync(string token, DeviceListView deviceList, CancellationToken ct = default) =>
+        SendAsync<UserDevicesView>(HttpMethod.Put, "api/devices/list", token, deviceList, ct);
 
     /// <summary>Throws <c>link_pending</c> until an existing device approved the link.</summary>
     public Task<DeviceSession> CompleteLinkAsync(string linkId, string deviceSecret, CancellationToken ct = default) =>

@@ -52,8 +52,11 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
         AskAsync<UserReplies.PendingLinks>(users, new UserQueries.GetPendingLinks(user, now));
 
     public Task<GatewayResult<UserReplies.Account>> ApproveLinkAsync(UserId user, DeviceId by, string linkId, string approvalHash, DateTimeOffset now,
-        DeviceEndorsement? endorsement = null) =>
-        AskAsync<UserReplies.Account>(users, new ApproveLink(user, by, linkId, approvalHash, now, endorsement));
+        DeviceEndorsement? endorsement = null, SignedDeviceList? deviceList = null) =>
+        AskAsync<UserReplies.Account>(users, new ApproveLink(user, by, linkId, approvalHash, now, endorsement, deviceList));
+
+    public Task<GatewayResult<UserReplies.KeyedDevices>> PublishDeviceListAsync(UserId user, DeviceId by, SignedDeviceList list, DateTimeOffset now) =>
+        AskAsync<UserReplies.KeyedDevices>(users, new PublishDeviceList(user, by, list, now));
 
     public Task<GatewayResult<UserReplies.DeviceMessageSent>> SendDeviceMessageAsync(UserId user, DeviceId from, DeviceId to, byte[] data, DateTimeOffset now) =>
         AskAsync<UserReplies.DeviceMessageSent>(users, new SendDeviceMessage(user, from, to, data, now));

@@ -112,6 +112,7 @@ public sealed class UserActor : UntypedPersistentActor
                 TellContactsAndSelf(new DeviceNotices.DevicesChanged(_state.Id));
                 break;
             case DeviceKeysPublished { First: true }:
+            case DeviceListPublished:
                 TellContactsAndSelf(new DeviceNotices.DevicesChanged(_state.Id));
                 break;
             case PreKeysClaimed claimed:
@@ -146,6 +147,7 @@ public sealed class UserActor : UntypedPersistentActor
         RecordBackup or DeleteBackup => _state.ToBackup(),
         RemoveDevice or ApproveLink => new Account(_state.Id, _state.Exists, _state.Devices),
         PublishKeys p => _state.KeysStatusOf(p.Device),
+        PublishDeviceList => _state.ToKeyedDevices(),
         ClaimBundles c => before.BundlesFor(c),
         RequestLink r => new LinkStarted(_state.Id, r.LinkId, r.ExpiresAt),
         SendDeviceMessage => new DeviceMessageSent(_state.Id, _state.LastDeviceMessageId),

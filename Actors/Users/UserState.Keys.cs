@@ -23,7 +23,8 @@ public sealed partial record UserState
         : new(Id, device, false, 0, 0, []);
 
     public UserReplies.KeyedDevices ToKeyedDevices() => new(Id, Exists, TrustedKeys().Select(k => new UserReplies.DeviceKeyIdentity(
-        k.Device, k.IdentityKey, k.IdentityDhKey, k.IdentityDhSignature, IsPrimary(k.Device), AccountSignatureOf(k.Device))).ToList());
+        k.Device, k.IdentityKey, k.IdentityDhKey, k.IdentityDhSignature, IsPrimary(k.Device), AccountSignatureOf(k.Device))).ToList(),
+        CurrentDeviceList());
 
     private bool IsPrimary(DeviceId device) => Devices.Count > 0 && Devices[0].Id == device;
 
@@ -31,18 +32,24 @@ public sealed partial record UserState
 
     /// <summary>
     /// The keys the directory hands out: the primary's, and a linked device's when the primary endorsed that identity key
-    /// (docs/e2ee.md §11). Keys published before endorsements existed, or under an endorsement a later primary key voided,
-    /// are kept but not handed out: clients would refuse them.
+    /// (docs/e2ee.md §7.1) and the account's signed device list, if it has one, names it (§7.2). Keys published before
+    /// endorsements existed, under an endorsement a later primary key voided, or left out of the list, are kept but not
+    /// handed out: clients would refuse them.
     /// </summary>
     private IEnumerable<DeviceKeyState> TrustedKeys()
     {
-        // The account key, read once: an endorsement counts only under the current primary's identity key.
-        var accountKey = Devices.Count > 0 ? KeysOf(Devices[0].Id)?.IdentityKey : null;
+        // The account key and the list, read once: an endorsement counts only under the current primary's identity key.
+        var accountKey = AccountKey();
+        var list = CurrentDeviceList();
         return Devices
             .Select(d => (Device: d, Keys: KeysOf(d.Id)))
             .Where(x => x.Keys is not null && (IsPrimary(x.Device.Id) || EndorsedFor(x.Device, x.Keys.IdentityKey, accountKey)))
+            .Where(x => list is null || IsPrimary(x.Device.Id) || Lists(list, x.Keys!.IdentityKey))
             .Select(x => x.Keys!);
     }
+
+    /// <summary>The primary's published identity key: the account key.</summary>
+    private byte[]? AccountKey() => Devices.Count > 0 ? KeysOf(Devices[0].Id)?.IdentityKey : null;
 
     private static bool EndorsedFor(DeviceInfo device, byte[] identityKey, byte[]? accountKey) =>
         device.Endorsement is { } e && accountKey is not null
@@ -95,7 +102,7 @@ public sealed partial record UserState
     public UserReplies.Bundles BundlesFor(ClaimBundles c) => new(Id, TargetsOf(c)
         .Select(k => new PreKeyBundle(Id, k.Device, k.IdentityKey, k.IdentityDhKey, k.IdentityDhSignature, k.SignedPreKey,
             k.OneTimePreKeys.Count > 0 ? k.OneTimePreKeys[0] : null, IsPrimary(k.Device), AccountSignatureOf(k.Device)))
-        .ToList());
+        .ToList(), CurrentDeviceList());
 
     private List<DeviceKeyState> TargetsOf(ClaimBundles c) => TrustedKeys().Where(k => c.Device is null || k.Device == c.Device).ToList();
 

@@ -43,7 +43,9 @@ public sealed partial record UserState
         // The edge checked the signature with this key; it must still be the primary's (a reinstall may have raced it).
         if (a.Endorsement is { } e && KeysOf(Devices[0].Id)?.IdentityKey.AsSpan().SequenceEqual(e.AccountKey) != true)
             return ([], (UserRejections.InvalidKey, "the endorsement is not signed with the primary device's published identity key"));
-        return ([new LinkApproved(Id, a.LinkId, a.By, new DeviceId(LastDeviceId + 1), a.At, a.Endorsement)], null);
+        if (ApprovalListRefusal(a) is { } refusal) return ([], refusal);
+        var approved = new LinkApproved(Id, a.LinkId, a.By, new DeviceId(LastDeviceId + 1), a.At, a.Endorsement);
+        return (a.DeviceList is { } list ? [approved, new DeviceListPublished(Id, a.By, list, a.At)] : [approved], null);
     }
 
     private (IReadOnlyList<IUserEvent>, (string, string)?) DecideCompleteLink(CompleteLink c)

@@ -7,7 +7,7 @@ namespace Natter.Actors.Users;
 
 /// <summary>
 /// An account: its devices, its chat list, a pending verification code (only its hash), its settings,
-/// muted chats, push registrations, last seen, uploads, keys, links, device inbox and backup. Pure: decisions read the clock from the command,
+/// muted chats, push registrations, last seen, uploads, keys, links, device inbox, backup and signed device list. Pure: decisions read the clock from the command,
 /// never from the machine. Fields after <see cref="FailedAttempts"/> came later; older snapshots lack them.
 /// </summary>
 public sealed partial record UserState(
@@ -28,7 +28,8 @@ public sealed partial record UserState(
     IReadOnlyList<PendingLink>? Links = null,
     IReadOnlyList<DeviceMessage>? Inbox = null,
     long LastDeviceMessageId = 0,
-    StoredBackup? Backup = null) : INatterMessage
+    StoredBackup? Backup = null,
+    SignedDeviceList? DeviceList = null) : INatterMessage
 {
     public long UploadedBytes => Uploads?.Sum(u => u.Size) ?? 0;
 
@@ -102,6 +103,7 @@ public sealed partial record UserState(
         ClaimBundles c => DecideClaim(c),
         RequestLink r => DecideRequestLink(r),
         ApproveLink a => DecideApproveLink(a),
+        PublishDeviceList p => DecidePublishDeviceList(p),
         CompleteLink c => DecideCompleteLink(c),
         SendDeviceMessage m => DecideDeviceMessage(m),
         AckDeviceMessages a when Devices.All(d => d.Id != a.Device) => ([], (UserRejections.UnknownDevice, $"no device {a.Device}")),
@@ -162,6 +164,7 @@ public sealed partial record UserState(
         LinkRequested l => this with { Links = [.. WithRoomForOneMore(LiveLinks(l.Link.RequestedAt)), l.Link] },
         LinkApproved a => ApplyLinkApproved(a),
         LinkCompleted c => this with { Links = (Links ?? []).Where(l => l.LinkId != c.LinkId).ToList() },
+        DeviceListPublished p => this with { DeviceList = p.List },
         MediaForgotten f => this with { Uploads = (Uploads ?? []).Where(u => u.BlobId != f.BlobId).ToList() },
         BackupStored b => this with { Backup = b.Backup },
         BackupDeleted => this with { Backup = null },

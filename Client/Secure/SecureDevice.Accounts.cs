@@ -15,23 +15,23 @@ public sealed partial class SecureDevice
     // its link), with the device it belongs to. Guarded by _devicesGate.
     private readonly Dictionary<string, AccountKey> _accountKeys = new();
 
-    /// <summary>An account's key and its primary device (unknown to a linked device for its own account).</summary>
-    internal sealed record AccountKey(int? PrimaryDevice, byte[] Key);
-
     /// <summary>
-    /// Approves the device that shows <paramref name="linkCode"/> (docs/protocol.md §2.5) and endorses the identity key in
-    /// the code, so others seal for it. Only the primary device approves. Answers the account's devices.
+    /// An account's key and its primary device (unknown to a linked device for its own account), with the newest signed
+    /// device list seen under that key (none before the account signed one).
     /// </summary>
-    public Task<List<DeviceView>> ApproveLinkAsync(string linkCode, CancellationToken ct = default)
+    internal sealed record AccountKey(int? PrimaryDevice, byte[] Key, PinnedList? List = null);
+
+    /// <summary>A signed device list as checked and pinned (docs/e2ee.md §7.2): its version and the identity keys it names.</summary>
+    internal sealed record PinnedList(long Version, IReadOnlyList<byte[]> Keys)
     {
-        var code = DeviceLinkCode.Parse(linkCode);
-        var accountKey = _crypto.Keys.Identity;
-        return _api.ApproveLinkAsync(_session.AccessToken, code.LinkId, code.ApprovalCode, code.IdentityKey,
-            accountKey.EndorseDevice(_session.UserId, code.IdentityKey), code.MacOf(accountKey.IdentityKey), ct);
+        public bool Names(byte[] identityKey) => Keys.Any(k => k.AsSpan().SequenceEqual(identityKey));
     }
 
     /// <summary>A device of a user's directory listing, as the account check reads it.</summary>
     private readonly record struct ListedDevice(int DeviceId, byte[] IdentityKey, bool Primary, byte[]? AccountSignature);
+
+    /// <summary>A user's keyed devices as the directory lists them, with the account's signed device list if it has one.</summary>
+    private sealed record Listing(IReadOnlyList<ListedDevice> Devices, DeviceListView? List);
 
     /// <summary>
     /// Checks a user's keyed devices against their account key: every device but the primary needs the primary key's
@@ -39,8 +39,9 @@ public sealed partial class SecureDevice
     /// account's own must be this device's key if it is the primary, and never changes under it); a contact's new one is
     /// taken and <see cref="IdentityChanged"/> raised, unless this device was told of it already. Answers whether it was raised.
     /// </summary>
-    private bool CheckAccount(string userId, IReadOnlyCollection<ListedDevice> devices)
+    private bool CheckAccount(string userId, Listing listing)
     {
+        var devices = listing.Devices;
         if (devices.Count == 0) return false;
         var primaries = devices.Where(d => d.Primary).ToList();
         if (primaries.Count != 1)
@@ -54,18 +55,28 @@ public sealed partial class SecureDevice
                 throw NotEndorsed(userId, device.DeviceId);
         if (userId == _session.UserId && primary.DeviceId == _session.DeviceId && !primary.IdentityKey.AsSpan().SequenceEqual(_crypto.Keys.Identity.IdentityKey))
             throw new UntrustedIdentityException(Address, "the directory names another identity key for this very device");
+        var list = CheckedList(userId, primary.IdentityKey, listing);
         lock (_devicesGate)
         {
             if (!_accountKeys.TryGetValue(userId, out var known))
             {
-                _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey);
+                _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey, list);
                 return false;
             }
-            if (known.Key.AsSpan().SequenceEqual(primary.IdentityKey)) return false;
+            if (known.Key.AsSpan().SequenceEqual(primary.IdentityKey))
+            {
+                // Under the same account key the list only moves forward: an older one may name a device removed since.
+                if (known.List is { } pinned && (list is null || list.Version < pinned.Version))
+                    throw new UntrustedIdentityException(null, list is null
+                        ? $"the directory left out the signed device list of {userId} it served before"
+                        : $"the directory serves version {list.Version} of the device list of {userId} after version {pinned.Version}");
+                if (list is not null && list.Version > (known.List?.Version ?? 0)) _accountKeys[userId] = known with { List = list };
+                return false;
+            }
             // Its own account's key changes only with a new primary, which logs this device out first.
             if (userId == _session.UserId)
                 throw new UntrustedIdentityException(AddressOf(userId, primary.DeviceId), "the directory names another account key for this device's own account");
-            _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey);
+            _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey, list);
         }
         if (FirstToRaise(AddressOf(userId, primary.DeviceId), primary.IdentityKey))
             IdentityChanged?.Invoke(new IdentityChangedFrame(userId, primary.DeviceId));
@@ -73,36 +84,56 @@ public sealed partial class SecureDevice
     }
 
     /// <summary>
+    /// The listing's signed device list, checked: signed by the account key, and naming every listed device. Null when the
+    /// account has none (it has not signed one yet; whether it had is the caller's to check against its pin).
+    /// </summary>
+    private static PinnedList? CheckedList(string userId, byte[] accountKey, Listing listing)
+    {
+        if (listing.List is not { } view) return null;
+        if (view.Keys is null || view.Signature is null || !KeySignatures.VerifyDeviceList(accountKey, userId, view.Version, view.Keys, view.Signature))
+            throw new UntrustedIdentityException(null, $"the device list of {userId} is not signed by its account key");
+        var list = new PinnedList(view.Version, view.Keys);
+        foreach (var device in listing.Devices.Where(d => !list.Names(d.IdentityKey)))
+            throw NotEndorsed(userId, device.DeviceId);
+        return list;
+    }
+
+    /// <summary>
     /// One device's identity key, checked against the pinned account key; when it does not check (or nothing is pinned), against
     /// the directory's whole listing (<paramref name="listing"/> when the caller has it), which may bring a new account key
     /// (raised). Answers whether a change was raised.
     /// </summary>
-    private async Task<bool> CheckDeviceAsync(string userId, ListedDevice device, CancellationToken ct, IReadOnlyList<ListedDevice>? listing = null)
+    private async Task<bool> CheckDeviceAsync(string userId, ListedDevice device, CancellationToken ct, Listing? listing = null)
     {
         AccountKey? known;
         lock (_devicesGate) _accountKeys.TryGetValue(userId, out known);
-        if (known is not null && Endorsed(known.Key, userId, device)) return false;
-        // A new primary key, or a device of a new primary (the number verified again): checked with the whole listing.
+        if (known is not null && Trusted(known, userId, device)) return false;
+        // A new primary key, a device of a new primary (the number verified again), or a device linked since the list this
+        // device pinned: checked with the whole listing.
         var raised = CheckAccount(userId, listing ?? await ListingAsync(userId, ct));
         lock (_devicesGate) known = _accountKeys.GetValueOrDefault(userId);
-        if (known is null || !Endorsed(known.Key, userId, device)) throw NotEndorsed(userId, device.DeviceId);
+        if (known is null || !Trusted(known, userId, device)) throw NotEndorsed(userId, device.DeviceId);
         return raised;
     }
+
+    /// <summary>Endorsed by the account key, and named by the newest device list seen under it, if any.</summary>
+    private static bool Trusted(AccountKey known, string userId, ListedDevice device) =>
+        Endorsed(known.Key, userId, device) && known.List?.Names(device.IdentityKey) != false;
 
     private static bool Endorsed(byte[] accountKey, string userId, ListedDevice device) => device.Primary
         ? accountKey.AsSpan().SequenceEqual(device.IdentityKey)
         : device.AccountSignature is { } signature && KeySignatures.VerifyDevice(accountKey, userId, device.IdentityKey, signature);
 
     private static UntrustedIdentityException NotEndorsed(string userId, int deviceId) => new(AddressOf(userId, deviceId),
-        $"device {deviceId} of {userId} is not endorsed by the account's key: it is not sealed for, nor believed");
+        $"device {deviceId} of {userId} is not endorsed by the account's key, or not in its signed device list: it is not sealed for, nor believed");
 
     /// <summary>
     /// Sessions with listed devices whose identity is not the listed key are dropped before sealing: the next send starts
     /// one from the device's checked bundle. (Opening keeps them: messages of the old install still open.)
     /// </summary>
-    private void ForgetOutdatedSessions(string userId, IEnumerable<ListedDevice> listing)
+    private void ForgetOutdatedSessions(string userId, Listing listing)
     {
-        foreach (var device in listing)
+        foreach (var device in listing.Devices)
             if (_crypto.IdentityOf(AddressOf(userId, device.DeviceId)) is { } known && !known.IdentityKey.AsSpan().SequenceEqual(device.IdentityKey))
                 _crypto.ForgetDevice(AddressOf(userId, device.DeviceId));
     }
@@ -116,8 +147,12 @@ public sealed partial class SecureDevice
     }
 
     /// <summary>A user's keyed devices as the directory lists them (GET /api/keys/{phone}/devices: no prekey handed out).</summary>
-    private async Task<List<ListedDevice>> ListingAsync(string userId, CancellationToken ct) =>
-        (await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + userId, ct)).Devices.Select(Listed).ToList();
+    private async Task<Listing> ListingAsync(string userId, CancellationToken ct) =>
+        ListingOf(await _api.GetDeviceIdentitiesAsync(_session.AccessToken, "+" + userId, ct));
+
+    private static Listing ListingOf(UserDevicesView view) => new(view.Devices.Select(Listed).ToList(), view.DeviceList);
+
+    private static Listing ListingOf(UserBundlesView view) => new(view.Devices.Select(Listed).ToList(), view.DeviceList);
 
     private static ListedDevice Listed(DeviceIdentityView d) => new(d.DeviceId, d.IdentityKey, d.Primary, d.AccountSignature);
 

@@ -22,7 +22,13 @@ public sealed partial class SecureDevice
         IReadOnlyList<HistoryEntry> ContentKeys, IReadOnlyList<SavedOutgoing> Outgoing, IReadOnlyList<SavedTransfer> OpenedTransfers,
         bool ContentKeysApart = false, Dictionary<string, SavedAccountKey>? AccountKeys = null);
 
-    private sealed record SavedAccountKey(int? PrimaryDevice, byte[] Key);
+    /// <summary>An account key as pinned, with the newest signed device list seen under it (states of earlier versions have none).</summary>
+    private sealed record SavedAccountKey(int? PrimaryDevice, byte[] Key, long? ListVersion = null, IReadOnlyList<byte[]>? ListKeys = null)
+    {
+        public AccountKey ToPin() => new(PrimaryDevice, Key, ListVersion is { } v && ListKeys is not null ? new PinnedList(v, ListKeys) : null);
+
+        public static SavedAccountKey Of(AccountKey pin) => new(pin.PrimaryDevice, pin.Key, pin.List?.Version, pin.List?.Keys);
+    }
 
     // Keys kept since the last save, for ContentKeysAdded (drained under _opening, by the one saving).
     private readonly ConcurrentQueue<SavedContentKey> _unsavedKeys = new();
@@ -137,7 +143,7 @@ public sealed partial class SecureDevice
         lock (_devicesGate)
         {
             devices = _devices.ToDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray());
-            accountKeys = _accountKeys.ToDictionary(kv => kv.Key, kv => new SavedAccountKey(kv.Value.PrimaryDevice, kv.Value.Key));
+            accountKeys = _accountKeys.ToDictionary(kv => kv.Key, kv => SavedAccountKey.Of(kv.Value));
         }
         var state = new SavedState(SavedVersion, _session.UserId, _session.DeviceId, _crypto.Export(), devices, keys, outgoing,
             _openedTransfers.Select(kv => new SavedTransfer(kv.Key, kv.Value.MediaId, kv.Value.Key)).ToList(), ContentKeysApart: !withContentKeys,
@@ -181,7 +187,7 @@ public sealed partial class SecureDevice
         if (state.AccountKeys is { } accountKeys)
         {
             foreach (var (user, ids) in state.Devices) device._devices[user] = ids.ToHashSet();
-            foreach (var (user, key) in accountKeys) device._accountKeys[user] = new AccountKey(key.PrimaryDevice, key.Key);
+            foreach (var (user, key) in accountKeys) device._accountKeys[user] = key.ToPin();
         }
         foreach (var entry in state.ContentKeys) device._contentKeys[(entry.ChatId, entry.Seq)] = entry.Key;
         foreach (var entry in apart) device._contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);

@@ -259,7 +259,7 @@ public sealed partial class SecureDevice
             }
             // A device the account key did not endorse is refused here, before any session with it; a session kept for
             // another key than the one listed (a state older than endorsements, say) is not sealed through.
-            var listing = fetched.Devices.Select(Listed).ToList();
+            var listing = ListingOf(fetched);
             CheckAccount(user, listing);
             ForgetOutdatedSessions(user, listing);
             lock (_devicesGate) _devices[user] = fetched.Devices.Select(b => b.DeviceId).ToHashSet();
@@ -287,7 +287,7 @@ public sealed partial class SecureDevice
     {
         var listing = await ListingAsync(userId, ct);
         CheckAccount(userId, listing);
-        var unlisted = deviceIds.Where(id => listing.All(d => d.DeviceId != id)).ToList();
+        var unlisted = deviceIds.Where(id => listing.Devices.All(d => d.DeviceId != id)).ToList();
         if (unlisted.Count > 0) throw NotEndorsed(userId, unlisted[0]);
         ForgetOutdatedSessions(userId, listing);
     }
@@ -319,7 +319,7 @@ public sealed partial class SecureDevice
         var found = identities.Devices.FirstOrDefault(d => d.DeviceId.ToString() == device.DeviceId)
                     ?? throw new UntrustedIdentityException(device, $"{device} has no keys in the directory");
         // Checked against the listing just fetched, not a second fetch of it.
-        var raised = await CheckDeviceAsync(device.UserId, Listed(found), ct, identities.Devices.Select(Listed).ToList());
+        var raised = await CheckDeviceAsync(device.UserId, Listed(found), ct, ListingOf(identities));
         return (new DeviceIdentity(found.IdentityKey, found.IdentityDhKey, found.IdentityDhSignature), raised);
     }
 

@@ -33,7 +33,7 @@ public static class ApiErrors
         ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCodes.UnknownDevice or ErrorCodes.KeysNotPublished or ErrorCodes.InvalidLink => StatusCodes.Status404NotFound,
         ErrorCodes.LinkPending or ErrorCodes.InboxFull => StatusCodes.Status409Conflict,
-        ErrorCodes.StaleDevices => StatusCodes.Status409Conflict,
+        ErrorCodes.StaleDevices or ErrorCodes.StaleDeviceList => StatusCodes.Status409Conflict,
         ErrorCodes.ChatNotFound or ErrorCodes.UnknownUser => StatusCodes.Status404NotFound,
         ErrorCodes.BodyTooLarge or ErrorCodes.MediaTooLarge or ErrorCodes.QuotaExceeded => StatusCodes.Status413PayloadTooLarge,
         ErrorCodes.MediaNotFound or ErrorCodes.NotConfigured or ErrorCodes.NoBackup => StatusCodes.Status404NotFound,

@@ -9,7 +9,8 @@ namespace Natter.Cluster.Edge;
 /// <summary>
 /// The key directory (docs/e2ee.md): PUT /api/keys publishes the calling device's keys, GET /api/keys
 /// shows what is left, GET /api/keys/{phone}[/{deviceId}] hands out prekey bundles (one one-time prekey each),
-/// GET /api/keys/{phone}/devices lists the keyed devices' identities without handing out anything.
+/// GET /api/keys/{phone}/devices lists the keyed devices' identities without handing out anything. Listings carry the
+/// account's signed device list (<see cref="DeviceListEndpoints"/>).
 /// </summary>
 public static class KeyEndpoints
 {
@@ -37,7 +38,7 @@ public static class KeyEndpoints
             if (!limiter.TryTake(http.Principal().User.Value)) return limiter.Refusal;
             var result = await users.ClaimBundlesAsync(target, null, DateTimeOffset.UtcNow);
             return result.Ok
-                ? Results.Json(new UserBundlesView(target.Value, result.Value!.Items.Select(ViewOf).ToList()), ProtocolJson.Options)
+                ? Results.Json(new UserBundlesView(target.Value, result.Value!.Items.Select(ViewOf).ToList(), ViewOf(result.Value.DeviceList)), ProtocolJson.Options)
                 : ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
         });
 
@@ -45,11 +46,8 @@ public static class KeyEndpoints
         {
             if (UserId.FromPhoneNumber(phone) is not { } target) return ApiErrors.Result(ErrorCodes.InvalidField, "not a phone number");
             var result = await users.KeyedDevicesAsync(target);
-            if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
-            if (!result.Value!.Exists) return ApiErrors.Result(ErrorCodes.UnknownUser, "no such account");
-            return Results.Json(new UserDevicesView(target.Value, result.Value.Devices
-                .Select(d => new DeviceIdentityView(d.Device.Value, d.IdentityKey, d.IdentityDhKey, d.IdentityDhSignature, d.Primary, d.AccountSignature))
-                .ToList()), ProtocolJson.Options);
+            if (result.Ok && !result.Value!.Exists) return ApiErrors.Result(ErrorCodes.UnknownUser, "no such account");
+            return DevicesView(result);
         });
 
         api.MapGet("/keys/{phone}/{deviceId:int}", async (string phone, int deviceId, HttpContext http, UserGateway users, BundleClaimLimiter limiter) =>
@@ -81,6 +79,15 @@ public static class KeyEndpoints
         ? Results.Json(new KeysStatusView(result.Value!.Device.Value, result.Value.Published, result.Value.SignedPreKeyId,
             result.Value.OneTimePreKeysLeft, result.Value.OneTimePreKeyIds), ProtocolJson.Options)
         : ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
+
+    /// <summary>A user's keyed devices and signed device list, as listed by GET /api/keys/{phone}/devices.</summary>
+    public static IResult DevicesView(GatewayResult<UserReplies.KeyedDevices> result) => result.Ok
+        ? Results.Json(new UserDevicesView(result.Value!.UserId.Value, result.Value.Devices
+            .Select(d => new DeviceIdentityView(d.Device.Value, d.IdentityKey, d.IdentityDhKey, d.IdentityDhSignature, d.Primary, d.AccountSignature))
+            .ToList(), ViewOf(result.Value.DeviceList)), ProtocolJson.Options)
+        : ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
+
+    private static DeviceListView? ViewOf(SignedDeviceList? list) => list is null ? null : new(list.Version, list.Keys, list.Signature);
 
     private static PreKeyBundleView ViewOf(PreKeyBundle b) => new(b.UserId.Value, b.Device.Value, b.IdentityKey, b.IdentityDhKey,
         b.IdentityDhSignature, new SignedPreKeyView(b.SignedPreKey.Id, b.SignedPreKey.PublicKey, b.SignedPreKey.Signature),

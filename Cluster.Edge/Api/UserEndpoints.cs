@@ -27,7 +27,8 @@ public static class UserEndpoints
     /// <param name="P256dh">A Web Push subscription's key (base64url, 65 bytes), with <paramref name="Auth"/> (16 bytes): pushes then carry an encrypted payload.</param>
     public sealed record PushRequest(string? Platform, string? Token, string? P256dh = null, string? Auth = null);
 
-    public sealed record DeviceView(int DeviceId, string Name, DateTimeOffset LinkedAt, bool Primary, bool Current);
+    /// <summary>A device of the account; <see cref="IdentityKey"/> is the identity key the primary endorsed for a linked device.</summary>
+    public sealed record DeviceView(int DeviceId, string Name, DateTimeOffset LinkedAt, bool Primary, bool Current, byte[]? IdentityKey = null);
 
     public static void MapUserEndpoints(this RouteGroupBuilder api)
     {
@@ -121,7 +122,8 @@ public static class UserEndpoints
         if (!result.Ok) return ApiErrors.Result(result.ErrorCode!, result.ErrorMessage!);
         var devices = result.Value!.Devices;
         var current = http.Principal().Device;
-        return Results.Json(devices.Select((d, i) => new DeviceView(d.Id.Value, d.Name, d.LinkedAt, i == 0, d.Id == current)), ProtocolJson.Options);
+        return Results.Json(devices.Select((d, i) => new DeviceView(d.Id.Value, d.Name, d.LinkedAt, i == 0, d.Id == current, d.Endorsement?.IdentityKey)),
+            ProtocolJson.Options);
     }
 
     private static IResult ViewOf(GatewayResult<UserReplies.Profile> result)

@@ -124,6 +124,7 @@ public static class EdgeHost
         authenticated.MapBackupEndpoints();
         authenticated.MapKeyEndpoints();
         authenticated.MapDeviceLinkEndpoints();
+        authenticated.MapDeviceListEndpoints();
         authenticated.MapDeviceMessageEndpoints();
 
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });

@@ -66,8 +66,8 @@ async function learnDevices(userIds) {
   for (const user of userIds.filter((u) => !vault.devices[u])) {
     try {
       const found = await api(`keys/${encodeURIComponent("+" + user)}`);
-      // A device the account key did not endorse is refused before any session with it.
-      await pinAccount(user, found.devices);
+      // A device the account key did not endorse, or its signed list leaves out, is refused before any session with it.
+      await pinAccount(user, found.devices, found.deviceList);
       dropOutdatedSessions(user, found.devices);
       vault.devices[user] = found.devices.map((b) => b.deviceId);
       for (const bundle of found.devices) await startSession(bundle);
@@ -83,18 +83,27 @@ async function learnDevices(userIds) {
 }
 
 /**
- * Which devices belong to an account (docs/e2ee.md §7): the primary's identity key is the account key, pinned the first
- * time; every other device must carry its signature. A contact's new account key is taken and shown.
+ * Which devices belong to an account (docs/e2ee.md §7.1, §7.2): the primary's identity key is the account key, pinned the
+ * first time; every other device must carry its signature, and be in the account's signed device list once it has one. A
+ * list older than one seen under the same key, or none after one, is refused. A contact's new account key is taken and shown.
  */
-async function pinAccount(user, devices) {
+async function pinAccount(user, devices, deviceList) {
   const known = state.vault.accounts[user];
   const key = await e2ee.checkAccount(user, devices, known?.key || null);
-  if (!key || (known && bytes.equal(known.key, key))) return;
+  if (!key || devices.length === 0) return;
   const primary = devices.find((d) => d.primary);
   if (user === state.me && primary.deviceId === state.device && !bytes.equal(key, state.vault.keys.identity.pub))
     throw new Error("the directory names another identity key for this very browser");
+  const list = await e2ee.checkDeviceList(user, key, devices, deviceList);
+  if (known && bytes.equal(known.key, key)) {
+    if (known.list && (!list || list.version < known.list.version))
+      throw new Error(list ? `the directory serves version ${list.version} of the device list of +${user} after version ${known.list.version}`
+        : `the directory left out the signed device list of +${user} it served before`);
+    if (list && list.version > (known.list?.version || 0)) known.list = list;
+    return;
+  }
   if (known && user === state.me) throw new Error("the directory names another account key for this browser's own account");
-  state.vault.accounts[user] = { device: primary.deviceId, key };
+  state.vault.accounts[user] = { device: primary.deviceId, key, list };
   if (known) $("error").textContent = `The safety number with +${user} changed: the account has a new primary key.`;
 }
 
@@ -108,21 +117,38 @@ function dropOutdatedSessions(user, devices) {
   }
 }
 
-/** A user's keyed devices as the directory lists them (no prekey handed out). */
-const listing = async (user) => (await api(`keys/${encodeURIComponent("+" + user)}/devices`)).devices;
+/** A user's keyed devices as the directory lists them (no prekey handed out), with the account's signed device list. */
+const listing = (user) => api(`keys/${encodeURIComponent("+" + user)}/devices`);
+
+/** Endorsed by the pinned account key, and named by the newest device list seen under it, if any. */
+const trusted = async (known, user, device) =>
+  Boolean(known) && (await e2ee.endorsedBy(known.key, user, device)) && (!known.list || e2ee.listNames(known.list, bytes.fromBase64(device.identityKey)));
 
 /**
- * One device (a bundle or identity) against its account's pinned key; if it does not check, against the whole listing
- * (`devices` when the caller has it; a new account key is shown).
+ * One device (a bundle or identity) against its account's pinned key and list; if it does not check, against the whole
+ * listing (`listed` when the caller has it; a new account key is shown, a newer list pinned).
  */
-async function checkedDevice(user, device, devices = null) {
-  const known = state.vault.accounts[user];
-  if (known && (await e2ee.endorsedBy(known.key, user, device))) return device;
-  await pinAccount(user, devices || await listing(user));
-  const pinned = state.vault.accounts[user];
-  if (!pinned || !(await e2ee.endorsedBy(pinned.key, user, device)))
-    throw new Error(`device ${device.deviceId} of +${user} is not endorsed by the account's key`);
+async function checkedDevice(user, device, listed = null) {
+  if (await trusted(state.vault.accounts[user], user, device)) return device;
+  const view = listed || await listing(user);
+  await pinAccount(user, view.devices, view.deviceList);
+  if (!(await trusted(state.vault.accounts[user], user, device)))
+    throw new Error(`device ${device.deviceId} of +${user} is not endorsed by the account's key, or not in its signed device list`);
   return device;
+}
+
+/** A devices_changed frame: the user's listing read and checked now (a newer list pinned), the devices sealed for following it. */
+async function onDevicesChanged(user) {
+  if (user === state.me && isPrimary()) await publishDeviceList(null);
+  const listed = await listing(user);
+  await pinAccount(user, listed.devices, listed.deviceList);
+  dropOutdatedSessions(user, listed.devices);
+  if (state.vault.devices[user]) {
+    const ids = listed.devices.map((d) => d.deviceId);
+    for (const gone of state.vault.devices[user].filter((id) => !ids.includes(id))) delete state.vault.sessions[`${user}/${gone}`];
+    state.vault.devices[user] = ids;
+  }
+  saveVault();
 }
 
 async function startSession(bundle) {
@@ -162,10 +188,10 @@ function onStaleDevices(error) {
     // Named missing: checked with their account's listing before anything is sealed for them.
     for (const user of new Set((error.missing || []).map((d) => d.userId))) {
       const listed = await listing(user);
-      await pinAccount(user, listed);
-      for (const d of error.missing.filter((x) => x.userId === user && !listed.some((l) => l.deviceId === x.deviceId)))
+      await pinAccount(user, listed.devices, listed.deviceList);
+      for (const d of error.missing.filter((x) => x.userId === user && !listed.devices.some((l) => l.deviceId === x.deviceId)))
         throw new Error(`device ${d.deviceId} of +${user} is not endorsed by the account's key`);
-      dropOutdatedSessions(user, listed);
+      dropOutdatedSessions(user, listed.devices);
     }
     for (const d of error.missing || []) (state.vault.devices[d.userId] ||= []).push(d.deviceId);
     for (const d of error.extra || []) {
@@ -180,9 +206,9 @@ function onStaleDevices(error) {
 }
 
 async function senderIdentity(userId, deviceId) {
-  const devices = await listing(userId);
-  const device = devices.find((d) => d.deviceId === deviceId);
-  return device ? e2ee.verifiedIdentity(await checkedDevice(userId, device, devices)) : null;
+  const listed = await listing(userId);
+  const device = listed.devices.find((d) => d.deviceId === deviceId);
+  return device ? e2ee.verifiedIdentity(await checkedDevice(userId, device, listed)) : null;
 }
 
 /** What a message says, for this device. */
@@ -338,6 +364,10 @@ function onFrame(frame) {
         delete state.vault.sessions[`${frame.userId}/${frame.deviceId}`];
         saveVault();
       });
+      break;
+    case "devices_changed":
+      // Read now, a newer signed device list is pinned: a device removed since is not believed again (docs/e2ee.md §7.2).
+      enqueue(() => onDevicesChanged(frame.userId));
       break;
     case "error":
       if (frame.code === "stale_devices" && onStaleDevices(frame)) break;
@@ -601,7 +631,46 @@ async function disableNotifications() {
   saveVault();
 }
 
-// --- approving a device that asks to join this account (the primary only; docs/e2ee.md §7.1) ----------
+// --- approving a device that asks to join this account (the primary only; docs/e2ee.md §7.1, §7.2) ----
+
+const isPrimary = () => bytes.equal(state.vault.accounts[state.me]?.key || new Uint8Array(0), state.vault.keys.identity.pub);
+
+/**
+ * The account's next device list: the keys of the last one this browser signed (or, for the first, of the devices it
+ * endorsed) that the account still has, its own, and `adding`. Taken from the server alone, a device removed earlier
+ * could slip back in; the server can only make it shorter.
+ */
+async function nextDeviceList(adding) {
+  const own = await listing(state.me);
+  await pinAccount(state.me, own.devices, own.deviceList);
+  const pinned = state.vault.accounts[state.me].list;
+  const keys = [state.vault.keys.identity.pub];
+  const add = (k) => { if (!keys.some((x) => bytes.equal(x, k))) keys.push(k); };
+  for (const d of await api("devices"))
+    if (!d.primary && d.identityKey && (!pinned || e2ee.listNames(pinned, bytes.fromBase64(d.identityKey)))) add(bytes.fromBase64(d.identityKey));
+  if (adding) add(adding);
+  return e2ee.signDeviceList(state.vault.keys, state.me, (pinned?.version || 0) + 1, keys);
+}
+
+/** Signs and publishes the device list (with `code`'s device approved, if given), again on top of a newer one; pins what the server took. */
+async function publishDeviceList(code) {
+  for (let attempt = 1; ; attempt++) {
+    const list = await nextDeviceList(code?.ik);
+    const pinned = state.vault.accounts[state.me].list;
+    if (!code && pinned && pinned.keys.length === list.keys.length && list.keys.every((k) => e2ee.listNames(pinned, bytes.fromBase64(k)))) return null;
+    try {
+      const answer = code
+        ? await api(`devices/links/${encodeURIComponent(code.linkId)}/approve`,
+          { method: "POST", body: JSON.stringify({ ...(await e2ee.endorse(state.vault.keys, state.me, code)), deviceList: list }) })
+        : await api("devices/list", { method: "PUT", body: JSON.stringify(list) });
+      state.vault.accounts[state.me].list = { version: list.version, keys: list.keys.map((k) => bytes.fromBase64(k)) };
+      saveVault();
+      return answer;
+    } catch (e) {
+      if (e.code !== "stale_device_list" || attempt >= 3) throw e;
+    }
+  }
+}
 
 $("approve").onsubmit = (event) => {
   event.preventDefault();
@@ -609,9 +678,7 @@ $("approve").onsubmit = (event) => {
   $("approve-status").textContent = "approving…";
   enqueue(async () => {
     try {
-      const code = e2ee.parseLinkCode(text);
-      const devices = await api(`devices/links/${encodeURIComponent(code.linkId)}/approve`,
-        { method: "POST", body: JSON.stringify(await e2ee.endorse(state.vault.keys, state.me, code)) });
+      const devices = await publishDeviceList(e2ee.parseLinkCode(text));
       $("approve-code").value = "";
       $("approve-status").textContent = `approved: the account has ${devices.length} devices`;
     } catch (e) {

@@ -103,7 +103,7 @@ export async function verifiedIdentity(view) {
   return identity;
 }
 
-// --- which devices belong to an account (docs/e2ee.md §7) --------------------------------------
+// --- which devices belong to an account (docs/e2ee.md §7.1, §7.2) ------------------------------
 
 const deviceMessage = (userId, deviceIk) => bytes.concat(ascii("natter-device-v1"), deviceIk, new TextEncoder().encode(userId));
 
@@ -123,6 +123,39 @@ export async function checkAccount(userId, devices, known) {
     if (!d.accountSignature || !(await verify(accountKey, deviceMessage(userId, bytes.fromBase64(d.identityKey)), bytes.fromBase64(d.accountSignature))))
       throw new Error(`device ${d.deviceId} of +${userId} is not endorsed by the account's key`);
   return accountKey;
+}
+
+const deviceListMessage = (userId, version, keys) => {
+  const head = new Uint8Array(9);
+  new DataView(head.buffer).setBigUint64(0, BigInt(version));
+  head[8] = keys.length;
+  return bytes.concat(ascii("natter-devices-v1"), head, ...keys, new TextEncoder().encode(userId));
+};
+
+/**
+ * The account's signed device list of a listing (`{version, keys, signature}`, base64; docs/e2ee.md §7.2), checked: signed
+ * by `accountKey` and naming every listed device. Answers `{version, keys}` (keys as bytes), or null when there is none.
+ */
+export async function checkDeviceList(userId, accountKey, devices, list) {
+  if (!list) return null;
+  const keys = (list.keys || []).map((k) => bytes.fromBase64(k));
+  if (keys.length > 255 || keys.some((k) => k.length !== 32) || !list.signature
+      || !(await verify(accountKey, deviceListMessage(userId, list.version, keys), bytes.fromBase64(list.signature))))
+    throw new Error(`the device list of +${userId} is not signed by its account key`);
+  const checked = { version: list.version, keys };
+  for (const d of devices)
+    if (!listNames(checked, bytes.fromBase64(d.identityKey)))
+      throw new Error(`device ${d.deviceId} of +${userId} is not in its account's signed device list`);
+  return checked;
+}
+
+/** Whether a checked list names this identity key. */
+export const listNames = (list, ik) => list.keys.some((k) => bytes.equal(k, ik));
+
+/** This device, as its account's primary, signs the account's device list: the body of PUT /api/devices/list (base64). */
+export async function signDeviceList(keys, userId, version, listKeys) {
+  const signature = await sign(keys.identity, deviceListMessage(userId, version, listKeys));
+  return { version, keys: listKeys.map((k) => bytes.toBase64(k)), signature: bytes.toBase64(signature) };
 }
 
 /** One device (a bundle or identity, base64) against a pinned account key. */

@@ -34,6 +34,7 @@ public static class ErrorCodes
     public const string LinkPending = "link_pending";
     public const string TooManyDevices = "too_many_devices";
     public const string StaleDevices = "stale_devices";
+    public const string StaleDeviceList = "stale_device_list";
     public const string InboxFull = "inbox_full";
     public const string SealedSendRequired = "sealed_send_required";
     public const string Unauthorized = "unauthorized";

@@ -42,8 +42,14 @@ public sealed record DeviceIdentityView(int DeviceId, byte[] IdentityKey, byte[]
 /// </summary>
 public sealed record DeviceEndorsementView(byte[] AccountKey, byte[] Signature, byte[] LinkMac);
 
+/// <summary>
+/// The account's signed device list (docs/e2ee.md §7.2): the identity keys of its devices at a version that only grows,
+/// signed by the account key (the primary's identity key). PUT /api/devices/list publishes one; listings carry it.
+/// </summary>
+public sealed record DeviceListView(long Version, IReadOnlyList<byte[]> Keys, byte[] Signature);
+
 /// <summary>GET /api/keys/{phone}/devices: the user's devices that can receive sealed messages; hands out no prekey.</summary>
-public sealed record UserDevicesView(string UserId, IReadOnlyList<DeviceIdentityView> Devices);
+public sealed record UserDevicesView(string UserId, IReadOnlyList<DeviceIdentityView> Devices, DeviceListView? DeviceList = null);
 
 /// <summary>GET /api/keys/{phone}: a bundle for every device of the user that published keys.</summary>
-public sealed record UserBundlesView(string UserId, IReadOnlyList<PreKeyBundleView> Devices);
+public sealed record UserBundlesView(string UserId, IReadOnlyList<PreKeyBundleView> Devices, DeviceListView? DeviceList = null);

@@ -55,6 +55,13 @@ public sealed record PendingLink(
 public sealed record DeviceEndorsement(byte[] IdentityKey, byte[] AccountKey, byte[] Signature, byte[] LinkMac);
 
 /// <summary>
+/// The account's devices as its primary last signed them (docs/e2ee.md §7.2): the identity keys that may be sealed for,
+/// under a version that only grows, signed with <see cref="AccountKey"/>. A device left out is revoked even though its
+/// endorsement still verifies; clients refuse a listing older than one they saw.
+/// </summary>
+public sealed record SignedDeviceList(long Version, IReadOnlyList<byte[]> Keys, byte[] AccountKey, byte[] Signature);
+
+/// <summary>
 /// Ciphertext from one device of a user to another of the same user (a history transfer's key, say),
 /// held until the recipient acknowledges it.
 /// </summary>

@@ -77,8 +77,18 @@ public static class UserCommands
     /// With an <see cref="Endorsement"/> (checked by the edge against its account key) the new device may publish that
     /// identity key only; without one it may publish none (an account whose devices do not encrypt end to end).
     /// </remarks>
+    /// <remarks>
+    /// An account with a signed device list needs a new one with the endorsed key in it (<see cref="DeviceList"/>), or
+    /// contacts who saw the list would refuse the new device.
+    /// </remarks>
     public sealed record ApproveLink(UserId UserId, DeviceId By, string LinkId, string ApprovalHash, DateTimeOffset At,
-        DeviceEndorsement? Endorsement = null) : IUserCommand;
+        DeviceEndorsement? Endorsement = null, SignedDeviceList? DeviceList = null) : IUserCommand;
+
+    /// <summary>
+    /// The primary's signed list of the account's devices (signature checked by the edge), replacing an older one.
+    /// Replies <see cref="UserReplies.KeyedDevices"/>.
+    /// </summary>
+    public sealed record PublishDeviceList(UserId UserId, DeviceId By, SignedDeviceList List, DateTimeOffset At) : IUserCommand;
 
     /// <summary>Queues ciphertext for another device of the same user. Replies <see cref="UserReplies.DeviceMessageSent"/>.</summary>
     public sealed record SendDeviceMessage(UserId UserId, DeviceId From, DeviceId To, byte[] Data, DateTimeOffset At) : IUserCommand;
@@ -139,10 +149,12 @@ public static class UserReplies
     public sealed record KeysStatus(UserId UserId, DeviceId Device, bool Published, uint SignedPreKeyId, int OneTimePreKeysLeft,
         IReadOnlyList<uint> OneTimePreKeyIds) : INatterMessage;
 
-    public sealed record Bundles(UserId UserId, IReadOnlyList<PreKeyBundle> Items) : INatterMessage;
+    /// <summary>Bundles handed out, with the account's signed device list when it has one.</summary>
+    public sealed record Bundles(UserId UserId, IReadOnlyList<PreKeyBundle> Items, SignedDeviceList? DeviceList = null) : INatterMessage;
 
-    /// <summary>The devices able to receive end-to-end encrypted messages (they published keys).</summary>
-    public sealed record KeyedDevices(UserId UserId, bool Exists, IReadOnlyList<DeviceKeyIdentity> Devices) : INatterMessage;
+    /// <summary>The devices able to receive end-to-end encrypted messages (they published keys), and the account's signed list.</summary>
+    public sealed record KeyedDevices(UserId UserId, bool Exists, IReadOnlyList<DeviceKeyIdentity> Devices,
+        SignedDeviceList? DeviceList = null) : INatterMessage;
 
     public sealed record DeviceKeyIdentity(DeviceId Device, byte[] IdentityKey, byte[] IdentityDhKey, byte[] IdentityDhSignature,
         bool Primary = false, byte[]? AccountSignature = null);

@@ -59,6 +59,9 @@ public static class UserEvents
     public sealed record LinkApproved(UserId UserId, string LinkId, DeviceId By, DeviceId Device, DateTimeOffset At,
         DeviceEndorsement? Endorsement = null) : IUserEvent;
 
+    /// <summary>The primary signed a new list of the account's devices (with the approval it came with, if any).</summary>
+    public sealed record DeviceListPublished(UserId UserId, DeviceId By, SignedDeviceList List, DateTimeOffset At) : IUserEvent;
+
     /// <summary>The new device collected its session; the link is gone.</summary>
     public sealed record LinkCompleted(UserId UserId, string LinkId, DateTimeOffset At) : IUserEvent;
 

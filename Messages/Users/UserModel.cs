@@ -14,12 +14,14 @@ public static class UserRejections
     public const string UnknownDevice = "unknown_device";
     public const string ChatNotFound = "chat_not_found";
     public const string InvalidField = "invalid_field";
+    public const string MissingField = "missing_field";
     public const string QuotaExceeded = "quota_exceeded";
     public const string NotPrimary = "not_primary";
     public const string KeysNotPublished = "keys_not_published";
     public const string InvalidKey = "invalid_key";
     public const string InvalidLink = "invalid_link";
     public const string DeviceNotEndorsed = "device_not_endorsed";
+    public const string StaleDeviceList = "stale_device_list";
     public const string LinkPending = "link_pending";
     public const string InboxFull = "inbox_full";
     public const string MediaNotFound = "media_not_found";

@@ -185,4 +185,65 @@ public sealed class KeyDirectorySpecs : TestKit
         Assert.Equal([phone, plain], ExpectMsg<Account>(Wait).Devices.Select(d => d.Id).ToArray());
         Assert.Equal([phone], Claim(user).Items.Select(b => b.Device).ToArray());
     }
+
+    private static SignedDeviceList List(long version, byte account, params byte[] keys) =>
+        new(version, keys.Select(Key).ToList(), Key(account), new byte[64]);
+
+    [Fact]
+    public void The_signed_device_list_grows_only_names_the_primary_survives_a_restart_and_leaves_out_the_devices_it_does_not_name()
+    {
+        var user = StartUser();
+        var phone = CreateAccount(user);
+        user.Tell(Publish(phone, identity: 1, oneTimeKeys: 1));
+        ExpectMsg<KeysStatus>(Wait);
+        var laptop = Link(user, "laptop", new DeviceEndorsement(Key(30), Key(1), new byte[64], new byte[32]), phone);
+        user.Tell(Publish(laptop, identity: 30, oneTimeKeys: 1));
+        ExpectMsg<KeysStatus>(Wait);
+
+        // Refused: from a linked device, under another key, without the primary's key, with a key twice, or not newer.
+        user.Tell(new PublishDeviceList(Alice, laptop, List(1, 1, 1, 30), T0));
+        Assert.Equal(UserRejections.NotPrimary, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(new PublishDeviceList(Alice, phone, List(1, 2, 1, 30), T0));
+        Assert.Equal(UserRejections.InvalidKey, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(new PublishDeviceList(Alice, phone, List(1, 1, 30), T0));
+        Assert.Equal(UserRejections.InvalidField, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(new PublishDeviceList(Alice, phone, List(1, 1, 1, 30, 30), T0));
+        Assert.Equal(UserRejections.InvalidKey, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(new PublishDeviceList(Alice, phone, List(2, 1, 1, 30), T0));
+        Assert.Equal(2, ExpectMsg<KeyedDevices>(Wait).DeviceList!.Version);
+        _presence.FishForMessage(m => m is PresenceCommands.DeliverDeviceNotice { Notice: DeviceNotices.DevicesChanged }, Wait);
+        user.Tell(new PublishDeviceList(Alice, phone, List(2, 1, 1), T0));
+        Assert.Equal(UserRejections.StaleDeviceList, ExpectMsg<UserRejected>(Wait).Code);
+
+        // An endorsed approval needs a list naming the new key once the account has one; it is journaled with the approval.
+        user.Tell(new RequestLink(Alice, "tablet", "tablet", "A", "S", T0, T0.AddMinutes(5)));
+        ExpectMsg<LinkStarted>(Wait);
+        var tabletEndorsement = new DeviceEndorsement(Key(60), Key(1), new byte[64], new byte[32]);
+        user.Tell(new ApproveLink(Alice, phone, "tablet", "A", T0, tabletEndorsement));
+        Assert.Equal(UserRejections.MissingField, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(new ApproveLink(Alice, phone, "tablet", "A", T0, tabletEndorsement, List(3, 1, 1, 30)));
+        Assert.Equal(UserRejections.InvalidField, ExpectMsg<UserRejected>(Wait).Code);
+        user.Tell(new ApproveLink(Alice, phone, "tablet", "A", T0, tabletEndorsement, List(3, 1, 1, 30, 60)));
+        ExpectMsg<Account>(Wait);
+
+        // Replayed from the journal; a list without the laptop leaves it out of the directory (its keys are kept).
+        Watch(user);
+        Sys.Stop(user);
+        ExpectTerminated(user, Wait);
+        user = StartUser();
+        user.Tell(new UserQueries.GetKeyedDevices(Alice));
+        Assert.Equal(3, ExpectMsg<KeyedDevices>(Wait).DeviceList!.Version);
+        user.Tell(new PublishDeviceList(Alice, phone, List(4, 1, 1, 60), T0));
+        Assert.Equal([phone], ExpectMsg<KeyedDevices>(Wait).Devices.Select(d => d.Device).ToArray());
+        Assert.Equal([phone], Claim(user).Items.Select(b => b.Device).ToArray());
+        Assert.Equal(4, Claim(user).DeviceList!.Version);
+
+        // A new account key voids the list with its endorsements: nothing is served until the new key signs one.
+        user.Tell(Publish(phone, identity: 2, oneTimeKeys: 1));
+        ExpectMsg<KeysStatus>(Wait);
+        user.Tell(new UserQueries.GetKeyedDevices(Alice));
+        Assert.Null(ExpectMsg<KeyedDevices>(Wait).DeviceList);
+        user.Tell(new PublishDeviceList(Alice, phone, List(1, 2, 2), T0));
+        Assert.Equal(1, ExpectMsg<KeyedDevices>(Wait).DeviceList!.Version);
+    }
 }

@@ -44,6 +44,7 @@ public sealed class TestVectorTests
         ["link.code"] = "natter-link-v1:15550001111.0123456789abcdef:04213377:rNzISU1Fj0SnqqwdaoTsYk2u6IQ22yribme6ZFoQYig:QEFCQ0RFRkdISUpLTE1OTw",
         ["link.accountSignature"] = "13a53d01f322e725c6cb53329d2109edf3d07a7adcf375a6e5b1e0a410c7d7653fecec06494eb15ae762676ccbdd5f067f44b32a41b8f25d569508548b81b007",
         ["link.mac"] = "7e866e9dfdb0ae6fad8d813ecaa17361b722bfd35d84177b697f485590c48bdc",
+        ["deviceList.signature"] = "019a1a054c512dbbe16177e55921c54d46f032eb277b8789bb84d07a7a4454828ca723304108e0c3ba73dafd387e02e9926e68af4a0e0a8ae3d2f366e2877a05",
     };
 
     private readonly Dictionary<string, string> _actual = Run().ToDictionary(o => o.Name, o => o.Value);

@@ -110,6 +110,8 @@ internal static class VectorScenario
         outputs.Add(("link.code", code.ToString()));
         outputs.Add(("link.accountSignature", Hex.Of(alice.EndorseDevice(AliceAccount, laptop.IdentityKey))));
         outputs.Add(("link.mac", Hex.Of(code.MacOf(alice.IdentityKey))));
+        // And signs the account's device list with the laptop in it, at version 2.
+        outputs.Add(("deviceList.signature", Hex.Of(alice.SignDeviceList(AliceAccount, 2, [alice.IdentityKey, laptop.IdentityKey]))));
         return outputs;
     }
 }

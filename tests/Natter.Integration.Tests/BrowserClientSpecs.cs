@@ -283,8 +283,41 @@ public sealed class BrowserClientSpecs : IAsyncLifetime
         var tablet = await linking.TryCompleteAsync();
         Assert.NotNull(tablet);
         Assert.True((await _server.Api.GetKeysStatusAsync(tablet.Session.AccessToken)).Published);
-        var listed = (await _server.Api.GetDeviceIdentitiesAsync(alice.AccessToken, "+" + alice.UserId)).Devices;
-        Assert.Equal([alice.DeviceId, tablet.Session.DeviceId], listed.Select(d => d.DeviceId).ToArray());
+        var listing = await _server.Api.GetDeviceIdentitiesAsync(alice.AccessToken, "+" + alice.UserId);
+        Assert.Equal([alice.DeviceId, tablet.Session.DeviceId], listing.Devices.Select(d => d.DeviceId).ToArray());
+        // With it, the page signed the account's device list: both keys, under its own (JavaScript against C# again).
+        var list = listing.DeviceList!;
+        Assert.Equal(listing.Devices.Select(d => Convert.ToBase64String(d.IdentityKey)), list.Keys.Select(Convert.ToBase64String));
+        Assert.True(Natter.Client.Crypto.KeySignatures.VerifyDeviceList(listing.Devices[0].IdentityKey, alice.UserId, list.Version, list.Keys, list.Signature));
+    }
+
+    [Fact]
+    public async Task The_browser_does_not_believe_a_removed_device_again_under_an_older_device_list()
+    {
+        var alice = await _server.RegisterAsync();
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var laptop = await SecureTestDevice.LinkAsync(_server, bob, "laptop");
+        var withLaptop = System.Text.Json.JsonSerializer.Serialize(
+            await _server.Api.GetDeviceIdentitiesAsync(bob.Session.AccessToken, "+" + bob.Session.UserId), ProtocolJson.Options);
+        var chatId = (await _server.Api.OpenChatAsync(bob.Session.AccessToken, "+" + alice.UserId)).ChatId;
+        var context = await _browser.NewContextAsync();
+        var page = await OpenAsync(context, alice);
+        await page.Locator($"[data-chat='{chatId}']").ClickAsync();
+        await page.Locator("#text").FillAsync("to bob's phone and laptop");
+        await page.Locator("#composer button").ClickAsync();
+        await bob.Socket.Received.WaitForCountAsync(chatId, 1, TimeSpan.FromSeconds(30));
+
+        // Bob removes the laptop; the page, told the devices changed, pins the newer list.
+        await bob.Secure.RemoveDeviceAsync(laptop.Session.DeviceId);
+        await page.WaitForFunctionAsync($"() => JSON.parse(localStorage.getItem('natter-e2ee/{alice.UserId}/{alice.DeviceId}')).accounts['{bob.Session.UserId}'].list?.version === 2");
+
+        // The directory lies from then on: the listing from when the laptop was on the account, list and all.
+        await context.RouteAsync($"**/api/keys/%2B{bob.Session.UserId}/devices", route => route.FulfillAsync(new()
+        {
+            Status = 200, ContentType = "application/json", Body = withLaptop,
+        }));
+        await SecureTestDevice.LinkAsync(_server, bob, "tablet");
+        await Assertions.Expect(page.Locator("#error")).ToHaveTextAsync($"the directory serves version 1 of the device list of +{bob.Session.UserId} after version 2");
     }
 
     [Fact]

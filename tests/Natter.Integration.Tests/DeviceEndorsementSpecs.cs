@@ -9,6 +9,7 @@ using Natter.Integration.Tests.Infrastructure;
 using Natter.Messages.Protocol;
 using Natter.Testing;
 using Xunit;
+using static Natter.Integration.Tests.Infrastructure.LyingDirectory;
 
 namespace Natter.Integration.Tests;
 
@@ -138,6 +139,8 @@ public sealed class DeviceEndorsementSpecs : IAsyncLifetime
             foreach (var device in json["devices"] is JsonArray listed ? listed.OfType<JsonObject>().ToList() : [json])
                 if (device["primary"]!.GetValue<bool>()) device["identityKey"] = Convert.ToBase64String(impostor.IdentityKey);
                 else device["accountSignature"] = Convert.ToBase64String(impostor.EndorseDevice(alice.Session.UserId, Convert.FromBase64String(device["identityKey"]!.GetValue<string>())));
+            // And the account's device list, signed again by that key with it in place of alice's.
+            if (json["deviceList"] is JsonObject list) ResignList(list, alice.Session.UserId, impostor, replacing: alice.Secure.Crypto.Keys.Identity.IdentityKey);
             if (lie == 1 && path.EndsWith("/devices"))
                 json["devices"]!.AsArray().Add(new JsonObject { ["deviceId"] = 4, ["identityKey"] = Convert.ToBase64String(IdentityKeyPair.Generate().IdentityKey),
                     ["identityDhKey"] = Convert.ToBase64String(new byte[32]), ["identityDhSignature"] = Convert.ToBase64String(new byte[64]),
@@ -223,30 +226,5 @@ public sealed class DeviceEndorsementSpecs : IAsyncLifetime
         }
         Assert.Empty(bobChanges);
         Assert.Equal([new IdentityChangedFrame(alice.Session.UserId, alice.Session.DeviceId)], carolChanges);
-    }
-
-    /// <summary>A client of the real server whose answers on paths containing <paramref name="path"/> pass through <paramref name="rewrite"/>.</summary>
-    private static TamperedApi Tampering(InProcessServer server, string path, Action<string, JsonObject> rewrite) =>
-        new(new HttpClient(new RewritingHandler(path, rewrite)) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) });
-
-    private sealed class TamperedApi(HttpClient http) : IDisposable
-    {
-        public NatterHttpClient Api { get; } = new(http);
-
-        public void Dispose() => http.Dispose();
-    }
-
-    private sealed class RewritingHandler(string path, Action<string, JsonObject> rewrite) : DelegatingHandler(new SocketsHttpHandler())
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
-        {
-            var response = await base.SendAsync(request, ct);
-            if (!response.IsSuccessStatusCode || !request.RequestUri!.AbsolutePath.Contains(path)) return response;
-            var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct));
-            if (json is not JsonObject body) return response;
-            rewrite(request.RequestUri.AbsolutePath, body);
-            response.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-            return response;
-        }
     }
 }

@@ -120,4 +120,6 @@ emit("laptop.identityKey", laptop_ik)
 emit("link.code", f"natter-link-v1:15550001111.0123456789abcdef:04213377:{b64url(laptop_ik)}:{b64url(link_secret)}")
 emit("link.accountSignature", ed(alice_seed).sign(b"natter-device-v1" + laptop_ik + "15550001111".encode()))
 emit("link.mac", hmac256(link_secret, b"natter-link-v1" + alice_ik + laptop_ik))
+# And signs the account's device list with the laptop in it, at version 2.
+emit("deviceList.signature", ed(alice_seed).sign(b"natter-devices-v1" + struct.pack(">Q", 2) + bytes([2]) + alice_ik + laptop_ik + "15550001111".encode()))
 print("\n".join(out))
