@@ -17,14 +17,18 @@ public sealed partial class SecureDevice
 
     /// <summary>
     /// An account's key and its primary device (unknown to a linked device for its own account), with the newest signed
-    /// device list seen under that key (none before the account signed one).
+    /// device list seen under that key (none before the account signed one). <see cref="Replaced"/>: this device was told
+    /// the primary has a new identity; its next account key is taken without a second notice, and this key's list stays
+    /// pinned should the same key come back (the notice is the server's word).
     /// </summary>
-    internal sealed record AccountKey(int? PrimaryDevice, byte[] Key, PinnedList? List = null);
+    internal sealed record AccountKey(int? PrimaryDevice, byte[] Key, PinnedList? List = null, bool Replaced = false);
 
     /// <summary>A signed device list as checked and pinned (docs/e2ee.md §7.2): its version and the identity keys it names.</summary>
     internal sealed record PinnedList(long Version, IReadOnlyList<byte[]> Keys)
     {
         public bool Names(byte[] identityKey) => Keys.Any(k => k.AsSpan().SequenceEqual(identityKey));
+
+        public bool SameKeys(PinnedList other) => Keys.Count == other.Keys.Count && Keys.All(other.Names);
     }
 
     /// <summary>A device of a user's directory listing, as the account check reads it.</summary>
@@ -66,17 +70,30 @@ public sealed partial class SecureDevice
             if (known.Key.AsSpan().SequenceEqual(primary.IdentityKey))
             {
                 // Under the same account key the list only moves forward: an older one may name a device removed since.
-                if (known.List is { } pinned && (list is null || list.Version < pinned.Version))
-                    throw new UntrustedIdentityException(null, list is null
-                        ? $"the directory left out the signed device list of {userId} it served before"
-                        : $"the directory serves version {list.Version} of the device list of {userId} after version {pinned.Version}");
-                if (list is not null && list.Version > (known.List?.Version ?? 0)) _accountKeys[userId] = known with { List = list };
+                if (known.List is { } pinned)
+                {
+                    if (list is null || list.Version < pinned.Version)
+                        throw new UntrustedIdentityException(null, list is null
+                            ? $"the directory left out the signed device list of {userId} it served before"
+                            : $"the directory serves version {list.Version} of the device list of {userId} after version {pinned.Version}");
+                    if (list.Version == pinned.Version && !list.SameKeys(pinned))
+                        throw new UntrustedIdentityException(null, $"the directory serves two different device lists of version {list.Version} for {userId}");
+                }
+                if (list is not null && list.Version > (known.List?.Version ?? 0))
+                {
+                    _accountKeys[userId] = known with { List = list, Replaced = false };
+                    ForgetUnlisted(userId, list);
+                }
+                else if (known.Replaced) _accountKeys[userId] = known with { Replaced = false };
                 return false;
             }
             // Its own account's key changes only with a new primary, which logs this device out first.
             if (userId == _session.UserId)
                 throw new UntrustedIdentityException(AddressOf(userId, primary.DeviceId), "the directory names another account key for this device's own account");
             _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey, list);
+            if (list is not null) ForgetUnlisted(userId, list);
+            // Told already (identity_changed, or a send's changed devices): not raised twice.
+            if (known.Replaced) return false;
         }
         if (FirstToRaise(AddressOf(userId, primary.DeviceId), primary.IdentityKey))
             IdentityChanged?.Invoke(new IdentityChangedFrame(userId, primary.DeviceId));
@@ -107,7 +124,7 @@ public sealed partial class SecureDevice
     {
         AccountKey? known;
         lock (_devicesGate) _accountKeys.TryGetValue(userId, out known);
-        if (known is not null && Trusted(known, userId, device)) return false;
+        if (known is { Replaced: false } && Trusted(known, userId, device)) return false;
         // A new primary key, a device of a new primary (the number verified again), or a device linked since the list this
         // device pinned: checked with the whole listing.
         var raised = CheckAccount(userId, listing ?? await ListingAsync(userId, ct));
@@ -138,12 +155,31 @@ public sealed partial class SecureDevice
                 _crypto.ForgetDevice(AddressOf(userId, device.DeviceId));
     }
 
-    /// <summary>Told of a new identity of a primary device: its next listing is its account key, without a second notice.</summary>
+    /// <summary>
+    /// Told of a new identity of a primary device: its next listing's account key is taken without a second notice. The pin
+    /// stays, marked: the notice is the server's word, and the same key coming back must not bring an older list with it.
+    /// </summary>
     private void ForgetAccountKeyOf(string userId, int deviceId)
     {
         lock (_devicesGate)
             if (_accountKeys.TryGetValue(userId, out var known) && known.PrimaryDevice == deviceId && userId != _session.UserId)
-                _accountKeys.Remove(userId);
+                _accountKeys[userId] = known with { Replaced = true };
+    }
+
+    /// <summary>
+    /// A newer list pinned: devices whose session is with a key it does not name (removed since) are no longer sealed for,
+    /// nor their sessions kept, whether or not the server says so. The caller holds _devicesGate.
+    /// </summary>
+    private void ForgetUnlisted(string userId, PinnedList list)
+    {
+        if (!_devices.TryGetValue(userId, out var deviceIds)) return;
+        foreach (var deviceId in deviceIds.ToList())
+        {
+            var device = AddressOf(userId, deviceId);
+            if (_crypto.IdentityOf(device) is not { } identity || list.Names(identity.IdentityKey)) continue;
+            deviceIds.Remove(deviceId);
+            _crypto.ForgetDevice(device);
+        }
     }
 
     /// <summary>A user's keyed devices as the directory lists them (GET /api/keys/{phone}/devices: no prekey handed out).</summary>

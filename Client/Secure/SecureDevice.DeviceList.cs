@@ -12,6 +12,12 @@ public sealed partial class SecureDevice
 {
     private const int ListAttempts = 3;
 
+    // One list signed at a time, each under a version never signed before (kept in the saved state): two different lists
+    // of one version would let a server show either.
+    private readonly SemaphoreSlim _signingList = new(1, 1);
+    // Guarded by _devicesGate.
+    private long _highestListVersion;
+
     /// <summary>
     /// Approves the device that shows <paramref name="linkCode"/> (docs/protocol.md §2.5), endorses the identity key in the
     /// code, and signs the account's device list with that key in, so others seal for it. Only the primary device approves.
@@ -21,65 +27,64 @@ public sealed partial class SecureDevice
     {
         var code = DeviceLinkCode.Parse(linkCode);
         var accountKey = _crypto.Keys.Identity;
-        for (var attempt = 1; ; attempt++)
+        await _signingList.WaitAsync(ct);
+        try
         {
-            var list = await NextListAsync(adding: code.IdentityKey, ct);
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                var devices = await _api.ApproveLinkAsync(_session.AccessToken, code.LinkId, code.ApprovalCode, code.IdentityKey,
-                    accountKey.EndorseDevice(_session.UserId, code.IdentityKey), code.MacOf(accountKey.IdentityKey), list, ct);
-                await PinOwnListAsync(list, ct);
-                return devices;
+                var list = await NextListAsync(adding: code.IdentityKey, removing: null, ct);
+                try
+                {
+                    var devices = await _api.ApproveLinkAsync(_session.AccessToken, code.LinkId, code.ApprovalCode, code.IdentityKey,
+                        accountKey.EndorseDevice(_session.UserId, code.IdentityKey), code.MacOf(accountKey.IdentityKey), list, ct);
+                    await PinOwnListAsync(list, ct);
+                    return devices;
+                }
+                // Another primary's client (a restored copy) took this version first: sign again on top of it.
+                catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDeviceList && attempt < ListAttempts)
+                {
+                }
             }
-            // Another approval or publish took this version first: sign again on top of it.
-            catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDeviceList && attempt < ListAttempts)
-            {
-            }
+        }
+        finally
+        {
+            _signingList.Release();
         }
     }
 
     /// <summary>
-    /// Removes a device of this account (the primary removes any other, a linked device only itself). The primary then signs
-    /// the account's device list without it, so a server that listed it again would not be believed. Answers the devices left.
+    /// Removes a device of this account (the primary removes any other, a linked device only itself). The primary first
+    /// signs the account's device list without the device's key, so a server that listed it again would not be believed,
+    /// and never signs it back in. Answers the devices left.
     /// </summary>
     public async Task<List<DeviceView>> RemoveDeviceAsync(int deviceId, CancellationToken ct = default)
     {
-        var devices = await _api.RemoveDeviceAsync(_session.AccessToken, deviceId, ct);
-        if (IsPrimary) await PublishDeviceListAsync(ct);
-        return devices;
+        if (await IsPrimaryAsync(ct))
+        {
+            // The key the primary endorsed for it, as the server names it (docs/e2ee.md §12).
+            var removed = (await _api.GetDevicesAsync(_session.AccessToken, ct)).FirstOrDefault(d => d.DeviceId == deviceId)?.IdentityKey;
+            if (removed is not null) await SignListAsync(removed, ct);
+        }
+        return await _api.RemoveDeviceAsync(_session.AccessToken, deviceId, ct);
     }
 
     /// <summary>
     /// Signs and publishes the account's device list again if the account's devices changed since the last one (a linked device
-    /// removed itself, or the list predates this version), which only the primary device does. Answers whether it published.
+    /// removed itself, or the account has no list yet), which only the primary device does. Answers whether it published.
     /// </summary>
     public async Task<bool> PublishDeviceListAsync(CancellationToken ct = default)
     {
-        if (!IsPrimary) throw new InvalidOperationException("Only the primary device signs the account's device list.");
-        for (var attempt = 1; ; attempt++)
-        {
-            var list = await NextListAsync(adding: null, ct);
-            if (OwnList() is { } pinned && pinned.Keys.Count == list.Keys.Count && list.Keys.All(pinned.Names)) return false;
-            try
-            {
-                await _api.PublishDeviceListAsync(_session.AccessToken, list, ct);
-                await PinOwnListAsync(list, ct);
-                return true;
-            }
-            catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDeviceList && attempt < ListAttempts)
-            {
-            }
-        }
+        if (!await IsPrimaryAsync(ct)) throw new InvalidOperationException("Only the primary device signs the account's device list.");
+        return await SignListAsync(removing: null, ct);
     }
 
     /// <summary>
     /// A <c>devices_changed</c> frame: the user's listing is read and checked now (a newer signed list is pinned, so an older
     /// one is refused from then on), sessions with devices it no longer lists are dropped, and the devices this device seals
-    /// for follow it. For this account's own primary, the device list is signed again if a device left.
+    /// for follow it. For this account's own primary, the device list is then signed again if a device left.
     /// </summary>
     public async Task OnDevicesChangedAsync(DevicesChangedFrame changed, CancellationToken ct = default)
     {
-        if (changed.UserId == _session.UserId && IsPrimary) await PublishDeviceListAsync(ct);
         var listing = await ListingAsync(changed.UserId, ct);
         CheckAccount(changed.UserId, listing);
         ForgetOutdatedSessions(changed.UserId, listing);
@@ -94,39 +99,87 @@ public sealed partial class SecureDevice
             }
         }
         await OnStateChangedAsync(ct);
+        if (changed.UserId == _session.UserId && await IsPrimaryAsync(ct)) await SignListAsync(removing: null, ct);
     }
 
-    private bool IsPrimary
+    /// <summary>
+    /// A sender whose account's pinned device list does not name it (removed since) is not believed, whatever session this
+    /// device kept with it: checked against the listing first, whose newer list may name a device linked since.
+    /// </summary>
+    private async Task CheckListedAsync(DeviceAddress sender, DeviceIdentity identity, CancellationToken ct)
     {
-        get
+        if (PinnedListOf(sender.UserId)?.Names(identity.IdentityKey) != false) return;
+        CheckAccount(sender.UserId, await ListingAsync(sender.UserId, ct));
+        if (PinnedListOf(sender.UserId)?.Names(identity.IdentityKey) != false) return;
+        // The newer list pinned is kept across a restart even though nothing opens.
+        await OnStateChangedAsync(ct);
+        throw NotEndorsed(sender.UserId, int.Parse(sender.DeviceId));
+    }
+
+    /// <summary>The next list without <paramref name="removing"/>, published unless it names the keys of the last one.</summary>
+    private async Task<bool> SignListAsync(byte[]? removing, CancellationToken ct)
+    {
+        await _signingList.WaitAsync(ct);
+        try
         {
-            lock (_devicesGate)
-                return _accountKeys.TryGetValue(_session.UserId, out var own) && own.Key.AsSpan().SequenceEqual(_crypto.Keys.Identity.IdentityKey);
+            for (var attempt = 1; ; attempt++)
+            {
+                var list = await NextListAsync(adding: null, removing, ct);
+                // Nothing changed: the version is left unused (it never left this device).
+                if (PinnedListOf(_session.UserId) is { } current && new PinnedList(list.Version, list.Keys).SameKeys(current)) return false;
+                try
+                {
+                    await _api.PublishDeviceListAsync(_session.AccessToken, list, ct);
+                    await PinOwnListAsync(list, ct);
+                    return true;
+                }
+                catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDeviceList && attempt < ListAttempts)
+                {
+                }
+            }
+        }
+        finally
+        {
+            _signingList.Release();
         }
     }
 
-    private PinnedList? OwnList()
+    private PinnedList? PinnedListOf(string userId)
     {
-        lock (_devicesGate) return _accountKeys.GetValueOrDefault(_session.UserId)?.List;
+        lock (_devicesGate) return _accountKeys.GetValueOrDefault(userId)?.List;
+    }
+
+    /// <summary>Whether this device is its account's primary: its identity key is the account key (read from the directory if not pinned).</summary>
+    private async Task<bool> IsPrimaryAsync(CancellationToken ct)
+    {
+        bool pinned;
+        lock (_devicesGate) pinned = _accountKeys.ContainsKey(_session.UserId);
+        // A state saved before account keys were kept: this account's key from its listing, checked.
+        if (!pinned) CheckAccount(_session.UserId, await ListingAsync(_session.UserId, ct));
+        lock (_devicesGate)
+            return _accountKeys.TryGetValue(_session.UserId, out var own) && own.Key.AsSpan().SequenceEqual(_crypto.Keys.Identity.IdentityKey);
     }
 
     /// <summary>
     /// The next list: the keys of the last one this device signed (or, for the first, of the devices it endorsed) that the
-    /// account still has, this device's own, and <paramref name="adding"/>. Reading them from the server alone would let it
-    /// slip back in a device removed earlier, whose endorsement still verifies; the server can only make the list shorter.
+    /// account still has, but <paramref name="removing"/>, with its own and <paramref name="adding"/>. Taken from the
+    /// server alone, a device removed earlier could slip back in; the server can only make the list shorter. Its version is
+    /// above every one seen or signed, and is recorded (saved) before the list leaves.
     /// </summary>
-    private async Task<DeviceListView> NextListAsync(byte[]? adding, CancellationToken ct)
+    private async Task<DeviceListView> NextListAsync(byte[]? adding, byte[]? removing, CancellationToken ct)
     {
         var own = _crypto.Keys.Identity;
         // The directory's list, checked and pinned if newer (a state restored from before the last list signed).
         CheckAccount(_session.UserId, await ListingAsync(_session.UserId, ct));
-        var pinned = OwnList();
+        var pinned = PinnedListOf(_session.UserId);
         var devices = await _api.GetDevicesAsync(_session.AccessToken, ct);
         var endorsed = devices.Where(d => !d.Primary && d.IdentityKey is { Length: KeySignatures.PublicKeySize }).Select(d => d.IdentityKey!).ToList();
         var keys = new List<byte[]> { own.IdentityKey };
         foreach (var key in endorsed.Where(k => pinned?.Names(k) ?? true).Append(adding).OfType<byte[]>())
-            if (keys.All(k => !k.AsSpan().SequenceEqual(key))) keys.Add(key);
-        var version = (pinned?.Version ?? 0) + 1;
+            if (keys.All(k => !k.AsSpan().SequenceEqual(key)) && (removing is null || !key.AsSpan().SequenceEqual(removing))) keys.Add(key);
+        long version;
+        lock (_devicesGate) _highestListVersion = version = Math.Max(pinned?.Version ?? 0, _highestListVersion) + 1;
+        await OnStateChangedAsync(ct);
         return new DeviceListView(version, keys, own.SignDeviceList(_session.UserId, version, keys));
     }
 

@@ -20,14 +20,15 @@ public sealed partial class SecureDevice
 
     private sealed record SavedState(int Version, string UserId, int DeviceId, byte[] Crypto, Dictionary<string, int[]> Devices,
         IReadOnlyList<HistoryEntry> ContentKeys, IReadOnlyList<SavedOutgoing> Outgoing, IReadOnlyList<SavedTransfer> OpenedTransfers,
-        bool ContentKeysApart = false, Dictionary<string, SavedAccountKey>? AccountKeys = null);
+        bool ContentKeysApart = false, Dictionary<string, SavedAccountKey>? AccountKeys = null, long? HighestListVersion = null);
 
     /// <summary>An account key as pinned, with the newest signed device list seen under it (states of earlier versions have none).</summary>
-    private sealed record SavedAccountKey(int? PrimaryDevice, byte[] Key, long? ListVersion = null, IReadOnlyList<byte[]>? ListKeys = null)
+    private sealed record SavedAccountKey(int? PrimaryDevice, byte[] Key, long? ListVersion = null, IReadOnlyList<byte[]>? ListKeys = null,
+        bool Replaced = false)
     {
-        public AccountKey ToPin() => new(PrimaryDevice, Key, ListVersion is { } v && ListKeys is not null ? new PinnedList(v, ListKeys) : null);
+        public AccountKey ToPin() => new(PrimaryDevice, Key, ListVersion is { } v && ListKeys is not null ? new PinnedList(v, ListKeys) : null, Replaced);
 
-        public static SavedAccountKey Of(AccountKey pin) => new(pin.PrimaryDevice, pin.Key, pin.List?.Version, pin.List?.Keys);
+        public static SavedAccountKey Of(AccountKey pin) => new(pin.PrimaryDevice, pin.Key, pin.List?.Version, pin.List?.Keys, pin.Replaced);
     }
 
     // Keys kept since the last save, for ContentKeysAdded (drained under _opening, by the one saving).
@@ -140,14 +141,16 @@ public sealed partial class SecureDevice
         var keys = withContentKeys ? _contentKeys.Select(kv => new HistoryEntry(kv.Key.ChatId, kv.Key.Seq, kv.Value)).ToList() : [];
         Dictionary<string, int[]> devices;
         Dictionary<string, SavedAccountKey> accountKeys;
+        long highestListVersion;
         lock (_devicesGate)
         {
             devices = _devices.ToDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray());
             accountKeys = _accountKeys.ToDictionary(kv => kv.Key, kv => SavedAccountKey.Of(kv.Value));
+            highestListVersion = _highestListVersion;
         }
         var state = new SavedState(SavedVersion, _session.UserId, _session.DeviceId, _crypto.Export(), devices, keys, outgoing,
             _openedTransfers.Select(kv => new SavedTransfer(kv.Key, kv.Value.MediaId, kv.Value.Key)).ToList(), ContentKeysApart: !withContentKeys,
-            accountKeys);
+            accountKeys, highestListVersion > 0 ? highestListVersion : null);
         return JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Options);
     }
 
@@ -189,6 +192,7 @@ public sealed partial class SecureDevice
             foreach (var (user, ids) in state.Devices) device._devices[user] = ids.ToHashSet();
             foreach (var (user, key) in accountKeys) device._accountKeys[user] = key.ToPin();
         }
+        device._highestListVersion = state.HighestListVersion ?? 0;
         foreach (var entry in state.ContentKeys) device._contentKeys[(entry.ChatId, entry.Seq)] = entry.Key;
         foreach (var entry in apart) device._contentKeys.TryAdd((entry.ChatId, entry.Seq), entry.Key);
         // Keys that came from the app's store are there already; a whole state's are handed over at the first save.

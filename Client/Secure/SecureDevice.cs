@@ -179,6 +179,7 @@ public sealed partial class SecureDevice
                 throw new InvalidMessageException($"no envelope for this device in {message.ChatId}#{message.Seq}, and no content key from a history transfer");
             var from = AddressOf(message.Sender, message.SenderDevice);
             var identity = _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct);
+            await CheckListedAsync(from, identity, ct);
             try
             {
                 contentKey = await OpenContentKeyAsync(message, envelope, from, identity, ct);
@@ -270,8 +271,14 @@ public sealed partial class SecureDevice
         List<string> known;
         lock (_devicesGate) known = _devices.Keys.ToList();
         foreach (var device in Recipients(known).Where(d => !_crypto.HasSession(d) && !bundles.ContainsKey(d)))
-            bundles[device] = await BundleAsync(device, ct);
+            // Checking one device may pin a newer list that drops another (removed since): that one is not fetched.
+            if (StillSealedFor(device)) bundles[device] = await BundleAsync(device, ct);
         return bundles;
+    }
+
+    private bool StillSealedFor(DeviceAddress device)
+    {
+        lock (_devicesGate) return _devices.TryGetValue(device.UserId, out var ids) && ids.Contains(int.Parse(device.DeviceId));
     }
 
     /// <summary>One device's bundle (a one-time prekey handed out), its identity checked against its account key.</summary>

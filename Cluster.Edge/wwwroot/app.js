@@ -99,12 +99,30 @@ async function pinAccount(user, devices, deviceList) {
     if (known.list && (!list || list.version < known.list.version))
       throw new Error(list ? `the directory serves version ${list.version} of the device list of +${user} after version ${known.list.version}`
         : `the directory left out the signed device list of +${user} it served before`);
-    if (list && list.version > (known.list?.version || 0)) known.list = list;
+    if (known.list && list.version === known.list.version
+        && (list.keys.length !== known.list.keys.length || !list.keys.every((k) => e2ee.listNames(known.list, k))))
+      throw new Error(`the directory serves two different device lists of version ${list.version} for +${user}`);
+    if (list && list.version > (known.list?.version || 0)) {
+      known.list = list;
+      forgetUnlisted(user, list);
+    }
     return;
   }
   if (known && user === state.me) throw new Error("the directory names another account key for this browser's own account");
   state.vault.accounts[user] = { device: primary.deviceId, key, list };
+  if (list) forgetUnlisted(user, list);
   if (known) $("error").textContent = `The safety number with +${user} changed: the account has a new primary key.`;
+}
+
+/** A newer list pinned: devices whose session is with a key it does not name (removed since) are no longer sealed for. */
+function forgetUnlisted(user, list) {
+  if (!state.vault.devices[user]) return;
+  state.vault.devices[user] = state.vault.devices[user].filter((id) => {
+    const ik = state.vault.sessions[`${user}/${id}`]?.[0]?.ik;
+    if (!ik || e2ee.listNames(list, ik)) return true;
+    delete state.vault.sessions[`${user}/${id}`];
+    return false;
+  });
 }
 
 /** Before sealing: a session kept for another key than the one listed (a vault older than endorsements) is not sealed through. */
@@ -139,7 +157,6 @@ async function checkedDevice(user, device, listed = null) {
 
 /** A devices_changed frame: the user's listing read and checked now (a newer list pinned), the devices sealed for following it. */
 async function onDevicesChanged(user) {
-  if (user === state.me && isPrimary()) await publishDeviceList(null);
   const listed = await listing(user);
   await pinAccount(user, listed.devices, listed.deviceList);
   dropOutdatedSessions(user, listed.devices);
@@ -149,6 +166,7 @@ async function onDevicesChanged(user) {
     state.vault.devices[user] = ids;
   }
   saveVault();
+  if (user === state.me && isPrimary()) await publishDeviceList(null);
 }
 
 async function startSession(bundle) {
@@ -211,6 +229,20 @@ async function senderIdentity(userId, deviceId) {
   return device ? e2ee.verifiedIdentity(await checkedDevice(userId, device, listed)) : null;
 }
 
+/**
+ * A sender whose account's pinned device list does not name it (removed since) is not believed, whatever session this
+ * browser kept with it: checked against the listing first, whose newer list may name a device linked since.
+ */
+async function checkListed(user, deviceId, ik) {
+  const named = () => !state.vault.accounts[user]?.list || (Boolean(ik) && e2ee.listNames(state.vault.accounts[user].list, ik));
+  if (named()) return;
+  const listed = await listing(user);
+  await pinAccount(user, listed.devices, listed.deviceList);
+  if (named()) return;
+  saveVault();
+  throw new Error(`device ${deviceId} of +${user} is not in its account's signed device list`);
+}
+
 /** What a message says, for this device. */
 async function readable(m) {
   if (m.change) return `(${m.change.kind} ${m.change.users.map((u) => `+${u}`).join(", ")})`;
@@ -225,6 +257,7 @@ async function readable(m) {
     const envelope = bytes.fromBase64(m.envelope);
     const sender = envelope[0] === 1 ? await senderIdentity(m.sender, m.senderDevice) : null;
     const opened = await e2ee.openKey(state.vault.keys, sessions, envelope, sender, body);
+    await checkListed(m.sender, m.senderDevice, opened.sessions[0].ik);
     state.vault.sessions[address] = opened.sessions;
     contentKey = opened.contentKey;
   }
@@ -649,7 +682,10 @@ async function nextDeviceList(adding) {
   for (const d of await api("devices"))
     if (!d.primary && d.identityKey && (!pinned || e2ee.listNames(pinned, bytes.fromBase64(d.identityKey)))) add(bytes.fromBase64(d.identityKey));
   if (adding) add(adding);
-  return e2ee.signDeviceList(state.vault.keys, state.me, (pinned?.version || 0) + 1, keys);
+  // A version never signed before, recorded before the list leaves: two lists of one version would let a server show either.
+  state.vault.listSigned = Math.max(pinned?.version || 0, state.vault.listSigned || 0) + 1;
+  saveVault();
+  return e2ee.signDeviceList(state.vault.keys, state.me, state.vault.listSigned, keys);
 }
 
 /** Signs and publishes the device list (with `code`'s device approved, if given), again on top of a newer one; pins what the server took. */

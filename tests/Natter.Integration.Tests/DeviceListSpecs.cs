@@ -86,6 +86,9 @@ public sealed class DeviceListSpecs : IAsyncLifetime
             devices.Add(laptopListed!.DeepClone());
             if (lie == "old list") json["deviceList"] = oldList!.DeepClone();
             if (lie == "no list") json.Remove("deviceList");
+            // What a primary that signed two lists of one version would have given away.
+            if (lie == "same version") ResignList(json["deviceList"]!.AsObject(), alice.Session.UserId, alice.Secure.Crypto.Keys.Identity,
+                adding: Convert.FromBase64String(laptopListed!["identityKey"]!.GetValue<string>()));
         });
         var bob = await SecureDevice.CreateAsync(lying.Api, bobSession);
         await using var bobSocket = await _server.ConnectAsync(bobSession);
@@ -110,6 +113,13 @@ public sealed class DeviceListSpecs : IAsyncLifetime
         lie = "no list";
         var dropped = await Assert.ThrowsAsync<UntrustedIdentityException>(() => bob.OnDevicesChangedAsync(new DevicesChangedFrame(alice.Session.UserId)));
         Assert.Contains("left out the signed device list", dropped.Message);
+        lie = "same version";
+        var equivocated = await Assert.ThrowsAsync<UntrustedIdentityException>(() => bob.OnDevicesChangedAsync(new DevicesChangedFrame(alice.Session.UserId)));
+        Assert.Contains("two different device lists of version 2", equivocated.Message);
+        // A notice that alice's account key changed is the server's word too: the same key coming back keeps its list pinned.
+        bob.OnIdentityChanged(new IdentityChangedFrame(alice.Session.UserId, alice.Session.DeviceId));
+        lie = "old list";
+        await Assert.ThrowsAsync<UntrustedIdentityException>(() => bob.OnDevicesChangedAsync(new DevicesChangedFrame(alice.Session.UserId)));
 
         // Told the truth again, bob seals for the phone alone, and a device linked since is believed with the newer list.
         lie = "none";
@@ -122,18 +132,83 @@ public sealed class DeviceListSpecs : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_primary_restored_from_an_older_state_signs_on_top_of_the_server_s_list_and_never_lists_a_removed_device_again()
+    public async Task A_message_from_a_device_removed_since_is_not_believed_whatever_session_was_kept_with_it()
     {
         var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var laptop = await SecureTestDevice.LinkAsync(_server, alice, "laptop");
-        var older = alice.Secure.Export();
-        await alice.Secure.RemoveDeviceAsync(laptop.Session.DeviceId);
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var chatId = (await _server.Api.OpenChatAsync(bob.Session.AccessToken, "+" + alice.Session.UserId)).ChatId;
+        string[] members = [alice.Session.UserId, bob.Session.UserId];
+        await bob.Secure.SendAsync(bob.Socket, chatId, members, "b1", "to the phone and the laptop"u8.ToArray());
+        await laptop.Secure.SendAsync(laptop.Socket, chatId, members, "l1", "from the laptop"u8.ToArray());
+        var fromLaptop = (await _server.Api.GetMessagesAsync(bob.Session.AccessToken, chatId)).Messages.Single(m => m.ClientMsgId == "l1");
 
-        var restored = alice with { Secure = SecureDevice.Restore(_server.Api, alice.Session, older) };
-        var tablet = await SecureTestDevice.LinkAsync(_server, restored, "tablet");
-        var list = (await ListOf(alice))!;
-        Assert.Equal(3, list.Version);
-        Assert.Equal(Base64([alice.Secure.Crypto.Keys.Identity.IdentityKey, tablet.Secure.Crypto.Keys.Identity.IdentityKey]), Base64(list.Keys));
+        // Removed before bob opened it (a server could as well have made it up after): not believed once bob knows.
+        await alice.Secure.RemoveDeviceAsync(laptop.Session.DeviceId);
+        await bob.Secure.OnDevicesChangedAsync(new DevicesChangedFrame(alice.Session.UserId));
+        var refused = await Assert.ThrowsAsync<UntrustedIdentityException>(() => bob.Secure.OpenAsync(fromLaptop));
+        Assert.Equal(new DeviceAddress(alice.Session.UserId, laptop.Session.DeviceId.ToString()), refused.Device);
+    }
+
+    [Fact]
+    public async Task A_newer_list_read_on_any_path_stops_sealing_for_the_devices_it_leaves_out()
+    {
+        var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var laptop = await SecureTestDevice.LinkAsync(_server, alice, "laptop");
+        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
+        var chatId = (await _server.Api.OpenChatAsync(bob.Session.AccessToken, "+" + alice.Session.UserId)).ChatId;
+        string[] members = [alice.Session.UserId, bob.Session.UserId];
+        await bob.Secure.SendAsync(bob.Socket, chatId, members, "b1", "to the phone and the laptop"u8.ToArray());
+        var laptopAddress = new DeviceAddress(alice.Session.UserId, laptop.Session.DeviceId.ToString());
+        Assert.True(bob.Secure.Crypto.HasSession(laptopAddress));
+
+        // Bob is not told of the removal; he reads the newer list when a tablet linked since writes to him.
+        await alice.Secure.RemoveDeviceAsync(laptop.Session.DeviceId);
+        var tablet = await SecureTestDevice.LinkAsync(_server, alice, "tablet");
+        await tablet.Secure.SendAsync(tablet.Socket, chatId, members, "t1", "from the tablet"u8.ToArray());
+        var fromTablet = (await _server.Api.GetMessagesAsync(bob.Session.AccessToken, chatId)).Messages.Single(m => m.ClientMsgId == "t1");
+        Assert.Equal("from the tablet", System.Text.Encoding.UTF8.GetString(await bob.Secure.OpenAsync(fromTablet)));
+
+        // From then on the laptop is neither sealed for nor kept, whatever the server would say of it.
+        Assert.False(bob.Secure.Crypto.HasSession(laptopAddress));
+        var saved = JsonNode.Parse(bob.Secure.Export())!["devices"]![alice.Session.UserId]!.AsArray().Select(d => d!.GetValue<int>());
+        Assert.DoesNotContain(laptop.Session.DeviceId, saved);
+    }
+
+    [Fact]
+    public async Task A_primary_never_signs_a_removed_device_back_in_whatever_the_server_says_the_account_has()
+    {
+        var session = await _server.RegisterAsync();
+        // The server keeps listing the laptop among the account's devices (GET /api/devices) after its removal.
+        JsonNode? laptopView = null;
+        var lie = false;
+        using var lying = TamperingAny(_server, "/api/devices", (path, json) =>
+        {
+            if (path != "/api/devices" || json is not JsonArray devices) return;
+            if (!lie) laptopView ??= devices.FirstOrDefault(d => d!["name"]!.GetValue<string>() == "laptop")?.DeepClone();
+            else if (devices.All(d => d!["deviceId"]!.GetValue<int>() != laptopView!["deviceId"]!.GetValue<int>())) devices.Add(laptopView!.DeepClone());
+        });
+        var phone = await SecureDevice.CreateAsync(lying.Api, session);
+        await using var socket = await _server.ConnectAsync(session);
+        var alice = new SecureTestDevice(session, phone, socket, _server.Api);
+        var laptop = await SecureTestDevice.LinkAsync(_server, alice, "laptop");
+        await lying.Api.GetDevicesAsync(session.AccessToken);
+        Assert.NotNull(laptopView);
+        var older = phone.Export();
+
+        lie = true;
+        await phone.RemoveDeviceAsync(laptop.Session.DeviceId);
+        var accountKey = phone.Crypto.Keys.Identity.IdentityKey;
+        Assert.Equal(Base64([accountKey]), Base64((await ListOf(alice))!.Keys));
+        Assert.False(await phone.PublishDeviceListAsync());
+        var tablet = await SecureTestDevice.LinkAsync(_server, alice, "tablet");
+        var tabletKey = tablet.Secure.Crypto.Keys.Identity.IdentityKey;
+        Assert.Equal(Base64([accountKey, tabletKey]), Base64((await ListOf(alice))!.Keys));
+
+        // A copy restored from before the removal (its pinned list still names the laptop) signs on top of the directory's list.
+        var restored = alice with { Secure = SecureDevice.Restore(lying.Api, session, older) };
+        var watch = await SecureTestDevice.LinkAsync(_server, restored, "watch");
+        Assert.Equal(Base64([accountKey, tabletKey, watch.Secure.Crypto.Keys.Identity.IdentityKey]), Base64((await ListOf(alice))!.Keys));
     }
 
     [Fact]

@@ -13,6 +13,10 @@ public static class LyingDirectory
 {
     /// <summary>A client of the real server whose answers on paths containing <paramref name="path"/> pass through <paramref name="rewrite"/>.</summary>
     public static TamperedApi Tampering(InProcessServer server, string path, Action<string, JsonObject> rewrite) =>
+        TamperingAny(server, path, (p, json) => { if (json is JsonObject body) rewrite(p, body); });
+
+    /// <summary>As above, for answers of any JSON shape (an array, as <c>GET /api/devices</c> answers).</summary>
+    public static TamperedApi TamperingAny(InProcessServer server, string path, Action<string, JsonNode> rewrite) =>
         new(new HttpClient(new RewritingHandler(path, rewrite)) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) });
 
     /// <summary>
@@ -36,16 +40,16 @@ public static class LyingDirectory
         public void Dispose() => http.Dispose();
     }
 
-    private sealed class RewritingHandler(string path, Action<string, JsonObject> rewrite) : DelegatingHandler(new SocketsHttpHandler())
+    private sealed class RewritingHandler(string path, Action<string, JsonNode> rewrite) : DelegatingHandler(new SocketsHttpHandler())
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
         {
             var response = await base.SendAsync(request, ct);
             if (!response.IsSuccessStatusCode || !request.RequestUri!.AbsolutePath.Contains(path)) return response;
             var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct));
-            if (json is not JsonObject body) return response;
-            rewrite(request.RequestUri.AbsolutePath, body);
-            response.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            if (json is null) return response;
+            rewrite(request.RequestUri.AbsolutePath, json);
+            response.Content = new StringContent(json.ToJsonString(), Encoding.UTF8, "application/json");
             return response;
         }
     }
