@@ -41,9 +41,9 @@ public sealed partial record UserState
             return (UserRejections.InvalidKey, "a device list names each identity key once");
         if (!Lists(list, accountKey)) return (UserRejections.InvalidField, "the device list must name the primary device's identity key");
         if (added is not null && !Lists(list, added)) return (UserRejections.InvalidField, "the device list must name the identity key being endorsed");
+        if (list.Version < 1) return (UserRejections.InvalidField, "'version' starts at 1");
         if (CurrentDeviceList() is { } current && list.Version <= current.Version)
             return (UserRejections.StaleDeviceList, $"the account's device list is at version {current.Version}; sign a higher one");
-        if (list.Version < 1) return (UserRejections.InvalidField, "'version' starts at 1");
         return null;
     }
 

@@ -82,7 +82,7 @@ public sealed partial class SecureDevice
                 if (list is not null && list.Version > (known.List?.Version ?? 0))
                 {
                     _accountKeys[userId] = known with { List = list, Replaced = false };
-                    ForgetUnlisted(userId, list);
+                    ForgetUnlisted(userId, list, listing);
                 }
                 else if (known.Replaced) _accountKeys[userId] = known with { Replaced = false };
                 return false;
@@ -91,7 +91,7 @@ public sealed partial class SecureDevice
             if (userId == _session.UserId)
                 throw new UntrustedIdentityException(AddressOf(userId, primary.DeviceId), "the directory names another account key for this device's own account");
             _accountKeys[userId] = new AccountKey(primary.DeviceId, primary.IdentityKey, list);
-            if (list is not null) ForgetUnlisted(userId, list);
+            if (list is not null) ForgetUnlisted(userId, list, listing);
             // Told already (identity_changed, or a send's changed devices): not raised twice.
             if (known.Replaced) return false;
         }
@@ -168,15 +168,19 @@ public sealed partial class SecureDevice
 
     /// <summary>
     /// A newer list pinned: devices whose session is with a key it does not name (removed since) are no longer sealed for,
-    /// nor their sessions kept, whether or not the server says so. The caller holds _devicesGate.
+    /// nor their sessions kept, whether or not the server says so; nor are devices without a session that the listing it
+    /// came with leaves out (a send would fetch a bundle for nothing). The caller holds _devicesGate.
     /// </summary>
-    private void ForgetUnlisted(string userId, PinnedList list)
+    private void ForgetUnlisted(string userId, PinnedList list, Listing? listing)
     {
         if (!_devices.TryGetValue(userId, out var deviceIds)) return;
         foreach (var deviceId in deviceIds.ToList())
         {
             var device = AddressOf(userId, deviceId);
-            if (_crypto.IdentityOf(device) is not { } identity || list.Names(identity.IdentityKey)) continue;
+            var unlisted = _crypto.IdentityOf(device) is { } identity
+                ? !list.Names(identity.IdentityKey)
+                : listing is not null && listing.Devices.All(d => d.DeviceId != deviceId);
+            if (!unlisted) continue;
             deviceIds.Remove(deviceId);
             _crypto.ForgetDevice(device);
         }

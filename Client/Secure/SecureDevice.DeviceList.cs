@@ -103,17 +103,25 @@ public sealed partial class SecureDevice
     }
 
     /// <summary>
-    /// A sender whose account's pinned device list does not name it (removed since) is not believed, whatever session this
-    /// device kept with it: checked against the listing first, whose newer list may name a device linked since.
+    /// The identity a sender's message is opened with: the one this device knows, while its account's pinned device list
+    /// names it (or the account has none). Otherwise the session kept is with a key removed since, or replaced by a
+    /// reinstall this device was not told of: the directory's identity of the device, checked against the listing and its
+    /// list (a newer list is pinned), is answered with whether a new account key was raised; a device the list does not
+    /// name is not believed (<see cref="UntrustedIdentityException"/>), whatever session this device kept with it.
     /// </summary>
-    private async Task CheckListedAsync(DeviceAddress sender, DeviceIdentity identity, CancellationToken ct)
+    private async Task<(DeviceIdentity Identity, bool Raised)> ListedIdentityAsync(DeviceAddress sender, DeviceIdentity identity, CancellationToken ct)
     {
-        if (PinnedListOf(sender.UserId)?.Names(identity.IdentityKey) != false) return;
-        CheckAccount(sender.UserId, await ListingAsync(sender.UserId, ct));
-        if (PinnedListOf(sender.UserId)?.Names(identity.IdentityKey) != false) return;
-        // The newer list pinned is kept across a restart even though nothing opens.
-        await OnStateChangedAsync(ct);
-        throw NotEndorsed(sender.UserId, int.Parse(sender.DeviceId));
+        if (PinnedListOf(sender.UserId)?.Names(identity.IdentityKey) != false) return (identity, false);
+        try
+        {
+            var (current, raised) = await CheckedIdentityAsync(sender, ct);
+            return current.IdentityKey.AsSpan().SequenceEqual(identity.IdentityKey) ? (identity, raised) : (current, raised);
+        }
+        finally
+        {
+            // A newer list pinned is kept across a restart, even if nothing opens.
+            await OnStateChangedAsync(ct);
+        }
     }
 
     /// <summary>The next list without <paramref name="removing"/>, published unless it names the keys of the last one.</summary>
@@ -188,7 +196,12 @@ public sealed partial class SecureDevice
     {
         lock (_devicesGate)
             if (_accountKeys.TryGetValue(_session.UserId, out var own) && list.Version > (own.List?.Version ?? 0))
-                _accountKeys[_session.UserId] = own with { List = new PinnedList(list.Version, list.Keys) };
+            {
+                var pinned = new PinnedList(list.Version, list.Keys);
+                _accountKeys[_session.UserId] = own with { List = pinned };
+                // Its own siblings too: a device it just left out is sealed for no more, whatever the server says.
+                ForgetUnlisted(_session.UserId, pinned, listing: null);
+            }
         await OnStateChangedAsync(ct);
     }
 }

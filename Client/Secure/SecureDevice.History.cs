@@ -59,6 +59,8 @@ public sealed partial class SecureDevice
                                   ?? throw new InvalidMessageException("not a history transfer");
                     var from = AddressOf(_session.UserId, message.FromDevice);
                     var identity = _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct);
+                    // A device the account's list no longer names (removed since) brings no keys.
+                    (identity, _) = await ListedIdentityAsync(from, identity, ct);
                     // Like any open: the ratchet key is used up, so the transfer's key is kept (and saved) in the same step.
                     await _opening.WaitAsync(ct);
                     try

@@ -179,12 +179,15 @@ public sealed partial class SecureDevice
                 throw new InvalidMessageException($"no envelope for this device in {message.ChatId}#{message.Seq}, and no content key from a history transfer");
             var from = AddressOf(message.Sender, message.SenderDevice);
             var identity = _crypto.IdentityOf(from) ?? await IdentityAsync(from, ct);
-            await CheckListedAsync(from, identity, ct);
+            var (listed, listedRaised) = await ListedIdentityAsync(from, identity, ct);
             try
             {
-                contentKey = await OpenContentKeyAsync(message, envelope, from, identity, ct);
+                contentKey = await OpenContentKeyAsync(message, envelope, from, listed, ct);
+                // The session kept was with a key the account's list no longer names, and the directory's (listed) opened it.
+                if (!ReferenceEquals(listed, identity) && FirstToRaise(from, listed.IdentityKey) && !listedRaised)
+                    IdentityChanged?.Invoke(new IdentityChangedFrame(message.Sender, message.SenderDevice));
             }
-            catch (UntrustedIdentityException)
+            catch (UntrustedIdentityException) when (ReferenceEquals(listed, identity))
             {
                 // A new session from a contact who reinstalled, which this device was not told of (it was offline at
                 // the identity_changed notice): the directory's identity, if it is another, opens it. The old

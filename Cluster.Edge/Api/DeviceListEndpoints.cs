@@ -34,6 +34,7 @@ public static class DeviceListEndpoints
     {
         if (view?.Keys is null || view.Signature is null)
             return (null, ApiErrors.Result(ErrorCodes.MissingField, "'version', 'keys' and 'signature' are required"));
+        if (view.Version < 1) return (null, ApiErrors.Result(ErrorCodes.InvalidField, "'version' is a whole number from 1"));
         if (view.Keys.Count is 0 or > KeySignatures.MaxListedDevices || view.Keys.Any(k => k?.Length != KeySignatures.PublicKeySize))
             return (null, ApiErrors.Result(ErrorCodes.InvalidKey, "'keys' holds identity keys of 32 bytes"));
         if (keyed.Devices.FirstOrDefault(d => d.Primary) is not { } primary)

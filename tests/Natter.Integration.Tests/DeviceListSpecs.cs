@@ -59,6 +59,12 @@ public sealed class DeviceListSpecs : IAsyncLifetime
         Assert.Equal(Base64([accountKey]), Base64(list.Keys));
         Assert.False(await alice.Secure.PublishDeviceListAsync());
         await Assert.ThrowsAsync<InvalidOperationException>(() => laptop.Secure.PublishDeviceListAsync());
+
+        // A state saved before account keys were kept finds out from the directory that it is the primary.
+        var state = JsonNode.Parse(alice.Secure.Export())!.AsObject();
+        state.Remove("accountKeys");
+        var older = SecureDevice.Restore(_server.Api, alice.Session, System.Text.Encoding.UTF8.GetBytes(state.ToJsonString()));
+        Assert.False(await older.PublishDeviceListAsync());
     }
 
     [Fact]
@@ -136,17 +142,38 @@ public sealed class DeviceListSpecs : IAsyncLifetime
     {
         var alice = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
         var laptop = await SecureTestDevice.LinkAsync(_server, alice, "laptop");
-        var bob = await SecureTestDevice.StartAsync(_server, await _server.RegisterAsync());
-        var chatId = (await _server.Api.OpenChatAsync(bob.Session.AccessToken, "+" + alice.Session.UserId)).ChatId;
-        string[] members = [alice.Session.UserId, bob.Session.UserId];
-        await bob.Secure.SendAsync(bob.Socket, chatId, members, "b1", "to the phone and the laptop"u8.ToArray());
-        await laptop.Secure.SendAsync(laptop.Socket, chatId, members, "l1", "from the laptop"u8.ToArray());
-        var fromLaptop = (await _server.Api.GetMessagesAsync(bob.Session.AccessToken, chatId)).Messages.Single(m => m.ClientMsgId == "l1");
+        var bobSession = await _server.RegisterAsync();
+        var chatId = (await _server.Api.OpenChatAsync(bobSession.AccessToken, "+" + alice.Session.UserId)).ChatId;
+        string[] members = [alice.Session.UserId, bobSession.UserId];
+        // After the removal the server keeps listing the laptop, under the newest list (it cannot sign one of its own).
+        JsonNode? laptopListed = null;
+        var lie = false;
+        using var lying = Tampering(_server, "/api/keys/", (path, json) =>
+        {
+            if (json["userId"]?.GetValue<string>() != alice.Session.UserId || !path.EndsWith("/devices")) return;
+            var devices = json["devices"]!.AsArray();
+            if (!lie) laptopListed ??= devices.FirstOrDefault(d => d!["deviceId"]!.GetValue<int>() == laptop.Session.DeviceId)?.DeepClone();
+            else devices.Add(laptopListed!.DeepClone());
+        });
+        var bob = await SecureDevice.CreateAsync(lying.Api, bobSession);
+        // Bob only reads: alice's devices are not among those he seals for, so nothing drops the laptop's session but the list.
+        await laptop.Secure.SendAsync(laptop.Socket, chatId, members, "l1", "first from the laptop"u8.ToArray());
+        await laptop.Secure.SendAsync(laptop.Socket, chatId, members, "l2", "second from the laptop"u8.ToArray());
+        async Task<MessageFrame> Sent(string clientMsgId) =>
+            (await _server.Api.GetMessagesAsync(bobSession.AccessToken, chatId)).Messages.Single(m => m.ClientMsgId == clientMsgId);
+        Assert.Equal("first from the laptop", System.Text.Encoding.UTF8.GetString(await bob.OpenAsync(await Sent("l1"))));
+        Assert.NotNull(laptopListed);
 
-        // Removed before bob opened it (a server could as well have made it up after): not believed once bob knows.
+        // Alice removes the laptop and links a tablet; bob learns the newer list from the tablet's first message.
         await alice.Secure.RemoveDeviceAsync(laptop.Session.DeviceId);
-        await bob.Secure.OnDevicesChangedAsync(new DevicesChangedFrame(alice.Session.UserId));
-        var refused = await Assert.ThrowsAsync<UntrustedIdentityException>(() => bob.Secure.OpenAsync(fromLaptop));
+        var tablet = await SecureTestDevice.LinkAsync(_server, alice, "tablet");
+        await tablet.Secure.SendAsync(tablet.Socket, chatId, members, "t1", "from the tablet"u8.ToArray());
+        Assert.Equal("from the tablet", System.Text.Encoding.UTF8.GetString(await bob.OpenAsync(await Sent("t1"))));
+
+        // The laptop's second message (sent before the removal, or made up after: nothing tells them apart) is not believed.
+        var second = await Sent("l2");
+        lie = true;
+        var refused = await Assert.ThrowsAsync<UntrustedIdentityException>(() => bob.OpenAsync(second));
         Assert.Equal(new DeviceAddress(alice.Session.UserId, laptop.Session.DeviceId.ToString()), refused.Device);
     }
 
