@@ -27,29 +27,10 @@ public sealed partial class SecureDevice
     {
         var code = DeviceLinkCode.Parse(linkCode);
         var accountKey = _crypto.Keys.Identity;
-        await _signingList.WaitAsync(ct);
-        try
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                var list = await NextListAsync(adding: code.IdentityKey, removing: null, ct);
-                try
-                {
-                    var devices = await _api.ApproveLinkAsync(_session.AccessToken, code.LinkId, code.ApprovalCode, code.IdentityKey,
-                        accountKey.EndorseDevice(_session.UserId, code.IdentityKey), code.MacOf(accountKey.IdentityKey), list, ct);
-                    await PinOwnListAsync(list, ct);
-                    return devices;
-                }
-                // Another primary's client (a restored copy) took this version first: sign again on top of it.
-                catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDeviceList && attempt < ListAttempts)
-                {
-                }
-            }
-        }
-        finally
-        {
-            _signingList.Release();
-        }
+        var (_, devices) = await PublishNextListAsync(adding: code.IdentityKey, removing: null, list =>
+            _api.ApproveLinkAsync(_session.AccessToken, code.LinkId, code.ApprovalCode, code.IdentityKey,
+                accountKey.EndorseDevice(_session.UserId, code.IdentityKey), code.MacOf(accountKey.IdentityKey), list, ct), ct);
+        return devices!;
     }
 
     /// <summary>
@@ -125,21 +106,30 @@ public sealed partial class SecureDevice
     }
 
     /// <summary>The next list without <paramref name="removing"/>, published unless it names the keys of the last one.</summary>
-    private async Task<bool> SignListAsync(byte[]? removing, CancellationToken ct)
+    private async Task<bool> SignListAsync(byte[]? removing, CancellationToken ct) =>
+        (await PublishNextListAsync(adding: null, removing, list => _api.PublishDeviceListAsync(_session.AccessToken, list, ct), ct)).Published;
+
+    /// <summary>
+    /// Signs the next list and hands it to <paramref name="publish"/> (with an approval, or alone), one list at a time; the list
+    /// the server took is pinned. Signs again on top when another copy of the primary took that version. Without a key to
+    /// add, a list naming the keys of the last one is not published (its version is left unused: it never left this device).
+    /// </summary>
+    private async Task<(bool Published, T? Answer)> PublishNextListAsync<T>(byte[]? adding, byte[]? removing, Func<DeviceListView, Task<T>> publish,
+        CancellationToken ct)
     {
         await _signingList.WaitAsync(ct);
         try
         {
             for (var attempt = 1; ; attempt++)
             {
-                var list = await NextListAsync(adding: null, removing, ct);
-                // Nothing changed: the version is left unused (it never left this device).
-                if (PinnedListOf(_session.UserId) is { } current && new PinnedList(list.Version, list.Keys).SameKeys(current)) return false;
+                var list = await NextListAsync(adding, removing, ct);
+                if (adding is null && PinnedListOf(_session.UserId) is { } current && new PinnedList(list.Version, list.Keys).SameKeys(current))
+                    return (false, default);
                 try
                 {
-                    await _api.PublishDeviceListAsync(_session.AccessToken, list, ct);
+                    var answer = await publish(list);
                     await PinOwnListAsync(list, ct);
-                    return true;
+                    return (true, answer);
                 }
                 catch (NatterApiException e) when (e.Code == ErrorCodes.StaleDeviceList && attempt < ListAttempts)
                 {
