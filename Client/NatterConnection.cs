@@ -106,8 +106,9 @@ public sealed class NatterConnection : IAsyncDisposable
         WriteAsync(new LocationStopFrame { ChatId = chatId, ShareSeq = shareSeq }, ct);
 
     /// <summary>Sends without waiting; the ack (or error) arrives on <see cref="Frames"/> and completes the returned task.</summary>
-    public Task<ServerFrame> SendPipelinedAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default) =>
-        SendRequestAsync(new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body }, ct);
+    public Task<ServerFrame> SendPipelinedAsync(string chatId, string clientMsgId, byte[] body, CancellationToken ct = default,
+        IReadOnlyList<EnvelopeFrame>? envelopes = null) =>
+        SendRequestAsync(new SendFrame { ChatId = chatId, ClientMsgId = clientMsgId, Body = body, Envelopes = envelopes }, ct);
 
     public async Task<string> OpenChatAsync(string peer, CancellationToken ct = default)
     {

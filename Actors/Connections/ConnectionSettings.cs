@@ -50,4 +50,14 @@ public sealed record ConnectionSettings
     /// clients and tools that send opaque bodies (the load harness) keep working. Production turns it on.
     /// </summary>
     public bool RequireSealedSends { get; init; }
+
+    /// <summary>
+    /// How long an edge uses what it read of a user's devices for the envelope check of sealed sends
+    /// (<c>KeyedDeviceCache</c>); a change of the user's devices drops it at once. 0 turns the cache off: every sealed
+    /// send then asks every member's entity.
+    /// </summary>
+    public TimeSpan KeyedDevicesCacheTime { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Users whose devices an edge keeps at most (about 100 bytes plus 50 per device each).</summary>
+    public int KeyedDevicesCacheUsers { get; init; } = 100_000;
 }

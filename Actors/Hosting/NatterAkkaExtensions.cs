@@ -11,10 +11,12 @@ using LinqToDB;
 using Natter.Actors.Chats;
 using Natter.Actors.Connections;
 using Natter.Actors.Notifications;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Cluster.Tools.Singleton;
 using Natter.Messages.Chats;
 using Natter.Actors.Presence;
 using Natter.Actors.Serialization;
+using Natter.Actors.Services;
 using Natter.Actors.Users;
 using Natter.Messages;
 
@@ -44,6 +46,7 @@ public static class NatterAkkaExtensions
             .WithUserSharding(options)
             .WithChatSharding(options)
             .WithChatFanout(options)
+            .WithKeyedDeviceInvalidations(options)
             .WithNotifications(options)
             .WithActors((system, _) => system.ActorOf(MemberDepartures.Props(), "member-departures"));
     }
@@ -73,6 +76,19 @@ public static class NatterAkkaExtensions
             : builder;
 
     /// <summary>
+    /// Processes that hold client connections and keep a <see cref="KeyedDeviceCache"/> (the edge host registers one
+    /// unless it is turned off) hear of every user's device changes through the cluster's pub-sub.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithKeyedDeviceInvalidations(this AkkaConfigurationBuilder builder, NatterOptions options) =>
+        options.EffectiveRoles.Contains(NatterRoles.Edge)
+            ? builder.WithActors((system, _, resolver) =>
+            {
+                if (resolver.GetService<KeyedDeviceCache?>() is { } cache)
+                    system.ActorOf(KeyedDeviceInvalidations.PropsFor(cache, DistributedPubSub.Get(system).Mediator), "keyed-device-invalidations");
+            })
+            : builder;
+
+    /// <summary>
     /// Tuning that the builder does not expose lives in HOCON/*.hocon, one concern per file; settings that
     /// depend on the journal's provider are in code beside it (SqliteDatabase).
     /// </summary>
@@ -97,7 +113,9 @@ public static class NatterAkkaExtensions
                 SeedNodes = options.SeedNodes,
                 // Only entity hosts count: edges scale with an HPA and must not decide which side survives.
                 SplitBrainResolver = new KeepMajorityOption { Role = NatterRoles.Node },
-            });
+            })
+            // Every member: nodes publish users' device changes, edges subscribe (KeyedDevicesChanged).
+            .WithDistributedPubSub(role: "");
         if (options.SeedNodes.Length == 0)
             builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
         return builder;
@@ -135,7 +153,8 @@ public static class NatterAkkaExtensions
             ? builder.WithNatterShardRegion<UserRegion>("user",
                 // One entity per user online (and per account touched in the last two minutes): the compact mailbox,
                 // in its variant for actors that stash.
-                (_, registry) => userId => CompactDequeMailbox.Apply(UserActor.PropsFor(userId, registry.Get<PresenceRegion>(), registry.Get<ChatRegion>())),
+                (system, registry) => userId => CompactDequeMailbox.Apply(UserActor.PropsFor(userId, registry.Get<PresenceRegion>(),
+                    registry.Get<ChatRegion>(), DistributedPubSub.Get(system).Mediator)),
                 new UserMessageExtractor(),
                 new RegionSettings(NatterRoles.Node, PassivateIdleAfter: TimeSpan.FromMinutes(2)),
                 options.ShardAllocation)

@@ -127,6 +127,7 @@ public static class Manifests
         ("uc.publish-device-list", typeof(PublishDeviceList)),
         ("uq.keys-status", typeof(GetKeysStatus)),
         ("uq.keyed-devices", typeof(GetKeyedDevices)),
+        ("un.keyed-devices-changed", typeof(KeyedDevicesChanged)),
         ("uq.pending-links", typeof(GetPendingLinks)),
         ("ur.keys-status", typeof(KeysStatus)),
         ("ur.bundles", typeof(Bundles)),

@@ -47,17 +47,52 @@ public sealed partial class ChatGateway
         }
         if (!members.Contains(sender)) return GatewayResult<StaleDevices?>.Success(null);
 
-        UserReplies.KeyedDevices[] keyed;
+        var sending = new DeviceRef(sender.Value, senderDevice.Value);
         try
         {
-            keyed = await Task.WhenAll(members.Select(u => users.Ask<UserReplies.KeyedDevices>(new UserQueries.GetKeyedDevices(u), timeout)));
+            var devices = await KeyedDevicesAsync(members, fresh: false);
+            var stale = Compare(devices, given, sealedFor, sending);
+            // The cache only confirms: where the send and a kept entry disagree, the users' entities decide.
+            var cached = stale is null ? [] : Concerned(stale).Where(u => devices.TryGetValue(u, out var set) && set.FromCache).ToList();
+            if (cached.Count > 0)
+            {
+                foreach (var (user, set) in await KeyedDevicesAsync(cached, fresh: true)) devices[user] = set;
+                stale = Compare(devices, given, sealedFor, sending);
+            }
+            return GatewayResult<StaleDevices?>.Success(stale);
         }
         catch (AskTimeoutException)
         {
             return GatewayResult<StaleDevices?>.Fail(ErrorCodes.Unavailable, "the cluster did not answer in time; retry");
         }
-        var sending = new DeviceRef(sender.Value, senderDevice.Value);
-        var identities = keyed.SelectMany(k => k.Devices.Select(d => (Device: new DeviceRef(k.UserId.Value, d.Device.Value), d.IdentityKey)))
+    }
+
+    /// <summary>Each user's keyed devices: from the cache where it has them (unless <paramref name="fresh"/>), else asked.</summary>
+    private async Task<Dictionary<UserId, KeyedDeviceSet>> KeyedDevicesAsync(IReadOnlyList<UserId> members, bool fresh)
+    {
+        var found = new Dictionary<UserId, KeyedDeviceSet>();
+        var toAsk = new List<UserId>();
+        foreach (var member in members)
+        {
+            if (!fresh && keyedDevices?.Find(member) is { } hit) found[member] = hit with { FromCache = true };
+            else toAsk.Add(member);
+        }
+        if (toAsk.Count == 0) return found;
+        var askedAt = keyedDevices?.Now() ?? 0;
+        var answers = await Task.WhenAll(toAsk.Select(u => users.Ask<UserReplies.KeyedDevices>(new UserQueries.GetKeyedDevices(u), timeout)));
+        foreach (var answer in answers)
+        {
+            var set = KeyedDeviceSet.Of(answer);
+            keyedDevices?.Keep(set, askedAt);
+            found[answer.UserId] = set;
+        }
+        return found;
+    }
+
+    private static StaleDevices? Compare(Dictionary<UserId, KeyedDeviceSet> devices, List<DeviceRef> given,
+        IReadOnlyDictionary<DeviceRef, string>? sealedFor, DeviceRef sending)
+    {
+        var identities = devices.Values.SelectMany(k => k.Devices.Select(d => (Device: new DeviceRef(k.UserId.Value, d.Device.Value), d.IdentityKey)))
             .Where(d => d.Device != sending)
             .ToDictionary(d => d.Device, d => d.IdentityKey);
         var missing = identities.Keys.Except(given).Order().ToList();
@@ -65,8 +100,12 @@ public sealed partial class ChatGateway
         var changed = (sealedFor ?? new Dictionary<DeviceRef, string>())
             .Where(s => identities.TryGetValue(s.Key, out var key) && s.Value != IdentityTags.Of(key))
             .Select(s => s.Key).Order().ToList();
-        return GatewayResult<StaleDevices?>.Success(missing.Count == 0 && extra.Count == 0 && changed.Count == 0 ? null : new StaleDevices(missing, extra, changed));
+        return missing.Count == 0 && extra.Count == 0 && changed.Count == 0 ? null : new StaleDevices(missing, extra, changed);
     }
+
+    /// <summary>The users whose devices a refusal names.</summary>
+    private static IEnumerable<UserId> Concerned(StaleDevices stale) =>
+        stale.Missing.Concat(stale.Extra).Concat(stale.Changed).Select(d => new UserId(d.UserId)).Distinct();
 
     /// <summary>The identity each envelope of a frame says it was sealed for, where it says so.</summary>
     public static IReadOnlyDictionary<DeviceRef, string> SealedFor(IEnumerable<EnvelopeFrame> envelopes) =>

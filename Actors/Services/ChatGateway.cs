@@ -14,7 +14,8 @@ namespace Natter.Actors.Services;
 /// Request/response operations on chats shared by REST and WebSocket connections. Each is a short sequence
 /// of idempotent asks to the shard regions, so a caller that times out can simply retry.
 /// </summary>
-public sealed partial class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeout)
+/// <param name="keyedDevices">This process's cache of users' devices for the envelope check of sealed sends (null: none).</param>
+public sealed partial class ChatGateway(IActorRef chats, IActorRef users, TimeSpan timeout, KeyedDeviceCache? keyedDevices = null)
 {
     public IActorRef Chats => chats;
     public IActorRef Users => users;

@@ -8,7 +8,8 @@ using static Natter.Messages.Users.UserCommands;
 namespace Natter.Actors.Services;
 
 /// <summary>Request/response operations on a user: presence as others see it, settings, mutes, push registration.</summary>
-public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan timeout)
+/// <param name="keyedDevices">This process's cache of users' devices for sealed sends: told at once of the changes made here.</param>
+public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan timeout, KeyedDeviceCache? keyedDevices = null)
 {
     public async Task<GatewayResult<PresenceCommands.PresenceView>> PresenceAsync(UserId viewer, UserId target) =>
         await AskAsync<PresenceCommands.PresenceView>(presence, new PresenceCommands.ViewPresence(target, viewer));
@@ -33,10 +34,10 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
         AskAsync<UserReplies.Account>(users, new UserQueries.GetAccount(user));
 
     public Task<GatewayResult<UserReplies.Account>> RemoveDeviceAsync(UserId user, DeviceId by, DeviceId device, DateTimeOffset now) =>
-        AskAsync<UserReplies.Account>(users, new RemoveDevice(user, by, device, now));
+        ChangingDevicesAsync<UserReplies.Account>(user, new RemoveDevice(user, by, device, now));
 
     public Task<GatewayResult<UserReplies.KeysStatus>> PublishKeysAsync(PublishKeys publish) =>
-        AskAsync<UserReplies.KeysStatus>(users, publish);
+        ChangingDevicesAsync<UserReplies.KeysStatus>(publish.UserId, publish);
 
     public Task<GatewayResult<UserReplies.KeysStatus>> KeysStatusAsync(UserId user, DeviceId device) =>
         AskAsync<UserReplies.KeysStatus>(users, new UserQueries.GetKeysStatus(user, device));
@@ -53,10 +54,10 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
 
     public Task<GatewayResult<UserReplies.Account>> ApproveLinkAsync(UserId user, DeviceId by, string linkId, string approvalHash, DateTimeOffset now,
         DeviceEndorsement? endorsement = null, SignedDeviceList? deviceList = null) =>
-        AskAsync<UserReplies.Account>(users, new ApproveLink(user, by, linkId, approvalHash, now, endorsement, deviceList));
+        ChangingDevicesAsync<UserReplies.Account>(user, new ApproveLink(user, by, linkId, approvalHash, now, endorsement, deviceList));
 
     public Task<GatewayResult<UserReplies.KeyedDevices>> PublishDeviceListAsync(UserId user, DeviceId by, SignedDeviceList list, DateTimeOffset now) =>
-        AskAsync<UserReplies.KeyedDevices>(users, new PublishDeviceList(user, by, list, now));
+        ChangingDevicesAsync<UserReplies.KeyedDevices>(user, new PublishDeviceList(user, by, list, now));
 
     public Task<GatewayResult<UserReplies.DeviceMessageSent>> SendDeviceMessageAsync(UserId user, DeviceId from, DeviceId to, byte[] data, DateTimeOffset now) =>
         AskAsync<UserReplies.DeviceMessageSent>(users, new SendDeviceMessage(user, from, to, data, now));
@@ -88,6 +89,18 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
         return account.Ok && account.Value!.Devices.Any(d => d.Id == device)
             ? null
             : (ErrorCodes.Unauthorized, "this device was removed from the account");
+    }
+
+    /// <summary>
+    /// A command that may change the devices the user hands out for sealed sends: this process's cache forgets the user
+    /// before the caller is answered, so a send checked here after the answer sees the change. Other edges hear of it
+    /// through the cluster's pub-sub (<see cref="KeyedDevicesChanged"/>), a moment later.
+    /// </summary>
+    private async Task<GatewayResult<T>> ChangingDevicesAsync<T>(UserId user, IUserCommand command) where T : class
+    {
+        var result = await AskAsync<T>(users, command);
+        if (result.Ok) keyedDevices?.Changed(user);
+        return result;
     }
 
     private async Task<GatewayResult<T>> AskAsync<T>(IActorRef target, object request) where T : class

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Persistence;
 using Natter.Actors.Presence;
 using Natter.Messages;
@@ -22,11 +23,13 @@ public sealed class UserActor : UntypedPersistentActor
     private UserState _state;
     private readonly IActorRef _presence;
     private readonly IActorRef _chats;
+    private readonly IActorRef _pubSub;
 
-    public UserActor(string userId, IActorRef presence, IActorRef? chats = null)
+    public UserActor(string userId, IActorRef presence, IActorRef? chats = null, IActorRef? pubSub = null)
     {
         _presence = presence;
         _chats = chats ?? ActorRefs.Nobody;
+        _pubSub = pubSub ?? ActorRefs.Nobody;
         _state = UserState.Empty(new UserId(userId));
         PersistenceId = PersistenceIdOf(_state.Id);
     }
@@ -68,8 +71,9 @@ public sealed class UserActor : UntypedPersistentActor
     public static string PersistenceIdOf(UserId id) => $"user-{id.Value}";
 
     /// <param name="chats">Where group members are told of this user's identity changes (Nobody: they are not).</param>
-    public static Props PropsFor(string userId, IActorRef presence, IActorRef? chats = null) =>
-        Props.Create(() => new UserActor(userId, presence, chats));
+    /// <param name="pubSub">The cluster's pub-sub mediator, told <see cref="KeyedDevicesChanged"/> (Nobody: no edge caches devices).</param>
+    public static Props PropsFor(string userId, IActorRef presence, IActorRef? chats = null, IActorRef? pubSub = null) =>
+        Props.Create(() => new UserActor(userId, presence, chats, pubSub));
 
     private void Handle(IUserCommand command)
     {
@@ -88,6 +92,9 @@ public sealed class UserActor : UntypedPersistentActor
             if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state);
             TellDevices(e);
             if (!ReferenceEquals(e, events[^1])) return;
+            // After the state changed, so an edge that asks once it has heard this gets the new devices.
+            if (!before.SameKeyedDevices(_state))
+                _pubSub.Tell(new Publish(KeyedDevicesChanged.Topic, new KeyedDevicesChanged(_state.Id)));
             replyTo.Tell(rejection is { } r ? new UserRejected(_state.Id, r.Code, r.Reason) : ReplyFor(command, events, before));
         });
     }

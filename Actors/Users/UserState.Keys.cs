@@ -26,6 +26,19 @@ public sealed partial record UserState
         k.Device, k.IdentityKey, k.IdentityDhKey, k.IdentityDhSignature, IsPrimary(k.Device), AccountSignatureOf(k.Device))).ToList(),
         CurrentDeviceList());
 
+    /// <summary>
+    /// Whether <paramref name="other"/> hands out the same devices with the same identity keys for sealed sends: all an
+    /// edge's cache of <see cref="ToKeyedDevices"/> is used for (ChatGateway's envelope check).
+    /// </summary>
+    public bool SameKeyedDevices(UserState other)
+    {
+        if (ReferenceEquals(this, other)) return true;
+        var mine = TrustedKeys().ToList();
+        var theirs = other.TrustedKeys().ToList();
+        return mine.Count == theirs.Count
+            && mine.Zip(theirs).All(p => p.Item1.Device == p.Item2.Device && p.Item1.IdentityKey.AsSpan().SequenceEqual(p.Item2.IdentityKey));
+    }
+
     private bool IsPrimary(DeviceId device) => Devices.Count > 0 && Devices[0].Id == device;
 
     private byte[]? AccountSignatureOf(DeviceId device) => IsPrimary(device) ? null : Devices.FirstOrDefault(d => d.Id == device)?.Endorsement?.Signature;

@@ -69,14 +69,20 @@ public static class EdgeHost
                 listen.Protocols.HasFlag(HttpProtocols.Http1)
                     ? new ConnectionUpgrade(listen.ApplicationServices, kestrel.Limits.KeepAliveTimeout, headTimeout).Around(next)
                     : next)));
+        if (edgeLimits.KeyedDevicesCacheTime < TimeSpan.Zero || edgeLimits.KeyedDevicesCacheUsers < 1)
+            throw new InvalidOperationException($"{NatterOptions.Section}:Edge:KeyedDevicesCacheTime must be 0 (off) or above, and KeyedDevicesCacheUsers at least 1");
+        if (edgeLimits.KeyedDevicesCacheTime > TimeSpan.Zero)
+            builder.Services.AddSingleton(new KeyedDeviceCache(edgeLimits.KeyedDevicesCacheTime, edgeLimits.KeyedDevicesCacheUsers, edgeLimits.AskTimeout));
         builder.Services.AddSingleton(sp => new ChatGateway(
             sp.GetRequiredService<IRequiredActor<ChatRegion>>().ActorRef,
             sp.GetRequiredService<IRequiredActor<UserRegion>>().ActorRef,
-            sp.GetRequiredService<IOptions<ConnectionSettings>>().Value.AskTimeout));
+            sp.GetRequiredService<IOptions<ConnectionSettings>>().Value.AskTimeout,
+            sp.GetService<KeyedDeviceCache>()));
         builder.Services.AddSingleton(sp => new UserGateway(
             sp.GetRequiredService<IRequiredActor<UserRegion>>().ActorRef,
             sp.GetRequiredService<IRequiredActor<PresenceRegion>>().ActorRef,
-            sp.GetRequiredService<IOptions<ConnectionSettings>>().Value.AskTimeout));
+            sp.GetRequiredService<IOptions<ConnectionSettings>>().Value.AskTimeout,
+            sp.GetService<KeyedDeviceCache>()));
         var media = builder.Configuration.GetSection($"{NatterOptions.Section}:Media").Get<MediaOptions>() ?? new MediaOptions();
         builder.Services.AddSingleton(media);
         builder.Services.AddSingleton<IBlobStore>(new LocalBlobStore(media.Root ?? Path.Combine(natter.Persistence.DataDirectory, "media")));

@@ -29,7 +29,10 @@ public sealed record BenchOptions
     public int PhaseSeconds { get; init; } = 90;
     public string Journal { get; init; } = "sqlite";
 
-    /// <summary>`connections` also holds the connections on a cluster's edge-only process (one node behind it).</summary>
+    /// <summary>
+    /// `connections` also holds the connections on a cluster's edge-only process (one node behind it); `group` runs on such a
+    /// cluster (PostgreSQL) instead of the embedded process.
+    /// </summary>
     public bool EdgeOnly { get; init; }
 
     /// <summary>
@@ -45,6 +48,12 @@ public sealed record BenchOptions
     /// </summary>
     public int Repeat { get; init; } = 1;
 
+    /// <summary>
+    /// `group` sends sealed: every member publishes keys, and each send carries an envelope of random bytes for every
+    /// other member's device (the server checks the set, never the contents); the 1:1 baseline carries one each.
+    /// </summary>
+    public bool Sealed { get; init; }
+
     public bool Quick { get; init; }
     public string? Json { get; init; }
     public int? Port { get; init; }
@@ -57,7 +66,7 @@ public sealed record BenchOptions
         if (args.Length == 0 || args[0].StartsWith('-'))
             throw new ArgumentException("usage: Natter.Bench <echo|direct|offline|group|media|connections|recovery|failover> [--clients N] [--messages N] "
                                         + "[--inflight N] [--body-bytes N] [--members N] [--rounds N] [--media-mb N] [--connections N] [--events N] [--hold-seconds N] "
-                                        + "[--nodes N] [--phase-seconds N] [--edge-only] [--edges N] "
+                                        + "[--nodes N] [--phase-seconds N] [--edge-only] [--edges N] [--sealed] "
                                         + "[--journal sqlite|postgres] [--peer ejabberd] [--repeat N] [--quick] [--json FILE]");
         var options = new BenchOptions { Scenario = args[0] };
         for (var i = 1; i < args.Length; i++)
@@ -84,6 +93,7 @@ public sealed record BenchOptions
                 "--peer" => options with { Peer = Next() },
                 "--repeat" => options with { Repeat = Math.Max(1, int.Parse(Next())) },
                 "--edge-only" => options with { EdgeOnly = true },
+                "--sealed" => options with { Sealed = true },
                 "--edges" => options with { Edges = int.Parse(Next()) },
                 "--quick" => options with { Quick = true },
                 var other => throw new ArgumentException($"unknown option {other}"),

@@ -7,7 +7,13 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Natter.Actors.Media;
+using Akka.Actor;
+using Akka.Hosting;
+using Natter.Actors.Hosting;
 using Natter.Client;
+using Natter.Client.Crypto;
+using Natter.Messages;
+using Natter.Messages.Users;
 using Natter.Cluster.Node;
 using Natter.Messages.Protocol;
 using Natter.Integration.Tests.Infrastructure;
@@ -124,6 +130,44 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
             TimeSpan.FromSeconds(30), "Bob's delivered receipt");
         Assert.Equal([alice.UserId], info.ReadBy);
         Assert.Equal([bob.UserId], info.DeliveredTo);
+    }
+
+    [Fact]
+    public async Task A_device_change_on_the_node_reaches_the_edge_s_cache_of_devices_through_pub_sub()
+    {
+        var alice = await _edge.RegisterAsync();
+        var bob = await _edge.RegisterAsync();
+        var bobKeys = DeviceKeys.Generate(1);
+        await _edge.Api.PublishKeysAsync(bob.AccessToken, new PublishKeysRequest(bobKeys.Identity.IdentityKey,
+            bobKeys.Identity.IdentityDhKey.PublicKey, bobKeys.Identity.IdentityDhSignature,
+            new SignedPreKeyView(bobKeys.SignedPreKey.Id, bobKeys.SignedPreKey.PublicKey, bobKeys.SignedPreKey.Signature), []));
+        await using var aliceSocket = await _edge.ConnectAsync(alice);
+        var chatId = await aliceSocket.OpenChatAsync("+" + bob.UserId);
+        var sealedForOldKey = new EnvelopeFrame(bob.UserId, bob.DeviceId, [9], IdentityTags.Of(bobKeys.Identity.IdentityKey));
+        // Checked against bob's devices, which the edge now keeps.
+        await aliceSocket.SendAsync(chatId, "before", [1], envelopes: [sealedForOldKey]);
+
+        // Bob reinstalls through the node alone (as through another edge): only the cluster's pub-sub tells this edge.
+        var users = await ActorRegistry.For(_node.Services.GetRequiredService<ActorSystem>()).GetAsync<UserRegion>();
+        var reinstalled = DeviceKeys.Generate(0);
+        await users.Ask<UserReplies.KeysStatus>(new UserCommands.PublishKeys(new UserId(bob.UserId), new DeviceId(bob.DeviceId),
+            reinstalled.Identity.IdentityKey, reinstalled.Identity.IdentityDhKey.PublicKey, reinstalled.Identity.IdentityDhSignature,
+            new SignedPreKey(reinstalled.SignedPreKey.Id, reinstalled.SignedPreKey.PublicKey, reinstalled.SignedPreKey.Signature), [],
+            DateTimeOffset.UtcNow), TimeSpan.FromSeconds(10));
+
+        // Long before the kept devices would expire (30 s), a send sealed for the old key is refused.
+        var attempt = 0;
+        var refusal = await Eventually.UntilAsync(async () =>
+        {
+            try
+            {
+                await aliceSocket.SendAsync(chatId, $"after-{++attempt}", [1], envelopes: [sealedForOldKey]);
+                return null;
+            }
+            catch (NatterApiException e) { return e; }
+        }, e => e is not null, TimeSpan.FromSeconds(5), "a refusal of the send sealed for bob's old key");
+        Assert.Equal(ErrorCodes.StaleDevices, refusal!.Code);
+        Assert.Equal([new DeviceRef(bob.UserId, bob.DeviceId)], refusal.Changed);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using Natter.Client;
+using Natter.Client.Crypto;
+using Natter.Messages.Protocol;
 using Natter.Testing;
 
 namespace Natter.Bench.Load;
@@ -40,6 +42,24 @@ public static class Population
             try { return await server.RegisterAsync(); }
             finally { gate.Release(); }
         }))).ToList();
+    }
+
+    /// <summary>Publishes keys for each device (fresh ones, signed as the server checks; no one-time prekeys: nobody sets up a session).</summary>
+    public static async Task PublishKeysAsync(ServerProcess server, IEnumerable<DeviceSession> sessions)
+    {
+        using var gate = new SemaphoreSlim(8);
+        await Task.WhenAll(sessions.Select(async session =>
+        {
+            var keys = DeviceKeys.Generate(0);
+            await gate.WaitAsync();
+            try
+            {
+                await server.Api.PublishKeysAsync(session.AccessToken, new PublishKeysRequest(keys.Identity.IdentityKey,
+                    keys.Identity.IdentityDhKey.PublicKey, keys.Identity.IdentityDhSignature,
+                    new SignedPreKeyView(keys.SignedPreKey.Id, keys.SignedPreKey.PublicKey, keys.SignedPreKey.Signature), []));
+            }
+            finally { gate.Release(); }
+        }));
     }
 
     /// <summary>The direct chat of <paramref name="owner"/> with each peer, in the peers' order.</summary>

@@ -58,6 +58,8 @@ public sealed class NatterServer : IAsyncDisposable
             ["Natter:Edge:OutboundQueueFrames"] = "8192",
             // Its senders send as fast as acks come back; like ejabberd's traffic shaper, the send limit is off.
             ["Natter:Edge:SendsPerSecond"] = "0",
+            // One member of `group` opens a direct chat with each of 1,023 others before the run, over REST.
+            ["Natter:Edge:RequestsPerSecond"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
         return all;
