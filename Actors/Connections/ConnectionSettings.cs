@@ -58,6 +58,6 @@ public sealed record ConnectionSettings
     /// </summary>
     public TimeSpan KeyedDevicesCacheTime { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Users whose devices an edge keeps at most (about 100 bytes plus 50 per device each).</summary>
+    /// <summary>Users whose devices an edge keeps at most (about 250 bytes plus 75 per device each).</summary>
     public int KeyedDevicesCacheUsers { get; init; } = 100_000;
 }

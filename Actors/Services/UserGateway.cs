@@ -99,7 +99,8 @@ public sealed class UserGateway(IActorRef users, IActorRef presence, TimeSpan ti
     private async Task<GatewayResult<T>> ChangingDevicesAsync<T>(UserId user, IUserCommand command) where T : class
     {
         var result = await AskAsync<T>(users, command);
-        if (result.Ok) keyedDevices?.Changed(user);
+        // Unless refused: a command with no answer in time may still have been stored.
+        if (result.ErrorCode is null or ErrorCodes.Unavailable or ErrorCodes.Internal) keyedDevices?.Changed(user);
         return result;
     }
 

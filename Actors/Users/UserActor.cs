@@ -68,6 +68,16 @@ public sealed class UserActor : UntypedPersistentActor
 
     public override string PersistenceId { get; }
 
+    /// <summary>
+    /// A write that failed may still have been stored (a commit whose answer was lost): edges forget this user's devices
+    /// rather than keep ones that may be out of date until they expire. The actor stops, as it would anyway.
+    /// </summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _pubSub.Tell(new Publish(KeyedDevicesChanged.Topic, new KeyedDevicesChanged(_state.Id)));
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
     public static string PersistenceIdOf(UserId id) => $"user-{id.Value}";
 
     /// <param name="chats">Where group members are told of this user's identity changes (Nobody: they are not).</param>

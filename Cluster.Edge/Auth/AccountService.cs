@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Natter.Actors.Connections;
 using Natter.Actors.Hosting;
+using Natter.Actors.Services;
 using Natter.Messages;
 using Natter.Messages.Protocol;
 using Natter.Messages.Users;
@@ -26,7 +27,8 @@ public sealed class AccountService(
     AccessTokens tokens,
     IOptions<AuthOptions> options,
     IOptions<ConnectionSettings> limits,
-    TimeProvider clock)
+    TimeProvider clock,
+    KeyedDeviceCache? keyedDevices = null)
 {
     private TimeSpan AskTimeout => limits.Value.AskTimeout;
 
@@ -51,6 +53,9 @@ public sealed class AccountService(
 
         var reply = await AskAsync(new UserCommands.VerifyAndLinkDevice(user, Hash(user, code.Trim()), name, clock.GetUtcNow()), ct);
         if (reply is UserReplies.UserRejected rejected) return (null, rejected.Code, rejected.Reason);
+        // A new primary logs the account's other devices out: this edge forgets them before it answers (even with no
+        // answer: the change may have been stored).
+        keyedDevices?.Changed(user);
         if (reply is not UserReplies.DeviceLinked linked) return (null, ErrorCodes.Unavailable, NoAnswer);
         var (token, expiresAt) = tokens.Issue(user, linked.DeviceId, options.Value.TokenLifetime);
         return (new DeviceSession(user.Value, linked.DeviceId.Value, token, expiresAt, linked.NewAccount), null, null);

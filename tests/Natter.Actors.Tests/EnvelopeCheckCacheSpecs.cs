@@ -49,7 +49,8 @@ public sealed class EnvelopeCheckCacheSpecs() : TestKit(SqliteJournalConfig.For(
             }
             return AutoPilot.KeepRunning;
         }));
-        var cache = new KeyedDeviceCache(TimeSpan.FromMinutes(1), 100, Wait) { Listening = true };
+        var cache = new KeyedDeviceCache(TimeSpan.FromMinutes(1), 100, Wait);
+        cache.Listen(TimeSpan.Zero);
         return (new ChatGateway(CreateTestProbe("chats").Ref, users.Ref, Wait, cache), cache);
     }
 
@@ -89,7 +90,7 @@ public sealed class EnvelopeCheckCacheSpecs() : TestKit(SqliteJournalConfig.For(
         Assert.Equal(2, Asks(Bob));
         Assert.Equal(1, Asks(Alice));
 
-        // A send sealed for bob's old phone key, which the cache (renewed just now) no longer confirms, is refused.
+        // A send sealed for a key bob's phone never had is refused (the cache, renewed just now, agrees).
         var stale = await gateway.CheckEnvelopesAsync(Chat, Alice, new DeviceId(1), To((Bob, 1), (Bob, 2)),
             new Dictionary<DeviceRef, string> { [new DeviceRef(Bob.Value, 1)] = IdentityTags.Of(Key(99)) });
         Assert.Equal([new DeviceRef(Bob.Value, 1)], stale.Value!.Changed);
@@ -98,6 +99,23 @@ public sealed class EnvelopeCheckCacheSpecs() : TestKit(SqliteJournalConfig.For(
         // And one missing the laptop, though a cache that missed the link would have confirmed it, is refused once asked.
         var missing = await gateway.CheckEnvelopesAsync(Chat, Alice, new DeviceId(1), To((Bob, 1)));
         Assert.Equal([new DeviceRef(Bob.Value, 2)], missing.Value!.Missing);
+    }
+
+    [Fact]
+    public async Task A_send_sealed_for_a_new_key_the_cache_has_not_seen_passes_once_the_entity_confirms_it()
+    {
+        var (gateway, _) = Start();
+        _truth[Alice] = Devices(Alice, (1, 1));
+        _truth[Bob] = Devices(Bob, (1, 2));
+        await gateway.CheckEnvelopesAsync(Chat, Alice, new DeviceId(1), To((Bob, 1)));
+
+        // Bob reinstalled (news not heard here); alice already seals for the new key.
+        _truth[Bob] = Devices(Bob, (1, 5));
+        var sealedForNewKey = await gateway.CheckEnvelopesAsync(Chat, Alice, new DeviceId(1), To((Bob, 1)),
+            new Dictionary<DeviceRef, string> { [new DeviceRef(Bob.Value, 1)] = IdentityTags.Of(Key(5)) });
+
+        Assert.True(sealedForNewKey.Ok && sealedForNewKey.Value is null);
+        Assert.Equal((1, 2), (Asks(Alice), Asks(Bob)));
     }
 
     [Fact]
@@ -117,7 +135,7 @@ public sealed class EnvelopeCheckCacheSpecs() : TestKit(SqliteJournalConfig.For(
     }
 
     [Fact]
-    public void A_user_s_entity_publishes_a_change_of_its_keyed_devices_once_durable_and_nothing_else()
+    public void A_user_s_entity_publishes_a_change_of_its_keyed_devices_before_it_answers_and_nothing_else()
     {
         var pubSub = CreateTestProbe("pub-sub");
         var user = Sys.ActorOf(UserActor.PropsFor(Alice.Value, CreateTestProbe("presence"), null, pubSub));
@@ -143,6 +161,14 @@ public sealed class EnvelopeCheckCacheSpecs() : TestKit(SqliteJournalConfig.For(
         // A reinstall: a new identity key.
         user.Tell(Publish(phone, identity: 5));
         ExpectMsg<KeysStatus>(Wait);
+        Assert.Equal(new KeyedDevicesChanged(Alice), pubSub.ExpectMsg<Publish>(Wait).Message);
+
+        // The phone number verified again on a new phone: a new primary, which has no keys yet; the old one is out.
+        user.Tell(new IssueVerification(Alice, "HASH2", T0.AddMinutes(10)));
+        ExpectMsg<VerificationIssued>(Wait);
+        pubSub.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        user.Tell(new VerifyAndLinkDevice(Alice, "HASH2", "new phone", T0));
+        ExpectMsg<DeviceLinked>(Wait);
         Assert.Equal(new KeyedDevicesChanged(Alice), pubSub.ExpectMsg<Publish>(Wait).Message);
     }
 

@@ -14,7 +14,12 @@ public sealed class KeyedDeviceCacheSpecs
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
     private readonly ManualClock _clock = new();
 
-    private KeyedDeviceCache Listening(int capacity = 100) => new(TimeToLive, capacity, AskTimeout, _clock) { Listening = true };
+    private KeyedDeviceCache Listening(int capacity = 100)
+    {
+        var cache = new KeyedDeviceCache(TimeToLive, capacity, AskTimeout, _clock);
+        cache.Listen(TimeSpan.Zero);
+        return cache;
+    }
 
     private static KeyedDeviceSet SetOf(UserId user, byte key) => new(user, [(new DeviceId(1), Enumerable.Repeat(key, 32).ToArray())]);
 
@@ -37,18 +42,42 @@ public sealed class KeyedDeviceCacheSpecs
     }
 
     [Fact]
-    public void Nothing_is_kept_or_found_while_changes_are_not_heard()
+    public void Nothing_is_kept_or_found_while_changes_are_not_heard_nor_from_asks_begun_before_the_grace_has_passed()
     {
         var cache = new KeyedDeviceCache(TimeToLive, 100, AskTimeout, _clock);
         cache.Keep(SetOf(Bob, 1), cache.Now());
         Assert.Null(cache.Find(Bob));
         Assert.Equal(0, cache.Count);
 
-        cache.Listening = true;
+        var askedBefore = cache.Now();
+        cache.Listen(TimeSpan.FromSeconds(3));
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        cache.Keep(SetOf(Bob, 1), askedBefore);
+        Assert.Null(cache.Find(Bob));
         cache.Keep(SetOf(Bob, 1), cache.Now());
         Assert.NotNull(cache.Find(Bob));
+
+        // Afresh (a member came up): everything dropped, and the grace again.
+        cache.Listen(TimeSpan.FromSeconds(3));
+        Assert.Null(cache.Find(Bob));
+        cache.Keep(SetOf(Bob, 1), cache.Now());
+        Assert.Null(cache.Find(Bob));
+
         // The subscription ended: what is kept could miss a change from now on.
-        cache.Listening = false;
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        cache.Keep(SetOf(Bob, 1), cache.Now());
+        cache.StopListening();
+        Assert.Null(cache.Find(Bob));
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
+    public void An_answer_later_than_any_ask_could_take_is_not_kept()
+    {
+        var cache = Listening();
+        var askedAt = cache.Now();
+        _clock.Advance(AskTimeout * 2);
+        cache.Keep(SetOf(Bob, 1), askedAt);
         Assert.Null(cache.Find(Bob));
     }
 
@@ -84,6 +113,7 @@ public sealed class KeyedDeviceCacheSpecs
         cache.Keep(SetOf(Bob, 2), cache.Now());
         Assert.Equal(2, cache.Find(Bob)!.Devices[0].IdentityKey[0]);
 
+        // Expired, and a quarter of the time to live since the last sweep: swept to make room.
         _clock.Advance(TimeToLive);
         cache.Keep(SetOf(Carol, 1), cache.Now());
         Assert.NotNull(cache.Find(Carol));
@@ -95,5 +125,6 @@ public sealed class KeyedDeviceCacheSpecs
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new KeyedDeviceCache(TimeSpan.Zero, 1, AskTimeout));
         Assert.Throws<ArgumentOutOfRangeException>(() => new KeyedDeviceCache(TimeToLive, 0, AskTimeout));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KeyedDeviceCache(TimeToLive, 1, TimeSpan.Zero));
     }
 }

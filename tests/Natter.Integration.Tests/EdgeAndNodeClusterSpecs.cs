@@ -8,8 +8,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Natter.Actors.Media;
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Hosting;
 using Natter.Actors.Hosting;
+using Natter.Actors.Services;
 using Natter.Client;
 using Natter.Client.Crypto;
 using Natter.Messages;
@@ -144,11 +146,21 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         await using var aliceSocket = await _edge.ConnectAsync(alice);
         var chatId = await aliceSocket.OpenChatAsync("+" + bob.UserId);
         var sealedForOldKey = new EnvelopeFrame(bob.UserId, bob.DeviceId, [9], IdentityTags.Of(bobKeys.Identity.IdentityKey));
-        // Checked against bob's devices, which the edge now keeps.
-        await aliceSocket.SendAsync(chatId, "before", [1], envelopes: [sealedForOldKey]);
+        // The node's mediator knows of the edge's subscription (by gossip), and the edge keeps bob's devices once its
+        // cache's grace has passed.
+        var nodeSystem = _node.Services.GetRequiredService<ActorSystem>();
+        await Eventually.UntilAsync(() => DistributedPubSub.Get(nodeSystem).Mediator.Ask<CurrentTopics>(GetTopics.Instance),
+            t => t.Topics.Contains(KeyedDevicesChanged.Topic), TimeSpan.FromSeconds(20), "the edge's subscription on the node");
+        var cache = _edge.Services.GetRequiredService<KeyedDeviceCache>();
+        var sent = 0;
+        await Eventually.UntilAsync(async () =>
+        {
+            await aliceSocket.SendAsync(chatId, $"before-{++sent}", [1], envelopes: [sealedForOldKey]);
+            return cache.Find(new UserId(bob.UserId));
+        }, kept => kept is not null, TimeSpan.FromSeconds(20), "bob's devices kept by the edge");
 
         // Bob reinstalls through the node alone (as through another edge): only the cluster's pub-sub tells this edge.
-        var users = await ActorRegistry.For(_node.Services.GetRequiredService<ActorSystem>()).GetAsync<UserRegion>();
+        var users = await ActorRegistry.For(nodeSystem).GetAsync<UserRegion>();
         var reinstalled = DeviceKeys.Generate(0);
         await users.Ask<UserReplies.KeysStatus>(new UserCommands.PublishKeys(new UserId(bob.UserId), new DeviceId(bob.DeviceId),
             reinstalled.Identity.IdentityKey, reinstalled.Identity.IdentityDhKey.PublicKey, reinstalled.Identity.IdentityDhSignature,
