@@ -67,12 +67,12 @@ public sealed class KeyedDeviceCache
 
     /// <summary>
     /// Changes are heard from now on, or may have gone unheard until now (a member came up or became reachable again,
-    /// and the subscription reaches it only by gossip): drops everything, and keeps answers only to asks started once
-    /// <paramref name="grace"/> has passed, by when the subscription has spread.
+    /// and learns of the subscription only by gossip): drops everything, and keeps answers only to asks started once
+    /// <paramref name="grace"/> has passed, the time the subscription is given to spread.
     /// </summary>
     public void Listen(TimeSpan grace)
     {
-        Volatile.Write(ref _keepAskedFrom, _clock.GetTimestamp() + (long)(grace.TotalSeconds * _clock.TimestampFrequency));
+        Interlocked.Exchange(ref _keepAskedFrom, _clock.GetTimestamp() + (long)(grace.TotalSeconds * _clock.TimestampFrequency));
         Clear();
         Volatile.Write(ref _listening, true);
     }
@@ -107,6 +107,7 @@ public sealed class KeyedDeviceCache
         if (_entries.TryGetValue(user, out var kept))
         {
             if (!_entries.TryUpdate(user, entry, kept)) return;
+            Interlocked.MemoryBarrier();
         }
         else
         {
@@ -114,15 +115,16 @@ public sealed class KeyedDeviceCache
             if (!_entries.TryAdd(user, entry)) return;
             Interlocked.Increment(ref _count);
         }
-        // A change heard between the check above and the store: Changed may have found nothing to drop yet.
-        if (ChangedSince(user, askedAt)) Remove(user, entry);
+        // A change heard, or a fresh start, between the check above and the store: Changed or Listen may have found
+        // nothing to drop yet.
+        if (ChangedSince(user, askedAt) || askedAt < Volatile.Read(ref _keepAskedFrom) || !Listening) Remove(user, entry);
     }
 
     /// <summary>The user's devices changed: drops the entry, and refuses answers to asks started before now.</summary>
     public void Changed(UserId user)
     {
         var now = _clock.GetTimestamp();
-        _changedAt[user] = now;
+        _changedAt.AddOrUpdate(user, now, (_, before) => Math.Max(before, now));
         if (_entries.TryRemove(user, out _)) Interlocked.Decrement(ref _count);
         if (Due(ref _lastForget, _longestAsk)) ForgetOldChanges();
     }

@@ -148,6 +148,7 @@ public sealed class EnvelopeCheckCacheSpecs() : TestKit(SqliteJournalConfig.For(
 
         user.Tell(Publish(phone, identity: 1));
         ExpectMsg<KeysStatus>(Wait);
+        Assert.True(pubSub.HasMessages); // told before the answer
         var published = pubSub.ExpectMsg<Publish>(Wait);
         Assert.Equal((KeyedDevicesChanged.Topic, (object)new KeyedDevicesChanged(Alice)), (published.Topic, published.Message));
 
@@ -169,6 +170,7 @@ public sealed class EnvelopeCheckCacheSpecs() : TestKit(SqliteJournalConfig.For(
         pubSub.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         user.Tell(new VerifyAndLinkDevice(Alice, "HASH2", "new phone", T0));
         ExpectMsg<DeviceLinked>(Wait);
+        Assert.True(pubSub.HasMessages);
         Assert.Equal(new KeyedDevicesChanged(Alice), pubSub.ExpectMsg<Publish>(Wait).Message);
     }
 

@@ -113,6 +113,15 @@ public sealed class KeyedDeviceCacheSpecs
         cache.Keep(SetOf(Bob, 2), cache.Now());
         Assert.Equal(2, cache.Find(Bob)!.Devices[0].IdentityKey[0]);
 
+        // A change makes room at once.
+        cache.Changed(Bob);
+        cache.Keep(SetOf(Carol, 1), cache.Now());
+        Assert.NotNull(cache.Find(Carol));
+        cache.Changed(Carol);
+        Tick();
+        cache.Keep(SetOf(Bob, 2), cache.Now());
+        Assert.Equal(2, cache.Find(Bob)!.Devices[0].IdentityKey[0]);
+
         // Expired, and a quarter of the time to live since the last sweep: swept to make room.
         _clock.Advance(TimeToLive);
         cache.Keep(SetOf(Carol, 1), cache.Now());

@@ -147,7 +147,7 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         var chatId = await aliceSocket.OpenChatAsync("+" + bob.UserId);
         var sealedForOldKey = new EnvelopeFrame(bob.UserId, bob.DeviceId, [9], IdentityTags.Of(bobKeys.Identity.IdentityKey));
         // The node's mediator knows of the edge's subscription (by gossip), and the edge keeps bob's devices once its
-        // cache's grace has passed.
+        // cache's grace (KeyedDeviceInvalidations.SubscriptionSpread) has passed.
         var nodeSystem = _node.Services.GetRequiredService<ActorSystem>();
         await Eventually.UntilAsync(() => DistributedPubSub.Get(nodeSystem).Mediator.Ask<CurrentTopics>(GetTopics.Instance),
             t => t.Topics.Contains(KeyedDevicesChanged.Topic), TimeSpan.FromSeconds(20), "the edge's subscription on the node");
@@ -157,7 +157,7 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         {
             await aliceSocket.SendAsync(chatId, $"before-{++sent}", [1], envelopes: [sealedForOldKey]);
             return cache.Find(new UserId(bob.UserId));
-        }, kept => kept is not null, TimeSpan.FromSeconds(20), "bob's devices kept by the edge");
+        }, kept => kept is not null, TimeSpan.FromSeconds(40), "bob's devices kept by the edge (10 s after it is up)");
 
         // Bob reinstalls through the node alone (as through another edge): only the cluster's pub-sub tells this edge.
         var users = await ActorRegistry.For(nodeSystem).GetAsync<UserRegion>();
