@@ -37,18 +37,29 @@ public sealed class EnvelopeCheckCacheSpecs() : TestKit(SqliteJournalConfig.For(
     private static KeyedDevices Devices(UserId user, params (int Device, byte Key)[] devices) =>
         new(user, true, devices.Select(d => new DeviceKeyIdentity(new DeviceId(d.Device), Key(d.Key), Key(9), new byte[64])).ToList());
 
-    private (ChatGateway Gateway, KeyedDeviceCache Cache) Start()
+    // Whether the users' entities refuse a device removal (it changes nothing) or carry it out.
+    private volatile bool _refuseRemovals;
+
+    private (ChatGateway Gateway, KeyedDeviceCache Cache) Start() => Start(out _);
+
+    private (ChatGateway Gateway, KeyedDeviceCache Cache) Start(out IActorRef usersRegion)
     {
         var users = CreateTestProbe("users");
         users.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
         {
-            if (message is UserQueries.GetKeyedDevices q)
+            switch (message)
             {
-                _asks.AddOrUpdate(q.UserId, 1, (_, n) => n + 1);
-                sender.Tell(_truth[q.UserId]);
+                case UserQueries.GetKeyedDevices q:
+                    _asks.AddOrUpdate(q.UserId, 1, (_, n) => n + 1);
+                    sender.Tell(_truth[q.UserId]);
+                    break;
+                case RemoveDevice r:
+                    sender.Tell(_refuseRemovals ? new UserRejected(r.UserId, ErrorCodes.NotPrimary, "not the primary") : new Account(r.UserId, true, []));
+                    break;
             }
             return AutoPilot.KeepRunning;
         }));
+        usersRegion = users.Ref;
         var cache = new KeyedDeviceCache(TimeSpan.FromMinutes(1), 100, Wait);
         cache.Listen(TimeSpan.Zero);
         return (new ChatGateway(CreateTestProbe("chats").Ref, users.Ref, Wait, cache), cache);
@@ -132,6 +143,26 @@ public sealed class EnvelopeCheckCacheSpecs() : TestKit(SqliteJournalConfig.For(
         var stale = await gateway.CheckEnvelopesAsync(Chat, Alice, new DeviceId(1), To((Bob, 1), (Bob, 2)));
         Assert.Equal([new DeviceRef(Bob.Value, 2)], stale.Value!.Extra);
         Assert.Equal((1, 2), (Asks(Alice), Asks(Bob)));
+    }
+
+    [Fact]
+    public async Task The_edge_that_carries_a_change_forgets_the_user_before_it_answers_unless_the_change_is_refused()
+    {
+        var (gateway, cache) = Start(out var users);
+        var userGateway = new UserGateway(users, CreateTestProbe("presence").Ref, Wait, cache);
+        _truth[Alice] = Devices(Alice, (1, 1));
+        _truth[Bob] = Devices(Bob, (1, 2), (2, 3));
+        await gateway.CheckEnvelopesAsync(Chat, Alice, new DeviceId(1), To((Bob, 1), (Bob, 2)));
+        Assert.NotNull(cache.Find(Bob));
+
+        _refuseRemovals = true;
+        var refused = await userGateway.RemoveDeviceAsync(Bob, new DeviceId(2), new DeviceId(2), T0);
+        Assert.Equal(ErrorCodes.NotPrimary, refused.ErrorCode);
+        Assert.NotNull(cache.Find(Bob));
+
+        _refuseRemovals = false;
+        Assert.True((await userGateway.RemoveDeviceAsync(Bob, new DeviceId(1), new DeviceId(2), T0)).Ok);
+        Assert.Null(cache.Find(Bob));
     }
 
     [Fact]
