@@ -74,7 +74,7 @@ public sealed partial class ChatGateway
         var toAsk = new List<UserId>();
         foreach (var member in members)
         {
-            if (!fresh && keyedDevices?.Find(member) is { } hit) found[member] = hit with { FromCache = true };
+            if (!fresh && keyedDevices?.Find(member) is { } hit) found[member] = hit;
             else toAsk.Add(member);
         }
         if (toAsk.Count == 0) return found;

@@ -103,7 +103,7 @@ public sealed class KeyedDeviceCache
         // An answer later than any ask could take may come from before a change whose record is forgotten.
         if (!Listening || askedAt < Volatile.Read(ref _keepAskedFrom) || _clock.GetElapsedTime(askedAt) >= _longestAsk
             || ChangedSince(user, askedAt)) return;
-        var entry = new Entry(devices, askedAt);
+        var entry = new Entry(devices with { FromCache = true }, askedAt);
         if (_entries.TryGetValue(user, out var kept))
         {
             if (!_entries.TryUpdate(user, entry, kept)) return;

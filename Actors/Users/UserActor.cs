@@ -74,9 +74,11 @@ public sealed class UserActor : UntypedPersistentActor
     /// </summary>
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        _pubSub.Tell(new Publish(KeyedDevicesChanged.Topic, new KeyedDevicesChanged(_state.Id)));
+        PublishKeyedDevicesChanged();
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
+
+    private void PublishKeyedDevicesChanged() => _pubSub.Tell(new Publish(KeyedDevicesChanged.Topic, new KeyedDevicesChanged(_state.Id)));
 
     public static string PersistenceIdOf(UserId id) => $"user-{id.Value}";
 
@@ -103,8 +105,7 @@ public sealed class UserActor : UntypedPersistentActor
             TellDevices(e);
             if (!ReferenceEquals(e, events[^1])) return;
             // After the state changed, so an edge that asks once it has heard this gets the new devices.
-            if (!before.SameKeyedDevices(_state))
-                _pubSub.Tell(new Publish(KeyedDevicesChanged.Topic, new KeyedDevicesChanged(_state.Id)));
+            if (!before.SameKeyedDevices(_state)) PublishKeyedDevicesChanged();
             replyTo.Tell(rejection is { } r ? new UserRejected(_state.Id, r.Code, r.Reason) : ReplyFor(command, events, before));
         });
     }

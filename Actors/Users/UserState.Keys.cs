@@ -32,7 +32,8 @@ public sealed partial record UserState
     /// </summary>
     public bool SameKeyedDevices(UserState other)
     {
-        if (ReferenceEquals(this, other)) return true;
+        // All TrustedKeys reads; most events leave them as they were.
+        if (ReferenceEquals(Devices, other.Devices) && ReferenceEquals(Keys, other.Keys) && ReferenceEquals(DeviceList, other.DeviceList)) return true;
         var mine = TrustedKeys().ToList();
         var theirs = other.TrustedKeys().ToList();
         return mine.Count == theirs.Count

@@ -89,14 +89,8 @@ public sealed partial class SecureDevice
         return await PublishAsync(added, ct);
     }
 
-    private Task<KeysStatusView> PublishAsync(IEnumerable<OneTimePreKeyPair> oneTimePreKeys, CancellationToken ct)
-    {
-        var keys = _crypto.Keys;
-        return _api.PublishKeysAsync(_session.AccessToken, new PublishKeysRequest(
-            keys.Identity.IdentityKey, keys.Identity.IdentityDhKey.PublicKey, keys.Identity.IdentityDhSignature,
-            new SignedPreKeyView(keys.SignedPreKey.Id, keys.SignedPreKey.PublicKey, keys.SignedPreKey.Signature),
-            oneTimePreKeys.Select(k => new OneTimePreKeyView(k.Id, k.PublicKey)).ToList()), ct);
-    }
+    private Task<KeysStatusView> PublishAsync(IEnumerable<OneTimePreKeyPair> oneTimePreKeys, CancellationToken ct) =>
+        _api.PublishKeysAsync(_session.AccessToken, _crypto.Keys.PublishRequest(oneTimePreKeys), ct);
 
     /// <summary>
     /// Encrypts <paramref name="plaintext"/> once and seals its content key for every keyed device of

@@ -140,9 +140,7 @@ public sealed class EdgeAndNodeClusterSpecs : IAsyncLifetime
         var alice = await _edge.RegisterAsync();
         var bob = await _edge.RegisterAsync();
         var bobKeys = DeviceKeys.Generate(1);
-        await _edge.Api.PublishKeysAsync(bob.AccessToken, new PublishKeysRequest(bobKeys.Identity.IdentityKey,
-            bobKeys.Identity.IdentityDhKey.PublicKey, bobKeys.Identity.IdentityDhSignature,
-            new SignedPreKeyView(bobKeys.SignedPreKey.Id, bobKeys.SignedPreKey.PublicKey, bobKeys.SignedPreKey.Signature), []));
+        await _edge.Api.PublishKeysAsync(bob.AccessToken, bobKeys.PublishRequest([]));
         await using var aliceSocket = await _edge.ConnectAsync(alice);
         var chatId = await aliceSocket.OpenChatAsync("+" + bob.UserId);
         var sealedForOldKey = new EnvelopeFrame(bob.UserId, bob.DeviceId, [9], IdentityTags.Of(bobKeys.Identity.IdentityKey));

@@ -20,10 +20,11 @@ public sealed class KeyDirectoryBadInputSpecs : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private static PublishKeysRequest PublishOf(DeviceKeys keys, SignedPreKeyView? signedPreKey = null) => new(
-        keys.Identity.IdentityKey, keys.Identity.IdentityDhKey.PublicKey, keys.Identity.IdentityDhSignature,
-        signedPreKey ?? new SignedPreKeyView(keys.SignedPreKey.Id, keys.SignedPreKey.PublicKey, keys.SignedPreKey.Signature),
-        keys.OneTimePreKeys.Select(k => new OneTimePreKeyView(k.Id, k.PublicKey)).ToList());
+    private static PublishKeysRequest PublishOf(DeviceKeys keys, SignedPreKeyView? signedPreKey = null)
+    {
+        var request = keys.PublishRequest(keys.OneTimePreKeys);
+        return signedPreKey is null ? request : request with { SignedPreKey = signedPreKey };
+    }
 
     [Fact]
     public async Task A_forged_signed_prekey_or_identity_binding_is_refused_and_nothing_is_published()

@@ -1,6 +1,5 @@
 using Natter.Client;
 using Natter.Client.Crypto;
-using Natter.Messages.Protocol;
 using Natter.Testing;
 
 namespace Natter.Bench.Load;
@@ -52,12 +51,7 @@ public static class Population
         {
             var keys = DeviceKeys.Generate(0);
             await gate.WaitAsync();
-            try
-            {
-                await server.Api.PublishKeysAsync(session.AccessToken, new PublishKeysRequest(keys.Identity.IdentityKey,
-                    keys.Identity.IdentityDhKey.PublicKey, keys.Identity.IdentityDhSignature,
-                    new SignedPreKeyView(keys.SignedPreKey.Id, keys.SignedPreKey.PublicKey, keys.SignedPreKey.Signature), []));
-            }
+            try { await server.Api.PublishKeysAsync(session.AccessToken, keys.PublishRequest([])); }
             finally { gate.Release(); }
         }));
     }

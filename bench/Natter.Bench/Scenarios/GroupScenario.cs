@@ -29,6 +29,7 @@ public static class GroupScenario
             ? await NatterCluster.StartAsync(1, edgeSettings: new Dictionary<string, string?> { ["Natter:Edge:RequestsPerSecond"] = "0" })
             : null;
         var server = embedded?.Process ?? cluster!.Edge;
+        var journal = options.EdgeOnly ? "postgres" : options.Journal;
         int[] serverProcesses = embedded is not null ? [server.ProcessId] : [server.ProcessId, .. cluster!.NodeProcessIds];
         double ServerCpuSeconds() => serverProcesses.Sum(ProcessCpu.Seconds);
         Console.Error.WriteLine($"registering {members} members");
@@ -98,12 +99,12 @@ public static class GroupScenario
         };
         if (options.Json is { } json)
             extra["plots"] = string.Join(", ", Plots.Save(json, "group", [
-                new Plots.Series($"group of {members} ({(options.EdgeOnly ? "edge and node, postgres" : options.Journal)})", Outcome(fanOut.Deliveries, groupTime), Outcome(fanOut.LastOfAll, groupTime)),
+                new Plots.Series($"group of {members} ({(options.EdgeOnly ? "edge and node, " : "")}{journal})", Outcome(fanOut.Deliveries, groupTime), Outcome(fanOut.LastOfAll, groupTime)),
                 new Plots.Series("1:1 sends", Outcome(direct.Deliveries, directTime), Outcome(direct.LastOfAll, directTime)),
             ]).Select(Path.GetFileName));
         return new BenchResult("group", new Dictionary<string, object>
             {
-                ["members"] = members, ["rounds"] = rounds, ["body_bytes"] = body.Length, ["journal"] = options.EdgeOnly ? "postgres" : options.Journal,
+                ["members"] = members, ["rounds"] = rounds, ["body_bytes"] = body.Length, ["journal"] = journal,
                 ["quick"] = options.Quick, ["sealed"] = options.Sealed, ["edge_only"] = options.EdgeOnly,
             },
             natter, baseline, BenchResult.RatioOf(natter, baseline), MachineInfo.Current(), extra);
